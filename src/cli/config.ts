@@ -1,0 +1,131 @@
+import { z } from "zod";
+
+/**
+ * Warden's configuration, parsed once from the environment at start-up and
+ * passed to whatever needs it. A bad or missing variable stops start-up with one
+ * line per problem; secrets are never echoed back, only the shape expected.
+ */
+
+const TELEGRAM_API_ROOT = "https://api.telegram.org";
+
+const redisUrl = z.string().refine((v) => {
+  try {
+    const u = new URL(v);
+    return u.protocol === "redis:" || u.protocol === "rediss:";
+  } catch {
+    return false;
+  }
+}, "expected redis://[user:password@]host:port[/db] or rediss://…");
+
+const httpUrl = (what: string) =>
+  z.string().refine((v) => {
+    try {
+      const u = new URL(v);
+      return u.protocol === "http:" || u.protocol === "https:";
+    } catch {
+      return false;
+    }
+  }, `expected ${what}`);
+
+const schema = z
+  .object({
+    BOT_TOKEN: z
+      .string()
+      .regex(
+        /^\d{1,20}:[A-Za-z0-9_-]{30,}$/,
+        "expected a bot token like 123456789:AA… from @BotFather",
+      )
+      .optional(),
+    REDIS_URL: redisUrl.optional(),
+    TELEGRAM_API_ROOT: httpUrl("an http(s) URL such as https://api.telegram.org").default(
+      TELEGRAM_API_ROOT,
+    ),
+    BOT_MODE: z.enum(["polling", "webhook"], "expected polling or webhook").default("polling"),
+    WEBHOOK_URL: httpUrl("the public https URL Telegram should POST updates to").optional(),
+    WEBHOOK_SECRET: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,256}$/, "expected 1-256 characters of A-Z, a-z, 0-9, _ or -")
+      .optional(),
+    WEBHOOK_PORT: z.coerce.number("expected a TCP port").int().min(1).max(65535).default(8443),
+    LOG_LEVEL: z
+      .enum(
+        ["fatal", "error", "warn", "info", "debug", "trace", "silent"],
+        "expected fatal, error, warn, info, debug, trace or silent",
+      )
+      .default("info"),
+    WARDEN_AUDIT_KEY: z.string().min(1, "expected the path of the audit signing key").optional(),
+    WARDEN_DATA_DIR: z.string().min(1).default("var"),
+  })
+  .superRefine((env, ctx) => {
+    if (env.BOT_MODE === "webhook") {
+      if (!env.WEBHOOK_URL)
+        ctx.addIssue({
+          code: "custom",
+          path: ["WEBHOOK_URL"],
+          message: "required when BOT_MODE=webhook",
+        });
+      if (!env.WEBHOOK_SECRET)
+        ctx.addIssue({
+          code: "custom",
+          path: ["WEBHOOK_SECRET"],
+          message: "required when BOT_MODE=webhook",
+        });
+    }
+  });
+
+export type Config = z.infer<typeof schema> & {
+  /** A live run talks to real Telegram with a real token; anything else is a rehearsal. */
+  live: boolean;
+};
+
+/** Variables whose values must never be printed. */
+export const SECRET_VARIABLES = ["BOT_TOKEN", "REDIS_URL", "WEBHOOK_SECRET"] as const;
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+  constructor(readonly problems: string[]) {
+    super(problems.join("\n"));
+  }
+}
+
+/** Parses the environment; throws `ConfigError` with one line per bad or missing variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings in a .env file mean "not set", as most tools treat them.
+  const cleaned = Object.fromEntries(
+    Object.entries(env).filter(([, v]) => v !== undefined && v !== ""),
+  );
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? "environment");
+      const given = cleaned[name];
+      const shown =
+        given === undefined
+          ? "missing"
+          : (SECRET_VARIABLES as readonly string[]).includes(name)
+            ? "set (value hidden)"
+            : `got ${JSON.stringify(given.length > 60 ? `${given.slice(0, 60)}…` : given)}`;
+      return `${name}: ${issue.message} (${shown})`;
+    });
+    throw new ConfigError(problems);
+  }
+  return { ...parsed.data, live: parsed.data.BOT_TOKEN !== undefined };
+}
+
+/** The values a log line must never contain, with the shapes derived from them (URL-encoded forms). */
+export function secretsOf(
+  config: Pick<Config, "BOT_TOKEN" | "REDIS_URL" | "WEBHOOK_SECRET">,
+): string[] {
+  const secrets: string[] = [];
+  if (config.BOT_TOKEN) secrets.push(config.BOT_TOKEN);
+  if (config.WEBHOOK_SECRET) secrets.push(config.WEBHOOK_SECRET);
+  if (config.REDIS_URL) {
+    try {
+      const u = new URL(config.REDIS_URL);
+      if (u.password) secrets.push(u.password, decodeURIComponent(u.password));
+    } catch {
+      // Unparseable URLs are rejected by the schema before this is called.
+    }
+  }
+  return [...new Set(secrets.filter((s) => s.length >= 4))];
+}

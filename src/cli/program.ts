@@ -1,0 +1,91 @@
+import { Command, CommanderError } from "commander";
+import { InputError } from "../actions/registry.ts";
+import { AuditUnavailableError, RecordRefusedError } from "../audit/record.ts";
+import { caseCommand, chatCommand, controlRoomCommand, operatorCommand } from "./commands/case.ts";
+import { startCommand } from "./commands/start.ts";
+import { ConfigError } from "./config.ts";
+import { type CliContext, CliError, createCliContext } from "./context.ts";
+
+/**
+ * Warden's command line. Every command gets the same context, built lazily so
+ * that `--help` works even when the environment is not configured yet.
+ */
+export function buildProgram(getCtx: () => CliContext): Command {
+  const program = new Command("warden")
+    .description("Warden: run a police takeover of a seized Telegram group, on the record")
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride();
+  for (const cmd of [
+    startCommand(getCtx),
+    caseCommand(getCtx),
+    operatorCommand(getCtx),
+    chatCommand(getCtx),
+    controlRoomCommand(getCtx),
+  ]) {
+    program.addCommand(cmd);
+  }
+  // Commander's own usage errors exit with 2, like Warden's bad-input errors.
+  const exitOverride = (err: CommanderError) => {
+    throw err;
+  };
+  const walk = (cmd: Command) => {
+    cmd.exitOverride(exitOverride);
+    for (const sub of cmd.commands) walk(sub);
+  };
+  walk(program);
+  return program;
+}
+
+/** Runs the CLI with `argv` and returns the process exit code. */
+export async function runCli(
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
+  let ctx: CliContext | undefined;
+  const getCtx = () => {
+    ctx ??= createCliContext(env);
+    return ctx;
+  };
+  const program = buildProgram(getCtx);
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return 0;
+  } catch (err) {
+    return reportError(err);
+  } finally {
+    await ctx?.close();
+  }
+}
+
+function reportError(err: unknown): number {
+  if (err instanceof CommanderError) {
+    // Help and version are "errors" to commander; they already printed.
+    if (
+      err.code === "commander.helpDisplayed" ||
+      err.code === "commander.version" ||
+      err.code === "commander.help"
+    )
+      return 0;
+    return 2;
+  }
+  if (err instanceof ConfigError) {
+    process.stderr.write(
+      `warden: configuration is not valid:\n${err.problems.map((p) => `  ${p}`).join("\n")}\n`,
+    );
+    return 2;
+  }
+  if (err instanceof InputError || err instanceof RecordRefusedError) {
+    process.stderr.write(`warden: ${err.message}\n`);
+    return 2;
+  }
+  if (err instanceof CliError) {
+    process.stderr.write(`warden: ${err.message}\n`);
+    return err.exitCode;
+  }
+  if (err instanceof AuditUnavailableError) {
+    process.stderr.write(`warden: ${err.message}\n`);
+    return 1;
+  }
+  process.stderr.write(`warden: ${(err as Error).message ?? String(err)}\n`);
+  return 1;
+}
