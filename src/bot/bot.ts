@@ -15,9 +15,10 @@ export interface CreateBotOptions {
  */
 export function createBot(opts: CreateBotOptions): Bot {
   const bot = new Bot(opts.token, { client: { apiRoot: opts.apiRoot } });
-  // Honour Telegram's retry_after on 429 and retry transient network errors, a bounded number of times.
+  // Honour Telegram's retry_after on 429 and retry 5xx, a bounded number of times. Network errors are
+  // not retried blindly: the request may have reached Telegram, and a second send would repeat an action.
   bot.api.config.use(
-    autoRetry({ maxRetryAttempts: 5, maxDelaySeconds: 120, rethrowHttpErrors: false }),
+    autoRetry({ maxRetryAttempts: 5, maxDelaySeconds: 120, rethrowHttpErrors: true }),
   );
   bot.catch((err) => {
     const cause = err.error;

@@ -7,7 +7,7 @@ export type { Logger };
  * Any Bot API token, known or not: `<bot id>:<secret>`. Telegram puts it in
  * every API URL, so it turns up in error messages of HTTP clients.
  */
-const TOKEN_SHAPE = /\b\d{5,20}(?::|%3A)[A-Za-z0-9_-]{30,}/g;
+const TOKEN_SHAPE = /(?<!\d)\d{5,20}(?::|%3A)[A-Za-z0-9_-]{30,}/g;
 /** Passwords inside URLs, e.g. redis://user:secret@host. */
 const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^:/\s@"]*:)[^@\s"/]+@/gi;
 

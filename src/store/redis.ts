@@ -21,6 +21,11 @@ export interface ConnectRedisOptions {
   logger?: RedisLogger;
   /** Extra ioredis options (tests use `lazyConnect` or a short retry strategy). */
   options?: RedisOptions;
+  /**
+   * Which embedded instance to use when there is no URL. Connections with the
+   * same name share data (as connections to one server do); tests use fresh names.
+   */
+  embeddedName?: string;
   /** How long to wait for the first connection before giving up with an error. */
   connectTimeoutMs?: number;
 }
@@ -46,7 +51,11 @@ export function describeRedisUrl(url: string): string {
 export async function connectRedis(opts: ConnectRedisOptions = {}): Promise<RedisConnection> {
   if (!opts.url) {
     const { default: RedisMock } = await import("ioredis-mock");
-    const redis = new RedisMock() as unknown as Redis;
+    // ioredis-mock shares data between instances with the same host and port.
+    const redis = new RedisMock({
+      host: `embedded-${opts.embeddedName ?? "warden"}`,
+      port: 6379,
+    }) as unknown as Redis;
     opts.logger?.warn(
       { redis: "embedded" },
       "using the embedded in-process Redis: nothing is durable, everything is lost when Warden stops; set REDIS_URL for real work",

@@ -1,0 +1,187 @@
+import { Redis } from "ioredis";
+import { describe, expect, it } from "vitest";
+import { runWarden } from "../helpers/cli.ts";
+import { freshRedisUrl } from "../helpers/redis.ts";
+
+async function dump(url: string): Promise<string> {
+  const redis = new Redis(url);
+  try {
+    const keys = (await redis.keys("*")).sort();
+    const parts: string[] = [];
+    for (const key of keys) {
+      const type = await redis.type(key);
+      const value =
+        type === "hash"
+          ? await redis.hgetall(key)
+          : type === "set"
+            ? (await redis.smembers(key)).sort()
+            : type === "stream"
+              ? await redis.xrange(key, "-", "+")
+              : type;
+      parts.push(`${key}=${JSON.stringify(value)}`);
+    }
+    return parts.join("\n");
+  } finally {
+    redis.disconnect();
+  }
+}
+
+const createOpFw = [
+  "case",
+  "create",
+  "op-fw",
+  "--title",
+  "Vuurwerkgroepen",
+  "--authority",
+  "OM-2026-0142",
+  "--purpose",
+  "stop trade",
+  "--retention-days",
+  "180",
+];
+
+describe("warden CLI against a real redis-server", () => {
+  it("creates a case, an operator and a seized chat, shows them, and refuses a duplicate", async () => {
+    const env = { REDIS_URL: await freshRedisUrl() };
+    expect(await runWarden(createOpFw, env)).toMatchObject({
+      code: 0,
+      stdout: "created case op-fw\n",
+    });
+    expect(
+      (
+        await runWarden(
+          ["operator", "add", "op-fw", "5550001", "--role", "operator", "--name", "Duty officer 1"],
+          env,
+        )
+      ).code,
+    ).toBe(0);
+    expect(
+      (await runWarden(["chat", "add", "op-fw", "-1001234567890", "--alias", "fw1"], env)).code,
+    ).toBe(0);
+
+    const shown = await runWarden(["case", "show", "op-fw"], env);
+    expect(shown.code).toBe(0);
+    for (const text of [
+      "Vuurwerkgroepen",
+      "OM-2026-0142",
+      "stop trade",
+      "180 days",
+      "5550001",
+      "operator",
+      "Duty officer 1",
+      "fw1",
+      "-1001234567890",
+    ]) {
+      expect(shown.stdout).toContain(text);
+    }
+    const json = JSON.parse((await runWarden(["case", "show", "op-fw", "--json"], env)).stdout);
+    expect(json).toMatchObject({
+      id: "op-fw",
+      status: "open",
+      roles: [{ userId: 5550001 }],
+      chats: [{ alias: "fw1" }],
+    });
+
+    const before = await dump(env.REDIS_URL);
+    const again = await runWarden(createOpFw, env);
+    expect(again.code).toBe(2);
+    expect(again.stderr.trim().split("\n")).toHaveLength(1);
+    expect(again.stderr).toContain('case "op-fw" already exists');
+    expect(await dump(env.REDIS_URL)).toBe(before);
+  });
+
+  it("answers bad input with one line on stderr and exit code 2, changing nothing", async () => {
+    const env = { REDIS_URL: await freshRedisUrl() };
+    await runWarden(createOpFw, env);
+    await runWarden(["chat", "add", "op-fw", "-100123", "--alias", "fw1"], env);
+    const before = await dump(env.REDIS_URL);
+    const cases: Array<[string[], RegExp]> = [
+      [
+        ["operator", "add", "nope", "1", "--role", "operator", "--name", "x"],
+        /unknown case "nope"/,
+      ],
+      [
+        ["operator", "add", "op-fw", "12ab", "--role", "operator", "--name", "x"],
+        /not a Telegram user id/,
+      ],
+      [["chat", "add", "op-fw", "-100456", "--alias", "fw1"], /alias "fw1" is already used/],
+      [
+        [
+          ...createOpFw.slice(0, 3).map((a) => (a === "op-fw" ? "op-2" : a)),
+          "--title",
+          "t",
+          "--authority",
+          "a",
+          "--purpose",
+          "p",
+          "--retention-days",
+          "-3",
+        ],
+        /not a positive whole number/,
+      ],
+      [
+        [
+          ...createOpFw.slice(0, 3),
+          "--title",
+          "t",
+          "--authority",
+          "a",
+          "--purpose",
+          "p",
+          "--retention-days",
+          "1.5",
+        ],
+        /not a positive whole number/,
+      ],
+      [["case", "show", "missing"], /unknown case/],
+      [
+        ["operator", "add", "op-fw", "1", "--role", "boss", "--name", "x"],
+        /Allowed choices are operator, supervisor, auditor/,
+      ],
+    ];
+    for (const [args, message] of cases) {
+      const result = await runWarden(args, env);
+      expect(result.code, args.join(" ")).toBe(2);
+      expect(result.stderr, args.join(" ")).toMatch(message);
+    }
+    expect(await dump(env.REDIS_URL)).toBe(before);
+  });
+
+  it("refuses mutations on the embedded default, because nothing there is durable", async () => {
+    const result = await runWarden(createOpFw);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("set REDIS_URL");
+  });
+
+  it("has --help on every command", async () => {
+    for (const args of [
+      [],
+      ["case"],
+      ["case", "create"],
+      ["operator", "add"],
+      ["chat", "add"],
+      ["control-room", "set"],
+      ["start"],
+    ]) {
+      const result = await runWarden([...args, "--help"]);
+      expect(result.code, args.join(" ")).toBe(0);
+      expect(result.stdout, args.join(" ")).toContain("Usage: warden");
+    }
+  });
+
+  it("reports a bad environment with one line per variable and exit code 2", async () => {
+    const result = await runWarden(["case", "list"], { REDIS_URL: "mysql://x", BOT_MODE: "fax" });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/REDIS_URL: expected redis:\/\//);
+    expect(result.stderr).toMatch(/BOT_MODE: expected polling or webhook/);
+  });
+
+  it("refuses a live run on the embedded default", async () => {
+    const result = await runWarden(["start"], {
+      BOT_TOKEN: "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1",
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("needs REDIS_URL");
+    expect(result.stderr + result.stdout).not.toContain("AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1");
+  });
+});

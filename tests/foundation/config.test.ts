@@ -1,0 +1,74 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig, secretsOf } from "../../src/cli/config.ts";
+
+const TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1";
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems;
+  }
+  throw new Error("expected the configuration to be refused");
+}
+
+describe("configuration", () => {
+  it("defaults to a rehearsal against Telegram's API root with polling", () => {
+    const config = loadConfig({});
+    expect(config.live).toBe(false);
+    expect(config.TELEGRAM_API_ROOT).toBe("https://api.telegram.org");
+    expect(config.BOT_MODE).toBe("polling");
+    expect(config.LOG_LEVEL).toBe("info");
+  });
+
+  it("is live when a bot token is set and accepts redis:// and rediss:// with user and password", () => {
+    const config = loadConfig({
+      BOT_TOKEN: TOKEN,
+      REDIS_URL: "rediss://warden:s3cret@redis.example:6380/2",
+    });
+    expect(config.live).toBe(true);
+    expect(loadConfig({ REDIS_URL: "redis://127.0.0.1:6379" }).REDIS_URL).toBe(
+      "redis://127.0.0.1:6379",
+    );
+  });
+
+  it("reports one line per bad variable, naming it and the shape expected, never a secret value", () => {
+    const problems = problemsOf({
+      BOT_TOKEN: "not-a-token-but-secret-material",
+      REDIS_URL: "http://user:hunter22@host",
+      BOT_MODE: "carrier-pigeon",
+      LOG_LEVEL: "loud",
+      TELEGRAM_API_ROOT: "ftp://x",
+    });
+    expect(problems).toHaveLength(5);
+    const text = problems.join("\n");
+    for (const name of ["BOT_TOKEN", "REDIS_URL", "BOT_MODE", "LOG_LEVEL", "TELEGRAM_API_ROOT"]) {
+      expect(problems.filter((p) => p.startsWith(`${name}:`))).toHaveLength(1);
+    }
+    expect(text).not.toContain("not-a-token-but-secret-material");
+    expect(text).not.toContain("hunter22");
+    expect(text).toContain("value hidden");
+    expect(text).toContain('"carrier-pigeon"');
+  });
+
+  it("requires the webhook URL and secret in webhook mode", () => {
+    const problems = problemsOf({ BOT_MODE: "webhook" });
+    expect(problems.map((p) => p.split(":")[0]).sort()).toEqual(["WEBHOOK_SECRET", "WEBHOOK_URL"]);
+  });
+
+  it("treats empty variables as unset, as a .env file copied from .env.example has them", () => {
+    expect(loadConfig({ BOT_TOKEN: "", REDIS_URL: "", WEBHOOK_URL: "" }).live).toBe(false);
+  });
+
+  it("lists the secrets to scrub, including the Redis password", () => {
+    const secrets = secretsOf({
+      BOT_TOKEN: TOKEN,
+      REDIS_URL: "redis://warden:p%40ss-word@host:6379",
+      WEBHOOK_SECRET: "hook-secret-123",
+    });
+    expect(secrets).toEqual(
+      expect.arrayContaining([TOKEN, "hook-secret-123", "p%40ss-word", "p@ss-word"]),
+    );
+  });
+});
