@@ -1,6 +1,10 @@
+import canonicalize from "canonicalize";
+import { z } from "zod";
+
 /**
  * The shape of one audit entry. Entries are stored as RFC 8785 canonical JSON so
- * that their bytes, and so their hashes, are the same wherever they are rebuilt.
+ * that their bytes, and so their hashes, are the same wherever they are rebuilt:
+ * an auditor's verifier re-canonicalises every entry and compares bytes.
  */
 
 /** The six operations Article 25 of Directive 2016/680 requires to be logged. */
@@ -13,68 +17,173 @@ export const ARTICLE_25_OPS = [
   "erase",
 ] as const;
 
-export type ActorKind = "operator" | "supervisor" | "auditor" | "system" | "scenario" | "cli";
+/**
+ * Warden's own operations. The list documents what the log contains; the schema
+ * accepts any dotted lower-case name so that a new capability never has to wait
+ * for this file, and `scenario.*` names one per scenario step kind.
+ */
+export const WARDEN_OPS = [
+  "warn",
+  "freeze",
+  "thaw",
+  "lockdown",
+  "restrict",
+  "ban",
+  "unban",
+  "purge",
+  "pin",
+  "export",
+  "config",
+  "role.add",
+  "role.remove",
+  "checkpoint",
+  "case.create",
+  "case.close",
+  "chat.add",
+] as const;
 
-export interface Actor {
-  kind: ActorKind;
+export const ACTOR_KINDS = [
+  "operator",
+  "supervisor",
+  "auditor",
+  "system",
+  "scenario",
+  "cli",
+] as const;
+export type ActorKind = (typeof ACTOR_KINDS)[number];
+
+export const PHASES = ["intent", "outcome", "refused", "info"] as const;
+export type Phase = (typeof PHASES)[number];
+
+const telegramId = z.number().int().refine(Number.isSafeInteger, "not a safe integer");
+const hex64 = z.string().regex(/^[0-9a-f]{64}$/, "expected 64 lower-case hex digits");
+
+const actorSchema = z.strictObject({
+  kind: z.enum(ACTOR_KINDS),
   /** Telegram user id, where the actor is a Telegram user. */
-  id?: number;
+  id: telegramId.optional(),
   /** Display name, or for `cli` the operating-system user that ran the command. */
-  name?: string;
+  name: z.string().optional(),
   /** The role the actor held in the case at that moment. */
-  role?: "operator" | "supervisor" | "auditor";
-}
+  role: z.enum(["operator", "supervisor", "auditor"]).optional(),
+});
 
-export type Phase = "intent" | "outcome" | "refused" | "info";
+const targetSchema = z.strictObject({
+  chat_id: telegramId.optional(),
+  alias: z.string().optional(),
+  user_ids: z.array(telegramId).optional(),
+});
 
-export interface Target {
-  chat_id?: number;
-  alias?: string;
-  user_ids?: number[];
-}
+/** Telegram's answer to the call an outcome reports; `unknown` when a crash hid it. */
+const resultSchema = z.union([
+  z.looseObject({ ok: z.literal(true) }),
+  z.looseObject({
+    ok: z.literal(false),
+    error_code: z.number().int().optional(),
+    description: z.string(),
+  }),
+  z.strictObject({ ok: z.literal("unknown"), description: z.string() }),
+]);
 
-export type Result =
-  | { ok: true; [detail: string]: unknown }
-  | { ok: false; error_code?: number; description: string; [detail: string]: unknown }
-  | { ok: "unknown"; description: string };
+const scenarioSchema = z.strictObject({ id: z.string(), hash: z.string(), step: z.string() });
 
-export interface ScenarioRef {
-  id: string;
-  hash: string;
-  step: string;
-}
+export const OP_PATTERN = /^[a-z][a-z0-9_]*(?:\.[a-z0-9_]+)*$/;
+
+/** The entry as stored, checked field by field by `verify`. Unknown fields are refused. */
+export const auditEntrySchema = z
+  .strictObject({
+    seq: z.number().int().min(1),
+    ts: z.iso.datetime({ offset: false, precision: 3 }),
+    case: z.string().min(1),
+    actor: actorSchema,
+    op: z.string().regex(OP_PATTERN, "expected a dotted lower-case operation name"),
+    phase: z.enum(PHASES),
+    target: targetSchema.optional(),
+    params: z.record(z.string(), z.unknown()).optional(),
+    result: resultSchema.optional(),
+    authority: z.string(),
+    purpose: z.string(),
+    justification: z.string().optional(),
+    recipients: z.array(z.string()).optional(),
+    update_ids: z.array(z.number().int()).optional(),
+    scenario: scenarioSchema.optional(),
+    intent_seq: z.number().int().min(1).optional(),
+    software: z.strictObject({ version: z.string(), commit: z.string() }),
+    prev: hex64,
+  })
+  .superRefine((entry, ctx) => {
+    if ((entry.op === "consult" || entry.op === "disclose") && !entry.justification?.trim()) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["justification"],
+        message: `${entry.op} without a justification`,
+      });
+    }
+    if (entry.op === "disclose" && !entry.recipients?.length) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["recipients"],
+        message: "disclose without recipients",
+      });
+    }
+    if (entry.phase === "outcome" && entry.intent_seq === undefined) {
+      ctx.addIssue({ code: "custom", path: ["intent_seq"], message: "outcome without intent_seq" });
+    }
+    if (entry.phase === "outcome" && entry.result === undefined) {
+      ctx.addIssue({ code: "custom", path: ["result"], message: "outcome without result" });
+    }
+    if (entry.intent_seq !== undefined && entry.intent_seq >= entry.seq) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["intent_seq"],
+        message: "intent_seq must name an earlier entry",
+      });
+    }
+  });
+
+export type AuditEntry = z.infer<typeof auditEntrySchema>;
+export type Actor = AuditEntry["actor"];
+export type Target = NonNullable<AuditEntry["target"]>;
+export type Result = NonNullable<AuditEntry["result"]>;
+export type ScenarioRef = NonNullable<AuditEntry["scenario"]>;
 
 /** What a caller supplies; the log adds seq, ts, software, prev and the case's authority and purpose. */
-export interface AuditEntryInput {
-  case: string;
-  actor: Actor;
-  op: string;
-  phase: Phase;
-  target?: Target;
-  params?: Record<string, unknown>;
-  result?: Result;
+export type AuditEntryInput = Omit<
+  AuditEntry,
+  "seq" | "ts" | "software" | "prev" | "authority" | "purpose"
+> & {
   /** Defaults to the case's authority. */
   authority?: string;
   /** Defaults to the case's purpose. */
   purpose?: string;
-  /** Required for `consult` and `disclose`. */
-  justification?: string;
-  /** Required for `disclose`: who receives the data. */
-  recipients?: string[];
-  update_ids?: number[];
-  scenario?: ScenarioRef;
-  /** For an outcome: the seq of the intent it closes. */
-  intent_seq?: number;
-}
+};
 
-export interface AuditEntry extends AuditEntryInput {
-  seq: number;
-  ts: string;
-  authority: string;
-  purpose: string;
-  software: { version: string; commit: string };
-  /** Hex SHA-256 leaf hash of the previous entry; 64 zeros for the first. */
-  prev: string;
-}
-
+/** The `prev` of entry 1. */
 export const GENESIS_PREV = "0".repeat(64);
+
+/** RFC 8785 bytes of an entry (as a JS string; hashed as UTF-8). */
+export function canonicalBytes(value: unknown): string {
+  const bytes = canonicalize(value);
+  if (bytes === undefined) throw new Error("audit entry could not be canonicalised");
+  return bytes;
+}
+
+/**
+ * What an erased entry's payload becomes: its leaf hash stays, so the chain and
+ * the tree still verify, and `erased_by` names the `erase` entry that explains it.
+ */
+export interface Tombstone {
+  erased_by: number;
+  leaf: string;
+  seq: number;
+}
+
+export const tombstoneSchema = z.strictObject({
+  erased_by: z.number().int().min(1),
+  leaf: hex64,
+  seq: z.number().int().min(1),
+});
+
+export function tombstoneBytes(t: Tombstone): string {
+  return canonicalBytes(t);
+}

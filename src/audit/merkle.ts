@@ -1,0 +1,181 @@
+import { createHash } from "node:crypto";
+
+/**
+ * RFC 6962 (Certificate Transparency) Merkle tree hashing. The log keeps only
+ * the tree's right edge, the "compact range" or frontier: one node per set bit
+ * of the tree size, so appending costs O(log n) and a restarted process carries
+ * on from what Redis stored. Proofs follow RFC 9162 §2.1.4, which restates
+ * RFC 6962's algorithms.
+ */
+
+const LEAF_PREFIX = Buffer.from([0]);
+const NODE_PREFIX = Buffer.from([1]);
+
+/** SHA-256(0x00 ‖ entry bytes). The domain prefix stops a leaf from posing as an inner node. */
+export function leafHash(entryBytes: string): Buffer {
+  return createHash("sha256").update(LEAF_PREFIX).update(entryBytes, "utf8").digest();
+}
+
+/** SHA-256(0x01 ‖ left ‖ right). */
+export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
+  return createHash("sha256").update(NODE_PREFIX).update(left).update(right).digest();
+}
+
+/** The root of the empty tree: SHA-256 of nothing. */
+export const EMPTY_ROOT: Buffer = createHash("sha256").digest();
+
+/**
+ * The right edge of a tree of `size` leaves: the roots of its perfect subtrees,
+ * largest (leftmost) first. `nodes.length` equals the number of set bits of `size`.
+ */
+export interface Frontier {
+  size: number;
+  nodes: Buffer[];
+}
+
+export function emptyFrontier(): Frontier {
+  return { size: 0, nodes: [] };
+}
+
+/** Appends one leaf hash in place; like incrementing a binary counter, carries merge subtrees. */
+export function appendLeaf(frontier: Frontier, leaf: Buffer): void {
+  let carry = leaf;
+  let size = frontier.size;
+  while (size % 2 === 1) {
+    const left = frontier.nodes.pop();
+    if (!left) throw new Error("corrupt Merkle frontier: fewer nodes than set bits of its size");
+    carry = nodeHash(left, carry);
+    size = Math.floor(size / 2);
+  }
+  frontier.nodes.push(carry);
+  frontier.size += 1;
+}
+
+export function cloneFrontier(frontier: Frontier): Frontier {
+  return { size: frontier.size, nodes: frontier.nodes.slice() };
+}
+
+/**
+ * RFC 6962 MTH of the whole tree. The tree splits at the largest power of two
+ * below its size, so the root folds the frontier from the right.
+ */
+export function frontierRoot(frontier: Frontier): Buffer {
+  const { nodes } = frontier;
+  let root = nodes[nodes.length - 1];
+  if (!root) return EMPTY_ROOT;
+  for (let i = nodes.length - 2; i >= 0; i--) root = nodeHash(nodes[i] as Buffer, root);
+  return root;
+}
+
+/** Stored form: the size is stored next to it, the nodes as one hex string. */
+export function encodeFrontier(frontier: Frontier): string {
+  return frontier.nodes.map((n) => n.toString("hex")).join("");
+}
+
+export function decodeFrontier(size: number, hex: string): Frontier {
+  const nodes: Buffer[] = [];
+  for (let i = 0; i < hex.length; i += 64) nodes.push(Buffer.from(hex.slice(i, i + 64), "hex"));
+  if (nodes.length !== popcount(size)) {
+    throw new Error(
+      `stored Merkle frontier has ${nodes.length} nodes, a tree of ${size} leaves needs ${popcount(size)}`,
+    );
+  }
+  return { size, nodes };
+}
+
+function popcount(n: number): number {
+  let count = 0;
+  for (let v = n; v > 0; v = Math.floor(v / 2)) count += v % 2;
+  return count;
+}
+
+function isPowerOfTwo(n: number): boolean {
+  let v = n;
+  while (v > 1 && v % 2 === 0) v /= 2;
+  return v === 1;
+}
+
+/** Largest power of two strictly smaller than n (n ≥ 2). */
+function splitPoint(n: number): number {
+  let k = 1;
+  while (k * 2 < n) k *= 2;
+  return k;
+}
+
+/** RFC 6962 MTH over leaves[from, to). In memory; for proofs and tests, not for the append path. */
+export function rangeRoot(leaves: readonly Buffer[], from = 0, to = leaves.length): Buffer {
+  const n = to - from;
+  if (n === 0) return EMPTY_ROOT;
+  if (n === 1) return leaves[from] as Buffer;
+  const k = splitPoint(n);
+  return nodeHash(rangeRoot(leaves, from, from + k), rangeRoot(leaves, from + k, to));
+}
+
+/**
+ * RFC 6962 §2.1.2 consistency proof that the tree of the first `m` leaves is a
+ * prefix of the tree of all `leaves`: what an auditor holding an old checkpoint
+ * needs to be convinced that nothing before it was rewritten.
+ */
+export function consistencyProof(leaves: readonly Buffer[], m: number): Buffer[] {
+  const n = leaves.length;
+  if (m < 1 || m > n) throw new Error(`consistency proof needs 1 ≤ m ≤ n, got m=${m}, n=${n}`);
+  const proof: Buffer[] = [];
+  const sub = (from: number, to: number, size: number, complete: boolean): void => {
+    const count = to - from;
+    if (size === count) {
+      if (!complete) proof.push(rangeRoot(leaves, from, to));
+      return;
+    }
+    const k = splitPoint(count);
+    if (size <= k) {
+      sub(from, from + k, size, complete);
+      proof.push(rangeRoot(leaves, from + k, to));
+    } else {
+      sub(from + k, to, size - k, false);
+      proof.push(rangeRoot(leaves, from, from + k));
+    }
+  };
+  if (m < n) sub(0, n, m, true);
+  return proof;
+}
+
+/** RFC 9162 §2.1.4.2: checks a consistency proof between two tree heads. */
+export function verifyConsistency(
+  m: number,
+  n: number,
+  oldRoot: Uint8Array,
+  newRoot: Uint8Array,
+  proof: readonly Uint8Array[],
+): boolean {
+  if (m < 1 || m > n) return false;
+  if (m === n) return proof.length === 0 && Buffer.compare(oldRoot, newRoot) === 0;
+  const path = [...proof];
+  // If m is a power of two, the old root is itself a node of the new tree and starts the path.
+  if (isPowerOfTwo(m)) path.unshift(oldRoot);
+  let fn = m - 1;
+  let sn = n - 1;
+  while (fn % 2 === 1) {
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  const first = path.shift();
+  if (!first) return false;
+  let fr: Uint8Array = first;
+  let sr: Uint8Array = first;
+  for (const c of path) {
+    if (sn === 0) return false;
+    if (fn % 2 === 1 || fn === sn) {
+      fr = nodeHash(c, fr);
+      sr = nodeHash(c, sr);
+      while (fn % 2 === 0 && fn !== 0) {
+        fn = Math.floor(fn / 2);
+        sn = Math.floor(sn / 2);
+      }
+    } else {
+      sr = nodeHash(sr, c);
+    }
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  return sn === 0 && Buffer.compare(fr, oldRoot) === 0 && Buffer.compare(sr, newRoot) === 0;
+}

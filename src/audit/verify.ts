@@ -1,0 +1,423 @@
+import {
+  type Checkpoint,
+  checkCheckpointSignature,
+  checkpointOrigin,
+  parseCheckpoint,
+  type Verifier,
+} from "./checkpoint.ts";
+import {
+  type AuditEntry,
+  auditEntrySchema,
+  canonicalBytes,
+  GENESIS_PREV,
+  tombstoneSchema,
+} from "./entry.ts";
+import { appendLeaf, emptyFrontier, frontierRoot, leafHash } from "./merkle.ts";
+import type { StoredLine } from "./storage.ts";
+
+/**
+ * The verifier auditors run. It reads a log once, front to back, holding only
+ * the tree's right edge and a few bits per entry, so a log of any length is
+ * checked in constant memory; the same function checks a live log in Redis and
+ * an exported bundle, which differ only in where the lines come from.
+ *
+ * It stops at the first failure, because after one everything else is suspect,
+ * and names the seq where the log stops being trustworthy.
+ */
+
+export interface VerifyOptions {
+  /** The case the log belongs to; every entry must name it, checkpoints must be for it. */
+  caseId: string;
+  /** Signed notes stored with the log or shipped in the bundle. */
+  checkpoints?: readonly string[];
+  /** Keys trusted to sign checkpoints. None: signatures are not checked, which is a warning. */
+  verifiers?: readonly Verifier[];
+  /** A checkpoint the auditor kept from an earlier export: the log must still extend it. */
+  heldCheckpoint?: string;
+  /** How far a timestamp may go back before it is flagged (default 2000 ms). */
+  clockToleranceMs?: number;
+  /** What Redis says the head is: the last entry must match it. */
+  head?: { seq: number; hash: string };
+  /** XINFO STREAM counters: entries added must equal entries held. */
+  counters?: { length: number; entriesAdded: number };
+  /** Called with each intact entry (undefined for an erased one), e.g. to build a report. */
+  onEntry?(entry: AuditEntry | undefined, seq: number, line: string): void;
+}
+
+export interface Finding {
+  /** The seq where the problem is, when it has one. */
+  seq?: number;
+  message: string;
+}
+
+export interface VerifyReport {
+  /** Everything checked held; warnings may still need a look. */
+  ok: boolean;
+  /** The first failure; verification stopped there. */
+  failure?: Finding;
+  warnings: Finding[];
+  /** Entries read (erased ones included). */
+  entries: number;
+  erased: number;
+  /** The largest tree size covered by a checkpoint whose signature was checked. */
+  signedSize: number;
+  /** Root hash (hex) of the tree of all entries read. */
+  root: string;
+}
+
+const MAX_WARNINGS = 100;
+
+/** Grows as needed; one bit per seq keeps intent bookkeeping small for millions of entries. */
+class BitSet {
+  private bytes = new Uint8Array(1024);
+  has(i: number): boolean {
+    return ((this.bytes[i >> 3] ?? 0) & (1 << (i & 7))) !== 0;
+  }
+  add(i: number): void {
+    const at = i >> 3;
+    if (at >= this.bytes.length) {
+      const grown = new Uint8Array(Math.max(this.bytes.length * 2, at + 1));
+      grown.set(this.bytes);
+      this.bytes = grown;
+    }
+    this.bytes[at] = (this.bytes[at] ?? 0) | (1 << (i & 7));
+  }
+}
+
+class Failed extends Error {
+  constructor(readonly finding: Finding) {
+    super(finding.message);
+  }
+}
+
+function fail(seq: number | undefined, message: string): never {
+  throw new Failed({ seq, message });
+}
+
+/** Expands an erase entry's `params.ranges` ([[from, to], …]) or `params.seqs`. */
+export function erasedSeqsOf(entry: AuditEntry): number[] {
+  const out: number[] = [];
+  const ranges = entry.params?.ranges;
+  if (Array.isArray(ranges)) {
+    for (const r of ranges) {
+      if (Array.isArray(r) && Number.isSafeInteger(r[0]) && Number.isSafeInteger(r[1])) {
+        for (let s = r[0] as number; s <= (r[1] as number); s++) out.push(s);
+      }
+    }
+  }
+  const seqs = entry.params?.seqs;
+  if (Array.isArray(seqs)) for (const s of seqs) if (Number.isSafeInteger(s)) out.push(s as number);
+  return out;
+}
+
+export async function verifyEntries(
+  lines: AsyncIterable<string | StoredLine> | Iterable<string | StoredLine>,
+  opts: VerifyOptions,
+): Promise<VerifyReport> {
+  const warnings: Finding[] = [];
+  let suppressed = 0;
+  const warn = (seq: number | undefined, message: string) => {
+    if (warnings.length < MAX_WARNINGS) warnings.push({ seq, message });
+    else suppressed++;
+  };
+  const tolerance = opts.clockToleranceMs ?? 2000;
+  const tree = emptyFrontier();
+  let prev = GENESIS_PREV;
+  let lastTs = Number.NEGATIVE_INFINITY;
+  let count = 0;
+  let erasedCount = 0;
+  let signedSize = 0;
+  const intents = new BitSet();
+  const closed = new BitSet();
+  const erased = new BitSet();
+  const claimed = new BitSet();
+  const tombstonesBy = new Map<number, number>();
+  const roles = new Map<number, string>();
+  let pending: Checkpoint[] = [];
+
+  try {
+    // Checkpoints first: their signatures do not depend on the entries.
+    const origin = checkpointOrigin(opts.caseId);
+    const verifiers = opts.verifiers ?? [];
+    for (const [i, text] of (opts.checkpoints ?? []).entries()) {
+      let cp: Checkpoint;
+      try {
+        cp = parseCheckpoint(text);
+      } catch (err) {
+        fail(undefined, `checkpoint #${i + 1} is malformed: ${(err as Error).message}`);
+      }
+      if (cp.origin !== origin)
+        fail(cp.size, `checkpoint for size ${cp.size} is for "${cp.origin}", not "${origin}"`);
+      if (verifiers.length > 0) {
+        const problem = checkCheckpointSignature(cp, verifiers);
+        if (problem) fail(cp.size, `checkpoint for tree size ${cp.size}: ${problem}`);
+        signedSize = Math.max(signedSize, cp.size);
+      }
+      pending.push(cp);
+    }
+    if (opts.checkpoints?.length && verifiers.length === 0) {
+      warn(
+        undefined,
+        "checkpoint signatures were NOT checked: no public key given (pass --pubkey with the key from the case officer)",
+      );
+    }
+    if (opts.heldCheckpoint !== undefined) {
+      let held: Checkpoint;
+      try {
+        held = parseCheckpoint(opts.heldCheckpoint);
+      } catch (err) {
+        fail(undefined, `the auditor's checkpoint is malformed: ${(err as Error).message}`);
+      }
+      if (held.origin !== origin)
+        fail(undefined, `the auditor's checkpoint is for "${held.origin}", not "${origin}"`);
+      if (verifiers.length > 0) {
+        const problem = checkCheckpointSignature(held, verifiers);
+        if (problem) fail(held.size, `the auditor's checkpoint for size ${held.size}: ${problem}`);
+      } else {
+        warn(undefined, "the auditor's checkpoint signature was NOT checked: no public key given");
+      }
+      pending.push(held);
+    }
+    pending = pending.filter((cp) => cp.size > 0).sort((a, b) => a.size - b.size);
+    let nextCp = 0;
+
+    for await (const item of lines) {
+      const expected = count + 1;
+      const stored: StoredLine = typeof item === "string" ? { line: item } : item;
+      if (stored.seq !== undefined) {
+        if (Number.isNaN(stored.seq))
+          fail(
+            expected,
+            `stream id ${stored.id} is not of the form 0-<seq>: an entry was inserted`,
+          );
+        if (stored.seq > expected)
+          fail(expected, `seq ${expected} is missing: the stream goes on with seq ${stored.seq}`);
+        if (stored.seq < expected)
+          fail(expected, `seq ${stored.seq} appears again where seq ${expected} was expected`);
+      }
+      const line = stored.line;
+      if (line === null)
+        fail(expected, `the payload of seq ${expected} is missing, and no erasure explains it`);
+      let raw: unknown;
+      try {
+        raw = JSON.parse(line);
+      } catch {
+        fail(expected, `line ${expected} is not JSON`);
+      }
+      if (canonicalBytes(raw) !== line)
+        fail(expected, `line ${expected} is not in canonical form (RFC 8785): it was edited`);
+      let leafHex: string;
+      if (raw !== null && typeof raw === "object" && "erased_by" in raw) {
+        const t = tombstoneSchema.safeParse(raw);
+        if (!t.success) fail(expected, `line ${expected} is a malformed erasure tombstone`);
+        if (t.data.seq !== expected)
+          fail(
+            expected,
+            `tombstone for seq ${t.data.seq} found where seq ${expected} was expected`,
+          );
+        if (t.data.erased_by <= expected)
+          fail(
+            expected,
+            `seq ${expected} claims to be erased by an earlier entry (${t.data.erased_by})`,
+          );
+        leafHex = t.data.leaf;
+        erased.add(expected);
+        erasedCount++;
+        tombstonesBy.set(t.data.erased_by, (tombstonesBy.get(t.data.erased_by) ?? 0) + 1);
+        opts.onEntry?.(undefined, expected, line);
+      } else {
+        const parsed = auditEntrySchema.safeParse(raw);
+        if (!parsed.success) {
+          const issue = parsed.error.issues[0];
+          const where = issue?.path.length ? issue.path.join(".") : "entry";
+          fail(
+            expected,
+            `seq ${expected} does not match the entry schema at ${where}: ${issue?.message}`,
+          );
+        }
+        const entry = parsed.data;
+        if (entry.seq !== expected) {
+          fail(
+            expected,
+            `expected seq ${expected}, found seq ${entry.seq}: an entry was deleted, inserted or moved`,
+          );
+        }
+        if (entry.case !== opts.caseId)
+          fail(expected, `seq ${expected} belongs to case "${entry.case}", not "${opts.caseId}"`);
+        if (entry.prev !== prev) {
+          if (expected === 1)
+            fail(1, "seq 1 does not start the chain (its prev is not the genesis hash)");
+          fail(
+            expected - 1,
+            `seq ${expected - 1} does not hash to the prev recorded by seq ${expected}: seq ${expected - 1} (or seq ${expected}) was changed`,
+          );
+        }
+        leafHex = leafHash(line).toString("hex");
+        const ts = Date.parse(entry.ts);
+        if (lastTs - ts > tolerance) {
+          warn(
+            expected,
+            `timestamp goes back ${lastTs - ts} ms (more than ${tolerance} ms) from the entry before: check the server clocks`,
+          );
+        }
+        lastTs = Math.max(lastTs, ts);
+        checkSemantics(entry);
+        opts.onEntry?.(entry, expected, line);
+      }
+      if (stored.hash !== undefined && stored.hash !== leafHex) {
+        fail(
+          expected,
+          `seq ${expected} does not match the hash the stream holds for it: the entry was altered`,
+        );
+      }
+      appendLeaf(tree, Buffer.from(leafHex, "hex"));
+      prev = leafHex;
+      count = expected;
+      while (pending[nextCp] && (pending[nextCp] as Checkpoint).size === count) {
+        const cp = pending[nextCp] as Checkpoint;
+        if (!frontierRoot(tree).equals(cp.root)) {
+          fail(
+            count,
+            `entries 1–${count} do not match the signed checkpoint for tree size ${count}: an entry up to seq ${count} was changed, inserted or removed`,
+          );
+        }
+        nextCp++;
+      }
+    }
+
+    const beyond = pending[nextCp];
+    if (beyond) {
+      fail(
+        count + 1,
+        `the log ends at seq ${count}, but a checkpoint covers ${beyond.size} entries: the tail from seq ${count + 1} was removed`,
+      );
+    }
+    for (const [by, n] of tombstonesBy) {
+      fail(
+        by,
+        `${n} entr${n === 1 ? "y is" : "ies are"} erased by seq ${by}, which is not in the log`,
+      );
+    }
+    if (opts.head && opts.head.seq !== count) {
+      fail(
+        Math.min(count, opts.head.seq) + 1,
+        `the log's head says seq ${opts.head.seq}, but the stream ends at seq ${count}: entries were removed or the head was changed`,
+      );
+    }
+    if (opts.head && count > 0 && opts.head.hash !== prev) {
+      fail(
+        count,
+        `seq ${count} does not match the hash in the log's head: the last entry was altered`,
+      );
+    }
+    if (opts.counters && opts.counters.entriesAdded !== opts.counters.length) {
+      fail(
+        count + 1,
+        `Redis added ${opts.counters.entriesAdded} entries to the stream but it holds ${opts.counters.length}: entries were deleted or trimmed (XDEL, XTRIM or XADD … MAXLEN)`,
+      );
+    }
+    for (let s = 1; s <= count; s++) {
+      if (intents.has(s) && !closed.has(s)) {
+        warn(
+          s,
+          `intent seq ${s} has no outcome yet: the action is in flight, or its process crashed and the intent is closed as unknown at the next start`,
+        );
+      }
+    }
+    if (verifiers.length > 0 && signedSize < count) {
+      warn(
+        signedSize + 1,
+        `entries ${signedSize + 1}–${count} are not covered by a signed checkpoint: only the hash chain protects them`,
+      );
+    } else if (verifiers.length === 0 && !opts.checkpoints?.length && count > 0) {
+      warn(1, `no checkpoints: entries 1–${count} are protected by the hash chain only`);
+    }
+    if (suppressed > 0) warnings.push({ message: `… and ${suppressed} more warnings` });
+    return {
+      ok: true,
+      warnings,
+      entries: count,
+      erased: erasedCount,
+      signedSize,
+      root: frontierRoot(tree).toString("hex"),
+    };
+  } catch (err) {
+    if (!(err instanceof Failed)) throw err;
+    return {
+      ok: false,
+      failure: err.finding,
+      warnings,
+      entries: count,
+      erased: erasedCount,
+      signedSize,
+      root: frontierRoot(tree).toString("hex"),
+    };
+  }
+
+  function checkSemantics(entry: AuditEntry): void {
+    const { seq } = entry;
+    const counts = entry.phase === "info" || entry.phase === "outcome";
+    const succeeded = entry.result === undefined || entry.result.ok === true;
+    const user = entry.target?.user_ids?.[0];
+    if (entry.op === "role.add" && counts && succeeded && user !== undefined) {
+      roles.set(user, String(entry.params?.role ?? ""));
+    } else if (entry.op === "role.remove" && counts && succeeded && user !== undefined) {
+      roles.delete(user);
+    }
+    const { actor } = entry;
+    if (
+      (actor.kind === "operator" || actor.kind === "supervisor" || actor.kind === "auditor") &&
+      entry.phase !== "refused"
+    ) {
+      if (actor.id === undefined)
+        fail(seq, `seq ${seq}: an ${actor.kind} acted without a Telegram id`);
+      const held = roles.get(actor.id);
+      if (held !== actor.kind) {
+        fail(
+          seq,
+          `seq ${seq}: user ${actor.id} acted as ${actor.kind} but held ${held ? `the role ${held}` : "no role"} in the case at that time`,
+        );
+      }
+      if (actor.role !== undefined && actor.role !== held) {
+        fail(
+          seq,
+          `seq ${seq}: the entry says user ${actor.id} held ${actor.role}, the role history says ${held}`,
+        );
+      }
+    }
+    if (entry.phase === "intent") intents.add(seq);
+    if (entry.phase === "outcome") {
+      const of = entry.intent_seq as number;
+      if (!intents.has(of) && !erased.has(of))
+        fail(seq, `seq ${seq} is an outcome of seq ${of}, which is not an intent`);
+      if (closed.has(of)) fail(seq, `seq ${seq} is a second outcome of intent seq ${of}`);
+      closed.add(of);
+    }
+    const by = tombstonesBy.get(seq);
+    if (entry.op === "erase") {
+      let matched = 0;
+      for (const s of erasedSeqsOf(entry)) {
+        if (s >= seq)
+          fail(seq, `erase entry seq ${seq} lists seq ${s}, which is not earlier than itself`);
+        if (erased.has(s) && !claimed.has(s)) {
+          claimed.add(s);
+          matched++;
+        } else if (!erased.has(s)) {
+          warn(s, `seq ${s} is listed as erased by seq ${seq} but still holds its payload`);
+        }
+      }
+      if (matched !== (by ?? 0)) {
+        fail(
+          seq,
+          `tombstones name seq ${seq} as their erasure, but it lists ${matched} of their ${by ?? 0} entries`,
+        );
+      }
+      tombstonesBy.delete(seq);
+    } else if (by !== undefined) {
+      fail(
+        seq,
+        `${by} entries claim to be erased by seq ${seq}, which is a ${entry.op}, not an erase`,
+      );
+    }
+  }
+}
