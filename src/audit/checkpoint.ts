@@ -30,6 +30,7 @@ const KEY_NAME_PATTERN = /^[^\s+\u2014]+$/;
 /** Signs checkpoints. Held only by the running Warden; auditors get the `Verifier`. */
 export interface Signer {
   readonly name: string;
+  readonly keyId: Buffer;
   /** `<name>+<key id hex>+<base64(0x01 ‖ public key)>`: what auditors are given. */
   readonly verifierKey: string;
   /** True for a key made up for one rehearsal run: its signatures prove nothing later. */
@@ -79,6 +80,7 @@ function signerFromSeed(name: string, seed: Buffer, ephemeral: boolean): Signer 
   const publicKey = rawPublicKey(privateKey);
   return {
     name,
+    keyId: keyId(name, publicKey),
     ephemeral,
     verifierKey: verifierKeyText(name, publicKey),
     sign: (message) => sign(null, Buffer.from(message, "utf8"), privateKey),
@@ -139,6 +141,20 @@ function exists(path: string): boolean {
   }
 }
 
+/** Splits on the first n-1 "+": the last part is base64, which may itself contain "+". */
+function splitPlus(text: string, n: number): string[] {
+  const parts: string[] = [];
+  let rest = text;
+  while (parts.length < n - 1) {
+    const at = rest.indexOf("+");
+    if (at < 0) break;
+    parts.push(rest.slice(0, at));
+    rest = rest.slice(at + 1);
+  }
+  parts.push(rest);
+  return parts;
+}
+
 function readKeyFile(path: string, what: string): string {
   try {
     return readFileSync(path, "utf8").trim();
@@ -163,7 +179,7 @@ export function loadSigner(path: string): Signer {
       `audit signing key ${path} is readable by other users: run \`chmod 600 ${path}\``,
     );
   }
-  const parts = text.split("+");
+  const parts = splitPlus(text, 5);
   if (parts.length !== 5 || parts[0] !== "PRIVATE" || parts[1] !== "KEY") {
     throw new KeyFileError(
       `${path} is not a Warden audit signing key (expected PRIVATE+KEY+<name>+<id>+<key>)`,
@@ -210,7 +226,7 @@ export function signerForRun(opts: { keyPath?: string; live: boolean }): {
 }
 
 export function parseVerifierKey(text: string): Verifier {
-  const parts = text.trim().split("+");
+  const parts = splitPlus(text.trim(), 3);
   const [name = "", id = "", data = ""] = parts;
   const raw = Buffer.from(data, "base64");
   if (
@@ -272,8 +288,7 @@ export function signCheckpoint(
   root: Uint8Array,
 ): string {
   const body = checkpointBody(origin, size, root);
-  const publicKey = Buffer.from(signer.verifierKey.split("+")[2] ?? "", "base64").subarray(1);
-  const sig = Buffer.concat([keyId(signer.name, publicKey), signer.sign(body)]);
+  const sig = Buffer.concat([signer.keyId, signer.sign(body)]);
   return `${body}\n${SIGNATURE_DASH} ${signer.name} ${sig.toString("base64")}\n`;
 }
 
