@@ -1,0 +1,34 @@
+/**
+ * The simulated clock. It starts at the real time and then stands still:
+ * only the control API moves it. Every date the simulator hands out (message
+ * dates, until_date checks, the 48-hour delete window, invite link expiry)
+ * reads this clock, so tests can cross those boundaries without waiting.
+ *
+ * Wall-clock concerns (long-poll timeouts, rate limits, webhook retries) do
+ * not use it: they concern the real process talking to the simulator.
+ */
+export interface SimClock {
+  /** Current simulated Unix time in whole seconds. */
+  now(): number;
+  /** Current simulated time in milliseconds. */
+  nowMs(): number;
+  advance(seconds: number): void;
+  set(ms: number): void;
+}
+
+export function createClock(startMs: number = Date.now()): SimClock {
+  let current = startMs;
+  return {
+    now: () => Math.floor(current / 1000),
+    nowMs: () => current,
+    advance(seconds) {
+      if (!Number.isFinite(seconds) || seconds < 0) {
+        throw new RangeError("the simulated clock only moves forward");
+      }
+      current += seconds * 1000;
+    },
+    set(ms) {
+      current = ms;
+    },
+  };
+}

@@ -1,0 +1,33 @@
+/**
+ * A faithful Telegram Bot API simulator. An unmodified grammY bot talks to
+ * it over HTTP (`client.apiRoot`), while tests and scenarios play everyone
+ * else through the control API. It stands in for Telegram, so nothing here
+ * depends on the rest of Warden.
+ */
+export type { CallRecord } from "./calls.ts";
+export {
+  type BotSnapshot,
+  type ChatSnapshot,
+  type MemberMessageInput,
+  type NewChatInput,
+  type NewUserInput,
+  type PlayedMessage,
+  SimClient,
+  SimControlError,
+} from "./control/client.ts";
+export { runSimulatorCli, type SimulatorCliOptions } from "./cli.ts";
+export { type BotApiRequest, type BotApiResponse, callBotApi, implementedMethods } from "./dispatch.ts";
+export {
+  createSimulatorApp,
+  type RunningSimulator,
+  type SimulatorApp,
+  type SimulatorAppOptions,
+  type StartOptions,
+  startSimulator,
+} from "./http/server.ts";
+export { GROUP_ANONYMOUS_BOT, CHANNEL_BOT } from "./ids.ts";
+export type { AdminRights, Permissions, TgChat, TgMessage, TgUpdate, TgUser } from "./model.ts";
+export type { Simulator, SimulatorOptions } from "./simulator.ts";
+export { botApiSpec } from "./spec/spec.ts";
+export { createValidator, type Validator, type Violation } from "./spec/validate.ts";
+export { type LoadedWorld, loadWorld, loadWorldFile, type World } from "./world/load.ts";

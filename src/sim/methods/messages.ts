@@ -1,0 +1,407 @@
+/**
+ * Sending, forwarding, copying, editing, deleting and pinning messages.
+ */
+import { badRequest, tooManyRequests } from "../errors.ts";
+import { documentOf, type FileRecord, photoSize, storeFile, storeUpload } from "../files.ts";
+import type { BotState, ChatState, Membership, Permission, StoredMessage, TgMessage } from "../model.ts";
+import type { Simulator } from "../simulator.ts";
+import type { FileInput } from "../spec/params.ts";
+import { chatObject } from "../world/chats.ts";
+import { isAdmin } from "../world/delivery.ts";
+import { formatText } from "../world/format.ts";
+import { effectivePermissions } from "../world/members.ts";
+import { editMessage, liveMessage, markDeleted, nestedCopy, postMessage, postServiceMessage } from "../world/messages.ts";
+import {
+  chatParam,
+  hasRight,
+  type MethodContext,
+  type MethodTable,
+  requireBotInChat,
+  requireDialogOpen,
+} from "./context.ts";
+
+const MAX_TEXT = 4096;
+const MAX_CAPTION = 1024;
+const DELETE_WINDOW_SECONDS = 48 * 3600;
+
+/** What the content of a message needs, and how Telegram words the refusal. */
+const CONTENT_RIGHTS: Record<string, [Permission, string]> = {
+  text: ["can_send_messages", "text messages"],
+  photo: ["can_send_photos", "photos"],
+  document: ["can_send_documents", "documents"],
+  audio: ["can_send_audios", "audios"],
+  video: ["can_send_videos", "videos"],
+  voice: ["can_send_voice_notes", "voice notes"],
+  video_note: ["can_send_video_notes", "video notes"],
+  poll: ["can_send_polls", "polls"],
+  sticker: ["can_send_other_messages", "stickers"],
+  animation: ["can_send_other_messages", "animations"],
+};
+
+export function contentKind(content: Record<string, unknown>): string {
+  for (const kind of Object.keys(CONTENT_RIGHTS)) if (content[kind] !== undefined) return kind;
+  return "text";
+}
+
+/** Refuses a member (bot or person) whose effective permissions do not allow this content. */
+export function checkSendPermission(chat: ChatState, m: Membership | undefined, kind: string) {
+  const [permission, words] = CONTENT_RIGHTS[kind] ?? CONTENT_RIGHTS.text ?? ["can_send_messages", "text messages"];
+  if (!effectivePermissions(chat, m)[permission]) {
+    throw badRequest(`not enough rights to send ${words} to the chat`);
+  }
+}
+
+/** Everything that must hold before the calling bot may post `kind` into `chat`. */
+function prepareSend(ctx: MethodContext, chat: ChatState, kind: string) {
+  const { sim, bot } = ctx;
+  if (chat.peer) {
+    requireDialogOpen(sim, bot, chat);
+  } else {
+    const m = requireBotInChat(sim, bot, chat);
+    if (chat.type === "channel") {
+      if (!hasRight(m, "can_post_messages")) throw badRequest("need administrator rights in the channel chat");
+    } else {
+      checkSendPermission(chat, m, kind);
+    }
+  }
+}
+
+function takeRateSlot(sim: Simulator, bot: BotState, chat: ChatState) {
+  const retry = sim.limits.take(bot.user.id, chat.id, chat.type !== "private", Date.now());
+  if (retry > 0) throw tooManyRequests(retry);
+}
+
+function replyTarget(ctx: MethodContext, chat: ChatState): StoredMessage | undefined {
+  const parameters = ctx.params.reply_parameters as
+    | { message_id?: number; chat_id?: number | string; allow_sending_without_reply?: boolean }
+    | undefined;
+  const legacyId = ctx.raw.reply_to_message_id;
+  const id = parameters?.message_id ?? (legacyId === undefined ? undefined : Number(legacyId));
+  if (id === undefined) return undefined;
+  const target = liveMessage(chat, id);
+  const allowMissing =
+    parameters?.allow_sending_without_reply ??
+    ["true", true, "1"].includes(ctx.raw.allow_sending_without_reply as string | boolean);
+  if (!target && !allowMissing) throw badRequest("message to be replied not found");
+  return target;
+}
+
+function inlineMarkup(value: unknown): unknown {
+  if (!value || typeof value !== "object" || !("inline_keyboard" in value)) return undefined;
+  const rows = (value as { inline_keyboard: unknown }).inline_keyboard;
+  if (!Array.isArray(rows) || rows.some((row) => !Array.isArray(row))) {
+    throw badRequest("field \"inline_keyboard\" of the InlineKeyboardMarkup must be an Array of Arrays");
+  }
+  for (const row of rows as Record<string, unknown>[][]) {
+    for (const button of row) {
+      if (typeof button?.text !== "string") throw badRequest("can't find field \"text\"");
+      const data = button.callback_data;
+      if (typeof data === "string" && (Buffer.byteLength(data) > 64 || data.length === 0)) {
+        throw badRequest("BUTTON_DATA_INVALID");
+      }
+    }
+  }
+  return value;
+}
+
+function formattedText(text: string, parseMode: unknown, entities: unknown, limit: number, what: string) {
+  const formatted = formatText(text, parseMode, entities);
+  if (formatted.text.length > limit) throw badRequest(`${what} is too long`);
+  return formatted;
+}
+
+function post(ctx: MethodContext, chat: ChatState, content: Record<string, unknown>): TgMessage {
+  const { sim, bot } = ctx;
+  prepareSend(ctx, chat, contentKind(content));
+  const replyTo = replyTarget(ctx, chat);
+  const replyMarkup = inlineMarkup(ctx.params.reply_markup);
+  takeRateSlot(sim, bot, chat);
+  const channel = chat.type === "channel";
+  const stored = postMessage(sim, chat, content, {
+    fromId: channel ? 0 : bot.user.id,
+    senderId: bot.user.id,
+    ...(channel ? { senderChat: chatObject(sim, chat) } : {}),
+    ...(replyTo ? { replyTo } : {}),
+    ...(replyMarkup ? { replyMarkup } : {}),
+    ...(ctx.params.protect_content ? {} : {}),
+  });
+  if (ctx.params.protect_content) stored.message.has_protected_content = true;
+  return stored.message;
+}
+
+function captionContent(ctx: MethodContext): Record<string, unknown> {
+  const caption = ctx.params.caption;
+  if (typeof caption !== "string" || caption === "") return {};
+  const formatted = formattedText(caption, ctx.params.parse_mode, ctx.params.caption_entities, MAX_CAPTION, "message caption");
+  return {
+    caption: formatted.text,
+    ...(formatted.entities.length > 0 ? { caption_entities: formatted.entities } : {}),
+  };
+}
+
+/** Resolves an InputFile parameter: a fresh upload, a known file_id, or a URL Telegram would fetch. */
+function inputFile(sim: Simulator, input: FileInput, kind: "photo" | "document", what: string): FileRecord {
+  if ("upload" in input) return storeUpload(sim.files, kind, input.upload);
+  const known = sim.files.byId.get(input.ref);
+  if (known) return known;
+  if (/^https?:\/\//i.test(input.ref)) {
+    // The simulator has no network: a URL stands for a file it pretends to download.
+    const name = input.ref.split("/").pop()?.split("?")[0] || "file";
+    return storeFile(sim.files, kind, Buffer.from(input.ref), { file_name: name });
+  }
+  throw badRequest(`wrong file identifier/HTTP URL specified`.replace("file", what === "photo" ? "file" : "file"));
+}
+
+function sendMessage(ctx: MethodContext) {
+  const chat = chatParam(ctx);
+  const text = ctx.params.text as string;
+  const formatted = formattedText(text, ctx.params.parse_mode, ctx.params.entities, MAX_TEXT, "message");
+  if (formatted.text.trim() === "") throw badRequest("message text is empty");
+  const options = ctx.params.link_preview_options;
+  return post(ctx, chat, {
+    text: formatted.text,
+    ...(formatted.entities.length > 0 ? { entities: formatted.entities } : {}),
+    ...(options && typeof options === "object" && Object.keys(options).length > 0
+      ? { link_preview_options: options }
+      : {}),
+  });
+}
+
+function sendPhoto(ctx: MethodContext) {
+  const chat = chatParam(ctx);
+  prepareSend(ctx, chat, "photo");
+  const record = inputFile(ctx.sim, ctx.params.photo as FileInput, "photo", "photo");
+  if (record.kind === "document") throw badRequest("wrong file identifier/HTTP URL specified");
+  return post(ctx, chat, {
+    photo: [photoSize(record)],
+    ...captionContent(ctx),
+    ...(ctx.params.has_spoiler ? { has_media_spoiler: true } : {}),
+    ...(ctx.params.show_caption_above_media ? { show_caption_above_media: true } : {}),
+  });
+}
+
+function sendDocument(ctx: MethodContext) {
+  const chat = chatParam(ctx);
+  prepareSend(ctx, chat, "document");
+  const record = inputFile(ctx.sim, ctx.params.document as FileInput, "document", "document");
+  return post(ctx, chat, { document: documentOf(record), ...captionContent(ctx) });
+}
+
+const COPYABLE_CONTENT = ["text", "entities", "caption", "caption_entities", "photo", "document", "has_media_spoiler"];
+
+function copyableContent(message: TgMessage): Record<string, unknown> {
+  const content: Record<string, unknown> = {};
+  for (const key of COPYABLE_CONTENT) if (message[key] !== undefined) content[key] = message[key];
+  return content;
+}
+
+/** A message the calling bot can see in `from_chat_id`. */
+function sourceMessage(ctx: MethodContext, notFound: string): [ChatState, StoredMessage] {
+  const from = chatParam(ctx, "from_chat_id");
+  if (!from.peer) requireBotInChat(ctx.sim, ctx.bot, from);
+  const stored = liveMessage(from, ctx.params.message_id);
+  if (!stored) throw badRequest(notFound);
+  if (stored.isService) throw badRequest("message can't be forwarded");
+  return [from, stored];
+}
+
+function forwardOrigin(sim: Simulator, from: ChatState, stored: StoredMessage) {
+  const original = stored.message;
+  if (original.forward_origin) return original.forward_origin as Record<string, unknown>;
+  if (from.type === "channel") {
+    return {
+      type: "channel",
+      chat: chatObject(sim, from),
+      message_id: original.message_id,
+      date: original.date,
+      ...(original.author_signature ? { author_signature: original.author_signature } : {}),
+    };
+  }
+  if (original.sender_chat) {
+    return {
+      type: "chat",
+      sender_chat: original.sender_chat,
+      date: original.date,
+      ...(original.author_signature ? { author_signature: original.author_signature } : {}),
+    };
+  }
+  return { type: "user", sender_user: original.from, date: original.date };
+}
+
+function forwardMessage(ctx: MethodContext) {
+  const chat = chatParam(ctx);
+  const [from, stored] = sourceMessage(ctx, "message to forward not found");
+  if (stored.message.has_protected_content) throw badRequest("message can't be forwarded");
+  const content = copyableContent(stored.message);
+  prepareSend(ctx, chat, contentKind(content));
+  takeRateSlot(ctx.sim, ctx.bot, chat);
+  const channel = chat.type === "channel";
+  return postMessage(ctx.sim, chat, content, {
+    fromId: channel ? 0 : ctx.bot.user.id,
+    senderId: ctx.bot.user.id,
+    ...(channel ? { senderChat: chatObject(ctx.sim, chat) } : {}),
+    forwardOrigin: forwardOrigin(ctx.sim, from, stored),
+  }).message;
+}
+
+function copyMessage(ctx: MethodContext) {
+  const chat = chatParam(ctx);
+  const [, stored] = sourceMessage(ctx, "message to copy not found");
+  if (stored.message.has_protected_content) throw badRequest("message can't be copied");
+  const content = copyableContent(stored.message);
+  if (ctx.params.caption !== undefined && (content.photo || content.document)) {
+    delete content.caption_entities;
+    Object.assign(content, captionContent(ctx));
+  }
+  return { message_id: post(ctx, chat, content).message_id };
+}
+
+function editMessageText(ctx: MethodContext) {
+  if (ctx.params.inline_message_id !== undefined) throw badRequest("MESSAGE_ID_INVALID");
+  if (ctx.params.chat_id === undefined) throw badRequest("chat_id is empty");
+  if (ctx.params.message_id === undefined) throw badRequest("message identifier is not specified");
+  const text = ctx.params.text;
+  if (typeof text !== "string" || text === "") throw badRequest("message text is empty");
+  const chat = chatParam(ctx);
+  if (!chat.peer) requireBotInChat(ctx.sim, ctx.bot, chat);
+  const stored = liveMessage(chat, ctx.params.message_id);
+  if (!stored) throw badRequest("message to edit not found");
+  if (stored.senderId !== ctx.bot.user.id || stored.isService) throw badRequest("message can't be edited");
+  if (stored.message.text === undefined) throw badRequest("there is no text in the message to edit");
+  const formatted = formattedText(text, ctx.params.parse_mode, ctx.params.entities, MAX_TEXT, "message");
+  const markup = inlineMarkup(ctx.params.reply_markup);
+  const entities = formatted.entities.length > 0 ? formatted.entities : undefined;
+  const unchanged =
+    formatted.text === stored.message.text &&
+    JSON.stringify(entities) === JSON.stringify(stored.message.entities) &&
+    JSON.stringify(markup) === JSON.stringify(stored.message.reply_markup);
+  if (unchanged) {
+    throw badRequest(
+      "message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message",
+    );
+  }
+  editMessage(ctx.sim, chat, stored, { text: formatted.text, entities, reply_markup: markup });
+  return stored.message;
+}
+
+/** Why the calling bot may not delete `stored` in `chat`, or undefined when it may. */
+function deletionRefusal(ctx: MethodContext, chat: ChatState, stored: StoredMessage): string | undefined {
+  const own = stored.senderId === ctx.bot.user.id;
+  if (!chat.peer) {
+    const m = requireBotInChat(ctx.sim, ctx.bot, chat);
+    const allowed =
+      own ||
+      (chat.type === "group" ? isAdmin(m) : hasRight(m, "can_delete_messages"));
+    if (!allowed) return "message can't be deleted";
+  }
+  if (ctx.sim.clock.now() - stored.message.date >= DELETE_WINDOW_SECONDS) {
+    return "message can't be deleted for everyone";
+  }
+  return undefined;
+}
+
+function deleteMessage(ctx: MethodContext) {
+  const chat = chatParam(ctx);
+  if (!chat.peer) requireBotInChat(ctx.sim, ctx.bot, chat);
+  const stored = liveMessage(chat, ctx.params.message_id);
+  if (!stored) throw badRequest("message to delete not found");
+  const refusal = deletionRefusal(ctx, chat, stored);
+  if (refusal) throw badRequest(refusal);
+  markDeleted(ctx.sim, chat, stored, ctx.bot.user.id);
+  return true;
+}
+
+function deleteMessages(ctx: MethodContext) {
+  const chat = chatParam(ctx);
+  const ids = ctx.params.message_ids as unknown[];
+  if (ids.length === 0) throw badRequest("message identifiers are not specified");
+  if (ids.length > 100) throw badRequest("too many message identifiers specified");
+  if (!chat.peer) requireBotInChat(ctx.sim, ctx.bot, chat);
+  const found = ids.map((id) => liveMessage(chat, id)).filter((s) => s !== undefined);
+  for (const stored of found) {
+    const refusal = deletionRefusal(ctx, chat, stored);
+    if (refusal) throw badRequest(refusal);
+  }
+  for (const stored of found) markDeleted(ctx.sim, chat, stored, ctx.bot.user.id);
+  return true;
+}
+
+function requirePinRight(ctx: MethodContext, chat: ChatState) {
+  if (chat.peer) return;
+  const m = requireBotInChat(ctx.sim, ctx.bot, chat);
+  const allowed =
+    chat.type === "channel"
+      ? hasRight(m, "can_edit_messages")
+      : isAdmin(m)
+        ? hasRight(m, "can_pin_messages")
+        : effectivePermissions(chat, m).can_pin_messages;
+  if (!allowed) throw badRequest("not enough rights to manage pinned messages in the chat");
+}
+
+function pinChatMessage(ctx: MethodContext) {
+  const chat = chatParam(ctx);
+  requirePinRight(ctx, chat);
+  const stored = liveMessage(chat, ctx.params.message_id);
+  if (!stored || stored.isService) throw badRequest("message to pin not found");
+  const id = stored.message.message_id;
+  chat.pinned = [...chat.pinned.filter((p) => p !== id), id];
+  postServiceMessage(ctx.sim, chat, ctx.bot.user.id, { pinned_message: nestedCopy(stored.message) });
+  return true;
+}
+
+function unpinChatMessage(ctx: MethodContext) {
+  const chat = chatParam(ctx);
+  requirePinRight(ctx, chat);
+  const id = ctx.params.message_id as number | undefined;
+  if (id === undefined) {
+    chat.pinned = chat.pinned.slice(0, -1);
+    return true;
+  }
+  if (!liveMessage(chat, id)) throw badRequest("message to unpin not found");
+  chat.pinned = chat.pinned.filter((p) => p !== id);
+  return true;
+}
+
+function unpinAllChatMessages(ctx: MethodContext) {
+  const chat = chatParam(ctx);
+  requirePinRight(ctx, chat);
+  chat.pinned = [];
+  return true;
+}
+
+const CHAT_ACTIONS: Record<string, string> = {
+  typing: "text",
+  upload_photo: "photo",
+  record_video: "video",
+  upload_video: "video",
+  record_voice: "voice",
+  upload_voice: "voice",
+  upload_document: "document",
+  choose_sticker: "sticker",
+  find_location: "text",
+  record_video_note: "video_note",
+  upload_video_note: "video_note",
+};
+
+function sendChatAction(ctx: MethodContext) {
+  const kind = CHAT_ACTIONS[ctx.params.action as string];
+  if (!kind) throw badRequest("wrong parameter action in request");
+  const chat = chatParam(ctx);
+  prepareSend(ctx, chat, kind);
+  return true;
+}
+
+export const messageMethods: MethodTable = {
+  sendMessage,
+  sendPhoto,
+  sendDocument,
+  forwardMessage,
+  copyMessage,
+  editMessageText,
+  deleteMessage,
+  deleteMessages,
+  pinChatMessage,
+  unpinChatMessage,
+  unpinAllChatMessages,
+  sendChatAction,
+};

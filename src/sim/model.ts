@@ -1,0 +1,257 @@
+/**
+ * The simulated Telegram world: accounts, chats, memberships, messages,
+ * invite links and join requests. Plain data, mutated only through the
+ * operations in `world/` and the Bot API methods in `methods/`, so that
+ * every change also emits the updates Telegram would send.
+ *
+ * Objects whose names start with `Tg` are Bot API JSON shapes exactly as a
+ * bot receives them; the others are the simulator's own bookkeeping.
+ */
+import type { FileRecord } from "./files.ts";
+import type { UpdateQueue } from "./updates/queue.ts";
+
+export interface TgUser {
+  id: number;
+  is_bot: boolean;
+  first_name: string;
+  last_name?: string;
+  username?: string;
+  language_code?: string;
+  is_premium?: boolean;
+}
+
+export type ChatType = "private" | "group" | "supergroup" | "channel";
+
+export interface TgChat {
+  id: number;
+  type: ChatType;
+  title?: string;
+  username?: string;
+  first_name?: string;
+  last_name?: string;
+}
+
+/** A Bot API Message object; only the always-present fields are typed. */
+export interface TgMessage {
+  message_id: number;
+  date: number;
+  chat: TgChat;
+  from?: TgUser;
+  sender_chat?: TgChat;
+  text?: string;
+  caption?: string;
+  reply_to_message?: TgMessage;
+  [field: string]: unknown;
+}
+
+export type TgUpdate = { update_id: number } & Record<string, unknown>;
+
+export const ADMIN_RIGHTS = [
+  "can_manage_chat",
+  "can_delete_messages",
+  "can_manage_video_chats",
+  "can_restrict_members",
+  "can_promote_members",
+  "can_change_info",
+  "can_invite_users",
+  "can_post_stories",
+  "can_edit_stories",
+  "can_delete_stories",
+  "can_post_messages",
+  "can_edit_messages",
+  "can_pin_messages",
+  "can_manage_topics",
+  "can_manage_direct_messages",
+  "can_manage_tags",
+] as const;
+export type AdminRight = (typeof ADMIN_RIGHTS)[number];
+export type AdminRights = Record<AdminRight, boolean>;
+
+/** Rights that only exist in channels, and those that only exist in groups. */
+export const CHANNEL_ONLY_RIGHTS: readonly AdminRight[] = [
+  "can_post_messages",
+  "can_edit_messages",
+  "can_manage_direct_messages",
+];
+export const GROUP_ONLY_RIGHTS: readonly AdminRight[] = [
+  "can_pin_messages",
+  "can_manage_topics",
+  "can_manage_tags",
+];
+
+export const PERMISSIONS = [
+  "can_send_messages",
+  "can_send_audios",
+  "can_send_documents",
+  "can_send_photos",
+  "can_send_videos",
+  "can_send_video_notes",
+  "can_send_voice_notes",
+  "can_send_polls",
+  "can_send_other_messages",
+  "can_add_web_page_previews",
+  "can_react_to_messages",
+  "can_edit_tag",
+  "can_change_info",
+  "can_invite_users",
+  "can_pin_messages",
+  "can_manage_topics",
+] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+export type Permissions = Record<Permission, boolean>;
+
+export type MemberStatus = "creator" | "administrator" | "member" | "restricted" | "left" | "kicked";
+
+export interface Membership {
+  userId: number;
+  status: MemberStatus;
+  isAnonymous: boolean;
+  customTitle?: string;
+  /** Administrator rights (status administrator). */
+  rights?: AdminRights;
+  /** Who promoted this administrator: only they (and the owner) may edit them. */
+  promotedBy?: number;
+  /** Own permissions (status restricted). */
+  permissions?: Permissions;
+  /** Whether a restricted user is still in the chat. */
+  isMember: boolean;
+  /** Unix time the restriction or ban ends; 0 means forever. */
+  untilDate: number;
+}
+
+export interface StoredMessage {
+  message: TgMessage;
+  /** The user (or sender chat) that posted it. */
+  senderId: number;
+  isService: boolean;
+  deleted?: { by: number; at: number };
+  edits: { at: number; text?: string; caption?: string }[];
+}
+
+export interface InviteLinkState {
+  link: string;
+  creatorId: number;
+  name?: string;
+  expireDate?: number;
+  memberLimit?: number;
+  createsJoinRequest: boolean;
+  isPrimary: boolean;
+  isRevoked: boolean;
+  /** Joins through this link; Telegram keeps this count but the Bot API does not show it. */
+  usage: number;
+  createdAt: number;
+}
+
+export interface JoinRequestState {
+  userId: number;
+  date: number;
+  bio?: string;
+  inviteLink?: string;
+}
+
+export interface ChatState {
+  id: number;
+  type: ChatType;
+  title?: string;
+  username?: string;
+  description?: string;
+  photo?: { small: FileRecord; big: FileRecord };
+  permissions: Permissions;
+  members: Map<number, Membership>;
+  messages: Map<number, StoredMessage>;
+  nextMessageId: number;
+  /** Pinned message ids, most recently pinned last. */
+  pinned: number[];
+  inviteLinks: Map<string, InviteLinkState>;
+  joinRequests: Map<number, JoinRequestState>;
+  bannedSenderChats: Set<number>;
+  migratedTo?: number;
+  migratedFrom?: number;
+  /** For private chats: the bot and the user of this one-to-one dialog. */
+  peer?: { botId: number; userId: number };
+}
+
+export interface UserState {
+  user: TgUser;
+  bio?: string;
+  profilePhotos: FileRecord[];
+}
+
+export interface WebhookState {
+  url: string;
+  secretToken?: string;
+  maxConnections: number;
+  ipAddress?: string;
+  lastErrorDate?: number;
+  lastErrorMessage?: string;
+}
+
+export interface BotCommand {
+  command: string;
+  description: string;
+}
+
+export interface BotState {
+  user: TgUser;
+  token: string;
+  /** Privacy mode: on means the bot sees only what is addressed to it in groups where it is no admin. */
+  privacy: boolean;
+  canJoinGroups: boolean;
+  updates: UpdateQueue;
+  webhook?: WebhookState;
+  commands: Map<string, BotCommand[]>;
+  /** One-to-one dialogs keyed by user id (a private chat's id is the user's id). */
+  privateChats: Map<number, ChatState>;
+  /** Users who pressed "Stop bot". */
+  blockedBy: Set<number>;
+  /** Users who have written to the bot; only they can be messaged first. */
+  talkedTo: Set<number>;
+}
+
+export interface CallbackState {
+  id: string;
+  botId: number;
+  fromId: number;
+  chatId: number;
+  messageId: number;
+  data?: string;
+  createdAtMs: number;
+  answer?: { text?: string; show_alert?: boolean; url?: string; cache_time?: number };
+}
+
+export interface WorldState {
+  users: Map<number, UserState>;
+  bots: Map<number, BotState>;
+  botsByToken: Map<string, BotState>;
+  chats: Map<number, ChatState>;
+  callbacks: Map<string, CallbackState>;
+}
+
+export function createWorldState(): WorldState {
+  return {
+    users: new Map(),
+    bots: new Map(),
+    botsByToken: new Map(),
+    chats: new Map(),
+    callbacks: new Map(),
+  };
+}
+
+export function allPermissions(value: boolean): Permissions {
+  return Object.fromEntries(PERMISSIONS.map((p) => [p, value])) as Permissions;
+}
+
+export function allRights(value: boolean): AdminRights {
+  return Object.fromEntries(ADMIN_RIGHTS.map((r) => [r, value])) as AdminRights;
+}
+
+/** Telegram's default permissions for a new group: members may do everything but change info and pin. */
+export function defaultChatPermissions(): Permissions {
+  return {
+    ...allPermissions(true),
+    can_change_info: false,
+    can_pin_messages: false,
+    can_manage_topics: false,
+    can_edit_tag: false,
+  };
+}

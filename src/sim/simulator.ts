@@ -1,0 +1,92 @@
+/**
+ * The simulator's root object: the world, the clock, and the machinery
+ * around them (files, call log, fault injection, rate limits). Both the Bot
+ * API methods and the control API operate on one `Simulator`.
+ */
+import { EventEmitter } from "node:events";
+import { type CallLog, createCallLog } from "./calls.ts";
+import type { MemberMessageInput } from "./control/member-messages.ts";
+import { createClock, type SimClock } from "./clock.ts";
+import { createFileStore, type FileStore } from "./files.ts";
+import { createIdAllocator, type IdAllocator } from "./ids.ts";
+import { createFaultInjector, type FaultInjector } from "./limits/faults.ts";
+import { createRateLimiter, type RateLimiter } from "./limits/rate-limit.ts";
+import { createWorldState, type WorldState } from "./model.ts";
+import type { Violation } from "./spec/validate.ts";
+
+/** A member message the control API plays once the clock reaches `at`. */
+export interface ScheduledMessage {
+  at: number;
+  chatId: number;
+  input: MemberMessageInput;
+  /** Name other messages use in `reply_to`. */
+  label?: string;
+  /** Label of the message this one replies to. */
+  replyTo?: string;
+}
+
+export interface SimulatorOptions {
+  /** Telegram's flood limits; on unless switched off. */
+  rateLimits?: boolean;
+  /** Validate every successful result against the spec and fail loudly on a mismatch. */
+  selfCheck?: boolean;
+  /** Start of the simulated clock in milliseconds; defaults to now. */
+  startMs?: number;
+}
+
+export interface SimEvents {
+  update: [botId: number, update: Record<string, unknown>];
+  call: [record: import("./calls.ts").CallRecord];
+}
+
+export interface Simulator {
+  clock: SimClock;
+  ids: IdAllocator;
+  world: WorldState;
+  files: FileStore;
+  calls: CallLog;
+  faults: FaultInjector;
+  limits: RateLimiter;
+  selfCheck: boolean;
+  timeline: ScheduledMessage[];
+  /** Labels of played timeline messages: label → [chat id, message id]. */
+  labels: Map<string, [number, number]>;
+  violations: { method: string; violations: Violation[] }[];
+  events: EventEmitter<SimEvents>;
+}
+
+export function createSimulator(options: SimulatorOptions = {}): Simulator {
+  return {
+    clock: createClock(options.startMs),
+    ids: createIdAllocator(),
+    world: createWorldState(),
+    files: createFileStore(),
+    calls: createCallLog(),
+    faults: createFaultInjector(),
+    limits: createRateLimiter(options.rateLimits ?? true),
+    selfCheck: options.selfCheck ?? false,
+    timeline: [],
+    labels: new Map(),
+    violations: [],
+    events: new EventEmitter<SimEvents>(),
+  };
+}
+
+/** Empties the world and the logs, keeping the options. */
+export function resetSimulator(sim: Simulator) {
+  for (const bot of sim.world.bots.values()) {
+    bot.updates.poll?.finish([]);
+    bot.webhook = undefined;
+    bot.updates.onEnqueue = undefined;
+  }
+  sim.world = createWorldState();
+  sim.ids = createIdAllocator();
+  sim.files = createFileStore();
+  sim.calls.clear();
+  sim.faults.clear();
+  sim.limits.reset();
+  sim.timeline = [];
+  sim.labels.clear();
+  sim.violations = [];
+  sim.clock.set(Date.now());
+}

@@ -1,0 +1,256 @@
+/**
+ * World files: a YAML (or JSON) description of the accounts, chats,
+ * memberships and history a rehearsal starts from, plus a timeline of member
+ * messages played as the simulated clock advances. People and bots are named
+ * by a `key` (or their username) and referred to by it everywhere else.
+ */
+import { readFileSync } from "node:fs";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { controlInvalid } from "../errors.ts";
+import { ADMIN_RIGHTS, allRights, PERMISSIONS, type Permissions } from "../model.ts";
+import type { Simulator } from "../simulator.ts";
+import { createBot, createUser, findUserByUsername } from "./accounts.ts";
+import { createChat } from "./chats.ts";
+import { type MemberMessageInput, postMemberMessage } from "../control/member-messages.ts";
+
+const Ref = z.union([z.string().min(1), z.number().int()]);
+const PermissionsSchema = z.partialRecord(z.enum(PERMISSIONS), z.boolean());
+const RightsSchema = z.union([z.literal("all"), z.partialRecord(z.enum([...ADMIN_RIGHTS, "is_anonymous"]), z.boolean())]);
+
+const MessageSchema = z.object({
+  from: Ref,
+  text: z.string().optional(),
+  caption: z.string().optional(),
+  photo: z.union([z.boolean(), z.string()]).optional(),
+  document: z
+    .union([
+      z.boolean(),
+      z.string(),
+      z.object({ file_name: z.string().optional(), mime_type: z.string().optional(), content: z.string().optional() }),
+    ])
+    .optional(),
+  /** Label of an earlier message in the same chat. */
+  reply_to: z.string().optional(),
+  label: z.string().optional(),
+  anonymous: z.boolean().optional(),
+  sender_chat: Ref.optional(),
+  forward_from: Ref.optional(),
+  forward_sender_name: z.string().optional(),
+});
+
+const MemberSchema = z.object({
+  user: Ref,
+  status: z.enum(["administrator", "member", "restricted", "left", "kicked"]).default("member"),
+  rights: RightsSchema.optional(),
+  custom_title: z.string().max(16).optional(),
+  permissions: PermissionsSchema.optional(),
+  /** Absolute Unix time the restriction or ban ends. */
+  until_date: z.number().int().optional(),
+  /** Or: seconds after the world's start. */
+  for_seconds: z.number().int().positive().optional(),
+});
+
+const ChatSchema = z.object({
+  key: z.string().optional(),
+  id: z.number().int().negative().optional(),
+  type: z.enum(["group", "supergroup", "channel"]),
+  title: z.string().min(1),
+  username: z.string().optional(),
+  description: z.string().optional(),
+  owner: Ref,
+  permissions: PermissionsSchema.optional(),
+  members: z.array(MemberSchema).default([]),
+  /** Messages already in the chat before the rehearsal; `at` is seconds before the start (≤ 0). */
+  history: z.array(MessageSchema.extend({ at: z.number().max(0).default(0) })).default([]),
+});
+
+export const WorldSchema = z.object({
+  /** Where the simulated clock starts (ISO date or Unix seconds); defaults to now. */
+  start: z.union([z.string(), z.number()]).optional(),
+  users: z
+    .array(
+      z.object({
+        key: z.string().optional(),
+        id: z.number().int().positive().optional(),
+        first_name: z.string().min(1),
+        last_name: z.string().optional(),
+        username: z.string().optional(),
+        language_code: z.string().optional(),
+        is_premium: z.boolean().optional(),
+        bio: z.string().optional(),
+      }),
+    )
+    .default([]),
+  bots: z
+    .array(
+      z.object({
+        key: z.string().optional(),
+        id: z.number().int().positive().optional(),
+        username: z.string(),
+        first_name: z.string().optional(),
+        token: z.string().optional(),
+        /** Privacy mode; Telegram's default is on. */
+        privacy: z.boolean().default(true),
+      }),
+    )
+    .default([]),
+  chats: z.array(ChatSchema).default([]),
+  /** Member messages played when the clock passes `at` seconds after the start. */
+  timeline: z.array(MessageSchema.extend({ at: z.number().positive(), chat: Ref })).default([]),
+});
+
+export type World = z.input<typeof WorldSchema>;
+type ParsedWorld = z.output<typeof WorldSchema>;
+
+/** Parses and validates a world from YAML text or a plain object. */
+export function loadWorld(source: string | object): ParsedWorld {
+  const raw = typeof source === "string" ? parseYaml(source) : source;
+  const parsed = WorldSchema.safeParse(raw ?? {});
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "world"}: ${i.message}`);
+    throw controlInvalid(`invalid world: ${issues.join("; ")}`);
+  }
+  return parsed.data;
+}
+
+export function loadWorldFile(path: string): ParsedWorld {
+  return loadWorld(readFileSync(path, "utf8"));
+}
+
+export interface LoadedWorld {
+  users: Record<string, number>;
+  bots: { key: string; id: number; username: string; token: string }[];
+  chats: Record<string, number>;
+}
+
+/** Builds a parsed world into the simulator (which should be empty or freshly reset). */
+export function applyWorld(sim: Simulator, world: ParsedWorld): LoadedWorld {
+  if (world.start !== undefined) {
+    const ms = typeof world.start === "number" ? world.start * 1000 : Date.parse(world.start);
+    if (Number.isNaN(ms)) throw controlInvalid(`invalid start "${world.start}"`);
+    sim.clock.set(ms);
+  }
+  const start = sim.clock.now();
+  const keys = new Map<string, number>();
+  const result: LoadedWorld = { users: {}, bots: [], chats: {} };
+
+  for (const u of world.users) {
+    const { user } = createUser(sim, u);
+    const key = u.key ?? u.username ?? String(user.id);
+    keys.set(key, user.id);
+    result.users[key] = user.id;
+  }
+  for (const b of world.bots) {
+    const bot = createBot(sim, b);
+    const key = b.key ?? b.username;
+    keys.set(key, bot.user.id);
+    result.bots.push({ key, id: bot.user.id, username: b.username, token: bot.token });
+  }
+  const resolve = (ref: string | number): number => {
+    if (typeof ref === "number") return ref;
+    const byKey = keys.get(ref) ?? result.chats[ref];
+    if (byKey !== undefined) return byKey;
+    const byName = findUserByUsername(sim, ref);
+    if (byName) return byName.user.id;
+    throw controlInvalid(`unknown reference "${ref}"`);
+  };
+
+  for (const c of world.chats) {
+    const chat = createChat(sim, {
+      ...(c.id !== undefined ? { id: c.id } : {}),
+      type: c.type,
+      title: c.title,
+      owner_id: resolve(c.owner),
+      ...(c.username ? { username: c.username } : {}),
+      ...(c.description ? { description: c.description } : {}),
+      ...(c.permissions ? { permissions: c.permissions } : {}),
+    });
+    result.chats[c.key ?? c.title] = chat.id;
+    for (const member of c.members) {
+      const userId = resolve(member.user);
+      const until = member.for_seconds ? start + member.for_seconds : (member.until_date ?? 0);
+      const base = { userId, isAnonymous: false, isMember: true, untilDate: 0 };
+      switch (member.status) {
+        case "member":
+          chat.members.set(userId, { ...base, status: "member" });
+          break;
+        case "left":
+          chat.members.set(userId, { ...base, status: "left", isMember: false });
+          break;
+        case "kicked":
+          chat.members.set(userId, { ...base, status: "kicked", isMember: false, untilDate: until });
+          break;
+        case "restricted": {
+          const permissions = Object.fromEntries(
+            PERMISSIONS.map((p) => [p, member.permissions?.[p] ?? false]),
+          ) as Permissions;
+          chat.members.set(userId, { ...base, status: "restricted", permissions, untilDate: until });
+          break;
+        }
+        case "administrator": {
+          const given = member.rights ?? "all";
+          const rights = allRights(given === "all");
+          if (given !== "all") for (const r of ADMIN_RIGHTS) rights[r] = given[r] ?? false;
+          rights.can_manage_chat = true;
+          chat.members.set(userId, {
+            ...base,
+            status: "administrator",
+            rights,
+            promotedBy: resolve(c.owner),
+            isAnonymous: given !== "all" && given.is_anonymous === true,
+            ...(member.custom_title ? { customTitle: member.custom_title } : {}),
+          });
+          break;
+        }
+      }
+    }
+    for (const h of c.history) {
+      const input = toInput(h, resolve, start + h.at);
+      const stored = postMemberMessage(sim, chat, withReply(sim, input, h.reply_to), { silent: true });
+      if (h.label) sim.labels.set(h.label, [chat.id, stored.message.message_id]);
+    }
+  }
+  for (const t of world.timeline) {
+    sim.timeline.push({
+      at: start + t.at,
+      chatId: resolve(t.chat),
+      input: toInput(t, resolve),
+      ...(t.label ? { label: t.label } : {}),
+      ...(t.reply_to ? { replyTo: t.reply_to } : {}),
+    });
+  }
+  sim.timeline.sort((a, b) => a.at - b.at);
+  return result;
+}
+
+type MessageEntry = z.output<typeof MessageSchema>;
+
+/** Points a member message at the labelled message it replies to. */
+export function withReply(sim: Simulator, input: MemberMessageInput, label: string | undefined) {
+  if (label === undefined) return input;
+  const target = sim.labels.get(label);
+  if (!target) throw controlInvalid(`unknown label "${label}"`);
+  return { ...input, reply_to_message_id: target[1] };
+}
+
+/** Turns a world message entry into a member message, resolving names. */
+function toInput(
+  entry: MessageEntry,
+  resolve: (ref: string | number) => number,
+  date?: number,
+): MemberMessageInput {
+  return {
+    from_id: resolve(entry.from),
+    ...(entry.text !== undefined ? { text: entry.text } : {}),
+    ...(entry.caption !== undefined ? { caption: entry.caption } : {}),
+    ...(entry.photo !== undefined ? { photo: entry.photo } : {}),
+    ...(entry.document !== undefined ? { document: entry.document } : {}),
+    ...(entry.anonymous ? { anonymous: true } : {}),
+    ...(entry.sender_chat !== undefined ? { sender_chat_id: resolve(entry.sender_chat) } : {}),
+    ...(entry.forward_from !== undefined ? { forward_from_id: resolve(entry.forward_from) } : {}),
+    ...(entry.forward_sender_name ? { forward_sender_name: entry.forward_sender_name } : {}),
+    ...(date !== undefined ? { date } : {}),
+  };
+}
+
