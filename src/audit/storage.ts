@@ -48,6 +48,15 @@ export async function readHead(redis: Redis, caseId: string): Promise<StoredHead
   };
 }
 
+/** Only where the head points: what the verifier compares, without trusting the stored frontier. */
+export async function readHeadPosition(
+  redis: Redis,
+  caseId: string,
+): Promise<{ seq: number; hash: string }> {
+  const [seq, hash] = await redis.hmget(auditKeys.head(caseId), "seq", "hash");
+  return { seq: Number(seq ?? 0), hash: hash ?? GENESIS_PREV };
+}
+
 /** One stored entry as read back: the payload (entry or tombstone) and what the stream says about it. */
 export interface StoredLine {
   /** Canonical entry bytes or a tombstone; null when the payload is missing. */

@@ -3,7 +3,7 @@ import type { Verifier } from "./checkpoint.ts";
 import {
   auditKeys,
   readCheckpointNotes,
-  readHead,
+  readHeadPosition,
   readStoredLines,
   streamCounters,
 } from "./storage.ts";
@@ -26,7 +26,7 @@ export async function verifyCaseLog(
 ): Promise<VerifyReport> {
   const [checkpoints, head, counters] = await Promise.all([
     readCheckpointNotes(redis, caseId),
-    readHead(redis, caseId),
+    readHeadPosition(redis, caseId),
     streamCounters(redis, caseId),
   ]);
   const report = await verifyEntries(readStoredLines(redis, caseId), {
@@ -35,7 +35,7 @@ export async function verifyCaseLog(
     verifiers: opts.verifiers,
     heldCheckpoint: opts.heldCheckpoint,
     clockToleranceMs: opts.clockToleranceMs,
-    head: { seq: head.seq, hash: head.hash },
+    head,
     counters,
   });
   if (!counters && report.ok) {

@@ -27,11 +27,16 @@ describe("signed checkpoints", () => {
     expect(body).toBe(`warden/op-fw\n1042\n${root.toString("base64")}`);
     expect(sigLine).toMatch(/^\u2014 warden-test [A-Za-z0-9+/]+=*\n$/);
     const raw = Buffer.from((sigLine ?? "").trim().split(" ")[2] ?? "", "base64");
-    const [, hex, keyData] = /^([^+]+)\+([0-9a-f]{8})\+(.+)$/.exec(signer.verifierKey)?.slice(1) ?? [];
+    const [, hex, keyData] =
+      /^([^+]+)\+([0-9a-f]{8})\+(.+)$/.exec(signer.verifierKey)?.slice(1) ?? [];
     void hex;
     const pub = Buffer.from(keyData ?? "", "base64");
     expect(pub[0]).toBe(1);
-    const expectedId = createHash("sha256").update("warden-test\n").update(pub).digest().subarray(0, 4);
+    const expectedId = createHash("sha256")
+      .update("warden-test\n")
+      .update(pub)
+      .digest()
+      .subarray(0, 4);
     expect(raw.subarray(0, 4)).toEqual(expectedId);
     expect(raw).toHaveLength(68);
 
@@ -44,7 +49,9 @@ describe("signed checkpoints", () => {
     const trusted = ephemeralSigner("warden");
     const other = ephemeralSigner("warden");
     const forged = parseCheckpoint(signCheckpoint(other, "warden/c", 5, root));
-    expect(checkCheckpointSignature(forged, [verifierOf(trusted)])).toMatch(/not by the trusted key/);
+    expect(checkCheckpointSignature(forged, [verifierOf(trusted)])).toMatch(
+      /not by the trusted key/,
+    );
     const note = signCheckpoint(trusted, "warden/c", 5, root);
     const altered = parseCheckpoint(note.replace("\n5\n", "\n6\n"));
     expect(checkCheckpointSignature(altered, [verifierOf(trusted)])).toMatch(/does not verify/);
@@ -72,7 +79,9 @@ describe("signed checkpoints", () => {
 
   it("refuses missing and world-readable key files with what to do", () => {
     const dir = mkdtempSync(join(tmpdir(), "warden-key-"));
-    expect(() => loadSigner(join(dir, "nope.key"))).toThrow(/does not exist: create one with `warden audit keygen/);
+    expect(() => loadSigner(join(dir, "nope.key"))).toThrow(
+      /does not exist: create one with `warden audit keygen/,
+    );
     expect(() => loadVerifier(join(dir, "nope.pub"))).toThrow(/does not exist/);
     const out = join(dir, "k");
     writeKeyFiles(out, "w");

@@ -4,7 +4,11 @@ import { fileURLToPath } from "node:url";
 const WRITER = fileURLToPath(new URL("./fixtures/writer.ts", import.meta.url));
 
 /** Starts tests/audit/fixtures/writer.ts in its own Node process. */
-export function startWriter(args: string[]): { child: ChildProcess; output: Promise<string>; waitFor(text: string): Promise<void> } {
+export function startWriter(args: string[]): {
+  child: ChildProcess;
+  output: Promise<string>;
+  waitFor(text: string): Promise<void>;
+} {
   const child = spawn(process.execPath, ["--import", "tsx", WRITER, ...args], {
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -34,7 +38,9 @@ export function startWriter(args: string[]): { child: ChildProcess; output: Prom
       new Promise<void>((resolve, reject) => {
         if (out.includes(text)) return resolve();
         waiters.push({ text, resolve });
-        child.once("exit", () => reject(new Error(`writer exited before printing "${text}": ${err}`)));
+        child.once("exit", () =>
+          reject(new Error(`writer exited before printing "${text}": ${err}`)),
+        );
       }),
   };
 }

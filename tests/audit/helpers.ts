@@ -30,15 +30,32 @@ export interface TestLog {
 export async function freshLog(deps: Partial<AuditLogDeps> = {}): Promise<TestLog> {
   const { redis, url } = await freshRedis();
   const signer = deps.signer ?? ephemeralSigner("test-key");
-  const log = createAuditLog({ redis, signer, software: { version: "0.0.0-test", commit: "test" }, ...deps });
+  const log = createAuditLog({
+    redis,
+    signer,
+    software: { version: "0.0.0-test", commit: "test" },
+    ...deps,
+  });
   opened.unshift({ close: () => log.close() });
   return { redis, url, log, signer };
 }
 
 export const operator = { kind: "cli" as const, name: "tester@server" };
 
-export function info(caseId: string, op: string, params: Record<string, unknown> = {}): AuditEntryInput {
-  return { case: caseId, actor: operator, op, phase: "info", params, authority: "order 1/25", purpose: "test" };
+export function info(
+  caseId: string,
+  op: string,
+  params: Record<string, unknown> = {},
+): AuditEntryInput {
+  return {
+    case: caseId,
+    actor: operator,
+    op,
+    phase: "info",
+    params,
+    authority: "order 1/25",
+    purpose: "test",
+  };
 }
 
 export async function appendSome(log: AuditLog, caseId: string, n: number): Promise<void> {

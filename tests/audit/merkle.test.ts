@@ -14,7 +14,16 @@ import {
 } from "../../src/audit/merkle.ts";
 
 // The leaves and roots of the reference tree in Certificate Transparency's merkle_tree_test.
-const CT_LEAVES = ["", "00", "10", "2021", "3031", "40414243", "5051525354555657", "606162636465666768696a6b6c6d6e6f"];
+const CT_LEAVES = [
+  "",
+  "00",
+  "10",
+  "2021",
+  "3031",
+  "40414243",
+  "5051525354555657",
+  "606162636465666768696a6b6c6d6e6f",
+];
 const CT_ROOTS = [
   "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
   "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
@@ -32,7 +41,10 @@ describe("RFC 6962 Merkle tree", () => {
   it("reproduces the Certificate Transparency reference roots incrementally", () => {
     const tree = emptyFrontier();
     CT_LEAVES.forEach((hex, i) => {
-      const leaf = createHash("sha256").update(Buffer.from([0])).update(Buffer.from(hex, "hex")).digest();
+      const leaf = createHash("sha256")
+        .update(Buffer.from([0]))
+        .update(Buffer.from(hex, "hex"))
+        .digest();
       appendLeaf(tree, leaf);
       expect(frontierRoot(tree).toString("hex")).toBe(CT_ROOTS[i]);
     });
@@ -46,7 +58,9 @@ describe("RFC 6962 Merkle tree", () => {
       appendLeaf(tree, leaf);
       const size = i + 1;
       expect(tree.nodes).toHaveLength(size.toString(2).replaceAll("0", "").length);
-      expect(frontierRoot(decodeFrontier(size, encodeFrontier(tree)))).toEqual(rangeRoot(all, 0, size));
+      expect(frontierRoot(decodeFrontier(size, encodeFrontier(tree)))).toEqual(
+        rangeRoot(all, 0, size),
+      );
     }
     expect(() => decodeFrontier(6, encodeFrontier(tree))).toThrow(/needs 2/);
   });

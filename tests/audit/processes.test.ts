@@ -16,7 +16,9 @@ describe("several processes", () => {
     expect(report.failure).toBeUndefined();
     expect(report.entries).toBe(801);
     const payloads = Object.values(await redis.hgetall(auditKeys.payloads("op-two")));
-    const writers = payloads.map((p) => (JSON.parse(p) as { params?: { writer?: string } }).params?.writer);
+    const writers = payloads.map(
+      (p) => (JSON.parse(p) as { params?: { writer?: string } }).params?.writer,
+    );
     expect(writers.filter((w) => w === "A")).toHaveLength(400);
     expect(writers.filter((w) => w === "B")).toHaveLength(400);
   });
@@ -37,12 +39,18 @@ describe("several processes", () => {
     const dangling = await closeDanglingIntents(log, "op-crash");
     expect(dangling).toHaveLength(1);
     expect(dangling[0]?.intent?.op).toBe("ban");
-    expect(dangling[0]?.outcome).toMatchObject({ phase: "outcome", intent_seq: 2, result: { ok: "unknown" } });
+    expect(dangling[0]?.outcome).toMatchObject({
+      phase: "outcome",
+      intent_seq: 2,
+      result: { ok: "unknown" },
+    });
     expect(await redis.hlen(auditKeys.openIntents("op-crash"))).toBe(0);
     expect(await closeDanglingIntents(log, "op-crash")).toEqual([]);
 
     await log.close();
-    const after = await verifyCaseLog(redis, "op-crash", { verifiers: [(await import("./helpers.ts")).verifierOf(signer)] });
+    const after = await verifyCaseLog(redis, "op-crash", {
+      verifiers: [(await import("./helpers.ts")).verifierOf(signer)],
+    });
     expect(after.failure).toBeUndefined();
     expect(after.warnings).toEqual([]);
   });
