@@ -1,0 +1,76 @@
+import { readFileSync } from "node:fs";
+import { InputFile } from "grammy";
+import type { RedisWrite } from "../store/cases.ts";
+import { chatKeys } from "./chat-state.ts";
+import type { ActionEnv, ActionScope } from "./context.ts";
+import { type ActionReport, report, runStep, type StepReport } from "./run.ts";
+import { render } from "./templates.ts";
+
+/**
+ * Seals a seized group: a title and description that say what happened, a new
+ * photo, the primary invite link replaced (which revokes the old one), every
+ * link the bot created revoked, and pending join requests declined. Each part
+ * is its own step, so a failure halfway is reported exactly and a resumed
+ * lockdown does not repeat what was done.
+ */
+
+export interface LockdownOptions {
+  title?: string;
+  description?: string;
+  /** A JPEG or PNG file; defaults to the shipped police notice. */
+  photoPath?: string;
+  /** Skip the photo (e.g. when the chat's photo must stay as evidence). */
+  noPhoto?: boolean;
+}
+
+const DEFAULT_PHOTO = new URL("./assets/takeover.png", import.meta.url);
+
+export async function lockdown(env: ActionEnv, scope: ActionScope, opts: LockdownOptions = {}): Promise<ActionReport> {
+  const { chatId } = scope.chat;
+  const caseId = scope.case.id;
+  const title = opts.title ?? render("nl", "lockdown-title");
+  const description =
+    opts.description ??
+    `${render("nl", "lockdown-description", { case: scope.case.authority })}\n\n${render("en", "lockdown-description", { case: scope.case.authority })}`;
+  const steps: StepReport[] = [];
+  const run = async (
+    step: string,
+    params: Record<string, unknown>,
+    perform: () => Promise<unknown>,
+    onSuccess?: () => RedisWrite[],
+  ) => {
+    const result = await runStep(env, scope, { op: "lockdown", step, params, perform, ...(onSuccess ? { onSuccess } : {}) });
+    steps.push(result);
+    return result;
+  };
+
+  await run("set-title", { title }, () => env.api.setChatTitle(chatId, title.slice(0, 128)));
+  await run("set-description", { description }, () => env.api.setChatDescription(chatId, description.slice(0, 255)));
+  if (!opts.noPhoto) {
+    const bytes = readFileSync(opts.photoPath ?? DEFAULT_PHOTO);
+    await run("set-photo", { photo: opts.photoPath ?? "default" }, () => env.api.setChatPhoto(chatId, new InputFile(bytes, "photo.png")));
+  }
+  // exportChatInviteLink makes a new primary link, which revokes the old one; the new link is not logged
+  // or shown anywhere, so nobody can use it.
+  await run("replace-primary-link", {}, () => env.api.exportChatInviteLink(chatId));
+  for (const link of await env.redis.smembers(chatKeys.links(caseId, chatId))) {
+    await run(
+      `revoke-link ${link}`,
+      { invite_link: link },
+      () => env.api.revokeChatInviteLink(chatId, link),
+      () => [["SREM", chatKeys.links(caseId, chatId), link]],
+    );
+  }
+  for (const userId of await env.redis.smembers(chatKeys.joinRequests(caseId, chatId))) {
+    await run(
+      `decline-join-request ${userId}`,
+      { user_id: Number(userId) },
+      () => env.api.declineChatJoinRequest(chatId, Number(userId)),
+      () => [["SREM", chatKeys.joinRequests(caseId, chatId), userId]],
+    );
+  }
+  const ok = steps.every((s) => s.status === "done");
+  if (ok) await env.redis.hset(chatKeys.state(caseId, chatId), "lockedDown", "1");
+
+  return report("lockdown", scope, steps, ok ? `${scope.chat.alias} is locked down: new title, description and photo; invite links revoked; join requests declined` : undefined);
+}
