@@ -13,7 +13,7 @@ function json(reply: FastifyReply, status: number, body: unknown, headers: Recor
   return reply
     .code(status)
     .headers({ "content-type": "application/json", ...headers })
-    .send(JSON.stringify(body));
+    .send(Buffer.from(JSON.stringify(body)));
 }
 
 async function readRequest(request: FastifyRequest): Promise<{ params: Params; uploads: Map<string, Upload> }> {

@@ -45,7 +45,7 @@ type Body = Record<string, unknown>;
 type Handler = (request: FastifyRequest, body: Body) => unknown;
 
 function send(reply: FastifyReply, status: number, payload: unknown) {
-  return reply.code(status).header("content-type", "application/json").send(JSON.stringify(payload));
+  return reply.code(status).header("content-type", "application/json").send(Buffer.from(JSON.stringify(payload)));
 }
 
 function numberParam(value: unknown, name: string): number {

@@ -64,10 +64,10 @@ export async function createSimulatorApp(options: SimulatorAppOptions = {}): Pro
     const status = (error as { statusCode?: number }).statusCode ?? 500;
     const message = (error as Error).message;
     const description = status === 400 && !message.startsWith("Bad Request") ? `Bad Request: ${message}` : message;
-    reply.code(status).header("content-type", "application/json").send(problem(status, description));
+    reply.code(status).header("content-type", "application/json").send(Buffer.from(problem(status, description)));
   });
   app.setNotFoundHandler((_request, reply) => {
-    reply.code(404).header("content-type", "application/json").send(problem(404, "Not Found"));
+    reply.code(404).header("content-type", "application/json").send(Buffer.from(problem(404, "Not Found")));
   });
 
   registerBotApiRoutes(app, () => sim);
