@@ -31,3 +31,81 @@ describe("appending", () => {
     expect(report).toMatchObject({ ok: true, entries: 1234, signedSize: 1234, warnings: [] });
   });
 });
+
+describe("contention and restarts", () => {
+  it("two logs on two connections racing for one case keep one chain", async () => {
+    const { Redis } = await import("ioredis");
+    const { createAuditLog } = await import("../../src/audit/record.ts");
+    const { log, url, redis } = await freshLog();
+    const other = new Redis(url);
+    const rival = createAuditLog({ redis: other, software: { version: "t", commit: "rival" } });
+    await Promise.all([appendSome(log, "c2", 300), appendSome(rival, "c2", 300)]);
+    await rival.close();
+    other.disconnect();
+    const report = await verifyCaseLog(redis, "c2");
+    expect(report).toMatchObject({ ok: true, entries: 600 });
+  });
+
+  it("a restarted process continues the tree from the stored frontier", async () => {
+    const { createAuditLog } = await import("../../src/audit/record.ts");
+    const { log, redis, signer } = await freshLog();
+    await appendSome(log, "c3", 37);
+    await log.close();
+    const restarted = createAuditLog({ redis, signer });
+    await appendSome(restarted, "c3", 26);
+    await restarted.close();
+    const notes = (await readCheckpointNotes(redis, "c3")).map((n) => parseCheckpoint(n).size);
+    expect(notes).toEqual([37, 63]);
+    const report = await verifyCaseLog(redis, "c3", { verifiers: [verifierOf(signer)] });
+    expect(report).toMatchObject({ ok: true, entries: 63, signedSize: 63, warnings: [] });
+  });
+
+  it("grows the chain without a key and reports the unsigned range as a warning", async () => {
+    const { createAuditLog } = await import("../../src/audit/record.ts");
+    const { redis, log: signed, signer } = await freshLog();
+    const unsigned = createAuditLog({ redis });
+    await appendSome(unsigned, "c4", 5);
+    await unsigned.close();
+    expect(await readCheckpointNotes(redis, "c4")).toEqual([]);
+    await appendSome(signed, "c4", 3);
+    await signed.close();
+    await appendSome(createAuditLog({ redis }), "c4", 2);
+    const report = await verifyCaseLog(redis, "c4", { verifiers: [verifierOf(signer)] });
+    expect(report).toMatchObject({ ok: true, entries: 10, signedSize: 8 });
+    expect(report.warnings).toEqual([
+      {
+        seq: 9,
+        message: expect.stringMatching(/entries 9–10 are not covered by a signed checkpoint/),
+      },
+    ]);
+  });
+
+  it("applies writes only with their entry, and refuses both when a precondition fails", async () => {
+    const { log, redis } = await freshLog();
+    const { RecordRefusedError } = await import("../../src/audit/record.ts");
+    await log.record(info("c5", "config"), { writes: [["HSET", "warden:{c5}:cfg", "a", "1"]] });
+    const refused = log.record(info("c5", "config"), {
+      preconditions: [
+        { key: "warden:{c5}:cfg", field: "a", exists: false, message: "a is already set" },
+      ],
+      writes: [["HSET", "warden:{c5}:cfg", "a", "2"]],
+    });
+    const alongside = log.record(info("c5", "warn"));
+    await expect(refused).rejects.toThrow(RecordRefusedError);
+    await expect(refused).rejects.toThrow("a is already set");
+    expect((await alongside).seq).toBe(2);
+    expect(await redis.hget("warden:{c5}:cfg", "a")).toBe("1");
+    expect(await redis.xlen(auditKeys.stream("c5"))).toBe(2);
+  });
+
+  it("refuses consult and disclose without a justification, and malformed entries", async () => {
+    const { log } = await freshLog();
+    await expect(log.record(info("c6", "consult"))).rejects.toThrow(
+      /consult needs a justification/,
+    );
+    await expect(log.record({ ...info("c6", "disclose"), justification: "court" })).rejects.toThrow(
+      /recipient/,
+    );
+    await expect(log.record(info("c6", "Not An Op"))).rejects.toThrow(/malformed at op/);
+  });
+});

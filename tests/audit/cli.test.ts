@@ -4,7 +4,13 @@ import { join } from "node:path";
 import { Command } from "commander";
 import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
-import { addChat, addRole, createCase, removeRole, setControlRoom } from "../../src/actions/registry.ts";
+import {
+  addChat,
+  addRole,
+  createCase,
+  removeRole,
+  setControlRoom,
+} from "../../src/actions/registry.ts";
 import { loadSigner } from "../../src/audit/checkpoint.ts";
 import { createAuditLog } from "../../src/audit/record.ts";
 import { auditCommand } from "../../src/cli/commands/audit.ts";
@@ -14,14 +20,21 @@ import { freshRedisUrl } from "../helpers/redis.ts";
 /** Runs `warden audit …` as main.ts would, returning the exit code and what was printed. */
 async function warden(args: string[], env: Record<string, string>) {
   const lines: string[] = [];
-  const ctx = { ...createCliContext({ LOG_LEVEL: "silent", ...env }), out: (l: string) => lines.push(l) };
+  const ctx = {
+    ...createCliContext({ LOG_LEVEL: "silent", ...env }),
+    out: (l: string) => lines.push(l),
+  };
   const program = new Command("warden").exitOverride().addCommand(auditCommand(() => ctx));
   for (const sub of program.commands) sub.exitOverride().commands.forEach((c) => c.exitOverride());
   try {
     await program.parseAsync(["audit", ...args], { from: "user" });
     return { code: 0, out: lines, err: "" };
   } catch (err) {
-    return { code: err instanceof CliError ? err.exitCode : 1, out: lines, err: (err as Error).message };
+    return {
+      code: err instanceof CliError ? err.exitCode : 1,
+      out: lines,
+      err: (err as Error).message,
+    };
   } finally {
     await ctx.close();
   }
@@ -48,12 +61,29 @@ describe("warden audit", () => {
     const redis = new Redis(url);
     const log = createAuditLog({ redis, signer: loadSigner(key), checkpointEvery: 3 });
     const deps = { redis, audit: log, actor: { kind: "cli" as const, name: "alice@server" } };
-    await createCase(deps, { id: "op-cli", title: "CLI", authority: "order 3/25", purpose: "test", retentionDays: 90 });
+    await createCase(deps, {
+      id: "op-cli",
+      title: "CLI",
+      authority: "order 3/25",
+      purpose: "test",
+      retentionDays: 90,
+    });
     await addRole(deps, "op-cli", { userId: 5550001, role: "operator", name: "Officer A" });
     await addChat(deps, "op-cli", { chatId: -1001234567890, alias: "fw1" });
     await setControlRoom(deps, "op-cli", -1009999);
-    const officer = { kind: "operator" as const, id: 5550001, name: "Officer A", role: "operator" as const };
-    await log.record({ case: "op-cli", actor: officer, op: "warn", phase: "info", target: { chat_id: -1001234567890 } });
+    const officer = {
+      kind: "operator" as const,
+      id: 5550001,
+      name: "Officer A",
+      role: "operator" as const,
+    };
+    await log.record({
+      case: "op-cli",
+      actor: officer,
+      op: "warn",
+      phase: "info",
+      target: { chat_id: -1001234567890 },
+    });
     await removeRole(deps, "op-cli", 5550001);
     await log.close();
 
@@ -61,18 +91,30 @@ describe("warden audit", () => {
     expect(ok.err).toBe("");
     expect(ok.code).toBe(0);
     expect(ok.out.at(-1)).toMatch(/audit log of case op-cli: INTACT: 6 entries, signed up to 6/);
-    const ops = Object.values(await redis.hgetall("warden:{op-cli}:audit:entries")).map((e) => JSON.parse(e).op);
-    expect(ops.sort()).toEqual(["case.create", "chat.add", "config", "role.add", "role.remove", "warn"].sort());
+    const ops = Object.values(await redis.hgetall("warden:{op-cli}:audit:entries")).map(
+      (e) => JSON.parse(e).op,
+    );
+    expect(ops.sort()).toEqual(
+      ["case.create", "chat.add", "config", "role.add", "role.remove", "warn"].sort(),
+    );
 
     const late = createAuditLog({ redis, signer: loadSigner(key) });
     await late.record({ case: "op-cli", actor: officer, op: "warn", phase: "info" });
     await late.close();
     const bad = await warden(["verify", "--case", "op-cli"], env);
-    expect(bad).toMatchObject({ code: 1, err: expect.stringMatching(/FAILED at seq 7: .*user 5550001 acted as operator but held no role/) });
+    expect(bad).toMatchObject({
+      code: 1,
+      err: expect.stringMatching(
+        /FAILED at seq 7: .*user 5550001 acted as operator but held no role/,
+      ),
+    });
 
     // And the same log exported: a bundle that fails shows it too.
     const out = join(dir, "bundle");
-    const exported = await warden(["export", "--case", "op-cli", "--out", out, "--justification", "internal review"], env);
+    const exported = await warden(
+      ["export", "--case", "op-cli", "--out", out, "--justification", "internal review"],
+      env,
+    );
     expect(exported.code).toBe(1);
     expect(readFileSync(join(out, "report.html"), "utf8")).toContain('"status":"failed"');
     redis.disconnect();
@@ -84,13 +126,31 @@ describe("warden audit", () => {
     const log = createAuditLog({ redis, signer: loadSigner(key) });
     await createCase(
       { redis, audit: log, actor: { kind: "cli", name: "bob@server" } },
-      { id: "op-exp", title: "Export", authority: "order 4/25", purpose: "test", retentionDays: 90 },
+      {
+        id: "op-exp",
+        title: "Export",
+        authority: "order 4/25",
+        purpose: "test",
+        retentionDays: 90,
+      },
     );
     await log.close();
     redis.disconnect();
     const out = join(dir, "bundle");
     const exported = await warden(
-      ["export", "--case", "op-exp", "--out", out, "--justification", "court order 5/25", "--recipient", "Court A", "--recipient", "Defence"],
+      [
+        "export",
+        "--case",
+        "op-exp",
+        "--out",
+        out,
+        "--justification",
+        "court order 5/25",
+        "--recipient",
+        "Court A",
+        "--recipient",
+        "Defence",
+      ],
       env,
     );
     expect(exported.err).toBe("");
@@ -106,25 +166,49 @@ describe("warden audit", () => {
     const csv = join(out, "entries.csv");
     writeFileSync(csv, readFileSync(csv, "utf8").replace("Export", "Exp0rt"));
     const edited = await warden(["verify", "--bundle", out, "--pubkey", `${key}.pub`], {});
-    expect(edited).toMatchObject({ code: 1, err: expect.stringMatching(/entries\.csv was changed after export/) });
+    expect(edited).toMatchObject({
+      code: 1,
+      err: expect.stringMatching(/entries\.csv was changed after export/),
+    });
 
-    const again = await warden(["export", "--case", "op-exp", "--out", out, "--justification", "x"], env);
+    const again = await warden(
+      ["export", "--case", "op-exp", "--out", out, "--justification", "x"],
+      env,
+    );
     expect(again).toMatchObject({ code: 2, err: expect.stringMatching(/not empty/) });
   });
 
   it("exits 2 with one clear line for an unknown case, a missing key file, or neither --case nor --bundle", async () => {
     const { env, dir } = await setup();
-    expect(await warden(["verify", "--case", "op-nope"], env)).toMatchObject({ code: 2, err: expect.stringMatching(/^unknown case "op-nope"/) });
-    expect(await warden(["verify", "--case", "op-nope", "--pubkey", join(dir, "missing.pub")], env)).toMatchObject({
+    expect(await warden(["verify", "--case", "op-nope"], env)).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/^unknown case "op-nope"/),
+    });
+    expect(
+      await warden(["verify", "--case", "op-nope", "--pubkey", join(dir, "missing.pub")], env),
+    ).toMatchObject({
       code: 2,
       err: expect.stringMatching(/missing\.pub does not exist/),
     });
-    expect(await warden(["verify", "--case", "x", "--bundle", dir], env)).toMatchObject({ code: 2 });
-    expect(await warden(["export", "--case", "op-nope", "--out", join(dir, "o"), "--justification", "j"], env)).toMatchObject({
+    expect(await warden(["verify", "--case", "x", "--bundle", dir], env)).toMatchObject({
+      code: 2,
+    });
+    expect(
+      await warden(
+        ["export", "--case", "op-nope", "--out", join(dir, "o"), "--justification", "j"],
+        env,
+      ),
+    ).toMatchObject({
       code: 2,
       err: expect.stringMatching(/unknown case/),
     });
-    const noKey = await warden(["verify", "--case", "op-x"], { ...env, WARDEN_AUDIT_KEY: join(dir, "gone.key") });
-    expect(noKey).toMatchObject({ code: 2, err: expect.stringMatching(/gone\.key does not exist: create one with `warden audit keygen/) });
+    const noKey = await warden(["verify", "--case", "op-x"], {
+      ...env,
+      WARDEN_AUDIT_KEY: join(dir, "gone.key"),
+    });
+    expect(noKey).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/gone\.key does not exist: create one with `warden audit keygen/),
+    });
   });
 });

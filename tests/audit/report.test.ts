@@ -1,0 +1,159 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { type Browser, chromium } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createCase } from "../../src/actions/registry.ts";
+import { exportBundle } from "../../src/audit/bundle.ts";
+import { auditKeys } from "../../src/audit/storage.ts";
+import { freshLog, operator } from "./helpers.ts";
+
+const CASE = "op-report";
+const HOSTILE_NAME = '<img src="https://evil.example/x.png" onerror="window.__pwned=1">Boss';
+const RTL = "invoice\u202Egnp.exe";
+
+let browser: Browser;
+
+beforeAll(async () => {
+  browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+/** A bundle whose entries carry strings written by the people under investigation. */
+async function bundle(opts: { tamper?: boolean } = {}): Promise<string> {
+  let clock = Date.parse("2025-03-01T10:00:00.000Z");
+  const { redis, log } = await freshLog({ now: () => clock });
+  await createCase(
+    { redis, audit: log, actor: operator },
+    {
+      id: CASE,
+      title: "Fireworks <b>market</b>",
+      authority: "StA 12 Js 345/25",
+      purpose: "stop sales",
+      retentionDays: 180,
+    },
+  );
+  const seller = { kind: "system" as const };
+  for (let i = 0; i < 6; i++) {
+    clock += 3_600_000;
+    await log.record({
+      case: CASE,
+      actor: seller,
+      op: "collect",
+      phase: "info",
+      target: { chat_id: -1001, alias: "fw1", user_ids: [700 + i] },
+      params: { name: i === 0 ? HOSTILE_NAME : `member ${i}`, file: RTL },
+    });
+  }
+  clock += 3_600_000;
+  await log.record({
+    case: CASE,
+    actor: operator,
+    op: "warn",
+    phase: "info",
+    target: { chat_id: -1002, alias: "fw2" },
+  });
+  if (opts.tamper) {
+    const raw = (await redis.hget(auditKeys.payloads(CASE), "3")) ?? "";
+    await redis.hset(auditKeys.payloads(CASE), "3", raw.replace("member 1", "member X"));
+  }
+  const dir = join(mkdtempSync(join(tmpdir(), "warden-report-")), "bundle");
+  clock += 60_000;
+  await exportBundle(log, {
+    caseId: CASE,
+    out: dir,
+    justification: "audit",
+    recipients: ["auditor"],
+    actor: operator,
+  });
+  return join(dir, "report.html");
+}
+
+describe("report.html in a real browser", () => {
+  it("shows the case, the verdict and the entries, filters them, expands details, escapes everything, and stays offline", async () => {
+    const file = await bundle();
+    const url = pathToFileURL(file).href;
+    const page = await browser.newPage();
+    const requests: string[] = [];
+    page.on("request", (r) => {
+      if (r.url() !== url) requests.push(r.url());
+    });
+    const dialogs: string[] = [];
+    page.on("dialog", (d) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
+    await page.goto(url);
+
+    // goto resolves on load, after the inline script has run.
+    expect(await page.locator("#badge").getAttribute("data-status")).toBe("intact");
+    expect(await page.locator("#badge").textContent()).toBe("intact");
+    expect(await page.locator("#case-meta").textContent()).toContain("StA 12 Js 345/25");
+    expect(await page.locator("#case-meta").textContent()).toContain("Fireworks <b>market</b>");
+    expect(await page.locator("#case-meta").textContent()).toContain("180 days");
+    const rows = page.locator("tr.entry");
+    expect(await rows.count()).toBe(9);
+    expect(await page.locator("#shown").textContent()).toBe("9 of 9 entries shown");
+
+    await page.selectOption("#f-op", "collect");
+    expect(await page.locator("tr.entry:visible").count()).toBe(6);
+    await page.selectOption("#f-chat", { label: "fw1 (-1001)" });
+    expect(await page.locator("tr.entry:visible").count()).toBe(6);
+    await page.selectOption("#f-op", "");
+    await page.selectOption("#f-chat", "");
+    await page.selectOption("#f-actor", { label: "cli tester@server" });
+    expect(await page.locator("tr.entry:visible").count()).toBe(3);
+    await page.selectOption("#f-actor", "");
+    await page.fill("#f-from", "2025-03-01T12:00");
+    await page.fill("#f-to", "2025-03-01T14:00");
+    expect(
+      await page
+        .locator("tr.entry:visible")
+        .evaluateAll((trs) => trs.map((t) => t.getAttribute("data-seq"))),
+    ).toEqual(["3", "4", "5"]);
+    await page.fill("#f-from", "");
+    await page.fill("#f-to", "");
+
+    await page.locator('tr.entry[data-seq="2"]').click();
+    const detail = await page.locator("tr.detail pre").textContent();
+    expect(detail).toContain(HOSTILE_NAME.replaceAll('"', '\\"'));
+    expect(detail).toContain("\u27e6U+202E\u27e7");
+    expect(detail).not.toContain("\u202E");
+    await page.locator('tr.entry[data-seq="2"]').click();
+    expect(await page.locator("tr.detail").count()).toBe(0);
+
+    expect(await page.locator("img").count()).toBe(0);
+    expect(
+      await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned),
+    ).toBeUndefined();
+    expect(dialogs).toEqual([]);
+    expect(requests).toEqual([]);
+    await page.close();
+  });
+
+  it("shows FAILED and the seq when the exported log does not verify", async () => {
+    const page = await browser.newPage();
+    await page.goto(pathToFileURL(await bundle({ tamper: true })).href);
+    expect(await page.locator("#badge").getAttribute("data-status")).toBe("failed");
+    expect(await page.locator("#badge").textContent()).toBe("FAILED at seq 3");
+    expect(await page.locator("#findings").textContent()).toMatch(
+      /seq 3 does not match the hash the stream holds/,
+    );
+    await page.close();
+  });
+});
