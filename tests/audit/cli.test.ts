@@ -25,7 +25,10 @@ async function warden(args: string[], env: Record<string, string>) {
     out: (l: string) => lines.push(l),
   };
   const program = new Command("warden").exitOverride().addCommand(auditCommand(() => ctx));
-  for (const sub of program.commands) sub.exitOverride().commands.forEach((c) => c.exitOverride());
+  for (const sub of program.commands) {
+    sub.exitOverride();
+    for (const c of sub.commands) c.exitOverride();
+  }
   try {
     await program.parseAsync(["audit", ...args], { from: "user" });
     return { code: 0, out: lines, err: "" };
