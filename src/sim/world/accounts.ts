@@ -3,7 +3,7 @@
  * bots are plain accounts with `is_bot: true`.
  */
 import { ControlError, controlInvalid, controlNotFound } from "../errors.ts";
-import { CHANNEL_BOT, GROUP_ANONYMOUS_BOT, makeToken } from "../ids.ts";
+import { CHANNEL_BOT, GROUP_ANONYMOUS_BOT, makeToken, TOKEN_PATTERN } from "../ids.ts";
 import type { BotState, TgUser, UserState } from "../model.ts";
 import type { Simulator } from "../simulator.ts";
 import { createUpdateQueue } from "../updates/queue.ts";
@@ -68,8 +68,12 @@ export interface NewBot {
 export function createBot(sim: Simulator, input: NewBot): BotState {
   if (!input.username) throw controlInvalid("username is required");
   if (!/bot$/i.test(input.username)) throw controlInvalid("a bot's username must end in 'bot'");
+  if (input.token !== undefined && !TOKEN_PATTERN.test(input.token)) {
+    throw controlInvalid("a token looks like <bot id>:<35 letters, digits, _ or ->");
+  }
+  const id = input.id ?? (input.token ? Number(input.token.split(":")[0]) : undefined);
   const { user } = createUser(sim, {
-    ...(input.id === undefined ? {} : { id: input.id }),
+    ...(id === undefined ? {} : { id }),
     first_name: input.first_name ?? input.username,
     username: input.username,
     is_bot: true,
