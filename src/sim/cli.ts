@@ -15,7 +15,9 @@ export interface SimulatorCliOptions {
   print?: (line: string) => void;
 }
 
-export async function runSimulatorCli(options: SimulatorCliOptions = {}): Promise<RunningSimulator> {
+export async function runSimulatorCli(
+  options: SimulatorCliOptions = {},
+): Promise<RunningSimulator> {
   const print = options.print ?? ((line: string) => console.log(line));
   const running = await startSimulator({
     host: options.host ?? "127.0.0.1",
@@ -26,7 +28,8 @@ export async function runSimulatorCli(options: SimulatorCliOptions = {}): Promis
   print(`Telegram Bot API simulator listening on ${running.url}`);
   print(`TELEGRAM_API_ROOT=${running.apiRoot}`);
   const bots = [...running.sim.world.bots.values()];
-  if (bots.length === 0) print(`No bots yet: POST ${running.url}/sim/bots {"username":"…_bot"} to create one.`);
+  if (bots.length === 0)
+    print(`No bots yet: POST ${running.url}/sim/bots {"username":"…_bot"} to create one.`);
   for (const bot of bots) print(`BOT_TOKEN=${bot.token}  (@${bot.user.username})`);
   print(`Control API: ${running.url}/sim/…  (GET /sim/chats, POST /sim/clock, GET /sim/calls)`);
   return running;

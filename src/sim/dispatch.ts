@@ -28,7 +28,9 @@ export interface BotApiRequest {
 
 export interface BotApiResponse {
   status: number;
-  body: { ok: true; result: unknown } | { ok: false; error_code: number; description: string; parameters?: object };
+  body:
+    | { ok: true; result: unknown }
+    | { ok: false; error_code: number; description: string; parameters?: object };
   headers: Record<string, string>;
 }
 
@@ -106,7 +108,8 @@ export async function callBotApi(sim: Simulator, request: BotApiRequest): Promis
   try {
     const fault = sim.faults.take(method);
     if (fault?.latencyMs) await new Promise((resolve) => setTimeout(resolve, fault.latencyMs));
-    if (fault?.error) throw new BotApiError(fault.error.code, fault.error.description, fault.error.parameters);
+    if (fault?.error)
+      throw new BotApiError(fault.error.code, fault.error.description, fault.error.parameters);
     const handler = handlers(sim)[method];
     if (!handler) throw badRequest(`method not supported by the simulator: ${method}`);
     const declared = botApiSpec().methods[method];

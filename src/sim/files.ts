@@ -4,8 +4,8 @@
  * `getFile` reveals for download at `/file/bot<token>/<file_path>`.
  */
 import { createHash } from "node:crypto";
-import type { Upload } from "./spec/params.ts";
 import { randomString } from "./ids.ts";
+import type { Upload } from "./spec/params.ts";
 
 export type FileKind = "photo" | "document" | "profile_photo" | "chat_photo";
 
@@ -71,7 +71,10 @@ export function storeFile(
   store.counter += 1;
   const extension =
     kind === "document" ? (meta.file_name?.split(".").pop() ?? "bin").slice(0, 8) : "jpg";
-  const digest = createHash("sha256").update(data).update(String(store.counter)).digest("base64url");
+  const digest = createHash("sha256")
+    .update(data)
+    .update(String(store.counter))
+    .digest("base64url");
   const record: FileRecord = {
     file_id: `${kind === "document" ? "BQAC" : "AgAC"}${randomString(60)}`,
     file_unique_id: `AQAD${digest.slice(0, 12)}`,

@@ -5,6 +5,7 @@
  * depends on the rest of Warden.
  */
 export type { CallRecord } from "./calls.ts";
+export { runSimulatorCli, type SimulatorCliOptions } from "./cli.ts";
 export {
   type BotSnapshot,
   type ChatSnapshot,
@@ -15,8 +16,12 @@ export {
   SimClient,
   SimControlError,
 } from "./control/client.ts";
-export { runSimulatorCli, type SimulatorCliOptions } from "./cli.ts";
-export { type BotApiRequest, type BotApiResponse, callBotApi, implementedMethods } from "./dispatch.ts";
+export {
+  type BotApiRequest,
+  type BotApiResponse,
+  callBotApi,
+  implementedMethods,
+} from "./dispatch.ts";
 export {
   createSimulatorApp,
   type RunningSimulator,
@@ -25,7 +30,7 @@ export {
   type StartOptions,
   startSimulator,
 } from "./http/server.ts";
-export { GROUP_ANONYMOUS_BOT, CHANNEL_BOT } from "./ids.ts";
+export { CHANNEL_BOT, GROUP_ANONYMOUS_BOT } from "./ids.ts";
 export type { AdminRights, Permissions, TgChat, TgMessage, TgUpdate, TgUser } from "./model.ts";
 export type { Simulator, SimulatorOptions } from "./simulator.ts";
 export { botApiSpec } from "./spec/spec.ts";

@@ -100,7 +100,13 @@ export const PERMISSIONS = [
 export type Permission = (typeof PERMISSIONS)[number];
 export type Permissions = Record<Permission, boolean>;
 
-export type MemberStatus = "creator" | "administrator" | "member" | "restricted" | "left" | "kicked";
+export type MemberStatus =
+  | "creator"
+  | "administrator"
+  | "member"
+  | "restricted"
+  | "left"
+  | "kicked";
 
 export interface Membership {
   userId: number;

@@ -5,8 +5,8 @@
  */
 import { EventEmitter } from "node:events";
 import { type CallLog, createCallLog } from "./calls.ts";
-import type { MemberMessageInput } from "./control/member-messages.ts";
 import { createClock, type SimClock } from "./clock.ts";
+import type { MemberMessageInput } from "./control/member-messages.ts";
 import { createFileStore, type FileStore } from "./files.ts";
 import { createIdAllocator, type IdAllocator } from "./ids.ts";
 import { createFaultInjector, type FaultInjector } from "./limits/faults.ts";

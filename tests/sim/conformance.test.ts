@@ -20,13 +20,17 @@ async function call<T = unknown>(method: string, params: Record<string, unknown>
   return answer.body.result as T;
 }
 
-const PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
+const PNG =
+  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
 
 async function upload(method: string, field: string, params: Record<string, string>) {
   const form = new FormData();
   for (const [key, value] of Object.entries(params)) form.append(key, value);
   form.append(field, new Blob([Buffer.from(PNG, "base64")]), "photo.png");
-  const response = await fetch(`${cast.sim.apiRoot}/bot${cast.token}/${method}`, { method: "POST", body: form });
+  const response = await fetch(`${cast.sim.apiRoot}/bot${cast.token}/${method}`, {
+    method: "POST",
+    body: form,
+  });
   const body = (await response.json()) as { ok: boolean; result: unknown; description?: string };
   if (!body.ok) throw new Error(`${method} failed: ${body.description}`);
   results.push({ method, result: body.result });
@@ -38,28 +42,66 @@ beforeAll(async () => {
   const c = cast.sim.control;
   const g = cast.group;
   const { alice, bob, owner, bot } = cast;
-  const carol = await c.createUser({ first_name: "Carol", username: "carol_mod", is_premium: true });
+  const carol = await c.createUser({
+    first_name: "Carol",
+    username: "carol_mod",
+    is_premium: true,
+  });
   const kicked = await c.createUser({ first_name: "Kees" });
   const stranger = await c.createUser({ first_name: "Stranger" });
-  const channel = await c.createChat({ type: "channel", title: "Vuurwerk Kanaal", owner_id: alice.id, username: "vuurwerk_kanaal" });
+  const channel = await c.createChat({
+    type: "channel",
+    title: "Vuurwerk Kanaal",
+    owner_id: alice.id,
+    username: "vuurwerk_kanaal",
+  });
   await c.join(g, carol.id);
   await c.join(g, kicked.id);
   await c.addProfilePhoto(alice.id, PNG);
 
-  await call("getUpdates", { allowed_updates: ["message", "edited_message", "callback_query", "my_chat_member", "chat_member", "chat_join_request", "channel_post"] });
+  await call("getUpdates", {
+    allowed_updates: [
+      "message",
+      "edited_message",
+      "callback_query",
+      "my_chat_member",
+      "chat_member",
+      "chat_join_request",
+      "channel_post",
+    ],
+  });
   await call("getMe");
-  await call("setMyCommands", { commands: [{ command: "waarschuw", description: "Waarschuw de groep" }], scope: { type: "all_group_chats" }, language_code: "nl" });
+  await call("setMyCommands", {
+    commands: [{ command: "waarschuw", description: "Waarschuw de groep" }],
+    scope: { type: "all_group_chats" },
+    language_code: "nl",
+  });
   await call("getMyCommands", { scope: { type: "all_group_chats" }, language_code: "nl" });
   await call("deleteMyCommands", { scope: { type: "all_group_chats" }, language_code: "nl" });
 
-  const offer = await c.sendMessage(g, { from_id: alice.id, text: "Cobra 6 te koop, DM @alice_nl #vuurwerk", photo: false });
+  const offer = await c.sendMessage(g, {
+    from_id: alice.id,
+    text: "Cobra 6 te koop, DM @alice_nl #vuurwerk",
+    photo: false,
+  });
   await c.sendMessage(g, { from_id: owner.id, text: "Welkom allemaal", anonymous: true });
-  await c.sendMessage(g, { from_id: alice.id, text: "Officieel aanbod", sender_chat_id: channel.id });
+  await c.sendMessage(g, {
+    from_id: alice.id,
+    text: "Officieel aanbod",
+    sender_chat_id: channel.id,
+  });
   await c.sendMessage(g, { from_id: bob.id, text: "Doorgestuurd", forward_from_id: alice.id });
   await c.sendMessage(g, { from_id: bob.id, text: "Verborgen", forward_sender_name: "Anoniem" });
-  await c.sendMessage(g, { from_id: bob.id, text: "Ik wil er twee", reply_to_message_id: offer.message_id });
+  await c.sendMessage(g, {
+    from_id: bob.id,
+    text: "Ik wil er twee",
+    reply_to_message_id: offer.message_id,
+  });
   await c.sendMessage(g, { from_id: bob.id, caption: "foto van de doos", photo: true });
-  await c.sendMessage(g, { from_id: bob.id, document: { file_name: "prijslijst.txt", content: "cobra 6: 20 euro" } });
+  await c.sendMessage(g, {
+    from_id: bob.id,
+    document: { file_name: "prijslijst.txt", content: "cobra 6: 20 euro" },
+  });
   await c.editMessage(g, offer.message_id, { text: "Cobra 6 verkocht" });
 
   const warning = await call<{ message_id: number }>("sendMessage", {
@@ -67,11 +109,27 @@ beforeAll(async () => {
     text: "<b>Politie</b>: deze groep wordt onderzocht",
     parse_mode: "HTML",
     reply_parameters: { message_id: offer.message_id },
-    reply_markup: { inline_keyboard: [[{ text: "Begrepen", callback_data: "ack" }, { text: "Info", url: "https://politie.nl" }]] },
+    reply_markup: {
+      inline_keyboard: [
+        [
+          { text: "Begrepen", callback_data: "ack" },
+          { text: "Info", url: "https://politie.nl" },
+        ],
+      ],
+    },
   });
-  const { callback_query_id } = await c.pressButton({ from_id: bob.id, chat_id: g, message_id: warning.message_id, data: "ack" });
+  const { callback_query_id } = await c.pressButton({
+    from_id: bob.id,
+    chat_id: g,
+    message_id: warning.message_id,
+    data: "ack",
+  });
   await call("answerCallbackQuery", { callback_query_id, text: "Dank je" });
-  await call("editMessageText", { chat_id: g, message_id: warning.message_id, text: "Politie: deze groep is overgenomen" });
+  await call("editMessageText", {
+    chat_id: g,
+    message_id: warning.message_id,
+    text: "Politie: deze groep is overgenomen",
+  });
   await call("forwardMessage", { chat_id: g, from_chat_id: g, message_id: offer.message_id });
   await call("copyMessage", { chat_id: g, from_chat_id: g, message_id: offer.message_id });
   const photo = await upload("sendPhoto", "photo", { chat_id: String(g), caption: "bewijs" });
@@ -88,11 +146,28 @@ beforeAll(async () => {
   await call("deleteMessage", { chat_id: g, message_id: spam.message_id });
   await call("deleteMessages", { chat_id: g, message_ids: [offer.message_id, 99999] });
 
-  await call("setChatPermissions", { chat_id: g, permissions: { can_send_messages: true, can_invite_users: true } });
-  await call("restrictChatMember", { chat_id: g, user_id: bob.id, permissions: { can_send_messages: false }, until_date: cast.sim.sim.clock.now() + 3600 });
+  await call("setChatPermissions", {
+    chat_id: g,
+    permissions: { can_send_messages: true, can_invite_users: true },
+  });
+  await call("restrictChatMember", {
+    chat_id: g,
+    user_id: bob.id,
+    permissions: { can_send_messages: false },
+    until_date: cast.sim.sim.clock.now() + 3600,
+  });
   await call("banChatMember", { chat_id: g, user_id: kicked.id });
-  await call("promoteChatMember", { chat_id: g, user_id: carol.id, can_delete_messages: true, can_restrict_members: true });
-  await call("setChatAdministratorCustomTitle", { chat_id: g, user_id: carol.id, custom_title: "Moderator" });
+  await call("promoteChatMember", {
+    chat_id: g,
+    user_id: carol.id,
+    can_delete_messages: true,
+    can_restrict_members: true,
+  });
+  await call("setChatAdministratorCustomTitle", {
+    chat_id: g,
+    user_id: carol.id,
+    custom_title: "Moderator",
+  });
   for (const user of [owner, carol, alice, bob, kicked, stranger, bot]) {
     await call("getChatMember", { chat_id: g, user_id: user.id });
   }
@@ -103,17 +178,32 @@ beforeAll(async () => {
   await call("getChatAdministrators", { chat_id: g });
 
   await call("setChatTitle", { chat_id: g, title: "In beslag genomen" });
-  await call("setChatDescription", { chat_id: g, description: "Deze groep is in beslag genomen door de politie." });
+  await call("setChatDescription", {
+    chat_id: g,
+    description: "Deze groep is in beslag genomen door de politie.",
+  });
   await upload("setChatPhoto", "photo", { chat_id: String(g) });
   await call("getChat", { chat_id: g });
   await call("deleteChatPhoto", { chat_id: g });
 
   await call("exportChatInviteLink", { chat_id: g });
-  const link = await call<{ invite_link: string }>("createChatInviteLink", { chat_id: g, name: "lokaas", member_limit: 5 });
-  await call("editChatInviteLink", { chat_id: g, invite_link: link.invite_link, name: "lokaas 2", expire_date: cast.sim.sim.clock.now() + 86400 });
+  const link = await call<{ invite_link: string }>("createChatInviteLink", {
+    chat_id: g,
+    name: "lokaas",
+    member_limit: 5,
+  });
+  await call("editChatInviteLink", {
+    chat_id: g,
+    invite_link: link.invite_link,
+    name: "lokaas 2",
+    expire_date: cast.sim.sim.clock.now() + 86400,
+  });
   await c.join(g, stranger.id, { invite_link: link.invite_link });
   await call("revokeChatInviteLink", { chat_id: g, invite_link: link.invite_link });
-  const requests = await call<{ invite_link: string }>("createChatInviteLink", { chat_id: g, creates_join_request: true });
+  const requests = await call<{ invite_link: string }>("createChatInviteLink", {
+    chat_id: g,
+    creates_join_request: true,
+  });
   const dave = await c.createUser({ first_name: "Dave" });
   const erik = await c.createUser({ first_name: "Erik" });
   await c.join(g, dave.id, { invite_link: requests.invite_link });
@@ -134,7 +224,11 @@ beforeAll(async () => {
   await c.upgradeChat(spare);
 
   await call("getUpdates", { timeout: 0 });
-  await call("setWebhook", { url: "http://127.0.0.1:9/hook", drop_pending_updates: true, secret_token: "abc" });
+  await call("setWebhook", {
+    url: "http://127.0.0.1:9/hook",
+    drop_pending_updates: true,
+    secret_token: "abc",
+  });
   await call("getWebhookInfo");
   await call("deleteWebhook");
   await call("getWebhookInfo");
@@ -164,10 +258,20 @@ describe("conformance with the derived spec", () => {
   });
 
   it("delivers only well-formed updates, of every kind exercised", () => {
-    const updates = results.filter((r) => r.method === "getUpdates").flatMap((r) => r.result as object[]);
+    const updates = results
+      .filter((r) => r.method === "getUpdates")
+      .flatMap((r) => r.result as object[]);
     const kinds = new Set(updates.flatMap((u) => Object.keys(u).filter((k) => k !== "update_id")));
     expect([...kinds].sort()).toEqual(
-      ["callback_query", "channel_post", "chat_join_request", "chat_member", "edited_message", "message", "my_chat_member"].sort(),
+      [
+        "callback_query",
+        "channel_post",
+        "chat_join_request",
+        "chat_member",
+        "edited_message",
+        "message",
+        "my_chat_member",
+      ].sort(),
     );
     expect(validator.check(["Array of Update"], updates)).toEqual([]);
   });
@@ -190,13 +294,19 @@ describe("the validator itself", () => {
     expect(validator.check(["User"], { ...user, nickname: "x" })).toEqual([
       { path: "result.nickname", message: "not a field of User" },
     ]);
-    expect(validator.check(["Array of Integer"], [1, 2.5])).toEqual([{ path: "result[1]", message: "expected Integer" }]);
-    expect(validator.checkResult("getChatMemberCount", "3")).toEqual([{ path: "result", message: "expected Integer" }]);
+    expect(validator.check(["Array of Integer"], [1, 2.5])).toEqual([
+      { path: "result[1]", message: "expected Integer" },
+    ]);
+    expect(validator.checkResult("getChatMemberCount", "3")).toEqual([
+      { path: "result", message: "expected Integer" },
+    ]);
   });
 
   it("resolves undiscriminated unions structurally", () => {
     const inaccessible = { chat: { id: -1, type: "group", title: "x" }, message_id: 5, date: 0 };
     expect(validator.check(["MaybeInaccessibleMessage"], inaccessible)).toEqual([]);
-    expect(validator.check(["MaybeInaccessibleMessage"], { message_id: 5 }).length).toBeGreaterThan(0);
+    expect(validator.check(["MaybeInaccessibleMessage"], { message_id: 5 }).length).toBeGreaterThan(
+      0,
+    );
   });
 });

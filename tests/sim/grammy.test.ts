@@ -78,7 +78,9 @@ describe("long polling with bot.start()", () => {
 
     const polls = await cast.sim.control.calls(0, { method: "getUpdates" });
     const answering = polls.find((call) =>
-      (call.result as Update[] | undefined)?.some((u) => u.message?.message_id === message.message_id),
+      (call.result as Update[] | undefined)?.some(
+        (u) => u.message?.message_id === message.message_id,
+      ),
     );
     expect(answering?.params.timeout).toBe(30);
     // The request was already open when the message was injected, and it did not wait out its timeout.
@@ -128,7 +130,9 @@ describe("long polling with bot.start()", () => {
     bot.on("message", () => {});
     void bot.start({ timeout: 30, allowed_updates: ["message", "chat_member"] });
     await say("/start");
-    await eventually(async () => (await cast.sim.control.calls(0, { method: "getUpdates" })).length >= 2);
+    await eventually(
+      async () => (await cast.sim.control.calls(0, { method: "getUpdates" })).length >= 2,
+    );
     await eventually(async () => (await cast.sim.control.bot(cast.bot.id)).polling);
     const dave = await cast.sim.control.createUser({ first_name: "Dave" });
     await cast.sim.control.join(cast.group, dave.id);
@@ -140,7 +144,9 @@ describe("long polling with bot.start()", () => {
     );
     expect(delivering?.params.allowed_updates).toBeUndefined();
     const withFilter = polls.filter((call) => call.params.allowed_updates !== undefined);
-    expect(withFilter.map((call) => call.params.allowed_updates)).toEqual([["message", "chat_member"]]);
+    expect(withFilter.map((call) => call.params.allowed_updates)).toEqual([
+      ["message", "chat_member"],
+    ]);
   });
 });
 
@@ -148,7 +154,12 @@ describe("errors a bot has to live with", () => {
   it("lets auto-retry wait out an injected 429", async () => {
     const bot = newBot();
     bot.api.config.use(autoRetry());
-    await cast.sim.control.injectFault({ method: "sendMessage", count: 1, error_code: 429, parameters: { retry_after: 1 } });
+    await cast.sim.control.injectFault({
+      method: "sendMessage",
+      count: 1,
+      error_code: 429,
+      parameters: { retry_after: 1 },
+    });
     const sent = await bot.api.sendMessage(cast.group, "Na de flood wait");
     expect(sent.text).toBe("Na de flood wait");
     const calls = await cast.sim.control.calls(0, { method: "sendMessage" });
@@ -175,13 +186,17 @@ describe("errors a bot has to live with", () => {
     const error = await bot.api.sendMessage(cast.group, "hallo?").catch((e: unknown) => e);
     expect(error).toBeInstanceOf(GrammyError);
     expect((error as GrammyError).error_code).toBe(403);
-    expect((error as GrammyError).description).toBe("Forbidden: bot was kicked from the supergroup chat");
+    expect((error as GrammyError).description).toBe(
+      "Forbidden: bot was kicked from the supergroup chat",
+    );
   });
 });
 
 describe("webhooks", () => {
   let server: Server | undefined;
-  afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
+  afterEach(
+    () => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())),
+  );
 
   it("delivers updates with the secret token header to grammY's webhook handler", async () => {
     const bot = newBot();
@@ -215,7 +230,8 @@ describe("webhooks", () => {
     expect(conflict.body).toEqual({
       ok: false,
       error_code: 409,
-      description: "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
+      description:
+        "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
     });
     await say("via webhook 1");
     await say("via webhook 2");

@@ -15,7 +15,10 @@ afterEach(() => cast.sim.close());
 const permissions = { can_send_messages: true, can_send_photos: false, can_send_polls: false };
 
 async function memberView(userId: number) {
-  const answer = await cast.api<Record<string, unknown>>("getChatMember", { chat_id: cast.group, user_id: userId });
+  const answer = await cast.api<Record<string, unknown>>("getChatMember", {
+    chat_id: cast.group,
+    user_id: userId,
+  });
   const { user: _user, ...rest } = answer.body.result ?? {};
   return rest;
 }
@@ -23,9 +26,16 @@ async function memberView(userId: number) {
 describe("parameter encodings", () => {
   it("gives the same result and state for query string, form, JSON and multipart", async () => {
     const c = cast.sim.control;
-    const users = await Promise.all(["Query", "Form", "Json", "Multipart"].map((first_name) => c.createUser({ first_name })));
+    const users = await Promise.all(
+      ["Query", "Form", "Json", "Multipart"].map((first_name) => c.createUser({ first_name })),
+    );
     for (const user of users) await c.join(cast.group, user.id);
-    const [viaQuery, viaForm, viaJson, viaMultipart] = users.map((u) => u.id) as [number, number, number, number];
+    const [viaQuery, viaForm, viaJson, viaMultipart] = users.map((u) => u.id) as [
+      number,
+      number,
+      number,
+      number,
+    ];
     const base = `${cast.sim.apiRoot}/bot${cast.token}/restrictChatMember`;
     const fields = (userId: number) => ({
       chat_id: String(cast.group),
@@ -56,7 +66,11 @@ describe("parameter encodings", () => {
       expect(await response.json()).toEqual({ ok: true, result: true });
     }
     const views = await Promise.all(users.map((u) => memberView(u.id)));
-    expect(views[0]).toMatchObject({ status: "restricted", can_send_messages: true, can_send_photos: false });
+    expect(views[0]).toMatchObject({
+      status: "restricted",
+      can_send_messages: true,
+      can_send_photos: false,
+    });
     for (const view of views) expect(view).toEqual(views[0]);
   });
 
@@ -75,7 +89,13 @@ describe("parameter encodings", () => {
 
 describe("refusals", () => {
   it.each([
-    ["an unknown token", "123456:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "getMe", 401, "Unauthorized"],
+    [
+      "an unknown token",
+      "123456:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+      "getMe",
+      401,
+      "Unauthorized",
+    ],
     ["a malformed token", "not-a-token", "getMe", 401, "Unauthorized"],
   ])("answers %s with 401", async (_, token, method, status, description) => {
     const response = await fetch(`${cast.sim.apiRoot}/bot${token}/${method}`);
@@ -86,10 +106,16 @@ describe("refusals", () => {
   it("separates unknown methods (404) from spec methods the simulator lacks (400)", async () => {
     const unknown = await cast.api("sendTelepathy");
     expect(unknown.status).toBe(404);
-    expect(unknown.body).toEqual({ ok: false, error_code: 404, description: "Not Found: method not found" });
+    expect(unknown.body).toEqual({
+      ok: false,
+      error_code: 404,
+      description: "Not Found: method not found",
+    });
     const missing = await cast.api("sendSticker", { chat_id: cast.group, sticker: "x" });
     expect(missing.status).toBe(400);
-    expect(missing.body.description).toBe("Bad Request: method not supported by the simulator: sendSticker");
+    expect(missing.body.description).toBe(
+      "Bad Request: method not supported by the simulator: sendSticker",
+    );
   });
 
   it.each([
@@ -98,7 +124,11 @@ describe("refusals", () => {
     ["sendMessage", { chat_id: -1, text: "" }, "Bad Request: message text is empty"],
     ["deleteMessage", { chat_id: -1 }, "Bad Request: message identifier is not specified"],
     ["sendPhoto", { chat_id: -1 }, "Bad Request: there is no photo in the request"],
-    ["restrictChatMember", { chat_id: -1, permissions: "{" }, "Bad Request: invalid user_id specified"],
+    [
+      "restrictChatMember",
+      { chat_id: -1, permissions: "{" },
+      "Bad Request: invalid user_id specified",
+    ],
   ])("checks %s parameters: %j", async (method, params, description) => {
     const answer = await cast.api(method, params);
     expect(answer.status).toBe(400);
@@ -116,8 +146,14 @@ describe("refusals", () => {
       { type: "bold", offset: 0, length: 12 },
       { type: "italic", offset: 24, length: 8 },
     ]);
-    const broken = await cast.api("sendMessage", { chat_id: cast.group, text: "<blink>x</blink>", parse_mode: "HTML" });
-    expect(broken.body.description).toBe('Bad Request: can\'t parse entities: Unsupported start tag "blink" at byte offset 0');
+    const broken = await cast.api("sendMessage", {
+      chat_id: cast.group,
+      text: "<blink>x</blink>",
+      parse_mode: "HTML",
+    });
+    expect(broken.body.description).toBe(
+      'Bad Request: can\'t parse entities: Unsupported start tag "blink" at byte offset 0',
+    );
   });
 });
 
@@ -128,7 +164,9 @@ describe("files", () => {
       "iVBORw0KGgoAAAANSUhEUgAAAAIAAAADCAYAAAC56t6BAAAAEUlEQVR42mNkYPhfz0AEYBxVSF8AFmgCBKnHWG0AAAAASUVORK5CYII=",
       "base64",
     );
-    const sent = await bot.api.sendPhoto(cast.group, new InputFile(png, "bewijs.png"), { caption: "bewijs #1" });
+    const sent = await bot.api.sendPhoto(cast.group, new InputFile(png, "bewijs.png"), {
+      caption: "bewijs #1",
+    });
     expect(sent.caption).toBe("bewijs #1");
     const size = sent.photo?.[0];
     expect(size).toMatchObject({ width: 2, height: 3, file_size: png.length });
@@ -136,7 +174,10 @@ describe("files", () => {
     const download = await fetch(`${cast.sim.apiRoot}/file/bot${cast.token}/${file.file_path}`);
     expect(Buffer.from(await download.arrayBuffer())).toEqual(png);
 
-    const doc = await bot.api.sendDocument(cast.group, new InputFile(Buffer.from("a,b\n1,2\n"), "deals.csv"));
+    const doc = await bot.api.sendDocument(
+      cast.group,
+      new InputFile(Buffer.from("a,b\n1,2\n"), "deals.csv"),
+    );
     expect(doc.document).toMatchObject({ file_name: "deals.csv", file_size: 8 });
     const again = await bot.api.sendDocument(cast.group, doc.document?.file_id ?? "");
     expect(again.document?.file_id).toBe(doc.document?.file_id);
@@ -146,8 +187,14 @@ describe("files", () => {
     const form = new FormData();
     form.append("chat_id", String(cast.group));
     form.append("document", new Blob([Buffer.from("log")]), "log.txt");
-    const response = await fetch(`${cast.sim.apiRoot}/bot${cast.token}/sendDocument`, { method: "POST", body: form });
-    const body = (await response.json()) as { ok: boolean; result: { document: { file_name: string } } };
+    const response = await fetch(`${cast.sim.apiRoot}/bot${cast.token}/sendDocument`, {
+      method: "POST",
+      body: form,
+    });
+    const body = (await response.json()) as {
+      ok: boolean;
+      result: { document: { file_name: string } };
+    };
     expect(body.result.document.file_name).toBe("log.txt");
   });
 });
@@ -156,7 +203,9 @@ describe("rate limits and faults", () => {
   it("answers the 21st message in a minute to one group with 429 and Retry-After", async () => {
     await cast.sim.control.setRateLimits(true, true);
     for (let i = 0; i < 20; i++) {
-      expect((await cast.api("sendMessage", { chat_id: cast.group, text: `bericht ${i}` })).status).toBe(200);
+      expect(
+        (await cast.api("sendMessage", { chat_id: cast.group, text: `bericht ${i}` })).status,
+      ).toBe(200);
     }
     const limited = await cast.api("sendMessage", { chat_id: cast.group, text: "een te veel" });
     expect(limited.status).toBe(429);
@@ -166,22 +215,33 @@ describe("rate limits and faults", () => {
     expect(limited.body.description).toBe(`Too Many Requests: retry after ${retryAfter}`);
     expect(limited.headers.get("retry-after")).toBe(String(retryAfter));
     await cast.sim.control.setRateLimits(false);
-    expect((await cast.api("sendMessage", { chat_id: cast.group, text: "zonder limiet" })).status).toBe(200);
+    expect(
+      (await cast.api("sendMessage", { chat_id: cast.group, text: "zonder limiet" })).status,
+    ).toBe(200);
   });
 
   it("limits a private chat to a small burst", async () => {
     await cast.sim.control.setRateLimits(true, true);
     await cast.sim.control.sendMessage(cast.alice.id, { from_id: cast.alice.id, text: "/start" });
     const statuses: number[] = [];
-    for (let i = 0; i < 4; i++) statuses.push((await cast.api("sendMessage", { chat_id: cast.alice.id, text: `${i}` })).status);
+    for (let i = 0; i < 4; i++)
+      statuses.push(
+        (await cast.api("sendMessage", { chat_id: cast.alice.id, text: `${i}` })).status,
+      );
     expect(statuses).toEqual([200, 200, 200, 429]);
   });
 
   it("fails the next N calls of a method as told, then recovers", async () => {
-    await cast.sim.control.injectFault({ method: "getChat", count: 2, error_code: 502, description: "Bad Gateway" });
+    await cast.sim.control.injectFault({
+      method: "getChat",
+      count: 2,
+      error_code: 502,
+      description: "Bad Gateway",
+    });
     await cast.sim.control.injectFault({ method: "getMe", count: 1, latency_ms: 60 });
     const statuses = [];
-    for (let i = 0; i < 3; i++) statuses.push((await cast.api("getChat", { chat_id: cast.group })).status);
+    for (let i = 0; i < 3; i++)
+      statuses.push((await cast.api("getChat", { chat_id: cast.group })).status);
     expect(statuses).toEqual([502, 502, 200]);
     expect((await cast.api("getMe")).status).toBe(200);
     const [slow] = await cast.sim.control.calls(0, { method: "getMe" });

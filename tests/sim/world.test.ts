@@ -5,7 +5,12 @@
  */
 import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
-import { GROUP_ANONYMOUS_BOT, loadWorld, type RunningSimulator, startSimulator } from "../../src/sim/index.ts";
+import {
+  GROUP_ANONYMOUS_BOT,
+  loadWorld,
+  type RunningSimulator,
+  startSimulator,
+} from "../../src/sim/index.ts";
 import { apiCaller, type Cast, drainUpdates, startCast } from "./helpers.ts";
 
 const WORLD = new URL("../fixtures/worlds/small.yaml", import.meta.url).pathname;
@@ -30,7 +35,10 @@ describe("world files", () => {
     const [chat] = await running.control.chats();
     const snapshot = await running.control.chat(chat?.id ?? 0);
     expect(snapshot.title).toBe("Knallers 2027");
-    expect(snapshot.messages.map((m) => m.message.text)).toEqual(["Wie heeft er nog Cobra 6?", "I have some, DM me"]);
+    expect(snapshot.messages.map((m) => m.message.text)).toEqual([
+      "Wie heeft er nog Cobra 6?",
+      "I have some, DM me",
+    ]);
     expect(snapshot.messages[1]?.message.reply_to_message?.text).toBe("Wie heeft er nog Cobra 6?");
     expect(await running.control.clock()).toMatchObject({ iso: "2026-12-28T20:00:00.000Z" });
     // History predates the bot's polling: it is in the chat, not in the queue.
@@ -41,7 +49,10 @@ describe("world files", () => {
     const second = await running.control.advanceClock(120);
     expect(second.played).toMatchObject([
       { ok: false, description: "not enough rights to send text messages to the chat" },
-      { ok: true, message: { text: "How much?", reply_to_message: { text: "Nieuwe lading binnen!" } } },
+      {
+        ok: true,
+        message: { text: "How much?", reply_to_message: { text: "Nieuwe lading binnen!" } },
+      },
     ]);
     const updates = (await api<Update[]>("getUpdates")).body.result ?? [];
     expect(updates.map((u) => [u.message?.text, u.message?.date])).toEqual([
@@ -55,10 +66,16 @@ describe("world files", () => {
     const [chat] = await running.control.chats();
     const id = chat?.id ?? 0;
     const muted = (await running.control.users()).find((u) => u.first_name === "Stil");
-    const before = await running.control.trySendMessage(id, { from_id: muted?.id ?? 0, text: "hallo" });
+    const before = await running.control.trySendMessage(id, {
+      from_id: muted?.id ?? 0,
+      text: "hallo",
+    });
     expect(before.ok).toBe(false);
     await running.control.advanceClock(601);
-    const after = await running.control.trySendMessage(id, { from_id: muted?.id ?? 0, text: "hallo" });
+    const after = await running.control.trySendMessage(id, {
+      from_id: muted?.id ?? 0,
+      text: "hallo",
+    });
     expect(after.ok).toBe(true);
   });
 
@@ -95,7 +112,10 @@ describe("until_date", () => {
       permissions: { can_send_messages: false },
       until_date: now + offset,
     });
-    const member = await cast.api<{ until_date: number }>("getChatMember", { chat_id: cast.group, user_id: cast.bob.id });
+    const member = await cast.api<{ until_date: number }>("getChatMember", {
+      chat_id: cast.group,
+      user_id: cast.bob.id,
+    });
     expect(member.body.result?.until_date).toBe(kept === 0 ? 0 : now + kept);
   });
 });
@@ -104,27 +124,44 @@ describe("privacy mode", () => {
   it("shows a non-admin bot only commands, replies to it and service messages, until privacy is off", async () => {
     cast = await startCast();
     const c = cast.sim.control;
-    const { id: chat } = await c.createChat({ type: "supergroup", title: "Privé", owner_id: cast.owner.id });
+    const { id: chat } = await c.createChat({
+      type: "supergroup",
+      title: "Privé",
+      owner_id: cast.owner.id,
+    });
     await c.join(chat, cast.alice.id);
     await c.join(chat, cast.bot.id);
-    expect((await cast.api<{ can_read_all_group_messages: boolean }>("getMe")).body.result?.can_read_all_group_messages).toBe(false);
+    expect(
+      (await cast.api<{ can_read_all_group_messages: boolean }>("getMe")).body.result
+        ?.can_read_all_group_messages,
+    ).toBe(false);
     await drainUpdates(cast.api);
-    const mine = await cast.api<{ message_id: number }>("sendMessage", { chat_id: chat, text: "Ik ben een bot" });
+    const mine = await cast.api<{ message_id: number }>("sendMessage", {
+      chat_id: chat,
+      text: "Ik ben een bot",
+    });
     await c.sendMessage(chat, { from_id: cast.alice.id, text: "gewoon praten" });
     await c.sendMessage(chat, { from_id: cast.alice.id, text: "/prijs@warden_bot" });
     await c.sendMessage(chat, { from_id: cast.alice.id, text: "/prijs@other_bot" });
-    await c.sendMessage(chat, { from_id: cast.alice.id, text: "antwoord", reply_to_message_id: mine.body.result?.message_id });
+    await c.sendMessage(chat, {
+      from_id: cast.alice.id,
+      text: "antwoord",
+      reply_to_message_id: mine.body.result?.message_id,
+    });
     await c.join(chat, cast.bob.id);
     const seen = (await drainUpdates(cast.api)) as Update[];
-    expect(seen.map((u) => u.message?.text ?? (u.message?.new_chat_members ? "<join>" : "?"))).toEqual([
-      "/prijs@warden_bot",
-      "antwoord",
-      "<join>",
-    ]);
+    expect(
+      seen.map((u) => u.message?.text ?? (u.message?.new_chat_members ? "<join>" : "?")),
+    ).toEqual(["/prijs@warden_bot", "antwoord", "<join>"]);
     await c.setPrivacy("warden_bot", false);
-    expect((await cast.api<{ can_read_all_group_messages: boolean }>("getMe")).body.result?.can_read_all_group_messages).toBe(true);
+    expect(
+      (await cast.api<{ can_read_all_group_messages: boolean }>("getMe")).body.result
+        ?.can_read_all_group_messages,
+    ).toBe(true);
     await c.sendMessage(chat, { from_id: cast.alice.id, text: "nu wel" });
-    expect(((await drainUpdates(cast.api)) as Update[]).map((u) => u.message?.text)).toEqual(["nu wel"]);
+    expect(((await drainUpdates(cast.api)) as Update[]).map((u) => u.message?.text)).toEqual([
+      "nu wel",
+    ]);
   });
 });
 
@@ -132,7 +169,11 @@ describe("supergroup migration", () => {
   it("moves a basic group to a supergroup with both service messages and the migrate error", async () => {
     cast = await startCast();
     const c = cast.sim.control;
-    const { id: old } = await c.createChat({ type: "group", title: "Oude groep", owner_id: cast.owner.id });
+    const { id: old } = await c.createChat({
+      type: "group",
+      title: "Oude groep",
+      owner_id: cast.owner.id,
+    });
     await c.promote(old, cast.bot.id, "all");
     await drainUpdates(cast.api);
     const upgraded = await c.upgradeChat(old);
@@ -149,7 +190,9 @@ describe("supergroup migration", () => {
       description: "Bad Request: group chat was upgraded to a supergroup chat",
       parameters: { migrate_to_chat_id: upgraded.id },
     });
-    expect((await cast.api("sendMessage", { chat_id: upgraded.id, text: "hallo" })).body.ok).toBe(true);
+    expect((await cast.api("sendMessage", { chat_id: upgraded.id, text: "hallo" })).body.ok).toBe(
+      true,
+    );
   });
 });
 
@@ -160,10 +203,15 @@ describe("membership updates", () => {
     await drainUpdates(cast.api);
     const dave = await c.createUser({ first_name: "Dave" });
     await c.join(cast.group, dave.id);
-    expect(((await drainUpdates(cast.api)) as Update[]).map((u) => Object.keys(u)[1])).toEqual(["message"]);
+    expect(((await drainUpdates(cast.api)) as Update[]).map((u) => Object.keys(u)[1])).toEqual([
+      "message",
+    ]);
 
     await cast.api("getUpdates", { allowed_updates: ["message", "chat_member"] });
-    const link = await cast.api<{ invite_link: string }>("createChatInviteLink", { chat_id: cast.group, name: "lokaas" });
+    const link = await cast.api<{ invite_link: string }>("createChatInviteLink", {
+      chat_id: cast.group,
+      name: "lokaas",
+    });
     const erik = await c.createUser({ first_name: "Erik" });
     await c.join(cast.group, erik.id, { invite_link: link.body.result?.invite_link ?? "" });
     const updates = (await drainUpdates(cast.api)) as Update[];
@@ -180,19 +228,38 @@ describe("membership updates", () => {
   it("turns a join-request link into a chat_join_request, and approval into a join", async () => {
     cast = await startCast();
     const c = cast.sim.control;
-    await cast.api("getUpdates", { allowed_updates: ["message", "chat_member", "chat_join_request"] });
-    const link = await cast.api<{ invite_link: string }>("createChatInviteLink", { chat_id: cast.group, creates_join_request: true });
+    await cast.api("getUpdates", {
+      allowed_updates: ["message", "chat_member", "chat_join_request"],
+    });
+    const link = await cast.api<{ invite_link: string }>("createChatInviteLink", {
+      chat_id: cast.group,
+      creates_join_request: true,
+    });
     const frank = await c.createUser({ first_name: "Frank" });
-    expect(await c.join(cast.group, frank.id, { invite_link: link.body.result?.invite_link ?? "" })).toEqual({
+    expect(
+      await c.join(cast.group, frank.id, { invite_link: link.body.result?.invite_link ?? "" }),
+    ).toEqual({
       status: "left",
       pending_join_request: true,
     });
     let updates = (await drainUpdates(cast.api)) as Update[];
-    expect(updates.at(-1)?.chat_join_request).toMatchObject({ from: { id: frank.id }, user_chat_id: frank.id });
-    expect((await cast.api("approveChatJoinRequest", { chat_id: cast.group, user_id: frank.id })).body.ok).toBe(true);
+    expect(updates.at(-1)?.chat_join_request).toMatchObject({
+      from: { id: frank.id },
+      user_chat_id: frank.id,
+    });
+    expect(
+      (await cast.api("approveChatJoinRequest", { chat_id: cast.group, user_id: frank.id })).body
+        .ok,
+    ).toBe(true);
     updates = (await drainUpdates(cast.api)) as Update[];
-    expect(updates.find((u) => u.chat_member)?.chat_member).toMatchObject({ via_join_request: true, new_chat_member: { status: "member" } });
-    const again = await cast.api("approveChatJoinRequest", { chat_id: cast.group, user_id: frank.id });
+    expect(updates.find((u) => u.chat_member)?.chat_member).toMatchObject({
+      via_join_request: true,
+      new_chat_member: { status: "member" },
+    });
+    const again = await cast.api("approveChatJoinRequest", {
+      chat_id: cast.group,
+      user_id: frank.id,
+    });
     expect(again.body.description).toBe("Bad Request: USER_ALREADY_PARTICIPANT");
   });
 });
@@ -203,20 +270,45 @@ describe("senders", () => {
     const c = cast.sim.control;
     const carol = await c.createUser({ first_name: "Carol" });
     await c.join(cast.group, carol.id);
-    await c.promote(cast.group, carol.id, { can_delete_messages: true, is_anonymous: true }, { custom_title: "Beheer" });
+    await c.promote(
+      cast.group,
+      carol.id,
+      { can_delete_messages: true, is_anonymous: true },
+      { custom_title: "Beheer" },
+    );
     await drainUpdates(cast.api);
     await c.sendMessage(cast.group, { from_id: carol.id, text: "Regels!", anonymous: true });
-    const channel = await c.createChat({ type: "channel", title: "Knal Kanaal", owner_id: cast.alice.id });
-    await c.sendMessage(cast.group, { from_id: cast.alice.id, text: "Van het kanaal", sender_chat_id: channel.id });
-    const [anonymous, asChannel] = ((await drainUpdates(cast.api)) as Update[]).map((u) => u.message);
+    const channel = await c.createChat({
+      type: "channel",
+      title: "Knal Kanaal",
+      owner_id: cast.alice.id,
+    });
+    await c.sendMessage(cast.group, {
+      from_id: cast.alice.id,
+      text: "Van het kanaal",
+      sender_chat_id: channel.id,
+    });
+    const [anonymous, asChannel] = ((await drainUpdates(cast.api)) as Update[]).map(
+      (u) => u.message,
+    );
     expect(anonymous).toMatchObject({
       from: { id: GROUP_ANONYMOUS_BOT.id, username: "GroupAnonymousBot", is_bot: true },
       sender_chat: { id: cast.group, type: "supergroup" },
       author_signature: "Beheer",
     });
-    expect(asChannel).toMatchObject({ from: { id: 136817688, username: "Channel_Bot" }, sender_chat: { id: channel.id, type: "channel" } });
-    expect((await cast.api("banChatSenderChat", { chat_id: cast.group, sender_chat_id: channel.id })).body.ok).toBe(true);
-    const refused = await c.trySendMessage(cast.group, { from_id: cast.alice.id, text: "weer", sender_chat_id: channel.id });
+    expect(asChannel).toMatchObject({
+      from: { id: 136817688, username: "Channel_Bot" },
+      sender_chat: { id: channel.id, type: "channel" },
+    });
+    expect(
+      (await cast.api("banChatSenderChat", { chat_id: cast.group, sender_chat_id: channel.id }))
+        .body.ok,
+    ).toBe(true);
+    const refused = await c.trySendMessage(cast.group, {
+      from_id: cast.alice.id,
+      text: "weer",
+      sender_chat_id: channel.id,
+    });
     expect(refused.ok).toBe(false);
   });
 });
@@ -226,9 +318,15 @@ describe("private chats and buttons", () => {
     cast = await startCast();
     const c = cast.sim.control;
     const first = await cast.api("sendMessage", { chat_id: cast.alice.id, text: "Hallo" });
-    expect(first.body).toEqual({ ok: false, error_code: 403, description: "Forbidden: bot can't initiate conversation with a user" });
+    expect(first.body).toEqual({
+      ok: false,
+      error_code: 403,
+      description: "Forbidden: bot can't initiate conversation with a user",
+    });
     await c.sendMessage(cast.alice.id, { from_id: cast.alice.id, text: "/start" });
-    expect((await cast.api("sendMessage", { chat_id: cast.alice.id, text: "Hallo" })).body.ok).toBe(true);
+    expect((await cast.api("sendMessage", { chat_id: cast.alice.id, text: "Hallo" })).body.ok).toBe(
+      true,
+    );
     await drainUpdates(cast.api);
     await c.blockBot(cast.alice.id);
     const [update] = (await drainUpdates(cast.api)) as Update[];
@@ -238,7 +336,11 @@ describe("private chats and buttons", () => {
       new_chat_member: { status: "kicked" },
     });
     const blocked = await cast.api("sendMessage", { chat_id: cast.alice.id, text: "Hallo?" });
-    expect(blocked.body).toEqual({ ok: false, error_code: 403, description: "Forbidden: bot was blocked by the user" });
+    expect(blocked.body).toEqual({
+      ok: false,
+      error_code: 403,
+      description: "Forbidden: bot was blocked by the user",
+    });
   });
 
   it("turns a button press into a callback_query and records the answer", async () => {
@@ -256,15 +358,25 @@ describe("private chats and buttons", () => {
       data: "ja",
     });
     const [update] = (await drainUpdates(cast.api)) as Update[];
-    expect(update?.callback_query).toMatchObject({ id: callback_query_id, data: "ja", from: { id: cast.alice.id } });
+    expect(update?.callback_query).toMatchObject({
+      id: callback_query_id,
+      data: "ja",
+      from: { id: cast.alice.id },
+    });
     expect((await cast.sim.control.callbackAnswer(callback_query_id)).answered).toBe(false);
-    await cast.api("answerCallbackQuery", { callback_query_id, text: "Genoteerd", show_alert: true });
+    await cast.api("answerCallbackQuery", {
+      callback_query_id,
+      text: "Genoteerd",
+      show_alert: true,
+    });
     expect(await cast.sim.control.callbackAnswer(callback_query_id)).toMatchObject({
       answered: true,
       answer: { text: "Genoteerd", show_alert: true },
     });
     const twice = await cast.api("answerCallbackQuery", { callback_query_id });
-    expect(twice.body.description).toBe("Bad Request: query is too old and response timeout expired or query ID is invalid");
+    expect(twice.body.description).toBe(
+      "Bad Request: query is too old and response timeout expired or query ID is invalid",
+    );
   });
 });
 
@@ -272,12 +384,18 @@ describe("getUpdates", () => {
   it("confirms by offset, keeps the newest with a negative offset, and honours limit", async () => {
     cast = await startCast();
     await drainUpdates(cast.api);
-    for (const text of ["1", "2", "3", "4"]) await cast.sim.control.sendMessage(cast.group, { from_id: cast.alice.id, text });
-    const all = (await cast.api<{ update_id: number }[]>("getUpdates", { limit: 2 })).body.result ?? [];
+    for (const text of ["1", "2", "3", "4"])
+      await cast.sim.control.sendMessage(cast.group, { from_id: cast.alice.id, text });
+    const all =
+      (await cast.api<{ update_id: number }[]>("getUpdates", { limit: 2 })).body.result ?? [];
     expect(all).toHaveLength(2);
     const again = (await cast.api<{ update_id: number }[]>("getUpdates")).body.result ?? [];
     expect(again.map((u) => u.update_id).slice(0, 2)).toEqual(all.map((u) => u.update_id));
-    const afterConfirm = (await cast.api<{ update_id: number }[]>("getUpdates", { offset: (all[1]?.update_id ?? 0) + 1 })).body.result;
+    const afterConfirm = (
+      await cast.api<{ update_id: number }[]>("getUpdates", {
+        offset: (all[1]?.update_id ?? 0) + 1,
+      })
+    ).body.result;
     expect(afterConfirm).toHaveLength(2);
     const newest = (await cast.api<Update[]>("getUpdates", { offset: -1 })).body.result ?? [];
     expect(newest.map((u) => u.message?.text)).toEqual(["4"]);

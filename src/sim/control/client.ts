@@ -14,7 +14,7 @@ import type { botSnapshot, chatSnapshot } from "./snapshot.ts";
 
 export type ChatSnapshot = ReturnType<typeof chatSnapshot>;
 export type BotSnapshot = ReturnType<typeof botSnapshot>;
-export type { CallRecord, PlayedMessage, MemberMessageInput };
+export type { CallRecord, MemberMessageInput, PlayedMessage };
 
 export class SimControlError extends Error {
   constructor(
@@ -83,7 +83,11 @@ export class SimClient {
   users(): Promise<TgUser[]> {
     return this.call("GET", "/sim/users");
   }
-  createBot(input: { username: string; first_name?: string; privacy?: boolean }): Promise<{ token: string; user: TgUser }> {
+  createBot(input: {
+    username: string;
+    first_name?: string;
+    privacy?: boolean;
+  }): Promise<{ token: string; user: TgUser }> {
     return this.call("POST", "/sim/bots", input);
   }
   bots(): Promise<BotSnapshot[]> {
@@ -120,13 +124,25 @@ export class SimClient {
   chats(): Promise<Pick<TgChat, "id" | "type" | "title" | "username">[]> {
     return this.call("GET", "/sim/chats");
   }
-  updateChat(id: number, patch: { title?: string; description?: string; permissions?: Partial<Permissions>; by?: number }): Promise<ChatSnapshot> {
+  updateChat(
+    id: number,
+    patch: {
+      title?: string;
+      description?: string;
+      permissions?: Partial<Permissions>;
+      by?: number;
+    },
+  ): Promise<ChatSnapshot> {
     return this.call("PATCH", `/sim/chats/${id}`, patch);
   }
   upgradeChat(id: number, by?: number): Promise<ChatSnapshot> {
     return this.call("POST", `/sim/chats/${id}/upgrade`, by === undefined ? {} : { by });
   }
-  join(chatId: number, userId: number, options: { invite_link?: string; added_by?: number } = {}): Promise<{ status: string; pending_join_request: boolean }> {
+  join(
+    chatId: number,
+    userId: number,
+    options: { invite_link?: string; added_by?: number } = {},
+  ): Promise<{ status: string; pending_join_request: boolean }> {
     return this.call("POST", `/sim/chats/${chatId}/members`, { user_id: userId, ...options });
   }
   leave(chatId: number, userId: number): Promise<true> {
@@ -139,19 +155,44 @@ export class SimClient {
     rights: Partial<AdminRights & { is_anonymous: boolean }> | "all",
     options: { by?: number; custom_title?: string } = {},
   ): Promise<unknown> {
-    return this.call("POST", `/sim/chats/${chatId}/admins`, { user_id: userId, rights, ...options });
+    return this.call("POST", `/sim/chats/${chatId}/admins`, {
+      user_id: userId,
+      rights,
+      ...options,
+    });
   }
-  ban(chatId: number, userId: number, options: { until_date?: number; by?: number } = {}): Promise<true> {
+  ban(
+    chatId: number,
+    userId: number,
+    options: { until_date?: number; by?: number } = {},
+  ): Promise<true> {
     return this.call("POST", `/sim/chats/${chatId}/ban`, { user_id: userId, ...options });
   }
   unban(chatId: number, userId: number, options: { by?: number } = {}): Promise<true> {
     return this.call("POST", `/sim/chats/${chatId}/unban`, { user_id: userId, ...options });
   }
-  restrict(chatId: number, userId: number, permissions: Partial<Permissions>, options: { until_date?: number; by?: number } = {}): Promise<true> {
-    return this.call("POST", `/sim/chats/${chatId}/restrict`, { user_id: userId, permissions, ...options });
+  restrict(
+    chatId: number,
+    userId: number,
+    permissions: Partial<Permissions>,
+    options: { until_date?: number; by?: number } = {},
+  ): Promise<true> {
+    return this.call("POST", `/sim/chats/${chatId}/restrict`, {
+      user_id: userId,
+      permissions,
+      ...options,
+    });
   }
-  requestToJoin(chatId: number, userId: number, options: { bio?: string; invite_link?: string } = {}): Promise<true> {
-    return this.call("POST", "/sim/join-requests", { chat_id: chatId, user_id: userId, ...options });
+  requestToJoin(
+    chatId: number,
+    userId: number,
+    options: { bio?: string; invite_link?: string } = {},
+  ): Promise<true> {
+    return this.call("POST", "/sim/join-requests", {
+      chat_id: chatId,
+      user_id: userId,
+      ...options,
+    });
   }
 
   // Messages
@@ -163,16 +204,34 @@ export class SimClient {
   trySendMessage(chatId: number, input: MemberMessageInput): Promise<Envelope<TgMessage>> {
     return this.envelope("POST", `/sim/chats/${chatId}/messages`, input);
   }
-  editMessage(chatId: number, messageId: number, patch: { text?: string; caption?: string; bot?: string }): Promise<TgMessage> {
+  editMessage(
+    chatId: number,
+    messageId: number,
+    patch: { text?: string; caption?: string; bot?: string },
+  ): Promise<TgMessage> {
     return this.call("POST", `/sim/chats/${chatId}/messages/${messageId}/edit`, patch);
   }
   deleteMessage(chatId: number, messageId: number, by?: number): Promise<true> {
-    return this.call("DELETE", `/sim/chats/${chatId}/messages/${messageId}`, by === undefined ? {} : { by });
+    return this.call(
+      "DELETE",
+      `/sim/chats/${chatId}/messages/${messageId}`,
+      by === undefined ? {} : { by },
+    );
   }
-  pressButton(input: { from_id: number; chat_id: number; message_id: number; data?: string; bot?: string }): Promise<{ callback_query_id: string }> {
+  pressButton(input: {
+    from_id: number;
+    chat_id: number;
+    message_id: number;
+    data?: string;
+    bot?: string;
+  }): Promise<{ callback_query_id: string }> {
     return this.call("POST", "/sim/callback", input);
   }
-  callbackAnswer(id: string): Promise<{ callback_query_id: string; answered: boolean; answer?: { text?: string; show_alert?: boolean; url?: string } }> {
+  callbackAnswer(id: string): Promise<{
+    callback_query_id: string;
+    answered: boolean;
+    answer?: { text?: string; show_alert?: boolean; url?: string };
+  }> {
     return this.call("GET", `/sim/callback/${encodeURIComponent(id)}`);
   }
 

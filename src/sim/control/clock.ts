@@ -13,8 +13,12 @@ export type PlayedMessage =
   | { ok: true; at: number; chat_id: number; message: TgMessage }
   | { ok: false; at: number; chat_id: number; description: string };
 
-export function advanceClock(sim: Simulator, seconds: number): { now: number; played: PlayedMessage[] } {
-  if (!Number.isFinite(seconds) || seconds < 0) throw new ControlError(400, "advance_seconds must be ≥ 0");
+export function advanceClock(
+  sim: Simulator,
+  seconds: number,
+): { now: number; played: PlayedMessage[] } {
+  if (!Number.isFinite(seconds) || seconds < 0)
+    throw new ControlError(400, "advance_seconds must be ≥ 0");
   const targetMs = sim.clock.nowMs() + seconds * 1000;
   const played: PlayedMessage[] = [];
   for (;;) {

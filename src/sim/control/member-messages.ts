@@ -17,7 +17,13 @@ import { chatObject, privateChat } from "../world/chats.ts";
 import { deliver, isAdmin, isPresent } from "../world/delivery.ts";
 import { detectEntities } from "../world/entities.ts";
 import { memberOf } from "../world/members.ts";
-import { editMessage, liveMessage, markDeleted, nestedCopy, postMessage } from "../world/messages.ts";
+import {
+  editMessage,
+  liveMessage,
+  markDeleted,
+  nestedCopy,
+  postMessage,
+} from "../world/messages.ts";
 
 export interface MemberMessageInput {
   from_id: number;
@@ -62,7 +68,8 @@ function content(sim: Simulator, input: MemberMessageInput): Record<string, unkn
   }
   if (input.document) {
     const spec = typeof input.document === "object" ? input.document : {};
-    const name = typeof input.document === "string" ? input.document : (spec.file_name ?? "document.txt");
+    const name =
+      typeof input.document === "string" ? input.document : (spec.file_name ?? "document.txt");
     const record = storeFile(sim.files, "document", Buffer.from(spec.content ?? name), {
       file_name: name,
       mime_type: spec.mime_type ?? "application/octet-stream",
@@ -76,7 +83,8 @@ function content(sim: Simulator, input: MemberMessageInput): Record<string, unkn
     out[hasMedia ? "caption" : "text"] = text;
     if (entities.length > 0) out[hasMedia ? "caption_entities" : "entities"] = entities;
   }
-  if (Object.keys(out).length === 0) throw controlInvalid("a message needs text, a photo or a document");
+  if (Object.keys(out).length === 0)
+    throw controlInvalid("a message needs text, a photo or a document");
   return out;
 }
 
@@ -120,7 +128,8 @@ export function postMemberMessage(
     try {
       checkSendPermission(chat, m, contentKind(body));
     } catch (error) {
-      if (error instanceof BotApiError) throw refuse(error.description.replace(/^Bad Request: /, ""));
+      if (error instanceof BotApiError)
+        throw refuse(error.description.replace(/^Bad Request: /, ""));
       throw error;
     }
   }
@@ -158,7 +167,7 @@ export function postMemberMessage(
   }
   if (input.sender_chat_id !== undefined) {
     const channel = sim.world.chats.get(input.sender_chat_id);
-    if (!channel || channel.type !== "channel") throw controlNotFound(`channel ${input.sender_chat_id}`);
+    if (channel?.type !== "channel") throw controlNotFound(`channel ${input.sender_chat_id}`);
     if (!isAdmin(channel.members.get(input.from_id))) {
       throw refuse("user can't post on behalf of this channel");
     }
@@ -174,12 +183,16 @@ export function postMemberMessage(
 }
 
 /** A user writes to a bot in private; this also lifts a block, as pressing "Restart" does. */
-export function postPrivateMessage(sim: Simulator, userId: number, input: MemberMessageInput): StoredMessage {
+export function postPrivateMessage(
+  sim: Simulator,
+  userId: number,
+  input: MemberMessageInput,
+): StoredMessage {
   const user = requireUser(sim, userId);
   if (user.user.is_bot) throw controlInvalid("bots can't write to bots");
   if (input.from_id !== userId) throw controlInvalid("in a private chat only the user can write");
   const bot = requireBot(sim, input.bot);
-  const chat = privateChat(sim, bot, userId);
+  const chat = privateChat(bot, userId);
   if (bot.blockedBy.has(userId)) setBlocked(sim, bot, userId, false);
   bot.talkedTo.add(userId);
   let replyTo: StoredMessage | undefined;
@@ -203,7 +216,7 @@ export function setBlocked(sim: Simulator, bot: BotState, userId: number, blocke
   const member = { status: "member", user: bot.user };
   const kicked = { status: "kicked", user: bot.user, until_date: 0 };
   deliver(sim, bot, "my_chat_member", {
-    chat: chatObject(sim, privateChat(sim, bot, userId)),
+    chat: chatObject(sim, privateChat(bot, userId)),
     from: user.user,
     date: sim.clock.now(),
     old_chat_member: blocked ? member : kicked,
@@ -215,7 +228,7 @@ export function setBlocked(sim: Simulator, bot: BotState, userId: number, blocke
 export function controlChat(sim: Simulator, id: number, botRef?: string): ChatState {
   if (id > 0) {
     requireUser(sim, id);
-    return privateChat(sim, requireBot(sim, botRef), id);
+    return privateChat(requireBot(sim, botRef), id);
   }
   const chat = sim.world.chats.get(id);
   if (!chat) throw controlNotFound(`chat ${id}`);
@@ -231,22 +244,32 @@ export function editMemberMessage(
   const stored = liveMessage(chat, messageId);
   if (!stored) throw controlNotFound(`message ${messageId}`);
   if (stored.isService) throw controlInvalid("service messages can't be edited");
-  if (sim.world.bots.has(stored.senderId)) throw controlInvalid("bots edit their own messages through the Bot API");
+  if (sim.world.bots.has(stored.senderId))
+    throw controlInvalid("bots edit their own messages through the Bot API");
   const next: Record<string, unknown> = {};
   if (patch.text !== undefined) {
     if (stored.message.text === undefined) throw controlInvalid("the message has no text");
     next.text = patch.text;
-    next.entities = patch.entities ?? (detectEntities(patch.text).length ? detectEntities(patch.text) : undefined);
+    next.entities =
+      patch.entities ??
+      (detectEntities(patch.text).length ? detectEntities(patch.text) : undefined);
   }
   if (patch.caption !== undefined) {
     next.caption = patch.caption;
-    next.caption_entities = patch.entities ?? (detectEntities(patch.caption).length ? detectEntities(patch.caption) : undefined);
+    next.caption_entities =
+      patch.entities ??
+      (detectEntities(patch.caption).length ? detectEntities(patch.caption) : undefined);
   }
   editMessage(sim, chat, stored, next);
   return stored.message;
 }
 
-export function deleteMemberMessage(sim: Simulator, chat: ChatState, messageId: number, byId: number) {
+export function deleteMemberMessage(
+  sim: Simulator,
+  chat: ChatState,
+  messageId: number,
+  byId: number,
+) {
   const stored = liveMessage(chat, messageId);
   if (!stored) throw controlNotFound(`message ${messageId}`);
   markDeleted(sim, chat, stored, byId);
@@ -286,7 +309,11 @@ export function pressButton(sim: Simulator, input: CallbackInput): { callback_qu
     id,
     from: user.user,
     message,
-    chat_instance: createHash("sha256").update(`${bot.user.id}:${chat.id}`).digest().readBigInt64BE().toString(),
+    chat_instance: createHash("sha256")
+      .update(`${bot.user.id}:${chat.id}`)
+      .digest()
+      .readBigInt64BE()
+      .toString(),
     ...(input.data !== undefined ? { data: input.data } : {}),
   });
   return { callback_query_id: id };

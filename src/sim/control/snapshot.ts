@@ -17,7 +17,9 @@ export function chatSnapshot(sim: Simulator, chat: ChatState) {
     ...(chat.title !== undefined ? { title: chat.title } : {}),
     ...(chat.username ? { username: chat.username } : {}),
     ...(chat.description ? { description: chat.description } : {}),
-    photo: chat.photo ? { small_file_id: chat.photo.small.file_id, big_file_id: chat.photo.big.file_id } : null,
+    photo: chat.photo
+      ? { small_file_id: chat.photo.small.file_id, big_file_id: chat.photo.big.file_id }
+      : null,
     permissions: chat.permissions,
     ...(chat.migratedTo !== undefined ? { migrated_to_chat_id: chat.migratedTo } : {}),
     ...(chat.migratedFrom !== undefined ? { migrated_from_chat_id: chat.migratedFrom } : {}),
@@ -69,7 +71,9 @@ export function botSnapshot(bot: BotState) {
     webhook: bot.webhook
       ? {
           url: bot.webhook.url,
-          ...(bot.webhook.lastErrorMessage ? { last_error_message: bot.webhook.lastErrorMessage } : {}),
+          ...(bot.webhook.lastErrorMessage
+            ? { last_error_message: bot.webhook.lastErrorMessage }
+            : {}),
         }
       : null,
     blocked_by: [...bot.blockedBy],

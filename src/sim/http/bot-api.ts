@@ -9,14 +9,21 @@ import { callBotApi } from "../dispatch.ts";
 import type { Simulator } from "../simulator.ts";
 import type { Params, Upload } from "../spec/params.ts";
 
-function json(reply: FastifyReply, status: number, body: unknown, headers: Record<string, string> = {}) {
+function json(
+  reply: FastifyReply,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+) {
   return reply
     .code(status)
     .headers({ "content-type": "application/json", ...headers })
     .send(Buffer.from(JSON.stringify(body)));
 }
 
-async function readRequest(request: FastifyRequest): Promise<{ params: Params; uploads: Map<string, Upload> }> {
+async function readRequest(
+  request: FastifyRequest,
+): Promise<{ params: Params; uploads: Map<string, Upload> }> {
   const params: Params = { ...(request.query as Params) };
   const uploads = new Map<string, Upload>();
   if (request.isMultipart()) {
@@ -59,7 +66,13 @@ export function registerBotApiRoutes(app: FastifyInstance, sim: () => Simulator)
       request.raw.once("close", () => abort.abort());
       reply.raw.once("close", () => abort.abort());
       const { params, uploads } = await readRequest(request);
-      const response = await callBotApi(sim(), { token, method, params, uploads, signal: abort.signal });
+      const response = await callBotApi(sim(), {
+        token,
+        method,
+        params,
+        uploads,
+        signal: abort.signal,
+      });
       return json(reply, response.status, response.body, response.headers);
     },
   });
@@ -69,10 +82,19 @@ export function registerBotApiRoutes(app: FastifyInstance, sim: () => Simulator)
     const bot = parts ? sim().world.botsByToken.get(parts[0]) : undefined;
     if (!bot) return json(reply, 401, { ok: false, error_code: 401, description: "Unauthorized" });
     const record = parts ? sim().files.byPath.get(parts[1]) : undefined;
-    if (!record) return json(reply, 404, { ok: false, error_code: 404, description: "Not Found: file not found" });
+    if (!record)
+      return json(reply, 404, {
+        ok: false,
+        error_code: 404,
+        description: "Not Found: file not found",
+      });
     return reply
       .code(200)
-      .header("content-type", record.mime_type ?? (record.kind === "document" ? "application/octet-stream" : "image/jpeg"))
+      .header(
+        "content-type",
+        record.mime_type ??
+          (record.kind === "document" ? "application/octet-stream" : "image/jpeg"),
+      )
       .send(record.data);
   });
 }

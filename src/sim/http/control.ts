@@ -21,9 +21,16 @@ import {
 import { botSnapshot, chatSnapshot } from "../control/snapshot.ts";
 import { BotApiError, ControlError, controlInvalid, controlNotFound } from "../errors.ts";
 import { storeFile } from "../files.ts";
-import { ADMIN_RIGHTS, type AdminRights, allRights, type ChatState, PERMISSIONS, type Permissions } from "../model.ts";
-import { resetSimulator, type Simulator } from "../simulator.ts";
 import type { FaultSpec } from "../limits/faults.ts";
+import {
+  ADMIN_RIGHTS,
+  type AdminRights,
+  allRights,
+  type ChatState,
+  PERMISSIONS,
+  type Permissions,
+} from "../model.ts";
+import { resetSimulator, type Simulator } from "../simulator.ts";
 import { createBot, createUser, requireBot, requireUser, updateUser } from "../world/accounts.ts";
 import {
   banMember,
@@ -45,7 +52,10 @@ type Body = Record<string, unknown>;
 type Handler = (request: FastifyRequest, body: Body) => unknown;
 
 function send(reply: FastifyReply, status: number, payload: unknown) {
-  return reply.code(status).header("content-type", "application/json").send(Buffer.from(JSON.stringify(payload)));
+  return reply
+    .code(status)
+    .header("content-type", "application/json")
+    .send(Buffer.from(JSON.stringify(payload)));
 }
 
 function numberParam(value: unknown, name: string): number {
@@ -93,22 +103,36 @@ function readPermissionObject(value: unknown): Permissions {
   return Object.fromEntries(PERMISSIONS.map((p) => [p, given[p] === true])) as Permissions;
 }
 
-export function registerControlRoutes(app: FastifyInstance, sim: () => Simulator, onWorld: (tokens: string[]) => void) {
+export function registerControlRoutes(
+  app: FastifyInstance,
+  sim: () => Simulator,
+  onWorld: (tokens: string[]) => void,
+) {
   function route(method: "GET" | "POST" | "PATCH" | "DELETE", url: string, handler: Handler) {
     app.route({
       method,
       url,
       handler: async (request, reply) => {
         try {
-          const body = (request.body && typeof request.body === "object" ? request.body : {}) as Body;
+          const body = (
+            request.body && typeof request.body === "object" ? request.body : {}
+          ) as Body;
           const result = await handler(request, body);
           return send(reply, 200, { ok: true, result: result ?? true });
         } catch (error) {
           if (error instanceof ControlError) {
-            return send(reply, error.status, { ok: false, error_code: error.status, description: error.description });
+            return send(reply, error.status, {
+              ok: false,
+              error_code: error.status,
+              description: error.description,
+            });
           }
           if (error instanceof BotApiError) {
-            return send(reply, error.code, { ok: false, error_code: error.code, description: error.description });
+            return send(reply, error.code, {
+              ok: false,
+              error_code: error.code,
+              description: error.description,
+            });
           }
           throw error;
         }
@@ -117,24 +141,42 @@ export function registerControlRoutes(app: FastifyInstance, sim: () => Simulator
   }
 
   const chatOf = (request: FastifyRequest, body: Body = {}) =>
-    controlChat(sim(), numberParam(params(request).id, "chat id"), (body.bot ?? (request.query as Body).bot) as string | undefined);
-  const groupOf = (request: FastifyRequest) => requireChat(sim(), numberParam(params(request).id, "chat id"));
+    controlChat(
+      sim(),
+      numberParam(params(request).id, "chat id"),
+      (body.bot ?? (request.query as Body).bot) as string | undefined,
+    );
+  const groupOf = (request: FastifyRequest) =>
+    requireChat(sim(), numberParam(params(request).id, "chat id"));
 
   route("GET", "/sim/health", () => ({ status: "ok" }));
 
   // Accounts
   route("GET", "/sim/users", () => [...sim().world.users.values()].map((u) => u.user));
   route("POST", "/sim/users", (_, body) => createUser(sim(), body as never).user);
-  route("PATCH", "/sim/users/:id", (request, body) => updateUser(sim(), numberParam(params(request).id, "id"), body));
+  route("PATCH", "/sim/users/:id", (request, body) =>
+    updateUser(sim(), numberParam(params(request).id, "id"), body),
+  );
   route("POST", "/sim/users/:id/block", (request, body) => {
-    setBlocked(sim(), requireBot(sim(), body.bot as string | undefined), numberParam(params(request).id, "id"), true);
+    setBlocked(
+      sim(),
+      requireBot(sim(), body.bot as string | undefined),
+      numberParam(params(request).id, "id"),
+      true,
+    );
   });
   route("POST", "/sim/users/:id/unblock", (request, body) => {
-    setBlocked(sim(), requireBot(sim(), body.bot as string | undefined), numberParam(params(request).id, "id"), false);
+    setBlocked(
+      sim(),
+      requireBot(sim(), body.bot as string | undefined),
+      numberParam(params(request).id, "id"),
+      false,
+    );
   });
   route("POST", "/sim/users/:id/photos", (request, body) => {
     const user = requireUser(sim(), numberParam(params(request).id, "id"));
-    const data = typeof body.photo === "string" ? Buffer.from(body.photo, "base64") : Buffer.from("profile");
+    const data =
+      typeof body.photo === "string" ? Buffer.from(body.photo, "base64") : Buffer.from("profile");
     user.profilePhotos.unshift(storeFile(sim().files, "profile_photo", data));
     return { total_count: user.profilePhotos.length };
   });
@@ -145,7 +187,11 @@ export function registerControlRoutes(app: FastifyInstance, sim: () => Simulator
     return { token: bot.token, user: bot.user };
   });
   route("GET", "/sim/bots/:ref", (request) => botSnapshot(requireBot(sim(), params(request).ref)));
-  route("GET", "/sim/bots/:ref/updates", (request) => requireBot(sim(), params(request).ref).updates.items);
+  route(
+    "GET",
+    "/sim/bots/:ref/updates",
+    (request) => requireBot(sim(), params(request).ref).updates.items,
+  );
   route("POST", "/sim/privacy", (_, body) => {
     const bot = requireBot(sim(), body.bot as string | undefined);
     bot.privacy = body.enabled !== false;
@@ -154,10 +200,18 @@ export function registerControlRoutes(app: FastifyInstance, sim: () => Simulator
 
   // Chats and memberships
   route("GET", "/sim/chats", () =>
-    [...sim().world.chats.values()].map((c) => ({ id: c.id, type: c.type, title: c.title, username: c.username })),
+    [...sim().world.chats.values()].map((c) => ({
+      id: c.id,
+      type: c.type,
+      title: c.title,
+      username: c.username,
+    })),
   );
   route("POST", "/sim/chats", (_, body) => {
-    const chat = createChat(sim(), { ...(body as unknown as NewChat), owner_id: numberParam(body.owner_id, "owner_id") });
+    const chat = createChat(sim(), {
+      ...(body as unknown as NewChat),
+      owner_id: numberParam(body.owner_id, "owner_id"),
+    });
     return chatSnapshot(sim(), chat);
   });
   route("GET", "/sim/chats/:id", (request) => chatSnapshot(sim(), chatOf(request)));
@@ -166,7 +220,8 @@ export function registerControlRoutes(app: FastifyInstance, sim: () => Simulator
     actor(sim(), chat, body, "can_change_info");
     if (typeof body.title === "string" && body.title) chat.title = body.title;
     if (typeof body.description === "string") chat.description = body.description || undefined;
-    if (body.permissions) chat.permissions = { ...chat.permissions, ...(body.permissions as Partial<Permissions>) };
+    if (body.permissions)
+      chat.permissions = { ...chat.permissions, ...(body.permissions as Partial<Permissions>) };
     return chatSnapshot(sim(), chat);
   });
   route("POST", "/sim/chats/:id/upgrade", (request, body) => {
@@ -180,7 +235,10 @@ export function registerControlRoutes(app: FastifyInstance, sim: () => Simulator
       ...(typeof body.invite_link === "string" ? { inviteLink: body.invite_link } : {}),
       ...(body.added_by !== undefined ? { addedBy: numberParam(body.added_by, "added_by") } : {}),
     });
-    return { status: memberOf(sim(), chat, userId)?.status ?? "left", pending_join_request: chat.joinRequests.has(userId) };
+    return {
+      status: memberOf(sim(), chat, userId)?.status ?? "left",
+      pending_join_request: chat.joinRequests.has(userId),
+    };
   });
   route("DELETE", "/sim/chats/:id/members/:user_id", (request) => {
     leaveChat(sim(), groupOf(request), numberParam(params(request).user_id, "user_id"));
@@ -191,14 +249,21 @@ export function registerControlRoutes(app: FastifyInstance, sim: () => Simulator
     const userId = numberParam(body.user_id, "user_id");
     requireUser(sim(), userId);
     const current = memberOf(sim(), chat, userId);
-    if (current?.status === "creator") throw controlInvalid("the owner can't be promoted or demoted");
+    if (current?.status === "creator")
+      throw controlInvalid("the owner can't be promoted or demoted");
     if (current?.status === "kicked") throw controlInvalid("USER_NOT_PARTICIPANT");
     const { rights, isAnonymous } = readRights(body.rights);
-    promoteMember(sim(), chat, userId, {
-      rights,
-      isAnonymous: isAnonymous || body.is_anonymous === true,
-      ...(typeof body.custom_title === "string" ? { customTitle: body.custom_title } : {}),
-    }, by);
+    promoteMember(
+      sim(),
+      chat,
+      userId,
+      {
+        rights,
+        isAnonymous: isAnonymous || body.is_anonymous === true,
+        ...(typeof body.custom_title === "string" ? { customTitle: body.custom_title } : {}),
+      },
+      by,
+    );
     return chatSnapshot(sim(), chat).members.find((m) => m.user?.id === userId);
   });
   route("POST", "/sim/chats/:id/ban", (request, body) => {
@@ -206,20 +271,35 @@ export function registerControlRoutes(app: FastifyInstance, sim: () => Simulator
     const by = actor(sim(), chat, body, "can_restrict_members");
     const userId = numberParam(body.user_id, "user_id");
     requireUser(sim(), userId);
-    if (memberOf(sim(), chat, userId)?.status === "creator") throw controlInvalid("can't remove chat owner");
+    if (memberOf(sim(), chat, userId)?.status === "creator")
+      throw controlInvalid("can't remove chat owner");
     const until = normalizeUntilDate(sim(), body.until_date as number | undefined);
     banMember(sim(), chat, userId, until, by);
   });
   route("POST", "/sim/chats/:id/unban", (request, body) => {
     const chat = groupOf(request);
-    unbanMember(sim(), chat, numberParam(body.user_id, "user_id"), actor(sim(), chat, body, "can_restrict_members"), true);
+    unbanMember(
+      sim(),
+      chat,
+      numberParam(body.user_id, "user_id"),
+      actor(sim(), chat, body, "can_restrict_members"),
+      true,
+    );
   });
   route("POST", "/sim/chats/:id/restrict", (request, body) => {
     const chat = groupOf(request);
     const by = actor(sim(), chat, body, "can_restrict_members");
     const userId = numberParam(body.user_id, "user_id");
-    if (isAdmin(memberOf(sim(), chat, userId))) throw controlInvalid("user is an administrator of the chat");
-    restrictMember(sim(), chat, userId, readPermissionObject(body.permissions), normalizeUntilDate(sim(), body.until_date as number | undefined), by);
+    if (isAdmin(memberOf(sim(), chat, userId)))
+      throw controlInvalid("user is an administrator of the chat");
+    restrictMember(
+      sim(),
+      chat,
+      userId,
+      readPermissionObject(body.permissions),
+      normalizeUntilDate(sim(), body.until_date as number | undefined),
+      by,
+    );
   });
   route("POST", "/sim/join-requests", (_, body) => {
     const chat = requireChat(sim(), numberParam(body.chat_id, "chat_id"));
@@ -237,7 +317,12 @@ export function registerControlRoutes(app: FastifyInstance, sim: () => Simulator
     return postMemberMessage(sim(), requireChat(sim(), id), input).message;
   });
   route("POST", "/sim/chats/:id/messages/:message_id/edit", (request, body) =>
-    editMemberMessage(sim(), chatOf(request, body), numberParam(params(request).message_id, "message_id"), body),
+    editMemberMessage(
+      sim(),
+      chatOf(request, body),
+      numberParam(params(request).message_id, "message_id"),
+      body,
+    ),
   );
   route("DELETE", "/sim/chats/:id/messages/:message_id", (request, body) => {
     const chat = chatOf(request, body);
@@ -256,11 +341,18 @@ export function registerControlRoutes(app: FastifyInstance, sim: () => Simulator
     const id = params(request).id ?? "";
     const query = sim().world.callbacks.get(id);
     if (!query) throw controlNotFound(`callback query ${id}`);
-    return { callback_query_id: query.id, answered: query.answer !== undefined, ...(query.answer ? { answer: query.answer } : {}) };
+    return {
+      callback_query_id: query.id,
+      answered: query.answer !== undefined,
+      ...(query.answer ? { answer: query.answer } : {}),
+    };
   });
 
   // Clock, log, faults, limits, world
-  route("GET", "/sim/clock", () => ({ now: sim().clock.now(), iso: new Date(sim().clock.nowMs()).toISOString() }));
+  route("GET", "/sim/clock", () => ({
+    now: sim().clock.now(),
+    iso: new Date(sim().clock.nowMs()).toISOString(),
+  }));
   route("POST", "/sim/clock", (_, body) => {
     const result = advanceClock(sim(), Number(field(body, "advance_seconds")));
     return { ...result, iso: new Date(sim().clock.nowMs()).toISOString() };

@@ -50,28 +50,48 @@ export async function createSimulatorApp(options: SimulatorAppOptions = {}): Pro
     try {
       done(null, JSON.parse(text));
     } catch {
-      done(Object.assign(new Error("Bad Request: can't parse JSON object"), { statusCode: 400 }), undefined);
+      done(
+        Object.assign(new Error("Bad Request: can't parse JSON object"), { statusCode: 400 }),
+        undefined,
+      );
     }
   });
-  app.addContentTypeParser(["text/yaml", "application/yaml", "application/x-yaml", "text/plain"], { parseAs: "string" }, (_r, body, done) =>
-    done(null, String(body)),
+  app.addContentTypeParser(
+    ["text/yaml", "application/yaml", "application/x-yaml", "text/plain"],
+    { parseAs: "string" },
+    (_r, body, done) => done(null, String(body)),
   );
   await app.register(formbody);
-  await app.register(multipart, { limits: { fileSize: MAX_UPLOAD_BYTES, fieldSize: 10 * 1024 * 1024, files: 20, fields: 200 } });
-  app.addContentTypeParser("*", { parseAs: "buffer" }, (_request, _body, done) => done(null, undefined));
+  await app.register(multipart, {
+    limits: { fileSize: MAX_UPLOAD_BYTES, fieldSize: 10 * 1024 * 1024, files: 20, fields: 200 },
+  });
+  app.addContentTypeParser("*", { parseAs: "buffer" }, (_request, _body, done) =>
+    done(null, undefined),
+  );
 
   app.setErrorHandler((error, _request, reply) => {
     const status = (error as { statusCode?: number }).statusCode ?? 500;
     const message = (error as Error).message;
-    const description = status === 400 && !message.startsWith("Bad Request") ? `Bad Request: ${message}` : message;
-    reply.code(status).header("content-type", "application/json").send(Buffer.from(problem(status, description)));
+    const description =
+      status === 400 && !message.startsWith("Bad Request") ? `Bad Request: ${message}` : message;
+    reply
+      .code(status)
+      .header("content-type", "application/json")
+      .send(Buffer.from(problem(status, description)));
   });
   app.setNotFoundHandler((_request, reply) => {
-    reply.code(404).header("content-type", "application/json").send(Buffer.from(problem(404, "Not Found")));
+    reply
+      .code(404)
+      .header("content-type", "application/json")
+      .send(Buffer.from(problem(404, "Not Found")));
   });
 
   registerBotApiRoutes(app, () => sim);
-  registerControlRoutes(app, () => sim, (added) => tokens.push(...added));
+  registerControlRoutes(
+    app,
+    () => sim,
+    (added) => tokens.push(...added),
+  );
 
   app.addHook("onClose", async () => {
     for (const bot of sim.world.bots.values()) {
@@ -82,7 +102,8 @@ export async function createSimulatorApp(options: SimulatorAppOptions = {}): Pro
   });
 
   if (options.world !== undefined) {
-    const world = typeof options.world === "string" ? loadWorldFile(options.world) : loadWorld(options.world);
+    const world =
+      typeof options.world === "string" ? loadWorldFile(options.world) : loadWorld(options.world);
     tokens.push(...applyWorld(sim, world).bots.map((b) => b.token));
   }
   return { app, sim, tokens };

@@ -76,7 +76,10 @@ export function createFaultInjector(): FaultInjector {
       if (!rule) return undefined;
       rule.remaining -= 1;
       rules = rules.filter((r) => r.remaining > 0);
-      return { ...(rule.error ? { error: rule.error } : {}), ...(rule.latencyMs ? { latencyMs: rule.latencyMs } : {}) };
+      return {
+        ...(rule.error ? { error: rule.error } : {}),
+        ...(rule.latencyMs ? { latencyMs: rule.latencyMs } : {}),
+      };
     },
     list() {
       return rules.map((r) => ({

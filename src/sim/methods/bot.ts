@@ -24,11 +24,21 @@ function getMe(ctx: MethodContext) {
 
 function commandsKey(ctx: MethodContext) {
   const scope = (ctx.params.scope as Record<string, unknown> | undefined) ?? { type: "default" };
-  const validScopes = ["default", "all_private_chats", "all_group_chats", "all_chat_administrators", "chat", "chat_administrators", "chat_member"];
+  const validScopes = [
+    "default",
+    "all_private_chats",
+    "all_group_chats",
+    "all_chat_administrators",
+    "chat",
+    "chat_administrators",
+    "chat_member",
+  ];
   if (!validScopes.includes(scope.type as string)) throw badRequest("wrong scope type specified");
   const language = (ctx.params.language_code as string | undefined) ?? "";
   if (language && !/^[a-z]{2}$/.test(language)) throw badRequest("invalid language code specified");
-  const normalized = Object.fromEntries(Object.entries(scope).sort(([a], [b]) => a.localeCompare(b)));
+  const normalized = Object.fromEntries(
+    Object.entries(scope).sort(([a], [b]) => a.localeCompare(b)),
+  );
   return `${JSON.stringify(normalized)}|${language}`;
 }
 
@@ -39,7 +49,11 @@ function setMyCommands(ctx: MethodContext) {
     if (typeof c?.command !== "string" || !/^[a-z0-9_]{1,32}$/.test(c.command.replace(/^\//, ""))) {
       throw badRequest("BOT_COMMAND_INVALID");
     }
-    if (typeof c.description !== "string" || c.description.trim() === "" || c.description.length > 256) {
+    if (
+      typeof c.description !== "string" ||
+      c.description.trim() === "" ||
+      c.description.length > 256
+    ) {
       throw badRequest("command description is empty");
     }
     return { command: c.command.replace(/^\//, ""), description: c.description };
@@ -62,7 +76,8 @@ function deleteMyCommands(ctx: MethodContext) {
 function answerCallbackQuery(ctx: MethodContext) {
   const id = ctx.params.callback_query_id as string;
   const query = ctx.sim.world.callbacks.get(id);
-  const expired = !query || query.answer || Date.now() - query.createdAtMs > CALLBACK_ANSWER_WINDOW_MS;
+  const expired =
+    !query || query.answer || Date.now() - query.createdAtMs > CALLBACK_ANSWER_WINDOW_MS;
   if (!query || expired || query.botId !== ctx.bot.user.id) {
     throw badRequest("query is too old and response timeout expired or query ID is invalid");
   }
@@ -70,7 +85,9 @@ function answerCallbackQuery(ctx: MethodContext) {
   if (text !== undefined && text.length > 200) throw badRequest("MESSAGE_TOO_LONG");
   query.answer = {
     ...(text !== undefined ? { text } : {}),
-    ...(ctx.params.show_alert !== undefined ? { show_alert: ctx.params.show_alert as boolean } : {}),
+    ...(ctx.params.show_alert !== undefined
+      ? { show_alert: ctx.params.show_alert as boolean }
+      : {}),
     ...(ctx.params.url !== undefined ? { url: ctx.params.url as string } : {}),
     ...(ctx.params.cache_time !== undefined ? { cache_time: ctx.params.cache_time as number } : {}),
   };

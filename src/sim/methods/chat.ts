@@ -8,10 +8,14 @@ import type { ChatState } from "../model.ts";
 import type { FileInput } from "../spec/params.ts";
 import { chatObject } from "../world/chats.ts";
 import { isAdmin } from "../world/delivery.ts";
-import { createInviteLink, inviteLinkObject, primaryLink, replacePrimaryLink } from "../world/links.ts";
+import {
+  createInviteLink,
+  inviteLinkObject,
+  primaryLink,
+  replacePrimaryLink,
+} from "../world/links.ts";
 import { effectivePermissions } from "../world/members.ts";
 import { postServiceMessage } from "../world/messages.ts";
-import { readPermissions } from "./members.ts";
 import {
   chatParam,
   hasRight,
@@ -21,6 +25,7 @@ import {
   requireGroupOrChannel,
   requireRight,
 } from "./context.ts";
+import { readPermissions } from "./members.ts";
 
 function photoOf(photo: { small: FileRecord; big: FileRecord }) {
   return {
@@ -90,7 +95,10 @@ function setChatPermissions(ctx: MethodContext) {
   }
   const me = requireBotInChat(ctx.sim, ctx.bot, chat);
   requireRight(me, "can_restrict_members", "not enough rights to change chat permissions");
-  const next = readPermissions(ctx.params.permissions, ctx.params.use_independent_chat_permissions === true);
+  const next = readPermissions(
+    ctx.params.permissions,
+    ctx.params.use_independent_chat_permissions === true,
+  );
   if (JSON.stringify(next) === JSON.stringify(chat.permissions)) {
     throw badRequest("CHAT_NOT_MODIFIED");
   }
@@ -115,7 +123,8 @@ function setChatDescription(ctx: MethodContext) {
   requireChangeInfo(ctx, chat, "description");
   const description = (ctx.params.description as string | undefined) ?? "";
   if (description.length > 255) throw badRequest("chat description is too long");
-  if (description === (chat.description ?? "")) throw badRequest("chat description is not modified");
+  if (description === (chat.description ?? ""))
+    throw badRequest("chat description is not modified");
   if (description) chat.description = description;
   else delete chat.description;
   return true;
@@ -131,8 +140,20 @@ function setChatPhoto(ctx: MethodContext) {
   chat.photo = { small, big };
   postServiceMessage(ctx.sim, chat, ctx.bot.user.id, {
     new_chat_photo: [
-      { file_id: small.file_id, file_unique_id: small.file_unique_id, width: 160, height: 160, file_size: small.data.length },
-      { file_id: big.file_id, file_unique_id: big.file_unique_id, width: big.width ?? 640, height: big.height ?? 640, file_size: big.data.length },
+      {
+        file_id: small.file_id,
+        file_unique_id: small.file_unique_id,
+        width: 160,
+        height: 160,
+        file_size: small.data.length,
+      },
+      {
+        file_id: big.file_id,
+        file_unique_id: big.file_unique_id,
+        width: big.width ?? 640,
+        height: big.height ?? 640,
+        file_size: big.data.length,
+      },
     ],
   });
   return true;
@@ -163,9 +184,11 @@ function linkOptions(ctx: MethodContext) {
   const name = ctx.params.name as string | undefined;
   if (name !== undefined && name.length > 32) throw badRequest("invite link name is too long");
   const limit = ctx.params.member_limit as number | undefined;
-  if (limit !== undefined && (limit < 1 || limit > 99999)) throw badRequest("member limit is invalid");
+  if (limit !== undefined && (limit < 1 || limit > 99999))
+    throw badRequest("member limit is invalid");
   const expire = ctx.params.expire_date as number | undefined;
-  if (expire !== undefined && expire !== 0 && expire <= ctx.sim.clock.now()) throw badRequest("EXPIRE_DATE_INVALID");
+  if (expire !== undefined && expire !== 0 && expire <= ctx.sim.clock.now())
+    throw badRequest("EXPIRE_DATE_INVALID");
   const joinRequest = ctx.params.creates_join_request === true;
   if (joinRequest && limit !== undefined) {
     throw badRequest("member limit can't be specified for links requiring administrator approval");
@@ -189,7 +212,8 @@ function ownLink(ctx: MethodContext, chat: ChatState) {
   const link = chat.inviteLinks.get(ctx.params.invite_link as string);
   if (!link) throw badRequest("INVITE_HASH_EXPIRED");
   const me = chat.members.get(ctx.bot.user.id);
-  if (link.creatorId !== ctx.bot.user.id && me?.status !== "creator") throw badRequest("CHAT_ADMIN_REQUIRED");
+  if (link.creatorId !== ctx.bot.user.id && me?.status !== "creator")
+    throw badRequest("CHAT_ADMIN_REQUIRED");
   return link;
 }
 
@@ -203,7 +227,8 @@ function editChatInviteLink(ctx: MethodContext) {
   if ("member_limit" in options) link.memberLimit = options.member_limit || undefined;
   if ("expire_date" in options) link.expireDate = options.expire_date;
   else if (ctx.params.expire_date === 0) delete link.expireDate;
-  if ("creates_join_request" in options) link.createsJoinRequest = options.creates_join_request ?? false;
+  if ("creates_join_request" in options)
+    link.createsJoinRequest = options.creates_join_request ?? false;
   return inviteLinkObject(ctx.sim, chat, link, ctx.bot.user.id);
 }
 

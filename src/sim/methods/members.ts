@@ -22,7 +22,13 @@ import {
   unbanMember,
 } from "../world/actions.ts";
 import { isAdmin, isPresent } from "../world/delivery.ts";
-import { changeMember, leftMembership, memberObject, memberOf, rightsForChat } from "../world/members.ts";
+import {
+  changeMember,
+  leftMembership,
+  memberObject,
+  memberOf,
+  rightsForChat,
+} from "../world/members.ts";
 import {
   chatParam,
   hasRight,
@@ -93,7 +99,10 @@ function restrictChatMember(ctx: MethodContext) {
   const target = targetMember(ctx, chat, user.user.id);
   if (target.status === "creator") throw badRequest("can't remove chat owner");
   if (target.status === "administrator") throw badRequest("user is an administrator of the chat");
-  const permissions = readPermissions(ctx.params.permissions, ctx.params.use_independent_chat_permissions === true);
+  const permissions = readPermissions(
+    ctx.params.permissions,
+    ctx.params.use_independent_chat_permissions === true,
+  );
   const until = normalizeUntilDate(ctx.sim, ctx.params.until_date as number | undefined);
   restrictMember(ctx.sim, chat, user.user.id, permissions, until, ctx.bot.user.id);
   return true;
@@ -111,7 +120,10 @@ function banChatMember(ctx: MethodContext) {
   if (target.status === "administrator" && !botOutranks(me, target, ctx.bot.user.id)) {
     throw badRequest("user is an administrator of the chat");
   }
-  const until = chat.type === "group" ? 0 : normalizeUntilDate(ctx.sim, ctx.params.until_date as number | undefined);
+  const until =
+    chat.type === "group"
+      ? 0
+      : normalizeUntilDate(ctx.sim, ctx.params.until_date as number | undefined);
   banMember(ctx.sim, chat, user.user.id, until, ctx.bot.user.id);
   return true;
 }
@@ -202,7 +214,8 @@ function setChatAdministratorCustomTitle(ctx: MethodContext) {
   if (/\p{Extended_Pictographic}/u.test(title)) throw badRequest("ADMIN_RANK_EMOJI_NOT_ALLOWED");
   const target = targetMember(ctx, chat, user.user.id);
   if (target.status !== "administrator") throw badRequest("user is not an administrator");
-  if (!botOutranks(me, target, ctx.bot.user.id)) throw badRequest("not enough rights to change custom title of the user");
+  if (!botOutranks(me, target, ctx.bot.user.id))
+    throw badRequest("not enough rights to change custom title of the user");
   const next: Membership = { ...target };
   if (title) next.customTitle = title;
   else delete next.customTitle;
@@ -214,7 +227,8 @@ function getChatMember(ctx: MethodContext) {
   const chat = chatParam(ctx);
   const user = userParam(ctx);
   if (chat.peer) {
-    const status = user.user.id === chat.peer.userId || user.user.id === ctx.bot.user.id ? "member" : "left";
+    const status =
+      user.user.id === chat.peer.userId || user.user.id === ctx.bot.user.id ? "member" : "left";
     return { status, user: user.user };
   }
   requireBotInChat(ctx.sim, ctx.bot, chat);
@@ -237,7 +251,8 @@ function getChatAdministrators(ctx: MethodContext) {
   const admins: Record<string, unknown>[] = [];
   for (const m of chat.members.values()) {
     if (!isAdmin(m)) continue;
-    const isOtherBot = ctx.sim.world.users.get(m.userId)?.user.is_bot && m.userId !== ctx.bot.user.id;
+    const isOtherBot =
+      ctx.sim.world.users.get(m.userId)?.user.is_bot && m.userId !== ctx.bot.user.id;
     if (isOtherBot) continue;
     admins.push(memberObject(ctx.sim, chat, m, ctx.bot.user.id));
   }
@@ -249,7 +264,8 @@ function leaveChat(ctx: MethodContext) {
   if (chat.peer) throw badRequest("chat member status can't be changed in private chats");
   const me = requireBotInChat(ctx.sim, ctx.bot, chat);
   if (me.status === "creator") throw badRequest("can't leave chat as its owner");
-  const next: Membership = me.status === "restricted" ? { ...me, isMember: false } : leftMembership(ctx.bot.user.id);
+  const next: Membership =
+    me.status === "restricted" ? { ...me, isMember: false } : leftMembership(ctx.bot.user.id);
   changeMember(ctx.sim, chat, next, { actorId: ctx.bot.user.id });
   return true;
 }
@@ -262,7 +278,8 @@ function joinRequestParams(ctx: MethodContext) {
   requireRight(me, "can_invite_users", "CHAT_ADMIN_REQUIRED");
   const request = chat.joinRequests.get(user.user.id);
   if (!request) {
-    if (isPresent(memberOf(ctx.sim, chat, user.user.id))) throw badRequest("USER_ALREADY_PARTICIPANT");
+    if (isPresent(memberOf(ctx.sim, chat, user.user.id)))
+      throw badRequest("USER_ALREADY_PARTICIPANT");
     throw badRequest("HIDE_REQUESTER_MISSING");
   }
   return { chat, request };

@@ -3,14 +3,28 @@
  */
 import { badRequest, tooManyRequests } from "../errors.ts";
 import { documentOf, type FileRecord, photoSize, storeFile, storeUpload } from "../files.ts";
-import type { BotState, ChatState, Membership, Permission, StoredMessage, TgMessage } from "../model.ts";
+import type {
+  BotState,
+  ChatState,
+  Membership,
+  Permission,
+  StoredMessage,
+  TgMessage,
+} from "../model.ts";
 import type { Simulator } from "../simulator.ts";
 import type { FileInput } from "../spec/params.ts";
 import { chatObject } from "../world/chats.ts";
 import { isAdmin } from "../world/delivery.ts";
 import { formatText } from "../world/format.ts";
 import { effectivePermissions } from "../world/members.ts";
-import { editMessage, liveMessage, markDeleted, nestedCopy, postMessage, postServiceMessage } from "../world/messages.ts";
+import {
+  editMessage,
+  liveMessage,
+  markDeleted,
+  nestedCopy,
+  postMessage,
+  postServiceMessage,
+} from "../world/messages.ts";
 import {
   chatParam,
   hasRight,
@@ -45,7 +59,8 @@ export function contentKind(content: Record<string, unknown>): string {
 
 /** Refuses a member (bot or person) whose effective permissions do not allow this content. */
 export function checkSendPermission(chat: ChatState, m: Membership | undefined, kind: string) {
-  const [permission, words] = CONTENT_RIGHTS[kind] ?? CONTENT_RIGHTS.text ?? ["can_send_messages", "text messages"];
+  const [permission, words] = CONTENT_RIGHTS[kind] ??
+    CONTENT_RIGHTS.text ?? ["can_send_messages", "text messages"];
   if (!effectivePermissions(chat, m)[permission]) {
     throw badRequest(`not enough rights to send ${words} to the chat`);
   }
@@ -59,7 +74,8 @@ function prepareSend(ctx: MethodContext, chat: ChatState, kind: string) {
   } else {
     const m = requireBotInChat(sim, bot, chat);
     if (chat.type === "channel") {
-      if (!hasRight(m, "can_post_messages")) throw badRequest("need administrator rights in the channel chat");
+      if (!hasRight(m, "can_post_messages"))
+        throw badRequest("need administrator rights in the channel chat");
     } else {
       checkSendPermission(chat, m, kind);
     }
@@ -90,11 +106,13 @@ function inlineMarkup(value: unknown): unknown {
   if (!value || typeof value !== "object" || !("inline_keyboard" in value)) return undefined;
   const rows = (value as { inline_keyboard: unknown }).inline_keyboard;
   if (!Array.isArray(rows) || rows.some((row) => !Array.isArray(row))) {
-    throw badRequest("field \"inline_keyboard\" of the InlineKeyboardMarkup must be an Array of Arrays");
+    throw badRequest(
+      'field "inline_keyboard" of the InlineKeyboardMarkup must be an Array of Arrays',
+    );
   }
   for (const row of rows as Record<string, unknown>[][]) {
     for (const button of row) {
-      if (typeof button?.text !== "string") throw badRequest("can't find field \"text\"");
+      if (typeof button?.text !== "string") throw badRequest('can\'t find field "text"');
       const data = button.callback_data;
       if (typeof data === "string" && (Buffer.byteLength(data) > 64 || data.length === 0)) {
         throw badRequest("BUTTON_DATA_INVALID");
@@ -104,7 +122,13 @@ function inlineMarkup(value: unknown): unknown {
   return value;
 }
 
-function formattedText(text: string, parseMode: unknown, entities: unknown, limit: number, what: string) {
+function formattedText(
+  text: string,
+  parseMode: unknown,
+  entities: unknown,
+  limit: number,
+  what: string,
+) {
   const formatted = formatText(text, parseMode, entities);
   if (formatted.text.length > limit) throw badRequest(`${what} is too long`);
   return formatted;
@@ -123,7 +147,6 @@ function post(ctx: MethodContext, chat: ChatState, content: Record<string, unkno
     ...(channel ? { senderChat: chatObject(sim, chat) } : {}),
     ...(replyTo ? { replyTo } : {}),
     ...(replyMarkup ? { replyMarkup } : {}),
-    ...(ctx.params.protect_content ? {} : {}),
   });
   if (ctx.params.protect_content) stored.message.has_protected_content = true;
   return stored.message;
@@ -132,7 +155,13 @@ function post(ctx: MethodContext, chat: ChatState, content: Record<string, unkno
 function captionContent(ctx: MethodContext): Record<string, unknown> {
   const caption = ctx.params.caption;
   if (typeof caption !== "string" || caption === "") return {};
-  const formatted = formattedText(caption, ctx.params.parse_mode, ctx.params.caption_entities, MAX_CAPTION, "message caption");
+  const formatted = formattedText(
+    caption,
+    ctx.params.parse_mode,
+    ctx.params.caption_entities,
+    MAX_CAPTION,
+    "message caption",
+  );
   return {
     caption: formatted.text,
     ...(formatted.entities.length > 0 ? { caption_entities: formatted.entities } : {}),
@@ -140,7 +169,7 @@ function captionContent(ctx: MethodContext): Record<string, unknown> {
 }
 
 /** Resolves an InputFile parameter: a fresh upload, a known file_id, or a URL Telegram would fetch. */
-function inputFile(sim: Simulator, input: FileInput, kind: "photo" | "document", what: string): FileRecord {
+function inputFile(sim: Simulator, input: FileInput, kind: "photo" | "document"): FileRecord {
   if ("upload" in input) return storeUpload(sim.files, kind, input.upload);
   const known = sim.files.byId.get(input.ref);
   if (known) return known;
@@ -149,13 +178,19 @@ function inputFile(sim: Simulator, input: FileInput, kind: "photo" | "document",
     const name = input.ref.split("/").pop()?.split("?")[0] || "file";
     return storeFile(sim.files, kind, Buffer.from(input.ref), { file_name: name });
   }
-  throw badRequest(`wrong file identifier/HTTP URL specified`.replace("file", what === "photo" ? "file" : "file"));
+  throw badRequest("wrong file identifier/HTTP URL specified");
 }
 
 function sendMessage(ctx: MethodContext) {
   const chat = chatParam(ctx);
   const text = ctx.params.text as string;
-  const formatted = formattedText(text, ctx.params.parse_mode, ctx.params.entities, MAX_TEXT, "message");
+  const formatted = formattedText(
+    text,
+    ctx.params.parse_mode,
+    ctx.params.entities,
+    MAX_TEXT,
+    "message",
+  );
   if (formatted.text.trim() === "") throw badRequest("message text is empty");
   const options = ctx.params.link_preview_options;
   return post(ctx, chat, {
@@ -170,7 +205,7 @@ function sendMessage(ctx: MethodContext) {
 function sendPhoto(ctx: MethodContext) {
   const chat = chatParam(ctx);
   prepareSend(ctx, chat, "photo");
-  const record = inputFile(ctx.sim, ctx.params.photo as FileInput, "photo", "photo");
+  const record = inputFile(ctx.sim, ctx.params.photo as FileInput, "photo");
   if (record.kind === "document") throw badRequest("wrong file identifier/HTTP URL specified");
   return post(ctx, chat, {
     photo: [photoSize(record)],
@@ -183,11 +218,19 @@ function sendPhoto(ctx: MethodContext) {
 function sendDocument(ctx: MethodContext) {
   const chat = chatParam(ctx);
   prepareSend(ctx, chat, "document");
-  const record = inputFile(ctx.sim, ctx.params.document as FileInput, "document", "document");
+  const record = inputFile(ctx.sim, ctx.params.document as FileInput, "document");
   return post(ctx, chat, { document: documentOf(record), ...captionContent(ctx) });
 }
 
-const COPYABLE_CONTENT = ["text", "entities", "caption", "caption_entities", "photo", "document", "has_media_spoiler"];
+const COPYABLE_CONTENT = [
+  "text",
+  "entities",
+  "caption",
+  "caption_entities",
+  "photo",
+  "document",
+  "has_media_spoiler",
+];
 
 function copyableContent(message: TgMessage): Record<string, unknown> {
   const content: Record<string, unknown> = {};
@@ -266,9 +309,17 @@ function editMessageText(ctx: MethodContext) {
   if (!chat.peer) requireBotInChat(ctx.sim, ctx.bot, chat);
   const stored = liveMessage(chat, ctx.params.message_id);
   if (!stored) throw badRequest("message to edit not found");
-  if (stored.senderId !== ctx.bot.user.id || stored.isService) throw badRequest("message can't be edited");
-  if (stored.message.text === undefined) throw badRequest("there is no text in the message to edit");
-  const formatted = formattedText(text, ctx.params.parse_mode, ctx.params.entities, MAX_TEXT, "message");
+  if (stored.senderId !== ctx.bot.user.id || stored.isService)
+    throw badRequest("message can't be edited");
+  if (stored.message.text === undefined)
+    throw badRequest("there is no text in the message to edit");
+  const formatted = formattedText(
+    text,
+    ctx.params.parse_mode,
+    ctx.params.entities,
+    MAX_TEXT,
+    "message",
+  );
   const markup = inlineMarkup(ctx.params.reply_markup);
   const entities = formatted.entities.length > 0 ? formatted.entities : undefined;
   const unchanged =
@@ -285,13 +336,16 @@ function editMessageText(ctx: MethodContext) {
 }
 
 /** Why the calling bot may not delete `stored` in `chat`, or undefined when it may. */
-function deletionRefusal(ctx: MethodContext, chat: ChatState, stored: StoredMessage): string | undefined {
+function deletionRefusal(
+  ctx: MethodContext,
+  chat: ChatState,
+  stored: StoredMessage,
+): string | undefined {
   const own = stored.senderId === ctx.bot.user.id;
   if (!chat.peer) {
     const m = requireBotInChat(ctx.sim, ctx.bot, chat);
     const allowed =
-      own ||
-      (chat.type === "group" ? isAdmin(m) : hasRight(m, "can_delete_messages"));
+      own || (chat.type === "group" ? isAdmin(m) : hasRight(m, "can_delete_messages"));
     if (!allowed) return "message can't be deleted";
   }
   if (ctx.sim.clock.now() - stored.message.date >= DELETE_WINDOW_SECONDS) {
@@ -345,7 +399,9 @@ function pinChatMessage(ctx: MethodContext) {
   if (!stored || stored.isService) throw badRequest("message to pin not found");
   const id = stored.message.message_id;
   chat.pinned = [...chat.pinned.filter((p) => p !== id), id];
-  postServiceMessage(ctx.sim, chat, ctx.bot.user.id, { pinned_message: nestedCopy(stored.message) });
+  postServiceMessage(ctx.sim, chat, ctx.bot.user.id, {
+    pinned_message: nestedCopy(stored.message),
+  });
   return true;
 }
 

@@ -10,10 +10,15 @@ const MAX_TIMEOUT_SECONDS = 50;
 
 async function getUpdates(ctx: MethodContext) {
   if (ctx.bot.webhook) {
-    throw conflict("can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first");
+    throw conflict(
+      "can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
+    );
   }
   const limit = Math.min(100, Math.max(1, (ctx.params.limit as number | undefined) ?? 100));
-  const timeout = Math.min(MAX_TIMEOUT_SECONDS, Math.max(0, (ctx.params.timeout as number | undefined) ?? 0));
+  const timeout = Math.min(
+    MAX_TIMEOUT_SECONDS,
+    Math.max(0, (ctx.params.timeout as number | undefined) ?? 0),
+  );
   const allowed = ctx.params.allowed_updates as unknown[] | undefined;
   return pollUpdates(ctx.bot.updates, {
     ...(ctx.params.offset !== undefined ? { offset: ctx.params.offset as number } : {}),
@@ -52,7 +57,8 @@ export function updateMethods(inlineCall: InlineCall): MethodTable {
       throw badRequest("bad webhook: secret token contains unallowed characters");
     }
     const maxConnections = (ctx.params.max_connections as number | undefined) ?? 40;
-    if (maxConnections < 1 || maxConnections > 100) throw badRequest("bad webhook: invalid max_connections");
+    if (maxConnections < 1 || maxConnections > 100)
+      throw badRequest("bad webhook: invalid max_connections");
     ctx.bot.updates.poll?.finish([]);
     ctx.bot.webhook = {
       url,
@@ -88,4 +94,3 @@ export function updateMethods(inlineCall: InlineCall): MethodTable {
 
   return { getUpdates, setWebhook, deleteWebhook, getWebhookInfo };
 }
-

@@ -108,7 +108,11 @@ function coerce(field: SpecField, value: unknown, uploads: Map<string, Upload>):
     case "Boolean":
       return toBoolean(value);
     case "String":
-      return typeof value === "string" ? value : typeof value === "object" ? JSON.stringify(value) : String(value);
+      return typeof value === "string"
+        ? value
+        : typeof value === "object"
+          ? JSON.stringify(value)
+          : String(value);
     default:
       return decodeJson(field.name, value, (type ?? "").startsWith("Array of"));
   }

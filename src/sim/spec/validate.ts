@@ -92,12 +92,7 @@ export function createValidator(spec: BotApiSpec = botApiSpec()): Validator {
     return consts.every((f) => value[f.name] === f.const);
   }
 
-  function checkUnion(
-    type: string,
-    subtypes: string[],
-    value: unknown,
-    path: string,
-  ): Violation[] {
+  function checkUnion(type: string, subtypes: string[], value: unknown, path: string): Violation[] {
     if (typeof value !== "object" || value === null || Array.isArray(value)) {
       return [{ path, message: `expected ${type} object` }];
     }

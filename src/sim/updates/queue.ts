@@ -103,7 +103,9 @@ export function terminatePoll(queue: UpdateQueue) {
   queue.poll = undefined;
   queue.pollOpenedAt = undefined;
   previous.finish(
-    conflict("terminated by other getUpdates request; make sure that only one bot instance is running"),
+    conflict(
+      "terminated by other getUpdates request; make sure that only one bot instance is running",
+    ),
   );
 }
 

@@ -8,7 +8,11 @@
 import type { BotState } from "../model.ts";
 import type { Simulator } from "../simulator.ts";
 
-export type InlineCall = (bot: BotState, method: string, params: Record<string, unknown>) => Promise<unknown>;
+export type InlineCall = (
+  bot: BotState,
+  method: string,
+  params: Record<string, unknown>,
+) => Promise<unknown>;
 
 const FIRST_RETRY_MS = 100;
 const MAX_RETRY_MS = 5000;
@@ -50,18 +54,23 @@ export function startWebhookDelivery(sim: Simulator, bot: BotState, inlineCall: 
         method: "POST",
         headers: {
           "content-type": "application/json",
-          ...(webhook.secretToken ? { "x-telegram-bot-api-secret-token": webhook.secretToken } : {}),
+          ...(webhook.secretToken
+            ? { "x-telegram-bot-api-secret-token": webhook.secretToken }
+            : {}),
         },
         body: JSON.stringify(update),
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       });
       const body = await response.text();
-      if (!response.ok) return `Wrong response from the webhook: ${response.status} ${response.statusText}`;
+      if (!response.ok)
+        return `Wrong response from the webhook: ${response.status} ${response.statusText}`;
       await answerInline(body);
       return undefined;
     } catch (error) {
       const cause = (error as { cause?: { code?: string } }).cause?.code;
-      return cause === "ECONNREFUSED" ? "Connection refused" : `Connection failed: ${(error as Error).message}`;
+      return cause === "ECONNREFUSED"
+        ? "Connection refused"
+        : `Connection failed: ${(error as Error).message}`;
     }
   }
 

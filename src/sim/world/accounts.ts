@@ -79,7 +79,8 @@ export function createBot(sim: Simulator, input: NewBot): BotState {
     is_bot: true,
   });
   const token = input.token ?? makeToken(user.id);
-  if (!token.startsWith(`${user.id}:`)) throw controlInvalid("a token must start with the bot's id");
+  if (!token.startsWith(`${user.id}:`))
+    throw controlInvalid("a token must start with the bot's id");
   const bot: BotState = {
     user,
     token,
@@ -116,7 +117,9 @@ export function findBot(sim: Simulator, ref: string | number | undefined): BotSt
   if (ref === undefined || ref === "") return bots.length === 1 ? bots[0] : undefined;
   if (typeof ref === "number" || /^\d+$/.test(ref)) return sim.world.bots.get(Number(ref));
   const wanted = ref.replace(/^@/, "").toLowerCase();
-  return bots.find((b) => b.user.username?.toLowerCase() === wanted) ?? sim.world.botsByToken.get(ref);
+  return (
+    bots.find((b) => b.user.username?.toLowerCase() === wanted) ?? sim.world.botsByToken.get(ref)
+  );
 }
 
 export function requireBot(sim: Simulator, ref: string | number | undefined): BotState {
@@ -141,7 +144,13 @@ export function updateUser(sim: Simulator, id: number, patch: UserPatch): TgUser
   const state = requireUser(sim, id);
   if (patch.username) assertUsernameFree(sim, patch.username, id);
   const next: Record<string, unknown> = { ...state.user };
-  for (const key of ["first_name", "last_name", "username", "language_code", "is_premium"] as const) {
+  for (const key of [
+    "first_name",
+    "last_name",
+    "username",
+    "language_code",
+    "is_premium",
+  ] as const) {
     if (!(key in patch)) continue;
     const value = patch[key];
     if (value === null || value === "" || value === false) delete next[key];

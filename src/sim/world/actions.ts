@@ -36,10 +36,17 @@ export interface JoinOptions {
 }
 
 function findLink(chat: ChatState, link: string): InviteLinkState | undefined {
-  return chat.inviteLinks.get(link) ?? [...chat.inviteLinks.values()].find((l) => l.link.endsWith(link));
+  return (
+    chat.inviteLinks.get(link) ?? [...chat.inviteLinks.values()].find((l) => l.link.endsWith(link))
+  );
 }
 
-export function joinChat(sim: Simulator, chat: ChatState, userId: number, options: JoinOptions = {}) {
+export function joinChat(
+  sim: Simulator,
+  chat: ChatState,
+  userId: number,
+  options: JoinOptions = {},
+) {
   const user = userObject(sim, userId);
   if (!user) throw new ControlError(404, `user ${userId} not found`);
   const current = memberOf(sim, chat, userId);
@@ -78,7 +85,8 @@ export function joinChat(sim: Simulator, chat: ChatState, userId: number, option
 export function leaveChat(sim: Simulator, chat: ChatState, userId: number) {
   const current = memberOf(sim, chat, userId);
   if (!isPresent(current) || !current) throw controlInvalid("USER_NOT_PARTICIPANT");
-  if (current.status === "creator") throw controlInvalid("the owner can't leave; transfer the chat first");
+  if (current.status === "creator")
+    throw controlInvalid("the owner can't leave; transfer the chat first");
   const next: Membership =
     current.status === "restricted" ? { ...current, isMember: false } : leftMembership(userId);
   changeMember(sim, chat, next, { actorId: userId });
@@ -140,7 +148,14 @@ export function restrictMember(
       ? { userId, status: "member", isAnonymous: false, isMember: true, untilDate: 0 }
       : leftMembership(userId);
   } else {
-    next = { userId, status: "restricted", isAnonymous: false, isMember: present, permissions, untilDate };
+    next = {
+      userId,
+      status: "restricted",
+      isAnonymous: false,
+      isMember: present,
+      permissions,
+      untilDate,
+    };
   }
   changeMember(sim, chat, next, { actorId });
 }
@@ -204,7 +219,8 @@ export function createJoinRequest(
   chat.joinRequests.set(userId, request);
   for (const bot of sim.world.bots.values()) {
     const m = chat.members.get(bot.user.id);
-    const canInvite = m?.status === "creator" || (m?.status === "administrator" && m.rights?.can_invite_users);
+    const canInvite =
+      m?.status === "creator" || (m?.status === "administrator" && m.rights?.can_invite_users);
     if (!canInvite) continue;
     deliver(sim, bot, "chat_join_request", {
       chat: chatObject(sim, chat),

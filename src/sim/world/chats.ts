@@ -86,7 +86,7 @@ export function requireChat(sim: Simulator, id: number): ChatState {
 }
 
 /** The dialog between `bot` and a user, created on first use. */
-export function privateChat(sim: Simulator, bot: BotState, userId: number): ChatState {
+export function privateChat(bot: BotState, userId: number): ChatState {
   let chat = bot.privateChats.get(userId);
   if (!chat) {
     chat = emptyChat(userId, "private");
@@ -136,7 +136,7 @@ export function resolveChatForBot(
   if (chatId > 0) {
     const user = sim.world.users.get(chatId);
     if (!user) throw badRequest("chat not found");
-    return privateChat(sim, bot, chatId);
+    return privateChat(bot, chatId);
   }
   const chat = sim.world.chats.get(chatId);
   if (!chat) throw badRequest("chat not found");

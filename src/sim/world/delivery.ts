@@ -49,7 +49,7 @@ function isCommandFor(text: string, bot: BotState): boolean {
 }
 
 /** Privacy mode: an admin bot or one with privacy off sees everything; others only what is meant for them. */
-function passesPrivacy(sim: Simulator, bot: BotState, chat: ChatState, stored: StoredMessage) {
+function passesPrivacy(bot: BotState, chat: ChatState, stored: StoredMessage) {
   if (!bot.privacy || isAdmin(chat.members.get(bot.user.id))) return true;
   if (stored.isService) return true;
   const text = stored.message.text ?? stored.message.caption ?? "";
@@ -58,7 +58,7 @@ function passesPrivacy(sim: Simulator, bot: BotState, chat: ChatState, stored: S
   return replied !== undefined && replied.from?.id === bot.user.id && !replied.sender_chat;
 }
 
-function sentByAnotherBot(sim: Simulator, stored: StoredMessage, bot: BotState) {
+function sentByAnotherBot(stored: StoredMessage, bot: BotState) {
   const from = stored.message.from;
   if (!from?.is_bot || stored.isService) return false;
   if (from.id === GROUP_ANONYMOUS_BOT.id || from.id === CHANNEL_BOT.id) return false;
@@ -90,7 +90,7 @@ export function deliverMessage(
       if (isAdmin(chat.members.get(bot.user.id))) deliver(sim, bot, type, stored.message);
       continue;
     }
-    if (sentByAnotherBot(sim, stored, bot)) continue;
-    if (passesPrivacy(sim, bot, chat, stored)) deliver(sim, bot, type, stored.message);
+    if (sentByAnotherBot(stored, bot)) continue;
+    if (passesPrivacy(bot, chat, stored)) deliver(sim, bot, type, stored.message);
   }
 }

@@ -100,7 +100,11 @@ export function parseHtml(source: string): { text: string; entities: MessageEnti
       if (!type) {
         throw cantParse(`Unsupported start tag "${name}" at byte offset ${byteOffset(source, i)}`);
       }
-      if (name === "code" && open.at(-1)?.tag === "pre" && attributes.class?.startsWith("language-")) {
+      if (
+        name === "code" &&
+        open.at(-1)?.tag === "pre" &&
+        attributes.class?.startsWith("language-")
+      ) {
         const pre = open.at(-1);
         if (pre) pre.language = attributes.class.slice("language-".length);
         type = "";
@@ -117,7 +121,10 @@ export function parseHtml(source: string): { text: string; entities: MessageEnti
   if (open.length > 0) {
     throw cantParse(`Can't find end tag corresponding to start tag "${open.at(-1)?.tag}"`);
   }
-  return { text, entities: entities.filter((e) => e.type !== "").sort((a, b) => a.offset - b.offset) };
+  return {
+    text,
+    entities: entities.filter((e) => e.type !== "").sort((a, b) => a.offset - b.offset),
+  };
 }
 
 const MD_MARKS: [string, string][] = [
@@ -159,25 +166,31 @@ export function parseMarkdownV2(source: string): { text: string; entities: Messa
     if (ch === "[") {
       const end = source.indexOf("](", i);
       const close = end === -1 ? -1 : source.indexOf(")", end);
-      if (close === -1) throw cantParse(`Can't find end of a URL at byte offset ${byteOffset(source, i)}`);
+      if (close === -1)
+        throw cantParse(`Can't find end of a URL at byte offset ${byteOffset(source, i)}`);
       const label = parseMarkdownV2(source.slice(i + 1, end));
       const offset = text.length;
       text += label.text;
       for (const e of label.entities) entities.push({ ...e, offset: e.offset + offset });
-      entities.push({ type: "text_link", offset, length: label.text.length, url: source.slice(end + 2, close) });
+      entities.push({
+        type: "text_link",
+        offset,
+        length: label.text.length,
+        url: source.slice(end + 2, close),
+      });
       i = close + 1;
       continue;
     }
     if (MD_RESERVED.includes(ch) && ch !== "]" && ch !== ")") {
-      throw cantParse(
-        `Character '${ch}' is reserved and must be escaped with the preceding '\\'`,
-      );
+      throw cantParse(`Character '${ch}' is reserved and must be escaped with the preceding '\\'`);
     }
     text += ch;
     i++;
   }
   if (open.length > 0) {
-    throw cantParse(`Can't find end of ${open.at(-1)?.type} entity at byte offset ${byteOffset(source, source.length)}`);
+    throw cantParse(
+      `Can't find end of ${open.at(-1)?.type} entity at byte offset ${byteOffset(source, source.length)}`,
+    );
   }
   return { text, entities: entities.sort((a, b) => a.offset - b.offset) };
 }
@@ -199,7 +212,10 @@ export function formatText(
   else if (mode === "" || mode === "markdown") parsed = { text, entities: [] };
   else throw badRequest(`unsupported parse_mode`);
   const auto = detectEntities(parsed.text).filter(
-    (a) => !parsed.entities.some((e) => a.offset < e.offset + e.length && e.offset < a.offset + a.length),
+    (a) =>
+      !parsed.entities.some(
+        (e) => a.offset < e.offset + e.length && e.offset < a.offset + a.length,
+      ),
   );
   return {
     text: parsed.text,

@@ -57,7 +57,8 @@ export function primaryLink(chat: ChatState): InviteLinkState | undefined {
 /** Why a link can't be used right now, or undefined when it can. */
 export function linkUnusable(sim: Simulator, link: InviteLinkState): string | undefined {
   if (link.isRevoked) return "invite link is revoked";
-  if (link.expireDate !== undefined && link.expireDate <= sim.clock.now()) return "invite link expired";
+  if (link.expireDate !== undefined && link.expireDate <= sim.clock.now())
+    return "invite link expired";
   if (link.memberLimit !== undefined && link.usage >= link.memberLimit) {
     return "invite link member limit reached";
   }

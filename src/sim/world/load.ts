@@ -7,16 +7,19 @@
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { type MemberMessageInput, postMemberMessage } from "../control/member-messages.ts";
 import { controlInvalid } from "../errors.ts";
 import { ADMIN_RIGHTS, allRights, PERMISSIONS, type Permissions } from "../model.ts";
 import type { Simulator } from "../simulator.ts";
 import { createBot, createUser, findUserByUsername } from "./accounts.ts";
 import { createChat } from "./chats.ts";
-import { type MemberMessageInput, postMemberMessage } from "../control/member-messages.ts";
 
 const Ref = z.union([z.string().min(1), z.number().int()]);
 const PermissionsSchema = z.partialRecord(z.enum(PERMISSIONS), z.boolean());
-const RightsSchema = z.union([z.literal("all"), z.partialRecord(z.enum([...ADMIN_RIGHTS, "is_anonymous"]), z.boolean())]);
+const RightsSchema = z.union([
+  z.literal("all"),
+  z.partialRecord(z.enum([...ADMIN_RIGHTS, "is_anonymous"]), z.boolean()),
+]);
 
 const MessageSchema = z.object({
   from: Ref,
@@ -27,7 +30,11 @@ const MessageSchema = z.object({
     .union([
       z.boolean(),
       z.string(),
-      z.object({ file_name: z.string().optional(), mime_type: z.string().optional(), content: z.string().optional() }),
+      z.object({
+        file_name: z.string().optional(),
+        mime_type: z.string().optional(),
+        content: z.string().optional(),
+      }),
     ])
     .optional(),
   /** Label of an earlier message in the same chat. */
@@ -179,13 +186,23 @@ export function applyWorld(sim: Simulator, world: ParsedWorld): LoadedWorld {
           chat.members.set(userId, { ...base, status: "left", isMember: false });
           break;
         case "kicked":
-          chat.members.set(userId, { ...base, status: "kicked", isMember: false, untilDate: until });
+          chat.members.set(userId, {
+            ...base,
+            status: "kicked",
+            isMember: false,
+            untilDate: until,
+          });
           break;
         case "restricted": {
           const permissions = Object.fromEntries(
             PERMISSIONS.map((p) => [p, member.permissions?.[p] ?? false]),
           ) as Permissions;
-          chat.members.set(userId, { ...base, status: "restricted", permissions, untilDate: until });
+          chat.members.set(userId, {
+            ...base,
+            status: "restricted",
+            permissions,
+            untilDate: until,
+          });
           break;
         }
         case "administrator": {
@@ -207,7 +224,9 @@ export function applyWorld(sim: Simulator, world: ParsedWorld): LoadedWorld {
     }
     for (const h of c.history) {
       const input = toInput(h, resolve, start + h.at);
-      const stored = postMemberMessage(sim, chat, withReply(sim, input, h.reply_to), { silent: true });
+      const stored = postMemberMessage(sim, chat, withReply(sim, input, h.reply_to), {
+        silent: true,
+      });
       if (h.label) sim.labels.set(h.label, [chat.id, stored.message.message_id]);
     }
   }
@@ -253,4 +272,3 @@ function toInput(
     ...(date !== undefined ? { date } : {}),
   };
 }
-

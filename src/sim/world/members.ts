@@ -11,8 +11,8 @@ import {
   type ChatState,
   GROUP_ONLY_RIGHTS,
   type InviteLinkState,
-  type Membership,
   type MemberStatus,
+  type Membership,
   PERMISSIONS,
   type Permissions,
 } from "../model.ts";
