@@ -22,10 +22,15 @@ export const chatKeys = {
   /** Set of invite links the bot created. */
   links: (caseId: string, chatId: number) => keys.casePart(caseId, `chat:${chatId}:links`),
   /** Set of user ids with a pending join request. */
-  joinRequests: (caseId: string, chatId: number) => keys.casePart(caseId, `chat:${chatId}:join-requests`),
+  joinRequests: (caseId: string, chatId: number) =>
+    keys.casePart(caseId, `chat:${chatId}:join-requests`),
 };
 
-export async function getChatState(redis: Redis, caseId: string, chatId: number): Promise<ChatState> {
+export async function getChatState(
+  redis: Redis,
+  caseId: string,
+  chatId: number,
+): Promise<ChatState> {
   const raw = await redis.hgetall(chatKeys.state(caseId, chatId));
   return {
     ...(raw.frozen ? { frozen: raw.frozen as FreezeMode } : {}),

@@ -21,11 +21,23 @@ export interface CheckReport {
   botStatus?: string;
   /** Action → rights it needs that the bot lacks. */
   missing: Partial<Record<ActionName, string[]>>;
-  otherAdmins: Array<{ id: number; name: string; status: string; rights: string[]; isBot: boolean }>;
+  otherAdmins: Array<{
+    id: number;
+    name: string;
+    status: string;
+    rights: string[];
+    isBot: boolean;
+  }>;
   warnings: string[];
 }
 
-const DANGEROUS_RIGHTS = ["can_promote_members", "can_restrict_members", "can_change_info", "can_invite_users", "can_delete_messages"];
+const DANGEROUS_RIGHTS = [
+  "can_promote_members",
+  "can_restrict_members",
+  "can_change_info",
+  "can_invite_users",
+  "can_delete_messages",
+];
 
 function rightsOf(member: ChatMember): string[] {
   if (member.status === "creator") return ["(owner: every right)"];
@@ -37,7 +49,14 @@ function rightsOf(member: ChatMember): string[] {
 
 export async function check(env: ActionEnv, scope: ActionScope): Promise<CheckReport> {
   const { chatId, alias } = scope.chat;
-  const result: CheckReport = { alias, chatId, ok: false, missing: {}, otherAdmins: [], warnings: [] };
+  const result: CheckReport = {
+    alias,
+    chatId,
+    ok: false,
+    missing: {},
+    otherAdmins: [],
+    warnings: [],
+  };
   try {
     const me = await env.api.getMe();
     const [chat, botMember, admins, count] = await Promise.all([
@@ -53,26 +72,56 @@ export async function check(env: ActionEnv, scope: ActionScope): Promise<CheckRe
     if (chat.linked_chat_id !== undefined) result.linkedChatId = chat.linked_chat_id;
     result.botStatus = botMember.status;
 
-    const botRights = botMember.status === "administrator" ? (botMember as ChatMemberAdministrator) : undefined;
-    for (const [action, rights] of Object.entries(RIGHTS_NEEDED) as Array<[ActionName, readonly string[]]>) {
-      const lacking = rights.filter((r) => !botRights || (botRights as unknown as Record<string, unknown>)[r] !== true);
+    const botRights =
+      botMember.status === "administrator" ? (botMember as ChatMemberAdministrator) : undefined;
+    for (const [action, rights] of Object.entries(RIGHTS_NEEDED) as Array<
+      [ActionName, readonly string[]]
+    >) {
+      const lacking = rights.filter(
+        (r) => !botRights || (botRights as unknown as Record<string, unknown>)[r] !== true,
+      );
       if (lacking.length) result.missing[action] = lacking;
     }
-    if (!botRights) result.warnings.push(`the bot is not an admin of ${alias} (status ${botMember.status}): ask the owner account to promote it`);
+    if (!botRights)
+      result.warnings.push(
+        `the bot is not an admin of ${alias} (status ${botMember.status}): ask the owner account to promote it`,
+      );
     for (const [action, lacking] of Object.entries(result.missing)) {
-      if (botRights) result.warnings.push(`${action} will fail: the bot lacks ${lacking.join(", ")}`);
+      if (botRights)
+        result.warnings.push(`${action} will fail: the bot lacks ${lacking.join(", ")}`);
     }
     for (const admin of admins) {
       if (admin.user.id === me.id) continue;
       const rights = rightsOf(admin);
-      const name = [admin.user.first_name, admin.user.last_name].filter(Boolean).join(" ") + (admin.user.username ? ` (@${admin.user.username})` : "");
-      result.otherAdmins.push({ id: admin.user.id, name, status: admin.status, rights, isBot: admin.user.is_bot });
-      const risky = admin.status === "creator" ? ["owner"] : rights.filter((r) => DANGEROUS_RIGHTS.includes(r));
-      if (risky.length) result.warnings.push(`${name} (${admin.user.id}) could undo the takeover: ${risky.join(", ")}`);
+      const name =
+        [admin.user.first_name, admin.user.last_name].filter(Boolean).join(" ") +
+        (admin.user.username ? ` (@${admin.user.username})` : "");
+      result.otherAdmins.push({
+        id: admin.user.id,
+        name,
+        status: admin.status,
+        rights,
+        isBot: admin.user.is_bot,
+      });
+      const risky =
+        admin.status === "creator" ? ["owner"] : rights.filter((r) => DANGEROUS_RIGHTS.includes(r));
+      if (risky.length)
+        result.warnings.push(
+          `${name} (${admin.user.id}) could undo the takeover: ${risky.join(", ")}`,
+        );
     }
-    if (result.public) result.warnings.push(`${alias} is public (@${chat.username}): anyone can find and join it; lockdown cannot change that, the owner account can`);
-    if (chat.type === "group") result.warnings.push(`${alias} is a basic group: Telegram upgrades it to a supergroup on some changes, and Warden follows the new id`);
-    if (result.linkedChatId !== undefined) result.warnings.push(`${alias} is linked to channel ${result.linkedChatId}: posts there appear in the group`);
+    if (result.public)
+      result.warnings.push(
+        `${alias} is public (@${chat.username}): anyone can find and join it; lockdown cannot change that, the owner account can`,
+      );
+    if (chat.type === "group")
+      result.warnings.push(
+        `${alias} is a basic group: Telegram upgrades it to a supergroup on some changes, and Warden follows the new id`,
+      );
+    if (result.linkedChatId !== undefined)
+      result.warnings.push(
+        `${alias} is linked to channel ${result.linkedChatId}: posts there appear in the group`,
+      );
     result.ok = botRights !== undefined && Object.keys(result.missing).length === 0;
   } catch (err) {
     result.warnings.push(explainFailure(err, alias).reason);
@@ -84,10 +133,15 @@ export function formatCheck(report: CheckReport): string[] {
   const lines = [
     `${report.alias} (${report.chatId}) ${report.title ? `“${report.title}”` : ""} ${report.ok ? "ready" : "NOT ready"}`.trim(),
   ];
-  if (report.memberCount !== undefined) lines.push(`members: ${report.memberCount}; ${report.public ? "public" : "private"} ${report.type ?? ""}`.trim());
+  if (report.memberCount !== undefined)
+    lines.push(
+      `members: ${report.memberCount}; ${report.public ? "public" : "private"} ${report.type ?? ""}`.trim(),
+    );
   if (report.botStatus) lines.push(`bot: ${report.botStatus}`);
   for (const admin of report.otherAdmins) {
-    lines.push(`admin: ${admin.name} (${admin.id}) ${admin.status}${admin.isBot ? " [bot]" : ""}: ${admin.rights.join(", ") || "no rights"}`);
+    lines.push(
+      `admin: ${admin.name} (${admin.id}) ${admin.status}${admin.isBot ? " [bot]" : ""}: ${admin.rights.join(", ") || "no rights"}`,
+    );
   }
   for (const w of report.warnings) lines.push(`⚠️ ${w}`);
   return lines;

@@ -29,12 +29,19 @@ const ALL_PERMISSIONS = [
 
 /** Permissions for a freeze mode: `full` allows nothing; `trade` allows plain text only. */
 export function freezePermissions(mode: FreezeMode): ChatPermissions {
-  const perms = Object.fromEntries(ALL_PERMISSIONS.map((p) => [p, false])) as Record<string, boolean>;
+  const perms = Object.fromEntries(ALL_PERMISSIONS.map((p) => [p, false])) as Record<
+    string,
+    boolean
+  >;
   if (mode === "trade") perms.can_send_messages = true;
   return perms as ChatPermissions;
 }
 
-export async function freeze(env: ActionEnv, scope: ActionScope, mode: FreezeMode): Promise<ActionReport> {
+export async function freeze(
+  env: ActionEnv,
+  scope: ActionScope,
+  mode: FreezeMode,
+): Promise<ActionReport> {
   const { chatId } = scope.chat;
   const stateKey = chatKeys.state(scope.case.id, chatId);
   const state: ChatState = await getChatState(env.redis, scope.case.id, chatId);
@@ -46,7 +53,9 @@ export async function freeze(env: ActionEnv, scope: ActionScope, mode: FreezeMod
       step: "read-permissions",
       perform: async () => (await env.api.getChat(chatId)).permissions ?? {},
       detail: (permissions) => ({ permissions }),
-      onSuccess: (permissions) => [["HSETNX", stateKey, "savedPermissions", JSON.stringify(permissions)]],
+      onSuccess: (permissions) => [
+        ["HSETNX", stateKey, "savedPermissions", JSON.stringify(permissions)],
+      ],
     });
     steps.push(read);
     if (read.status !== "done") return report("freeze", scope, steps);
@@ -56,7 +65,8 @@ export async function freeze(env: ActionEnv, scope: ActionScope, mode: FreezeMod
     op: "freeze",
     step: "set-permissions",
     params: { mode, permissions },
-    perform: () => env.api.setChatPermissions(chatId, permissions, { use_independent_chat_permissions: true }),
+    perform: () =>
+      env.api.setChatPermissions(chatId, permissions, { use_independent_chat_permissions: true }),
     onSuccess: () => [["HSET", stateKey, "frozen", mode]],
   });
   steps.push(set);
@@ -64,7 +74,9 @@ export async function freeze(env: ActionEnv, scope: ActionScope, mode: FreezeMod
     "freeze",
     scope,
     steps,
-    set.status === "done" ? `${scope.chat.alias} is frozen (${mode === "full" ? "nobody can post" : "text only"})` : undefined,
+    set.status === "done"
+      ? `${scope.chat.alias} is frozen (${mode === "full" ? "nobody can post" : "text only"})`
+      : undefined,
   );
 }
 
@@ -73,20 +85,29 @@ export async function thaw(env: ActionEnv, scope: ActionScope): Promise<ActionRe
   const stateKey = chatKeys.state(scope.case.id, chatId);
   const state = await getChatState(env.redis, scope.case.id, chatId);
   if (!state.savedPermissions) {
-    return { op: "thaw", alias: scope.chat.alias, ok: false, steps: [], summary: `${scope.chat.alias} is not frozen: nothing to restore` };
+    return {
+      op: "thaw",
+      alias: scope.chat.alias,
+      ok: false,
+      steps: [],
+      summary: `${scope.chat.alias} is not frozen: nothing to restore`,
+    };
   }
   const permissions = state.savedPermissions as ChatPermissions;
   const set = await runStep(env, scope, {
     op: "thaw",
     step: "restore-permissions",
     params: { permissions },
-    perform: () => env.api.setChatPermissions(chatId, permissions, { use_independent_chat_permissions: true }),
+    perform: () =>
+      env.api.setChatPermissions(chatId, permissions, { use_independent_chat_permissions: true }),
     onSuccess: () => [["HDEL", stateKey, "frozen", "savedPermissions"]],
   });
   return report(
     "thaw",
     scope,
     [set],
-    set.status === "done" ? `${scope.chat.alias} is thawed: the permissions from before the freeze are back` : undefined,
+    set.status === "done"
+      ? `${scope.chat.alias} is thawed: the permissions from before the freeze are back`
+      : undefined,
   );
 }

@@ -25,7 +25,11 @@ export interface LockdownOptions {
 
 const DEFAULT_PHOTO = new URL("./assets/takeover.png", import.meta.url);
 
-export async function lockdown(env: ActionEnv, scope: ActionScope, opts: LockdownOptions = {}): Promise<ActionReport> {
+export async function lockdown(
+  env: ActionEnv,
+  scope: ActionScope,
+  opts: LockdownOptions = {},
+): Promise<ActionReport> {
   const { chatId } = scope.chat;
   const caseId = scope.case.id;
   const title = opts.title ?? render("nl", "lockdown-title");
@@ -39,16 +43,26 @@ export async function lockdown(env: ActionEnv, scope: ActionScope, opts: Lockdow
     perform: () => Promise<unknown>,
     onSuccess?: () => RedisWrite[],
   ) => {
-    const result = await runStep(env, scope, { op: "lockdown", step, params, perform, ...(onSuccess ? { onSuccess } : {}) });
+    const result = await runStep(env, scope, {
+      op: "lockdown",
+      step,
+      params,
+      perform,
+      ...(onSuccess ? { onSuccess } : {}),
+    });
     steps.push(result);
     return result;
   };
 
   await run("set-title", { title }, () => env.api.setChatTitle(chatId, title.slice(0, 128)));
-  await run("set-description", { description }, () => env.api.setChatDescription(chatId, description.slice(0, 255)));
+  await run("set-description", { description }, () =>
+    env.api.setChatDescription(chatId, description.slice(0, 255)),
+  );
   if (!opts.noPhoto) {
     const bytes = readFileSync(opts.photoPath ?? DEFAULT_PHOTO);
-    await run("set-photo", { photo: opts.photoPath ?? "default" }, () => env.api.setChatPhoto(chatId, new InputFile(bytes, "photo.png")));
+    await run("set-photo", { photo: opts.photoPath ?? "default" }, () =>
+      env.api.setChatPhoto(chatId, new InputFile(bytes, "photo.png")),
+    );
   }
   // exportChatInviteLink makes a new primary link, which revokes the old one; the new link is not logged
   // or shown anywhere, so nobody can use it.
@@ -72,5 +86,12 @@ export async function lockdown(env: ActionEnv, scope: ActionScope, opts: Lockdow
   const ok = steps.every((s) => s.status === "done");
   if (ok) await env.redis.hset(chatKeys.state(caseId, chatId), "lockedDown", "1");
 
-  return report("lockdown", scope, steps, ok ? `${scope.chat.alias} is locked down: new title, description and photo; invite links revoked; join requests declined` : undefined);
+  return report(
+    "lockdown",
+    scope,
+    steps,
+    ok
+      ? `${scope.chat.alias} is locked down: new title, description and photo; invite links revoked; join requests declined`
+      : undefined,
+  );
 }

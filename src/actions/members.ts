@@ -29,7 +29,10 @@ const MUTED: ChatPermissions = {
  * Telegram treats an until_date under 30 seconds or over 366 days from now as
  * forever. Returns what will really happen, so the operator can be told.
  */
-export function effectiveUntil(untilDate: number | undefined, now: number): { untilDate: number; forever: boolean } {
+export function effectiveUntil(
+  untilDate: number | undefined,
+  now: number,
+): { untilDate: number; forever: boolean } {
   if (untilDate === undefined || untilDate === 0) return { untilDate: 0, forever: true };
   const delta = untilDate - now;
   if (delta < 30 || delta > 366 * 86400) return { untilDate, forever: true };
@@ -41,7 +44,9 @@ function nowSeconds(env: ActionEnv): number {
 }
 
 function untilText(until: { untilDate: number; forever: boolean }): string {
-  return until.forever ? "for good" : `until ${new Date(until.untilDate * 1000).toISOString().replace(".000Z", "Z")}`;
+  return until.forever
+    ? "for good"
+    : `until ${new Date(until.untilDate * 1000).toISOString().replace(".000Z", "Z")}`;
 }
 
 export async function restrict(
@@ -63,7 +68,14 @@ export async function restrict(
         ...(until.untilDate ? { until_date: until.untilDate } : {}),
       }),
   });
-  return report("restrict", scope, [step], step.status === "done" ? `${userId} is restricted in ${scope.chat.alias} ${untilText(until)}` : undefined);
+  return report(
+    "restrict",
+    scope,
+    [step],
+    step.status === "done"
+      ? `${userId} is restricted in ${scope.chat.alias} ${untilText(until)}`
+      : undefined,
+  );
 }
 
 export async function ban(
@@ -81,24 +93,46 @@ export async function ban(
       params: { sender_chat_id: targetId },
       perform: () => env.api.banChatSenderChat(scope.chat.chatId, targetId),
     });
-    return report("ban", scope, [step], step.status === "done" ? `channel ${targetId} can no longer post in ${scope.chat.alias}` : undefined);
+    return report(
+      "ban",
+      scope,
+      [step],
+      step.status === "done"
+        ? `channel ${targetId} can no longer post in ${scope.chat.alias}`
+        : undefined,
+    );
   }
   const until = effectiveUntil(opts.untilDate, nowSeconds(env));
   const step = await runStep(env, scope, {
     op: "ban",
     step: "ban",
     target,
-    params: { until_date: until.untilDate, forever: until.forever, revoke_messages: opts.revokeMessages ?? false },
+    params: {
+      until_date: until.untilDate,
+      forever: until.forever,
+      revoke_messages: opts.revokeMessages ?? false,
+    },
     perform: () =>
       env.api.banChatMember(scope.chat.chatId, targetId, {
         ...(until.untilDate ? { until_date: until.untilDate } : {}),
         ...(opts.revokeMessages ? { revoke_messages: true } : {}),
       }),
   });
-  return report("ban", scope, [step], step.status === "done" ? `${targetId} is banned from ${scope.chat.alias} ${untilText(until)}` : undefined);
+  return report(
+    "ban",
+    scope,
+    [step],
+    step.status === "done"
+      ? `${targetId} is banned from ${scope.chat.alias} ${untilText(until)}`
+      : undefined,
+  );
 }
 
-export async function unban(env: ActionEnv, scope: ActionScope, targetId: number): Promise<ActionReport> {
+export async function unban(
+  env: ActionEnv,
+  scope: ActionScope,
+  targetId: number,
+): Promise<ActionReport> {
   const target = { chat_id: scope.chat.chatId, alias: scope.chat.alias, user_ids: [targetId] };
   const step = await runStep(env, scope, {
     op: "unban",
@@ -110,11 +144,20 @@ export async function unban(env: ActionEnv, scope: ActionScope, targetId: number
         : // only_if_banned: never remove a member who is still in the chat.
           env.api.unbanChatMember(scope.chat.chatId, targetId, { only_if_banned: true }),
   });
-  return report("unban", scope, [step], step.status === "done" ? `${targetId} is unbanned in ${scope.chat.alias}` : undefined);
+  return report(
+    "unban",
+    scope,
+    [step],
+    step.status === "done" ? `${targetId} is unbanned in ${scope.chat.alias}` : undefined,
+  );
 }
 
 /** Removes a member without banning: ban, then unban, so they may rejoin by link. */
-export async function kick(env: ActionEnv, scope: ActionScope, userId: number): Promise<ActionReport> {
+export async function kick(
+  env: ActionEnv,
+  scope: ActionScope,
+  userId: number,
+): Promise<ActionReport> {
   const target = { chat_id: scope.chat.chatId, alias: scope.chat.alias, user_ids: [userId] };
   const steps: StepReport[] = [];
   const banned = await runStep(env, scope, {
@@ -134,5 +177,12 @@ export async function kick(env: ActionEnv, scope: ActionScope, userId: number): 
       }),
     );
   }
-  return report("kick", scope, steps, steps.every((s) => s.status === "done") ? `${userId} was removed from ${scope.chat.alias}` : undefined);
+  return report(
+    "kick",
+    scope,
+    steps,
+    steps.every((s) => s.status === "done")
+      ? `${userId} was removed from ${scope.chat.alias}`
+      : undefined,
+  );
 }

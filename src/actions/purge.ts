@@ -25,7 +25,11 @@ export interface PurgeReport extends ActionReport {
   failed: number[];
 }
 
-async function select(env: ActionEnv, scope: ActionScope, selection: PurgeSelection): Promise<number[]> {
+async function select(
+  env: ActionEnv,
+  scope: ActionScope,
+  selection: PurgeSelection,
+): Promise<number[]> {
   const { id: caseId } = scope.case;
   const { chatId } = scope.chat;
   if ("messageIds" in selection) return [...new Set(selection.messageIds)].sort((a, b) => a - b);
@@ -33,7 +37,11 @@ async function select(env: ActionEnv, scope: ActionScope, selection: PurgeSelect
   return recentMessageIds(env.redis, caseId, chatId, selection.last);
 }
 
-export async function purge(env: ActionEnv, scope: ActionScope, selection: PurgeSelection): Promise<PurgeReport> {
+export async function purge(
+  env: ActionEnv,
+  scope: ActionScope,
+  selection: PurgeSelection,
+): Promise<PurgeReport> {
   const { id: caseId } = scope.case;
   const { chatId, alias } = scope.chat;
   const now = env.now?.() ?? Math.floor(Date.now() / 1000);
@@ -41,7 +49,9 @@ export async function purge(env: ActionEnv, scope: ActionScope, selection: Purge
   const stored = await getMessages(env.redis, caseId, chatId, ids);
   const notSeen = ids.filter((id) => !stored.has(id));
   const captured = ids.filter((id) => stored.has(id));
-  const tooOld = captured.filter((id) => now - (stored.get(id)?.message.date ?? now) >= DELETE_WINDOW_SECONDS);
+  const tooOld = captured.filter(
+    (id) => now - (stored.get(id)?.message.date ?? now) >= DELETE_WINDOW_SECONDS,
+  );
   const deletable = captured.filter((id) => !tooOld.includes(id));
 
   // Capture: one audit entry, applied atomically with the evidence copies, before any deletion.
@@ -51,7 +61,12 @@ export async function purge(env: ActionEnv, scope: ActionScope, selection: Purge
       "HSETNX",
       evidenceKey,
       `${chatId}:${id}`,
-      JSON.stringify({ captured_at: Date.now(), reason: "purge", request: scope.idempotencyKey, ...stored.get(id) }),
+      JSON.stringify({
+        captured_at: Date.now(),
+        reason: "purge",
+        request: scope.idempotencyKey,
+        ...stored.get(id),
+      }),
     ]);
     await env.audit.record(
       {
@@ -60,7 +75,11 @@ export async function purge(env: ActionEnv, scope: ActionScope, selection: Purge
         op: "collect",
         phase: "info",
         target: { chat_id: chatId, alias },
-        params: { purpose: "evidence before purge", message_ids: captured, request: scope.idempotencyKey },
+        params: {
+          purpose: "evidence before purge",
+          message_ids: captured,
+          request: scope.idempotencyKey,
+        },
         ...(scope.updateIds?.length ? { update_ids: scope.updateIds } : {}),
         ...(scope.scenario ? { scenario: scope.scenario } : {}),
       },
@@ -84,10 +103,19 @@ export async function purge(env: ActionEnv, scope: ActionScope, selection: Purge
     (step.status === "done" ? deleted : failed).push(...batch);
   }
 
-  const parts = [`purge ${alias}: ${deleted.length} of ${ids.length} messages deleted, ${captured.length} kept as evidence`];
-  if (tooOld.length) parts.push(`${tooOld.length} older than 48 hours (bots cannot delete them; ask the owner account): ${tooOld.join(", ")}`);
-  if (notSeen.length) parts.push(`${notSeen.length} never seen by Warden, so not captured and not deleted: ${notSeen.join(", ")}`);
-  for (const s of steps.filter((x) => x.status !== "done")) parts.push(`not done: ${s.step}: ${s.reason ?? s.status}`);
+  const parts = [
+    `purge ${alias}: ${deleted.length} of ${ids.length} messages deleted, ${captured.length} kept as evidence`,
+  ];
+  if (tooOld.length)
+    parts.push(
+      `${tooOld.length} older than 48 hours (bots cannot delete them; ask the owner account): ${tooOld.join(", ")}`,
+    );
+  if (notSeen.length)
+    parts.push(
+      `${notSeen.length} never seen by Warden, so not captured and not deleted: ${notSeen.join(", ")}`,
+    );
+  for (const s of steps.filter((x) => x.status !== "done"))
+    parts.push(`not done: ${s.step}: ${s.reason ?? s.status}`);
   return {
     op: "purge",
     alias,

@@ -39,24 +39,48 @@ export function explainFailure(err: unknown, where: string): FailureReason {
       }
     }
     if (/bot was kicked/.test(d)) {
-      return { reason: `the bot was removed from ${where}: the takeover there has ended unless the owner adds it back`, error_code: err.error_code, description: d };
+      return {
+        reason: `the bot was removed from ${where}: the takeover there has ended unless the owner adds it back`,
+        error_code: err.error_code,
+        description: d,
+      };
     }
     if (/bot is not a member/.test(d)) {
-      return { reason: `the bot is not a member of ${where}: add it and make it an admin first`, error_code: err.error_code, description: d };
+      return {
+        reason: `the bot is not a member of ${where}: add it and make it an admin first`,
+        error_code: err.error_code,
+        description: d,
+      };
     }
     if (/group chat was upgraded to a supergroup/.test(d)) {
-      return { reason: `${where} was upgraded to a supergroup: Warden follows it; try again`, error_code: err.error_code, description: d };
+      return {
+        reason: `${where} was upgraded to a supergroup: Warden follows it; try again`,
+        error_code: err.error_code,
+        description: d,
+      };
     }
     if (/message to delete not found/.test(d)) {
       return { reason: "the message is already gone", error_code: err.error_code, description: d };
     }
     if (/user is an administrator of the chat|can't remove chat owner/.test(d)) {
-      return { reason: `that user is an admin of ${where}: only the owner account can demote them first`, error_code: err.error_code, description: d };
+      return {
+        reason: `that user is an admin of ${where}: only the owner account can demote them first`,
+        error_code: err.error_code,
+        description: d,
+      };
     }
     if (err.error_code === 429) {
-      return { reason: `Telegram is rate-limiting the bot in ${where}: retry in ${err.parameters.retry_after ?? "a few"} s`, error_code: 429, description: d };
+      return {
+        reason: `Telegram is rate-limiting the bot in ${where}: retry in ${err.parameters.retry_after ?? "a few"} s`,
+        error_code: 429,
+        description: d,
+      };
     }
-    return { reason: `Telegram refused in ${where}: ${d}`, error_code: err.error_code, description: d };
+    return {
+      reason: `Telegram refused in ${where}: ${d}`,
+      error_code: err.error_code,
+      description: d,
+    };
   }
   if (err instanceof HttpError) {
     return {
@@ -64,5 +88,8 @@ export function explainFailure(err: unknown, where: string): FailureReason {
       description: "network error",
     };
   }
-  return { reason: `failed in ${where}: ${(err as Error)?.message ?? String(err)}`, description: String((err as Error)?.message ?? err) };
+  return {
+    reason: `failed in ${where}: ${(err as Error)?.message ?? String(err)}`,
+    description: String((err as Error)?.message ?? err),
+  };
 }

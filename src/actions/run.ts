@@ -57,7 +57,11 @@ function stepKey(scope: ActionScope, step: string): string {
   return keys.casePart(scope.case.id, `action:${scope.idempotencyKey}/${step}`);
 }
 
-export async function runStep<T>(env: ActionEnv, scope: ActionScope, spec: StepSpec<T>): Promise<StepReport<T>> {
+export async function runStep<T>(
+  env: ActionEnv,
+  scope: ActionScope,
+  spec: StepSpec<T>,
+): Promise<StepReport<T>> {
   const key = stepKey(scope, spec.step);
   const earlier = await env.redis.get(key);
   if (earlier) return fromStored(spec.step, JSON.parse(earlier) as StoredStep);
@@ -77,7 +81,15 @@ export async function runStep<T>(env: ActionEnv, scope: ActionScope, spec: StepS
       { ...base, phase: "intent", params: { step: spec.step, ...spec.params } },
       {
         preconditions: [{ key, exists: false, message: "already requested" }],
-        writes: [["SET", key, JSON.stringify({ state: "pending" } satisfies StoredStep), "EX", REMEMBER_SECONDS]],
+        writes: [
+          [
+            "SET",
+            key,
+            JSON.stringify({ state: "pending" } satisfies StoredStep),
+            "EX",
+            REMEMBER_SECONDS,
+          ],
+        ],
       },
     );
     intentSeq = intent.seq;
@@ -118,7 +130,11 @@ export async function runStep<T>(env: ActionEnv, scope: ActionScope, spec: StepS
     { ...base, phase: "outcome", intent_seq: intentSeq, params: { step: spec.step }, result },
     { writes: [["SET", key, JSON.stringify(stored), "EX", REMEMBER_SECONDS], ...stateWrites] },
   );
-  return { ...fromStored(spec.step, stored), repeated: false, ...(value !== undefined ? { value } : {}) };
+  return {
+    ...fromStored(spec.step, stored),
+    repeated: false,
+    ...(value !== undefined ? { value } : {}),
+  };
 }
 
 function fromStored<T>(step: string, stored: StoredStep): StepReport<T> {
@@ -132,7 +148,10 @@ function fromStored<T>(step: string, stored: StoredStep): StepReport<T> {
     ...(stored.missingRight ? { missingRight: stored.missingRight } : {}),
     ...(stored.intent_seq !== undefined ? { intentSeq: stored.intent_seq } : {}),
     ...(stored.state === "pending"
-      ? { reason: "an earlier attempt was interrupted before Telegram answered: check the chat before retrying" }
+      ? {
+          reason:
+            "an earlier attempt was interrupted before Telegram answered: check the chat before retrying",
+        }
       : {}),
   };
 }
@@ -147,12 +166,18 @@ export interface ActionReport {
   summary: string;
 }
 
-export function report(op: string, scope: ActionScope, steps: StepReport[], summary?: string): ActionReport {
+export function report(
+  op: string,
+  scope: ActionScope,
+  steps: StepReport[],
+  summary?: string,
+): ActionReport {
   const failed = steps.filter((s) => s.status !== "done");
   const ok = failed.length === 0;
   const repeated = steps.length > 0 && steps.every((s) => s.repeated);
   const lines = [
-    summary ?? `${op} ${scope.chat.alias}: ${ok ? "done" : "incomplete"}${repeated ? " (already done earlier, not repeated)" : ""}`,
+    summary ??
+      `${op} ${scope.chat.alias}: ${ok ? "done" : "incomplete"}${repeated ? " (already done earlier, not repeated)" : ""}`,
   ];
   if (!ok) {
     const done = steps.filter((s) => s.status === "done").map((s) => s.step);

@@ -30,7 +30,10 @@ function load(): I18n {
     const filePath = fileURLToPath(new URL(`./locales/${language}.ftl`, import.meta.url));
     instance.loadLocaleSync(language, { filePath });
     const source = readFileSync(filePath, "utf8");
-    keysByLanguage.set(language, new Set([...source.matchAll(/^([a-z][a-z0-9-]*)\s*=/gm)].map((m) => m[1] as string)));
+    keysByLanguage.set(
+      language,
+      new Set([...source.matchAll(/^([a-z][a-z0-9-]*)\s*=/gm)].map((m) => m[1] as string)),
+    );
   }
   i18n = instance;
   return instance;
@@ -43,7 +46,11 @@ export function hasTemplate(key: string, languages: readonly Language[] = LANGUA
 }
 
 /** Renders one template in one language. */
-export function render(language: Language, key: string, vars: Record<string, string | number> = {}): string {
+export function render(
+  language: Language,
+  key: string,
+  vars: Record<string, string | number> = {},
+): string {
   return load().t(language, key, vars);
 }
 

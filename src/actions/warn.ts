@@ -18,7 +18,11 @@ async function post(
     op,
     step: "send",
     params,
-    perform: () => env.api.sendMessage(chatId, html, { parse_mode: "HTML", link_preview_options: { is_disabled: true } }),
+    perform: () =>
+      env.api.sendMessage(chatId, html, {
+        parse_mode: "HTML",
+        link_preview_options: { is_disabled: true },
+      }),
     detail: (m) => ({ message_id: m.message_id }),
   });
   steps.push(sent);
@@ -34,7 +38,14 @@ async function post(
     );
   }
   const ok = steps.every((s) => s.status === "done");
-  return report(op, scope, steps, ok ? `${op === "warn" ? "warning" : "announcement"} posted in ${scope.chat.alias}${pin ? " and pinned" : ""}` : undefined);
+  return report(
+    op,
+    scope,
+    steps,
+    ok
+      ? `${op === "warn" ? "warning" : "announcement"} posted in ${scope.chat.alias}${pin ? " and pinned" : ""}`
+      : undefined,
+  );
 }
 
 export interface WarnOptions {
@@ -48,26 +59,55 @@ export interface WarnOptions {
 export function warn(env: ActionEnv, scope: ActionScope, opts: WarnOptions): Promise<ActionReport> {
   const template = opts.text === undefined ? (opts.template ?? "takeover") : undefined;
   const html = template
-    ? renderBilingual(`warning-${template}`, { case: scope.case.authority, group: scope.chat.alias })
+    ? renderBilingual(`warning-${template}`, {
+        case: scope.case.authority,
+        group: scope.chat.alias,
+      })
     : (opts.text as string);
-  return post(env, scope, "warn", html, template ? { template } : { text: opts.text }, opts.pin ?? false);
+  return post(
+    env,
+    scope,
+    "warn",
+    html,
+    template ? { template } : { text: opts.text },
+    opts.pin ?? false,
+  );
 }
 
-export function announce(env: ActionEnv, scope: ActionScope, html: string, pin = false): Promise<ActionReport> {
+export function announce(
+  env: ActionEnv,
+  scope: ActionScope,
+  html: string,
+  pin = false,
+): Promise<ActionReport> {
   return post(env, scope, "announce", html, { text: html }, pin);
 }
 
-export async function pin(env: ActionEnv, scope: ActionScope, messageId: number): Promise<ActionReport> {
+export async function pin(
+  env: ActionEnv,
+  scope: ActionScope,
+  messageId: number,
+): Promise<ActionReport> {
   const step = await runStep(env, scope, {
     op: "pin",
     step: "pin",
     params: { message_id: messageId },
-    perform: () => env.api.pinChatMessage(scope.chat.chatId, messageId, { disable_notification: true }),
+    perform: () =>
+      env.api.pinChatMessage(scope.chat.chatId, messageId, { disable_notification: true }),
   });
-  return report("pin", scope, [step], step.status === "done" ? `message ${messageId} pinned in ${scope.chat.alias}` : undefined);
+  return report(
+    "pin",
+    scope,
+    [step],
+    step.status === "done" ? `message ${messageId} pinned in ${scope.chat.alias}` : undefined,
+  );
 }
 
-export async function unpin(env: ActionEnv, scope: ActionScope, messageId?: number): Promise<ActionReport> {
+export async function unpin(
+  env: ActionEnv,
+  scope: ActionScope,
+  messageId?: number,
+): Promise<ActionReport> {
   const step = await runStep(env, scope, {
     op: "unpin",
     step: "unpin",

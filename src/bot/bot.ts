@@ -1,5 +1,6 @@
 import { autoRetry } from "@grammyjs/auto-retry";
-import { Bot, GrammyError, HttpError } from "grammy";
+import { type APIThrottlerOptions, apiThrottler } from "@grammyjs/transformer-throttler";
+import { Bot, GrammyError, HttpError, type Transformer } from "grammy";
 import type { Logger } from "pino";
 
 export interface CreateBotOptions {
@@ -7,6 +8,28 @@ export interface CreateBotOptions {
   /** Telegram, or the simulator's URL in a rehearsal. */
   apiRoot: string;
   logger: Logger;
+  /**
+   * Throttling of sends (Telegram allows about 20 messages a minute per group,
+   * 1 a second per private chat, 30 a second overall). `false` turns it off,
+   * e.g. against the simulator with its rate limits off.
+   */
+  throttle?: false | APIThrottlerOptions;
+}
+
+/** Methods that post a message: the ones Telegram's flood limits count. */
+const SENDING = /^(send|copy|forward)/;
+
+/**
+ * A throttler for sends only. The plugin throttles every call that names a
+ * chat; admin calls (restrict, delete, getChat…) are not limited that way,
+ * and queueing them behind messages would slow a takeover for nothing.
+ * Exported so conversations, which do not inherit `bot.api` transformers, can
+ * install the same one.
+ */
+export function sendThrottler(opts?: APIThrottlerOptions): Transformer {
+  const throttled = apiThrottler(opts);
+  return (prev, method, payload, signal) =>
+    SENDING.test(method) ? throttled(prev, method, payload, signal) : prev(method, payload, signal);
 }
 
 /**
@@ -20,6 +43,7 @@ export function createBot(opts: CreateBotOptions): Bot {
   bot.api.config.use(
     autoRetry({ maxRetryAttempts: 5, maxDelaySeconds: 120, rethrowHttpErrors: true }),
   );
+  if (opts.throttle !== false) bot.api.config.use(sendThrottler(opts.throttle));
   bot.catch((err) => {
     const cause = err.error;
     if (cause instanceof GrammyError) {

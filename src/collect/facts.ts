@@ -43,7 +43,11 @@ function memberFact(caseId: string, user: User, now: number, countField: string)
     ...(user.language_code !== undefined ? { language_code: user.language_code } : {}),
     ...(user.is_premium !== undefined ? { is_premium: user.is_premium } : {}),
   };
-  const names = { first_name: user.first_name, last_name: user.last_name ?? null, username: user.username ?? null };
+  const names = {
+    first_name: user.first_name,
+    last_name: user.last_name ?? null,
+    username: user.username ?? null,
+  };
   return {
     userId: user.id,
     memberKey: collectKeys.member(caseId, user.id),
@@ -83,7 +87,13 @@ function messageWrites(
   writes.push(["ZADD", collectKeys.messageDates(caseId, chat.id), "NX", message.date, String(id)]);
   const sender = senderId(message);
   if (sender !== undefined) {
-    writes.push(["ZADD", collectKeys.messagesFrom(caseId, chat.id, sender), "NX", message.date, String(id)]);
+    writes.push([
+      "ZADD",
+      collectKeys.messagesFrom(caseId, chat.id, sender),
+      "NX",
+      message.date,
+      String(id),
+    ]);
   }
   return writes;
 }
@@ -92,7 +102,11 @@ function event(caseId: string, fields: Record<string, unknown>): RedisWrite {
   return ["XADD", collectKeys.events(caseId), "*", "e", JSON.stringify(fields)];
 }
 
-function memberUpdateEvent(u: ChatMemberUpdated, updateId: number, kind: string): Record<string, unknown> {
+function memberUpdateEvent(
+  u: ChatMemberUpdated,
+  updateId: number,
+  kind: string,
+): Record<string, unknown> {
   const { old_chat_member: before, new_chat_member: after } = u;
   return {
     kind,
@@ -114,14 +128,20 @@ function memberUpdateEvent(u: ChatMemberUpdated, updateId: number, kind: string)
       : {}),
     ...(u.via_join_request ? { via_join_request: true } : {}),
     ...(u.via_chat_folder_invite_link ? { via_chat_folder_invite_link: true } : {}),
-    ...(after.status === "restricted" || after.status === "kicked" ? { until_date: after.until_date } : {}),
+    ...(after.status === "restricted" || after.status === "kicked"
+      ? { until_date: after.until_date }
+      : {}),
     ...(after.status === "restricted" ? { member: after } : {}),
     ...(after.status === "administrator" ? { rights: after } : {}),
   };
 }
 
 /** The facts of one update, or undefined when it carries nothing to keep. */
-export function factsOf(caseId: string, update: Update, receivedAt: number): UpdateFacts | undefined {
+export function factsOf(
+  caseId: string,
+  update: Update,
+  receivedAt: number,
+): UpdateFacts | undefined {
   const meta = { update_id: update.update_id, received_at: receivedAt };
   const members: MemberFact[] = [];
   const writes: RedisWrite[] = [];
@@ -129,7 +149,10 @@ export function factsOf(caseId: string, update: Update, receivedAt: number): Upd
   if (message) {
     const edited = update.edited_message !== undefined;
     const kind = messageKind(message);
-    if (message.from) members.push(memberFact(caseId, message.from, receivedAt, edited ? "count:edits" : `count:${kind}`));
+    if (message.from)
+      members.push(
+        memberFact(caseId, message.from, receivedAt, edited ? "count:edits" : `count:${kind}`),
+      );
     writes.push(...messageWrites(caseId, message.chat, message, meta, edited));
     for (const joined of message.new_chat_members ?? []) {
       members.push(memberFact(caseId, joined, receivedAt, ""));
@@ -170,7 +193,13 @@ export function factsOf(caseId: string, update: Update, receivedAt: number): Upd
     writes.push(event(caseId, ev), [
       "RPUSH",
       collectKeys.memberStatus(caseId, memberUpdate.new_chat_member.user.id),
-      JSON.stringify({ at: receivedAt, date: memberUpdate.date, chat_id: memberUpdate.chat.id, status: memberUpdate.new_chat_member.status, by: memberUpdate.from.id }),
+      JSON.stringify({
+        at: receivedAt,
+        date: memberUpdate.date,
+        chat_id: memberUpdate.chat.id,
+        status: memberUpdate.new_chat_member.status,
+        by: memberUpdate.from.id,
+      }),
     ]);
   }
   const request = update.chat_join_request;
@@ -184,10 +213,24 @@ export function factsOf(caseId: string, update: Update, receivedAt: number): Upd
         date: request.date,
         user_id: request.from.id,
         ...(request.bio ? { bio: request.bio } : {}),
-        ...(request.invite_link ? { invite_link: { name: request.invite_link.name ?? null, link: request.invite_link.invite_link, creator_id: request.invite_link.creator.id } } : {}),
+        ...(request.invite_link
+          ? {
+              invite_link: {
+                name: request.invite_link.name ?? null,
+                link: request.invite_link.invite_link,
+                creator_id: request.invite_link.creator.id,
+              },
+            }
+          : {}),
       }),
     );
   }
   if (members.length === 0 && writes.length === 0) return undefined;
-  return { seenKey: collectKeys.seenUpdates(caseId), updateId: update.update_id, receivedAt, members, writes };
+  return {
+    seenKey: collectKeys.seenUpdates(caseId),
+    updateId: update.update_id,
+    receivedAt,
+    members,
+    writes,
+  };
 }

@@ -9,7 +9,8 @@ export const collectKeys = {
   /** List of JSON: every name and username a member was seen with, when first seen. */
   memberNames: (caseId: string, userId: number) => keys.casePart(caseId, `member:${userId}:names`),
   /** List of JSON: a member's status changes (joined, left, restricted, promoted…). */
-  memberStatus: (caseId: string, userId: number) => keys.casePart(caseId, `member:${userId}:status`),
+  memberStatus: (caseId: string, userId: number) =>
+    keys.casePart(caseId, `member:${userId}:status`),
   /** Sorted set of member ids by first seen. */
   members: (caseId: string) => keys.casePart(caseId, "members"),
   /** Hash: lower-cased username → user id, from what Warden has seen (Telegram offers no lookup). */
@@ -17,7 +18,8 @@ export const collectKeys = {
   /** Hash: message id → JSON of the message's latest version, with provenance. */
   messages: (caseId: string, chatId: number) => keys.casePart(caseId, `chat:${chatId}:msgs`),
   /** Sorted set: message ids by date. */
-  messageDates: (caseId: string, chatId: number) => keys.casePart(caseId, `chat:${chatId}:msg-dates`),
+  messageDates: (caseId: string, chatId: number) =>
+    keys.casePart(caseId, `chat:${chatId}:msg-dates`),
   /** Sorted set: one sender's message ids by date. */
   messagesFrom: (caseId: string, chatId: number, senderId: number) =>
     keys.casePart(caseId, `chat:${chatId}:from:${senderId}`),

@@ -27,20 +27,37 @@ export async function getMessages(
 }
 
 /** The ids of the last `count` messages Warden has seen in a chat, oldest first. */
-export async function recentMessageIds(redis: Redis, caseId: string, chatId: number, count: number): Promise<number[]> {
+export async function recentMessageIds(
+  redis: Redis,
+  caseId: string,
+  chatId: number,
+  count: number,
+): Promise<number[]> {
   const ids = await redis.zrange(collectKeys.messageDates(caseId, chatId), -count, -1);
   return ids.map(Number).sort((a, b) => a - b);
 }
 
 /** The ids of every message Warden has seen from one sender (user or sender chat) in a chat. */
-export async function messageIdsFrom(redis: Redis, caseId: string, chatId: number, senderId: number): Promise<number[]> {
+export async function messageIdsFrom(
+  redis: Redis,
+  caseId: string,
+  chatId: number,
+  senderId: number,
+): Promise<number[]> {
   const ids = await redis.zrange(collectKeys.messagesFrom(caseId, chatId, senderId), 0, -1);
   return ids.map(Number).sort((a, b) => a - b);
 }
 
 /** Resolves @username to a user id from what Warden has seen; Telegram offers no lookup. */
-export async function userIdByUsername(redis: Redis, caseId: string, username: string): Promise<number | undefined> {
-  const id = await redis.hget(collectKeys.usernames(caseId), username.replace(/^@/, "").toLowerCase());
+export async function userIdByUsername(
+  redis: Redis,
+  caseId: string,
+  username: string,
+): Promise<number | undefined> {
+  const id = await redis.hget(
+    collectKeys.usernames(caseId),
+    username.replace(/^@/, "").toLowerCase(),
+  );
   return id === null ? undefined : Number(id);
 }
 
@@ -54,7 +71,11 @@ export interface MemberProfile {
   is_premium?: boolean;
 }
 
-export async function getMemberProfile(redis: Redis, caseId: string, userId: number): Promise<MemberProfile | undefined> {
+export async function getMemberProfile(
+  redis: Redis,
+  caseId: string,
+  userId: number,
+): Promise<MemberProfile | undefined> {
   const raw = await redis.hget(collectKeys.member(caseId, userId), "profile");
   return raw ? (JSON.parse(raw) as MemberProfile) : undefined;
 }

@@ -91,7 +91,10 @@ export function createRecorder(deps: RecorderDeps): Recorder {
           await flushCase(caseId);
         } catch (err) {
           dirty.add(caseId);
-          deps.logger.warn({ case: caseId, err: (err as Error).message }, "could not write the collect entry yet; will retry");
+          deps.logger.warn(
+            { case: caseId, err: (err as Error).message },
+            "could not write the collect entry yet; will retry",
+          );
         }
       }
     });

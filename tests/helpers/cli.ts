@@ -10,10 +10,19 @@ export interface CliResult {
 }
 
 /** Runs the real `warden` executable with a clean environment plus `env`. */
-export function runWarden(args: string[], env: Record<string, string> = {}, input?: string): Promise<CliResult> {
+export function runWarden(
+  args: string[],
+  env: Record<string, string> = {},
+  input?: string,
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, ...args], {
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", LOG_LEVEL: "warn", ...env },
+      env: {
+        PATH: process.env.PATH ?? "",
+        HOME: process.env.HOME ?? "/root",
+        LOG_LEVEL: "warn",
+        ...env,
+      },
       stdio: ["pipe", "pipe", "pipe"],
     });
     let stdout = "";

@@ -1,0 +1,137 @@
+import type { Context } from "grammy";
+import type { Actor } from "../audit/entry.ts";
+import {
+  type CaseRecord,
+  caseOfChat,
+  caseOfControlRoom,
+  chatByAlias,
+  getCase,
+  getRole,
+  listChats,
+  type RoleGrant,
+  type SeizedChat,
+} from "../store/cases.ts";
+import type { FeatureDeps } from "./deps.ts";
+
+/**
+ * Who may act, and where. Commands count only from users holding a role in
+ * the case of the chat they are given in: its control room or one of its
+ * seized chats. Anonymous admins (GroupAnonymousBot) and posts as a channel
+ * are never operators. Anyone else gets no reply at all, so nothing tells them
+ * Warden is there; the attempt is logged as `refused` in the case's audit log.
+ */
+
+export const GROUP_ANONYMOUS_BOT = 1087968824;
+export const CHANNEL_BOT = 136817688;
+
+export type Where = "control-room" | "seized";
+
+export interface Caller {
+  case: CaseRecord;
+  where: Where;
+  /** The seized chat the command was given in, when `where` is `seized`. */
+  here?: SeizedChat;
+  grant: RoleGrant;
+  actor: Actor;
+}
+
+const RANK = { auditor: 0, operator: 1, supervisor: 2 } as const;
+
+/** Operators act; supervisors act and approve; auditors only read. */
+export function mayUse(
+  role: RoleGrant["role"],
+  needed: "auditor" | "operator" | "supervisor",
+): boolean {
+  if (needed === "auditor") return true;
+  return RANK[role] >= RANK[needed];
+}
+
+export function actorOf(grant: RoleGrant): Actor {
+  return { kind: grant.role, id: grant.userId, name: grant.name, role: grant.role };
+}
+
+/** The case behind the chat a message came from, and whether it is a control room or a seized chat. */
+export async function caseOfContext(
+  deps: FeatureDeps,
+  chatId: number,
+): Promise<{ case: CaseRecord; where: Where; here?: SeizedChat } | undefined> {
+  const seizedCase = await caseOfChat(deps.redis, chatId);
+  if (seizedCase) {
+    const record = await getCase(deps.redis, seizedCase);
+    const here = (await listChats(deps.redis, seizedCase)).find((c) => c.chatId === chatId);
+    if (record && here) return { case: record, where: "seized", here };
+  }
+  const roomCase = await caseOfControlRoom(deps.redis, chatId);
+  if (roomCase) {
+    const record = await getCase(deps.redis, roomCase);
+    if (record) return { case: record, where: "control-room" };
+  }
+  return undefined;
+}
+
+/** Why a sender can never be an operator, or undefined when they might be. */
+export function neverOperator(ctx: Context): string | undefined {
+  const msg = ctx.msg;
+  if (msg?.sender_chat)
+    return msg.from?.id === GROUP_ANONYMOUS_BOT ? "anonymous admin" : "posted as a channel";
+  if (!ctx.from) return "no sender";
+  if (ctx.from.id === GROUP_ANONYMOUS_BOT) return "anonymous admin";
+  if (ctx.from.id === CHANNEL_BOT) return "posted as a channel";
+  if (ctx.from.is_bot) return "a bot";
+  return undefined;
+}
+
+/** Logs a refused attempt in the case's audit log. Never tells the sender anything. */
+export async function logRefused(
+  deps: FeatureDeps,
+  record: CaseRecord,
+  ctx: Context,
+  reason: string,
+  command: string,
+): Promise<void> {
+  try {
+    await deps.audit.record({
+      case: record.id,
+      actor: {
+        kind: "member",
+        ...(ctx.from
+          ? {
+              id: ctx.from.id,
+              name: [ctx.from.first_name, ctx.from.last_name].filter(Boolean).join(" "),
+            }
+          : {}),
+      } as unknown as Actor,
+      op: `command.${command}`,
+      phase: "refused",
+      target: { ...(ctx.chat ? { chat_id: ctx.chat.id } : {}) },
+      params: {
+        reason,
+        ...(ctx.msg?.sender_chat ? { sender_chat_id: ctx.msg.sender_chat.id } : {}),
+        ...(ctx.msg?.author_signature ? { author_signature: ctx.msg.author_signature } : {}),
+      },
+      update_ids: [ctx.update.update_id],
+    });
+  } catch (err) {
+    deps.logger.error(
+      { case: record.id, err: (err as Error).message },
+      "could not log a refused command",
+    );
+  }
+}
+
+/** Resolves an alias (control room) to a seized chat of the same case. */
+export async function resolveAlias(
+  deps: FeatureDeps,
+  record: CaseRecord,
+  alias: string,
+): Promise<SeizedChat | undefined> {
+  return chatByAlias(deps.redis, record.id, alias.toLowerCase());
+}
+
+export async function roleOf(
+  deps: FeatureDeps,
+  record: CaseRecord,
+  userId: number,
+): Promise<RoleGrant | undefined> {
+  return getRole(deps.redis, record.id, userId);
+}

@@ -1,0 +1,25 @@
+import type { Api } from "grammy";
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import type { AuditLog } from "../audit/record.ts";
+
+/** What the bot's features are built from; passed in, never imported as globals. */
+export interface BotDeps {
+  redis: Redis;
+  audit: AuditLog;
+  logger: Logger;
+  /** Milliseconds since the epoch; injectable so approvals can expire in tests and rehearsals. */
+  now?: () => number;
+  /** Banning or purging more than this many needs a supervisor's approval. */
+  approvalThreshold?: number;
+  /** How long an approval request stays valid. */
+  approvalTtlSeconds?: number;
+}
+
+export interface FeatureDeps extends BotDeps {
+  /** The bot's API client, with retry and throttling installed. */
+  api: Api;
+  now: () => number;
+  approvalThreshold: number;
+  approvalTtlSeconds: number;
+}

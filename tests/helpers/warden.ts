@@ -1,0 +1,248 @@
+import { type RunnerHandle, run } from "@grammyjs/runner";
+import { Redis } from "ioredis";
+import pino from "pino";
+import { addChat, addRole, createCase, setControlRoom } from "../../src/actions/registry.ts";
+import { createAuditLog } from "../../src/audit/record.ts";
+import { ALLOWED_UPDATES, createWardenBot, type WardenBot } from "../../src/bot/create.ts";
+import {
+  type RunningSimulator,
+  type SimClient,
+  startSimulator,
+  type TgUser,
+} from "../../src/sim/index.ts";
+import { freshRedisUrl } from "./redis.ts";
+
+/**
+ * An end-to-end stage: the simulator over HTTP, a real redis-server database,
+ * a case with an operator, a supervisor and an auditor, a control room, a
+ * seized supergroup "fw1" where the bot is a full admin, and Warden's real bot
+ * long-polling the simulator through @grammyjs/runner.
+ */
+
+export interface Stage {
+  sim: RunningSimulator;
+  control: SimClient;
+  redis: Redis;
+  redisUrl: string;
+  audit: ReturnType<typeof createAuditLog>;
+  warden: WardenBot;
+  runner: RunnerHandle;
+  botUser: TgUser;
+  token: string;
+  owner: TgUser;
+  operator: TgUser;
+  supervisor: TgUser;
+  auditor: TgUser;
+  alice: TgUser;
+  bob: TgUser;
+  stranger: TgUser;
+  group: number;
+  room: number;
+  caseId: string;
+  /** Milliseconds; tests move it to expire approvals. */
+  clock: { now: number };
+  stop(): Promise<void>;
+}
+
+export interface StageOptions {
+  approvalThreshold?: number;
+  approvalTtlSeconds?: number;
+  rateLimits?: boolean;
+  /** Start polling now (default) or leave it to the test. */
+  startPolling?: boolean;
+}
+
+export async function startStage(options: StageOptions = {}): Promise<Stage> {
+  const sim = await startSimulator({ selfCheck: true, rateLimits: options.rateLimits ?? false });
+  const control = sim.control;
+  const { token, user: botUser } = await control.createBot({
+    username: "warden_bot",
+    first_name: "Warden",
+  });
+  const owner = await control.createUser({
+    first_name: "Johan",
+    last_name: "de Boer",
+    username: "johan_deals",
+    language_code: "nl",
+  });
+  const operator = await control.createUser({
+    first_name: "Duty",
+    last_name: "Officer",
+    username: "duty_officer",
+    language_code: "nl",
+  });
+  const supervisor = await control.createUser({
+    first_name: "Super",
+    last_name: "Visor",
+    language_code: "nl",
+  });
+  const auditor = await control.createUser({
+    first_name: "Audrey",
+    last_name: "Auditor",
+    language_code: "en",
+  });
+  const alice = await control.createUser({
+    first_name: "Alice",
+    username: "alice_nl",
+    language_code: "en",
+  });
+  const bob = await control.createUser({
+    first_name: "Bob",
+    username: "bob_cobra",
+    language_code: "nl",
+  });
+  const stranger = await control.createUser({ first_name: "Eve", username: "eve_stranger" });
+
+  const { id: group } = await control.createChat({
+    type: "supergroup",
+    title: "Vuurwerk Deals NL",
+    owner_id: owner.id,
+  });
+  for (const u of [alice, bob, stranger, operator, supervisor]) await control.join(group, u.id);
+  await control.promote(group, botUser.id, "all");
+  const { id: room } = await control.createChat({
+    type: "supergroup",
+    title: "Control room",
+    owner_id: operator.id,
+  });
+  for (const u of [supervisor, auditor, stranger]) await control.join(room, u.id);
+  await control.join(room, botUser.id);
+  await control.promote(room, botUser.id, "all");
+
+  const redisUrl = await freshRedisUrl();
+  const redis = new Redis(redisUrl);
+  const audit = createAuditLog({ redis });
+  const caseId = "op-fw";
+  const actor = { kind: "cli" as const, name: "test@server" };
+  const deps = { redis, audit, actor };
+  await createCase(deps, {
+    id: caseId,
+    title: "Vuurwerkgroepen",
+    authority: "OM-2026-0142",
+    purpose: "stop trade",
+    retentionDays: 180,
+  });
+  await addRole(deps, caseId, { userId: operator.id, role: "operator", name: "Duty officer 1" });
+  await addRole(deps, caseId, { userId: supervisor.id, role: "supervisor", name: "Supervisor 1" });
+  await addRole(deps, caseId, { userId: auditor.id, role: "auditor", name: "Auditor 1" });
+  await addChat(deps, caseId, { chatId: group, alias: "fw1" });
+  await setControlRoom(deps, caseId, room);
+
+  const clock = { now: Date.now() };
+  const warden = createWardenBot({
+    token,
+    apiRoot: sim.apiRoot,
+    redis,
+    audit,
+    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
+    throttle: false,
+    now: () => clock.now,
+    ...(options.approvalThreshold !== undefined
+      ? { approvalThreshold: options.approvalThreshold }
+      : {}),
+    ...(options.approvalTtlSeconds !== undefined
+      ? { approvalTtlSeconds: options.approvalTtlSeconds }
+      : {}),
+  });
+  await warden.bot.init();
+  const runner = run(warden.bot, {
+    runner: { fetch: { allowed_updates: [...ALLOWED_UPDATES], timeout: 1 } },
+  });
+  // The bot's promotion in fw1 (made before polling began) reaches the control room as an alert;
+  // once it is there, every update queued during set-up has been handled.
+  await eventually(
+    async () => (await botMessages({ control, botUser } as Stage, room)).length >= 1,
+  );
+  return {
+    sim,
+    control,
+    redis,
+    redisUrl,
+    audit,
+    warden,
+    runner,
+    botUser,
+    token,
+    owner,
+    operator,
+    supervisor,
+    auditor,
+    alice,
+    bob,
+    stranger,
+    group,
+    room,
+    caseId,
+    clock,
+    async stop() {
+      if (runner.isRunning()) await runner.stop();
+      await warden.close();
+      await audit.close();
+      redis.disconnect();
+      await sim.close();
+    },
+  };
+}
+
+/** Polls `check` until it returns a truthy value, for at most `timeoutMs`. */
+export async function eventually<T>(
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline)
+      throw new Error(
+        `condition not met in ${timeoutMs} ms${last ? `: ${(last as Error).message}` : ""}`,
+      );
+    await new Promise((resolve) => setTimeout(resolve, 15));
+  }
+}
+
+/** Messages the bot has sent to a chat, newest last. */
+export async function botMessages(
+  stage: Stage,
+  chatId: number,
+): Promise<Array<{ message_id: number; text?: string }>> {
+  const snapshot = await stage.control.chat(chatId);
+  return snapshot.messages
+    .filter((m) => m.sender_id === stage.botUser.id && !m.is_service)
+    .map((m) => m.message as { message_id: number; text?: string });
+}
+
+/** Sends `text` as `from` in `chatId`, then waits for the bot's next answer there (or in `answerIn`). */
+export async function command(
+  stage: Stage,
+  chatId: number,
+  from: TgUser,
+  text: string,
+  opts: { answerIn?: number; reply_to_message_id?: number; expectAnswer?: boolean } = {},
+): Promise<string | undefined> {
+  const answerChat = opts.answerIn ?? chatId;
+  const before = (await botMessages(stage, answerChat)).length;
+  await stage.control.sendMessage(chatId, {
+    from_id: from.id,
+    text,
+    ...(opts.reply_to_message_id ? { reply_to_message_id: opts.reply_to_message_id } : {}),
+  });
+  if (opts.expectAnswer === false) return undefined;
+  const answers = await eventually(async () => {
+    const now = await botMessages(stage, answerChat);
+    return now.length > before ? now : undefined;
+  });
+  return answers.at(-1)?.text;
+}
+
+/** Waits until every update the simulator has queued for the bot was handled (confirmed by a later poll). */
+export async function settled(stage: Stage): Promise<void> {
+  await eventually(
+    async () => (await stage.control.bot(stage.botUser.id)).pending_update_count === 0,
+  );
+}
