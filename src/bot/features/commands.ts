@@ -109,9 +109,7 @@ async function handle(
 
   // /seize names its case, because the chat is not bound to one yet.
   const located =
-    spec.name === "seize"
-      ? await locateForSeize(deps, args)
-      : await caseOfContext(deps, chatId);
+    spec.name === "seize" ? await locateForSeize(deps, args) : await caseOfContext(deps, chatId);
   if (!located) return; // Not a chat of any case: stay silent.
   const refusal = neverOperator(ctx);
   if (refusal) return logRefused(deps, located.case, ctx, refusal, spec.name);
