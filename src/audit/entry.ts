@@ -1,4 +1,3 @@
-import canonicalize from "canonicalize";
 import { z } from "zod";
 
 /**
@@ -161,11 +160,90 @@ export type AuditEntryInput = Omit<
 /** The `prev` of entry 1. */
 export const GENESIS_PREV = "0".repeat(64);
 
-/** RFC 8785 bytes of an entry (as a JS string; hashed as UTF-8). */
+/** A lone UTF-16 surrogate: RFC 8785 (via I-JSON) forbids them, as the `canonicalize` package does. */
+const LONE_SURROGATE = /\p{Cs}/u;
+/** Any surrogate at all: a cheap first test, as almost no string has one. */
+const ANY_SURROGATE = /[\uD800-\uDFFF]/;
+
+/**
+ * RFC 8785 (JCS) bytes of a JSON value, as a JS string hashed as UTF-8. JCS is
+ * ECMAScript's own JSON serialisation of strings and numbers with object keys
+ * sorted by UTF-16 code units, so this is a small recursive function; the tests
+ * hold it to the `canonicalize` reference package. It is written out here
+ * because verification runs it on every entry and the package's generality
+ * (cycle tracking, per-character scans) made it the verifier's largest cost.
+ */
 export function canonicalBytes(value: unknown): string {
-  const bytes = canonicalize(value);
-  if (bytes === undefined) throw new Error("audit entry could not be canonicalised");
-  return bytes;
+  switch (typeof value) {
+    case "string":
+      if (ANY_SURROGATE.test(value) && LONE_SURROGATE.test(value))
+        throw new Error("a string with a lone surrogate cannot be canonicalised");
+      return JSON.stringify(value);
+    case "number":
+      if (!Number.isFinite(value))
+        throw new Error(`${value} cannot be canonicalised: JSON has no such number`);
+      return JSON.stringify(value);
+    case "boolean":
+      return value ? "true" : "false";
+    case "object": {
+      if (value === null) return "null";
+      const withJson = value as { toJSON?: () => unknown };
+      if (typeof withJson.toJSON === "function") return canonicalBytes(withJson.toJSON());
+      if (Array.isArray(value)) {
+        let out = "[";
+        for (let i = 0; i < value.length; i++) {
+          const item = value[i];
+          out += `${i ? "," : ""}${item === undefined || typeof item === "function" || typeof item === "symbol" ? "null" : canonicalBytes(item)}`;
+        }
+        return `${out}]`;
+      }
+      const record = value as Record<string, unknown>;
+      let out = "{";
+      let first = true;
+      for (const key of Object.keys(record).sort()) {
+        const item = record[key];
+        if (item === undefined || typeof item === "function" || typeof item === "symbol") continue;
+        out += `${first ? "" : ","}${canonicalBytes(key)}:${canonicalBytes(item)}`;
+        first = false;
+      }
+      return `${out}}`;
+    }
+    default:
+      throw new Error(`a ${typeof value} cannot be canonicalised as JSON`);
+  }
+}
+
+/** True if every object's keys, in enumeration order, are strictly ascending by UTF-16 code units. */
+function keysAscending(value: unknown): boolean {
+  if (typeof value !== "object" || value === null) return true;
+  if (Array.isArray(value)) {
+    for (const item of value) if (!keysAscending(item)) return false;
+    return true;
+  }
+  let previous: string | undefined;
+  for (const key of Object.keys(value)) {
+    if (previous !== undefined && !(previous < key)) return false;
+    previous = key;
+    if (!keysAscending((value as Record<string, unknown>)[key])) return false;
+  }
+  return true;
+}
+
+/**
+ * Whether `line` is exactly the RFC 8785 form of `parsed` (= JSON.parse(line)).
+ * The quick test suffices when it passes: ECMAScript's JSON.stringify is JCS for
+ * strings and numbers, so the bytes round-trip and keys are ascending. It can
+ * fail on canonical input (V8 enumerates integer-like keys first, and escapes
+ * lone surrogates JCS refuses), so a failure is settled by the full function.
+ */
+export function isCanonical(line: string, parsed: unknown): boolean {
+  if (JSON.stringify(parsed) === line && keysAscending(parsed) && !line.includes("\\ud"))
+    return true;
+  try {
+    return canonicalBytes(parsed) === line;
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -8,8 +8,8 @@ import {
 import {
   type AuditEntry,
   auditEntrySchema,
-  canonicalBytes,
   GENESIS_PREV,
+  isCanonical,
   tombstoneSchema,
 } from "./entry.ts";
 import { appendLeaf, emptyFrontier, frontierRoot, leafHash } from "./merkle.ts";
@@ -204,7 +204,7 @@ export async function verifyEntries(
       } catch {
         fail(expected, `line ${expected} is not JSON`);
       }
-      if (canonicalBytes(raw) !== line)
+      if (!isCanonical(line, raw))
         fail(expected, `line ${expected} is not in canonical form (RFC 8785): it was edited`);
       let leafHex: string;
       if (raw !== null && typeof raw === "object" && "erased_by" in raw) {
