@@ -48,6 +48,8 @@ export const ACTOR_KINDS = [
   "system",
   "scenario",
   "cli",
+  // Someone holding no role: appears only on `refused` entries (a stranger trying a command).
+  "member",
 ] as const;
 export type ActorKind = (typeof ACTOR_KINDS)[number];
 

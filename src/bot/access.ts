@@ -100,7 +100,7 @@ export async function logRefused(
               name: [ctx.from.first_name, ctx.from.last_name].filter(Boolean).join(" "),
             }
           : {}),
-      } as unknown as Actor,
+      },
       op: `command.${command}`,
       phase: "refused",
       target: { ...(ctx.chat ? { chat_id: ctx.chat.id } : {}) },

@@ -148,7 +148,7 @@ export function approvalsFeature(deps: FeatureDeps, execute: ExecuteApproved): C
       if (record) {
         await deps.audit.record({
           case: caseId,
-          actor: { kind: "member", id: ctx.from.id, name: ctx.from.first_name } as never,
+          actor: { kind: "member", id: ctx.from.id, name: ctx.from.first_name },
           op: "approval.answer",
           phase: "refused",
           params: {

@@ -10,6 +10,7 @@ import type { ActionReport } from "../../actions/run.ts";
 import { WARNING_TEMPLATES } from "../../actions/templates.ts";
 import { announce, pin, unpin, warn } from "../../actions/warn.ts";
 import { userIdByUsername } from "../../collect/queries.ts";
+import { recentEntries } from "../../audit/recent.ts";
 import { listChats, type SeizedChat } from "../../store/cases.ts";
 import { keys } from "../../store/keys.ts";
 import type { Caller } from "../access.ts";
@@ -435,7 +436,7 @@ export const COMMANDS: CommandSpec[] = [
 async function statusText(run: CommandRun): Promise<string> {
   const { deps, caller } = run;
   const chats = await listChats(deps.redis, caller.case.id);
-  const recent = await deps.redis.xrevrange(keys.audit(caller.case.id), "+", "-", "COUNT", 300);
+  const recent = await recentEntries(deps.redis, caller.case.id, 300);
   const lines = [
     `<b>case ${escapeHtml(caller.case.id)}</b> — ${escapeHtml(caller.case.title)} (${caller.case.status})`,
   ];
@@ -452,30 +453,12 @@ async function statusText(run: CommandRun): Promise<string> {
       `\n<b>${escapeHtml(chat.alias)}</b> <code>${chat.chatId}</code>: ${flags.join(", ")}; members: ${count ?? "unknown"}`,
     );
     const actions = recent
-      .map(([, fields]) => {
-        const raw = fields[fields.indexOf("e") + 1];
-        try {
-          return raw
-            ? (JSON.parse(raw) as {
-                seq: number;
-                ts: string;
-                op: string;
-                phase: string;
-                target?: { chat_id?: number };
-                params?: { step?: string };
-                result?: { ok: unknown };
-              })
-            : undefined;
-        } catch {
-          return undefined;
-        }
-      })
-      .filter((e) => e && e.phase === "outcome" && e.target?.chat_id === chat.chatId)
+      .filter((e) => e.phase === "outcome" && e.target?.chat_id === chat.chatId)
       .slice(0, 5);
     for (const e of actions) {
-      if (!e) continue;
+      const step = typeof e.params?.step === "string" ? e.params.step : "";
       lines.push(
-        `  #${e.seq} ${e.ts.slice(0, 19)}Z ${escapeHtml(e.op)} ${escapeHtml(e.params?.step ?? "")} ${e.result?.ok === true ? "ok" : "failed"}`,
+        `  #${e.seq} ${e.ts.slice(0, 19)}Z ${escapeHtml(e.op)} ${escapeHtml(step)} ${e.result?.ok === true ? "ok" : "failed"}`,
       );
     }
   }
