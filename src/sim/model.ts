@@ -132,6 +132,8 @@ export interface StoredMessage {
   isService: boolean;
   deleted?: { by: number; at: number };
   edits: { at: number; text?: string; caption?: string }[];
+  /** Current emoji reactions by user id. */
+  reactions?: Map<number, string[]>;
 }
 
 export interface InviteLinkState {

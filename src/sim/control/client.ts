@@ -218,6 +218,18 @@ export class SimClient {
       by === undefined ? {} : { by },
     );
   }
+  /** A member sets their reaction (emoji list; empty removes it). */
+  react(
+    chatId: number,
+    messageId: number,
+    userId: number,
+    emoji: string[],
+  ): Promise<{ old_reaction: unknown[]; new_reaction: unknown[] }> {
+    return this.call("POST", `/sim/chats/${chatId}/messages/${messageId}/react`, {
+      user_id: userId,
+      emoji,
+    });
+  }
   pressButton(input: {
     from_id: number;
     chat_id: number;

@@ -318,3 +318,36 @@ export function pressButton(sim: Simulator, input: CallbackInput): { callback_qu
   });
   return { callback_query_id: id };
 }
+
+/**
+ * A member changes their reaction to a message. Admin bots that listed
+ * `message_reaction` in allowed_updates hear of it; Telegram tells no one else.
+ */
+export function react(
+  sim: Simulator,
+  chat: ChatState,
+  messageId: number,
+  userId: number,
+  emoji: string[],
+): { old_reaction: unknown[]; new_reaction: unknown[] } {
+  const user = requireUser(sim, userId);
+  if (!isPresent(memberOf(sim, chat, userId))) throw refuse("user is not a member of the chat");
+  const stored = liveMessage(chat, messageId);
+  if (!stored) throw controlNotFound(`message ${messageId}`);
+  stored.reactions ??= new Map();
+  const reactions = stored.reactions;
+  const toType = (list: string[]) => list.map((e) => ({ type: "emoji", emoji: e }));
+  const change = { old_reaction: toType(reactions.get(userId) ?? []), new_reaction: toType(emoji) };
+  reactions.set(userId, emoji);
+  for (const bot of sim.world.bots.values()) {
+    if (!isAdmin(chat.members.get(bot.user.id))) continue;
+    deliver(sim, bot, "message_reaction", {
+      chat: chatObject(sim, chat),
+      message_id: messageId,
+      user: user.user,
+      date: sim.clock.now(),
+      ...change,
+    });
+  }
+  return change;
+}

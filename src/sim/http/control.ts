@@ -16,6 +16,7 @@ import {
   postMemberMessage,
   postPrivateMessage,
   pressButton,
+  react,
   setBlocked,
 } from "../control/member-messages.ts";
 import { botSnapshot, chatSnapshot } from "../control/snapshot.ts";
@@ -329,6 +330,19 @@ export function registerControlRoutes(
     const by = body.by === undefined ? ownerOf(chat) : numberParam(body.by, "by");
     deleteMemberMessage(sim(), chat, numberParam(params(request).message_id, "message_id"), by);
   });
+  route("POST", "/sim/chats/:id/messages/:message_id/react", (request, body) =>
+    react(
+      sim(),
+      groupOf(request),
+      numberParam(params(request).message_id, "message_id"),
+      numberParam(body.user_id, "user_id"),
+      Array.isArray(body.emoji)
+        ? body.emoji.map(String)
+        : typeof body.emoji === "string"
+          ? [body.emoji]
+          : [],
+    ),
+  );
   route("POST", "/sim/callback", (_, body) =>
     pressButton(sim(), {
       ...(body as unknown as CallbackInput),

@@ -1,0 +1,90 @@
+/**
+ * Control API routes not covered elsewhere: loading a world over HTTP,
+ * renaming users, reactions, edits, reset, and the CLI helper.
+ */
+import { readFileSync } from "node:fs";
+import { afterEach, describe, expect, it } from "vitest";
+import { runSimulatorCli, SimControlError } from "../../src/sim/index.ts";
+import { apiCaller, type Cast, drainUpdates, startCast } from "./helpers.ts";
+
+let cast: Cast | undefined;
+afterEach(async () => {
+  await cast?.sim.close();
+  cast = undefined;
+});
+
+type Update = Record<string, Record<string, unknown>>;
+
+describe("control API", () => {
+  it("loads a YAML world over HTTP, replacing the previous one", async () => {
+    cast = await startCast();
+    const yaml = readFileSync(new URL("../fixtures/worlds/small.yaml", import.meta.url), "utf8");
+    const loaded = await cast.sim.control.loadWorld(yaml);
+    expect(loaded.bots.map((b) => b.username)).toEqual(["warden_test_bot"]);
+    expect(Object.keys(loaded.users)).toEqual(["owner", "sanne", "tom", "muted"]);
+    const chats = await cast.sim.control.chats();
+    expect(chats.map((c) => c.title)).toEqual(["Knallers 2027"]);
+    const me = await apiCaller(cast.sim.apiRoot, loaded.bots[0]?.token ?? "")<{ username: string }>("getMe");
+    expect(me.body.result?.username).toBe("warden_test_bot");
+    expect((await cast.api("getMe")).status).toBe(401);
+  });
+
+  it("renames users, and bots see the new names", async () => {
+    cast = await startCast();
+    const renamed = await cast.sim.control.updateUser(cast.alice.id, { first_name: "Alicia", username: null });
+    expect(renamed).toEqual({ id: cast.alice.id, is_bot: false, first_name: "Alicia", language_code: "en" });
+    const member = await cast.api<{ user: Record<string, unknown> }>("getChatMember", { chat_id: cast.group, user_id: cast.alice.id });
+    expect(member.body.result?.user).toEqual(renamed);
+    await expect(cast.sim.control.updateUser(cast.alice.id, { username: "johan_deals" })).rejects.toThrow(SimControlError);
+  });
+
+  it("reports reactions and edits to an admin bot that asked for them", async () => {
+    cast = await startCast();
+    const c = cast.sim.control;
+    await cast.api("getUpdates", { allowed_updates: ["message", "edited_message", "message_reaction"] });
+    await drainUpdates(cast.api);
+    const offer = await c.sendMessage(cast.group, { from_id: cast.alice.id, text: "Cobra 6, 15 euro" });
+    await c.react(cast.group, offer.message_id, cast.bob.id, ["👍"]);
+    await c.editMessage(cast.group, offer.message_id, { text: "Cobra 6, 12 euro" });
+    const updates = (await drainUpdates(cast.api)) as Update[];
+    expect(updates.map((u) => Object.keys(u)[1])).toEqual(["message", "message_reaction", "edited_message"]);
+    expect(updates[1]?.message_reaction).toMatchObject({
+      message_id: offer.message_id,
+      user: { id: cast.bob.id },
+      old_reaction: [],
+      new_reaction: [{ type: "emoji", emoji: "👍" }],
+    });
+    expect(updates[2]?.edited_message).toMatchObject({ text: "Cobra 6, 12 euro", edit_date: expect.any(Number) });
+    const snapshot = await c.chat(cast.group);
+    expect(snapshot.messages.find((m) => m.message.message_id === offer.message_id)?.edits).toEqual([
+      { at: expect.any(Number), text: "Cobra 6, 15 euro" },
+    ]);
+  });
+
+  it("resets to an empty world", async () => {
+    cast = await startCast();
+    await cast.sim.control.reset();
+    expect(await cast.sim.control.chats()).toEqual([]);
+    expect(await cast.sim.control.calls()).toEqual([]);
+    expect((await cast.api("getMe")).status).toBe(401);
+  });
+});
+
+describe("runSimulatorCli", () => {
+  it("prints the API root and the bot tokens of the world", async () => {
+    const lines: string[] = [];
+    const running = await runSimulatorCli({
+      port: 0,
+      world: new URL("../fixtures/worlds/small.yaml", import.meta.url).pathname,
+      print: (line) => lines.push(line),
+    });
+    try {
+      expect(lines).toContain(`TELEGRAM_API_ROOT=${running.apiRoot}`);
+      expect(lines.some((l) => l.startsWith("BOT_TOKEN=7000000001:"))).toBe(true);
+      const me = await fetch(`${running.apiRoot}/bot${running.tokens[0]}/getMe`);
+      expect(me.status).toBe(200);
+    } finally {
+      await running.close();
+    }
+  });
+});
