@@ -41,6 +41,7 @@ export interface Category {
   readonly weight: number;
   readonly tag: number;
   readonly scores: boolean;
+  readonly item: boolean;
 }
 
 export interface TermEntry {
@@ -110,6 +111,7 @@ export function compileLexicon(lexicon: Lexicon): CompiledLexicon {
       weight: vocab ? 0 : (valid.weights[id] ?? 0),
       tag: vocab ? (VOCAB_TAGS[id] ?? 0) : TAG_TERM | (isItemCategory(id) ? TAG_ITEM : 0),
       scores: !vocab,
+      item: isItemCategory(id),
     });
     for (const raw of terms) {
       const { term, weight } = termOf(raw);

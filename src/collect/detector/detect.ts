@@ -1,4 +1,4 @@
-import type { CompiledLexicon, TermEntry, TrieNode } from "./compile.ts";
+import type { Category, CompiledLexicon, TermEntry, TrieNode } from "./compile.ts";
 import {
   HANDLE_FOUND,
   PHONE,
@@ -6,7 +6,7 @@ import {
   PRICE_QUANTITY,
   QUANTITY,
   readStructure,
-  type StructureSpan,
+  StructureSpans,
 } from "./structure.ts";
 import { DISGUISED, HANDLE, HARD_GAP, scan, TokenBuffer } from "./tokens.ts";
 
@@ -51,22 +51,50 @@ const EMOJI_CODE = "emoji-code";
 /** Items named before a message counts as a stock list. */
 const LIST_MIN_ITEMS = 3;
 
+const STRUCTURE_RULES = [PRICE, QUANTITY, PRICE_QUANTITY, PHONE, HANDLE_FOUND] as const;
+
+function structureRule(bit: number): "price" | "quantity" | "price+quantity" | "phone" | "handle" {
+  switch (bit) {
+    case PRICE:
+      return "price";
+    case QUANTITY:
+      return "quantity";
+    case PRICE_QUANTITY:
+      return "price+quantity";
+    case PHONE:
+      return "phone";
+    default:
+      return "handle";
+  }
+}
+
 // Scratch space reused by every call (detection is synchronous).
 const tokens = new TokenBuffer();
 const tags: number[] = [];
+const spans = new StructureSpans();
 const itemTerms: string[] = [];
+let itemCount = 0;
+const firedRules: string[] = [];
+const firedWeights: number[] = [];
+let firedCount = 0;
 let best = new Float64Array(0);
 
-const STRUCTURE_RULES: readonly [
-  number,
-  "price" | "quantity" | "price+quantity" | "phone" | "handle",
-][] = [
-  [PRICE, "price"],
-  [QUANTITY, "quantity"],
-  [PRICE_QUANTITY, "price+quantity"],
-  [PHONE, "phone"],
-  [HANDLE_FOUND, "handle"],
-];
+function seenItem(term: string): boolean {
+  for (let k = 0; k < itemCount; k++) if (itemTerms[k] === term) return true;
+  return false;
+}
+
+function fire(rule: string, contribution: number): void {
+  // Insertion keeps rules ordered by contribution, ties in firing order.
+  let k = firedCount++;
+  while (k > 0 && (firedWeights[k - 1] as number) < contribution) {
+    firedRules[k] = firedRules[k - 1] as string;
+    firedWeights[k] = firedWeights[k - 1] as number;
+    k--;
+  }
+  firedRules[k] = rule;
+  firedWeights[k] = contribution;
+}
 
 export function detectTrade(text: string, lexicon: CompiledLexicon): TradeVerdict {
   scan(text, tokens);
@@ -75,10 +103,12 @@ export function detectTrade(text: string, lexicon: CompiledLexicon): TradeVerdic
   const categories = lexicon.categories;
   if (best.length < categories.length) best = new Float64Array(categories.length);
   best.fill(0, 0, categories.length);
+  itemCount = 0;
+  firedCount = 0;
 
   const matches: RuleMatch[] = [];
   let disguised: RuleMatch | undefined;
-  itemTerms.length = 0;
+  let emojiCode = false;
 
   let i = 0;
   while (i < n) {
@@ -88,87 +118,77 @@ export function detectTrade(text: string, lexicon: CompiledLexicon): TradeVerdic
       continue;
     }
     const end = i + span;
-    let covered = 0;
+    const start = tokens.start[i] as number;
+    const stop = tokens.end[end - 1] as number;
     let hidden = false;
-    for (const entry of found) {
-      const category = categories[entry.category];
-      if (!category) continue;
+    for (let k = i; k < end; k++)
+      if (((tokens.flags[k] as number) & DISGUISED) !== 0) hidden = true;
+    let covered = 0;
+    for (let f = 0; f < foundCount; f++) {
+      const entry = found[f] as TermEntry;
+      const category = categories[entry.category] as Category;
       covered |= category.tag;
       if (!category.scores) continue;
-      const match: RuleMatch = {
-        rule: category.id,
-        term: entry.term,
-        start: tokens.start[i] as number,
-        end: tokens.end[end - 1] as number,
-      };
-      matches.push(match);
+      matches.push({ rule: category.id, term: entry.term, start, end: stop });
       if (entry.weight > (best[entry.category] as number)) best[entry.category] = entry.weight;
-      if (category.id.startsWith("item:") && !itemTerms.includes(entry.term)) {
-        itemTerms.push(entry.term);
-      }
-      for (let k = i; k < end && !hidden; k++)
-        hidden = ((tokens.flags[k] as number) & DISGUISED) !== 0;
+      if (category.item && !seenItem(entry.term)) itemTerms[itemCount++] = entry.term;
+      if (category.id === EMOJI_CODE) emojiCode = true;
       if (hidden && !disguised)
-        disguised = { rule: "obfuscation", term: entry.term, start: match.start, end: match.end };
+        disguised = { rule: "obfuscation", term: entry.term, start, end: stop };
     }
     for (let k = i; k < end; k++) tags[k] = covered;
     i = end;
   }
 
-  const spans: StructureSpan[] = [];
   const structure = readStructure(tokens, tags, spans);
 
-  const contributions: [string, number][] = [];
   let score = 0;
-  const somethingToBuy = itemTerms.length > 0 || emojiCodeFired(categories);
+  const somethingToBuy = itemCount > 0 || emojiCode;
   for (let c = 0; c < categories.length; c++) {
     const weight = best[c] as number;
-    const category = categories[c];
-    if (weight === 0 || !category?.scores) continue;
+    const category = categories[c] as Category;
+    if (weight === 0 || !category.scores) continue;
     if (category.id === BUY && !somethingToBuy) continue;
     const contribution = category.weight * weight;
     score += contribution;
-    contributions.push([category.id, contribution]);
+    fire(category.id, contribution);
   }
   const weights = lexicon.structural;
-  for (const [bit, rule] of STRUCTURE_RULES) {
+  for (const bit of STRUCTURE_RULES) {
     if ((structure & bit) === 0) continue;
+    const rule = structureRule(bit);
     score += weights[rule];
-    contributions.push([rule, weights[rule]]);
+    fire(rule, weights[rule]);
   }
-  for (const span of spans) {
-    const rule = STRUCTURE_RULES.find(([bit]) => bit === span.rule)?.[1];
-    if (rule) matches.push({ rule, start: span.start, end: span.end });
+  for (let k = 0; k < spans.count; k++) {
+    matches.push({
+      rule: structureRule(spans.rule[k] as number),
+      start: spans.start[k] as number,
+      end: spans.end[k] as number,
+    });
   }
   if (disguised) {
     score += weights.obfuscation;
-    contributions.push(["obfuscation", weights.obfuscation]);
+    fire("obfuscation", weights.obfuscation);
     matches.push(disguised);
   }
-  if (itemTerms.length >= LIST_MIN_ITEMS) {
+  if (itemCount >= LIST_MIN_ITEMS) {
     score += weights.list;
-    contributions.push(["list", weights.list]);
+    fire("list", weights.list);
   }
 
-  contributions.sort((a, b) => b[1] - a[1]);
   const rounded = Math.round(score * 1000) / 1000;
   return {
     trade: rounded >= lexicon.threshold,
     score: rounded,
-    rules: contributions.map(([rule]) => rule),
+    rules: firedRules.slice(0, firedCount),
     matches,
   };
 }
 
-function emojiCodeFired(categories: CompiledLexicon["categories"]): boolean {
-  for (let c = 0; c < categories.length; c++) {
-    if (categories[c]?.id === EMOJI_CODE && (best[c] as number) > 0) return true;
-  }
-  return false;
-}
-
 // The entries of the longest term match found by the last matchAt call.
 const found: TermEntry[] = [];
+let foundCount = 0;
 
 /**
  * Finds the longest term starting at token `i`; fills `found` with every
@@ -176,7 +196,7 @@ const found: TermEntry[] = [];
  * a drug and a unit) and returns the length in tokens, 0 when nothing matched.
  */
 function matchAt(lexicon: CompiledLexicon, i: number): number {
-  found.length = 0;
+  foundCount = 0;
   longest = 0;
   const text = tokens.kind[i] === HANDLE ? `@${tokens.text[i]}` : (tokens.text[i] as string);
   const exact = lexicon.exact.get(text);
@@ -193,9 +213,9 @@ function consider(entry: TermEntry, i: number): void {
   if (span === 0 || span < longest) return;
   if (span > longest) {
     longest = span;
-    found.length = 0;
+    foundCount = 0;
   }
-  found.push(entry);
+  found[foundCount++] = entry;
 }
 
 /** Considers the entries of every trie node on the path spelled by `text`. */

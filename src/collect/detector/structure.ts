@@ -37,13 +37,25 @@ const PAIR_WINDOW = 8;
 const ROLE_PRICE = 1;
 const ROLE_QUANTITY = 2;
 
-export interface StructureSpan {
-  rule: number;
-  start: number;
-  end: number;
+/** Where each finding is, reused between calls: read `count` entries. */
+export class StructureSpans {
+  count = 0;
+  readonly rule: number[] = [];
+  readonly start: number[] = [];
+  readonly end: number[] = [];
 }
 
 const role: number[] = [];
+let found = 0;
+let spans: StructureSpans = new StructureSpans();
+
+function note(rule: number, start: number, end: number): void {
+  found |= rule;
+  const k = spans.count++;
+  spans.rule[k] = rule;
+  spans.start[k] = start;
+  spans.end[k] = end;
+}
 
 function flag(t: TokenBuffer, i: number, bit: number): boolean {
   return ((t.flags[i] as number) & bit) !== 0;
@@ -107,22 +119,17 @@ function looksLikeTime(t: TokenBuffer, tags: readonly number[], a: number, b: nu
   return y <= 12 && x <= 30 && x % 5 === 0 && !isPriceAt(t, tags, b);
 }
 
-/**
- * Returns the structure bits found; pushes one span per finding into
- * `spans` when given (explanations), which is the only allocation here.
- */
+/** Returns the structure bits found and fills `into` with where they are. */
 export function readStructure(
   t: TokenBuffer,
   tags: readonly number[],
-  spans: StructureSpan[] | undefined,
+  into: StructureSpans,
 ): number {
   const n = t.count;
-  let found = 0;
+  found = 0;
+  spans = into;
+  spans.count = 0;
   for (let i = 0; i < n; i++) role[i] = 0;
-  const note = (rule: number, start: number, end: number) => {
-    found |= rule;
-    spans?.push({ rule, start, end });
-  };
 
   for (let i = 0; i < n; i++) {
     if (t.kind[i] === HANDLE) note(HANDLE_FOUND, t.start[i] as number, t.end[i] as number);
@@ -214,7 +221,7 @@ export function readStructure(
     }
   }
 
-  findPhones(t, tags, note);
+  findPhones(t, tags);
   return found;
 }
 
@@ -226,11 +233,7 @@ const ANY_INTERNATIONAL = /^\d{10,13}$/;
  * `06-12345678`, `06 12 34 56 78`, `+31 6 1234 5678`, `0 6 1 2 …`: digit
  * groups separated by at most a space, dash or dot, read as one number.
  */
-function findPhones(
-  t: TokenBuffer,
-  tags: readonly number[],
-  note: (rule: number, start: number, end: number) => void,
-): void {
+function findPhones(t: TokenBuffer, tags: readonly number[]): void {
   const n = t.count;
   let i = 0;
   while (i < n) {
