@@ -61,6 +61,20 @@ describe("control API", () => {
     ]);
   });
 
+  it("lets the owner demote the bot with empty rights, which the bot hears as my_chat_member", async () => {
+    cast = await startCast();
+    await drainUpdates(cast.api);
+    await cast.sim.control.promote(cast.group, cast.bot.id, {});
+    const [update] = (await drainUpdates(cast.api)) as Update[];
+    expect(update?.my_chat_member).toMatchObject({
+      from: { id: cast.owner.id },
+      old_chat_member: { status: "administrator", can_restrict_members: true },
+      new_chat_member: { status: "member", user: { id: cast.bot.id } },
+    });
+    const refused = await cast.api("restrictChatMember", { chat_id: cast.group, user_id: cast.bob.id, permissions: {} });
+    expect(refused.body.description).toBe("Bad Request: not enough rights to restrict/unrestrict chat member");
+  });
+
   it("resets to an empty world", async () => {
     cast = await startCast();
     await cast.sim.control.reset();
