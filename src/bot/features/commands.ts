@@ -69,7 +69,13 @@ function replierFor(
 }
 
 export function actionEnv(deps: FeatureDeps): ActionEnv {
-  return { api: deps.api, redis: deps.redis, audit: deps.audit, logger: deps.logger };
+  return {
+    api: deps.api,
+    redis: deps.redis,
+    audit: deps.audit,
+    logger: deps.logger,
+    now: () => Math.floor(deps.now() / 1000),
+  };
 }
 
 /** Deletes the operator's command message in a seized chat, on the record. */
