@@ -18,7 +18,7 @@ import { CORPUS, HOLDOUT, loadCorpus } from "../tests/corpus/corpus.ts";
 const MESSAGES = Number(process.env.BENCH_DETECTOR_MESSAGES ?? 400_000);
 const GOAL = 50_000;
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
@@ -29,7 +29,7 @@ function baselineRegExp(): RegExp {
     if (isVocabCategory(category) || (defaultLexicon.weights[category] ?? 0) <= 0) continue;
     for (const entry of terms) {
       const { term } = termOf(entry);
-      alternatives.push(escape(term).replace("\\*", "\\p{L}*"));
+      alternatives.push(escapeRegExp(term).replace("\\*", "\\p{L}*"));
     }
   }
   return new RegExp(`(?<![\\p{L}\\d])(?:${alternatives.join("|")})(?![\\p{L}\\d])`, "iu");

@@ -302,6 +302,7 @@ function finishNumber(text: string, i: number, out: TokenBuffer): number {
   const d = text.charCodeAt(i + 1);
   if ((c === 44 || c === 46) && (d === 45 || d === 0x2013 || d === 0x2014)) {
     out.flags[last] = (out.flags[last] as number) | PRICE_SUFFIX;
+    out.end[last] = i + 2;
     return i + 2;
   }
   return i;
