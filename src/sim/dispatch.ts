@@ -4,7 +4,7 @@
  * against the spec, run the method, optionally self-check the result, and
  * log the call. Independent of HTTP so it can be driven in-process.
  */
-import { BotApiError, badRequest, methodNotFound, unauthorized } from "./errors.ts";
+import { BotApiError, badRequest, ControlError, methodNotFound, unauthorized } from "./errors.ts";
 import { TOKEN_PATTERN } from "./ids.ts";
 import { botMethods } from "./methods/bot.ts";
 import { chatMethods } from "./methods/chat.ts";
@@ -143,8 +143,14 @@ export async function callBotApi(sim: Simulator, request: BotApiRequest): Promis
       }
     }
   } catch (error) {
-    if (!(error instanceof BotApiError)) throw error;
-    response = failure(error);
+    if (error instanceof ControlError) {
+      // A world rule refused what the method tried (say, approving a banned user).
+      response = failure(badRequest(error.description));
+    } else if (error instanceof BotApiError) {
+      response = failure(error);
+    } else {
+      throw error;
+    }
   }
 
   const record = sim.calls.append({

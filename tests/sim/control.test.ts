@@ -24,41 +24,69 @@ describe("control API", () => {
     expect(Object.keys(loaded.users)).toEqual(["owner", "sanne", "tom", "muted"]);
     const chats = await cast.sim.control.chats();
     expect(chats.map((c) => c.title)).toEqual(["Knallers 2027"]);
-    const me = await apiCaller(cast.sim.apiRoot, loaded.bots[0]?.token ?? "")<{ username: string }>("getMe");
+    const me = await apiCaller(
+      cast.sim.apiRoot,
+      loaded.bots[0]?.token ?? "",
+    )<{ username: string }>("getMe");
     expect(me.body.result?.username).toBe("warden_test_bot");
     expect((await cast.api("getMe")).status).toBe(401);
   });
 
   it("renames users, and bots see the new names", async () => {
     cast = await startCast();
-    const renamed = await cast.sim.control.updateUser(cast.alice.id, { first_name: "Alicia", username: null });
-    expect(renamed).toEqual({ id: cast.alice.id, is_bot: false, first_name: "Alicia", language_code: "en" });
-    const member = await cast.api<{ user: Record<string, unknown> }>("getChatMember", { chat_id: cast.group, user_id: cast.alice.id });
+    const renamed = await cast.sim.control.updateUser(cast.alice.id, {
+      first_name: "Alicia",
+      username: null,
+    });
+    expect(renamed).toEqual({
+      id: cast.alice.id,
+      is_bot: false,
+      first_name: "Alicia",
+      language_code: "en",
+    });
+    const member = await cast.api<{ user: Record<string, unknown> }>("getChatMember", {
+      chat_id: cast.group,
+      user_id: cast.alice.id,
+    });
     expect(member.body.result?.user).toEqual(renamed);
-    await expect(cast.sim.control.updateUser(cast.alice.id, { username: "johan_deals" })).rejects.toThrow(SimControlError);
+    await expect(
+      cast.sim.control.updateUser(cast.alice.id, { username: "johan_deals" }),
+    ).rejects.toThrow(SimControlError);
   });
 
   it("reports reactions and edits to an admin bot that asked for them", async () => {
     cast = await startCast();
     const c = cast.sim.control;
-    await cast.api("getUpdates", { allowed_updates: ["message", "edited_message", "message_reaction"] });
+    await cast.api("getUpdates", {
+      allowed_updates: ["message", "edited_message", "message_reaction"],
+    });
     await drainUpdates(cast.api);
-    const offer = await c.sendMessage(cast.group, { from_id: cast.alice.id, text: "Cobra 6, 15 euro" });
+    const offer = await c.sendMessage(cast.group, {
+      from_id: cast.alice.id,
+      text: "Cobra 6, 15 euro",
+    });
     await c.react(cast.group, offer.message_id, cast.bob.id, ["👍"]);
     await c.editMessage(cast.group, offer.message_id, { text: "Cobra 6, 12 euro" });
     const updates = (await drainUpdates(cast.api)) as Update[];
-    expect(updates.map((u) => Object.keys(u)[1])).toEqual(["message", "message_reaction", "edited_message"]);
+    expect(updates.map((u) => Object.keys(u)[1])).toEqual([
+      "message",
+      "message_reaction",
+      "edited_message",
+    ]);
     expect(updates[1]?.message_reaction).toMatchObject({
       message_id: offer.message_id,
       user: { id: cast.bob.id },
       old_reaction: [],
       new_reaction: [{ type: "emoji", emoji: "👍" }],
     });
-    expect(updates[2]?.edited_message).toMatchObject({ text: "Cobra 6, 12 euro", edit_date: expect.any(Number) });
+    expect(updates[2]?.edited_message).toMatchObject({
+      text: "Cobra 6, 12 euro",
+      edit_date: expect.any(Number),
+    });
     const snapshot = await c.chat(cast.group);
-    expect(snapshot.messages.find((m) => m.message.message_id === offer.message_id)?.edits).toEqual([
-      { at: expect.any(Number), text: "Cobra 6, 15 euro" },
-    ]);
+    expect(snapshot.messages.find((m) => m.message.message_id === offer.message_id)?.edits).toEqual(
+      [{ at: expect.any(Number), text: "Cobra 6, 15 euro" }],
+    );
   });
 
   it("lets the owner demote the bot with empty rights, which the bot hears as my_chat_member", async () => {
@@ -71,8 +99,14 @@ describe("control API", () => {
       old_chat_member: { status: "administrator", can_restrict_members: true },
       new_chat_member: { status: "member", user: { id: cast.bot.id } },
     });
-    const refused = await cast.api("restrictChatMember", { chat_id: cast.group, user_id: cast.bob.id, permissions: {} });
-    expect(refused.body.description).toBe("Bad Request: not enough rights to restrict/unrestrict chat member");
+    const refused = await cast.api("restrictChatMember", {
+      chat_id: cast.group,
+      user_id: cast.bob.id,
+      permissions: {},
+    });
+    expect(refused.body.description).toBe(
+      "Bad Request: not enough rights to restrict/unrestrict chat member",
+    );
   });
 
   it("resets to an empty world", async () => {

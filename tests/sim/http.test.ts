@@ -146,6 +146,26 @@ describe("refusals", () => {
       { type: "bold", offset: 0, length: 12 },
       { type: "italic", offset: 24, length: 8 },
     ]);
+    const markdown = await cast.api<{ text: string; entities: unknown[] }>("sendMessage", {
+      chat_id: cast.group,
+      text: "*Let op*: `15.00` euro\\.",
+      parse_mode: "MarkdownV2",
+    });
+    expect(markdown.body.result).toMatchObject({
+      text: "Let op: 15.00 euro.",
+      entities: [
+        { type: "bold", offset: 0, length: 6 },
+        { type: "code", offset: 8, length: 5 },
+      ],
+    });
+    const unescaped = await cast.api("sendMessage", {
+      chat_id: cast.group,
+      text: "15.",
+      parse_mode: "MarkdownV2",
+    });
+    expect(unescaped.body.description).toBe(
+      "Bad Request: can't parse entities: Character '.' is reserved and must be escaped with the preceding '\\'",
+    );
     const broken = await cast.api("sendMessage", {
       chat_id: cast.group,
       text: "<blink>x</blink>",

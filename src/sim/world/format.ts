@@ -150,7 +150,10 @@ export function parseMarkdownV2(source: string): { text: string; entities: Messa
       i += 2;
       continue;
     }
-    const mark = MD_MARKS.find(([m]) => source.startsWith(m, i));
+    const inCode = open.at(-1)?.type === "code" || open.at(-1)?.type === "pre";
+    const mark = MD_MARKS.find(
+      ([m]) => source.startsWith(m, i) && (!inCode || m === open.at(-1)?.mark),
+    );
     if (mark) {
       const [m, type] = mark;
       const top = open.at(-1);
@@ -163,7 +166,7 @@ export function parseMarkdownV2(source: string): { text: string; entities: Messa
       i += m.length;
       continue;
     }
-    if (ch === "[") {
+    if (ch === "[" && !inCode) {
       const end = source.indexOf("](", i);
       const close = end === -1 ? -1 : source.indexOf(")", end);
       if (close === -1)
@@ -181,7 +184,7 @@ export function parseMarkdownV2(source: string): { text: string; entities: Messa
       i = close + 1;
       continue;
     }
-    if (MD_RESERVED.includes(ch) && ch !== "]" && ch !== ")") {
+    if (!inCode && MD_RESERVED.includes(ch) && ch !== "]" && ch !== ")") {
       throw cantParse(`Character '${ch}' is reserved and must be escaped with the preceding '\\'`);
     }
     text += ch;
