@@ -167,19 +167,87 @@ const LONE_SURROGATE = /\p{Cs}/u;
 /** Any surrogate at all: a cheap first test, as almost no string has one. */
 const ANY_SURROGATE = /[\uD800-\uDFFF]/;
 
+/** Array-index-like keys, which V8 enumerates first and in numeric order whatever the insertion order. */
+const INDEX_KEY = /^(?:0|[1-9]\d*)$/;
+const SLOW = Symbol("slow");
+
+/**
+ * The value with every object's keys in ascending order, sharing what is
+ * already sorted; SLOW where V8's key order cannot express JCS order.
+ */
+function sortedKeys(value: unknown): unknown {
+  if (typeof value !== "object" || value === null) return value;
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const item = sortedKeys(value[i]);
+      if (item === SLOW) return SLOW;
+      if (item !== value[i]) {
+        copy ??= value.slice();
+        copy[i] = item;
+      }
+    }
+    return copy ?? value;
+  }
+  if (typeof (value as { toJSON?: unknown }).toJSON === "function") return SLOW;
+  const record = value as Record<string, unknown>;
+  const names = Object.keys(record);
+  let ascending = true;
+  let changed = false;
+  const items: unknown[] = new Array(names.length);
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i] as string;
+    if (INDEX_KEY.test(name)) return SLOW;
+    if (i > 0 && !((names[i - 1] as string) < name)) ascending = false;
+    const item = sortedKeys(record[name]);
+    if (item === SLOW) return SLOW;
+    if (item !== record[name]) changed = true;
+    items[i] = item;
+  }
+  if (ascending && !changed) return value;
+  const order = names.map((_, i) => i);
+  if (!ascending) order.sort((a, b) => ((names[a] as string) < (names[b] as string) ? -1 : 1));
+  const copy: Record<string, unknown> = {};
+  for (const i of order) copy[names[i] as string] = items[i];
+  return copy;
+}
+
 /**
  * RFC 8785 (JCS) bytes of a JSON value, as a JS string hashed as UTF-8. JCS is
  * ECMAScript's own JSON serialisation of strings and numbers with object keys
- * sorted by UTF-16 code units, so this is a small recursive function; the tests
- * hold it to the `canonicalize` reference package. It is written out here
- * because verification runs it on every entry and the package's generality
- * (cycle tracking, per-character scans) made it the verifier's largest cost.
+ * sorted by UTF-16 code units, so the usual case is JSON.stringify of the value
+ * with its keys in order; integer-like keys, toJSON and lone surrogates take
+ * the careful path. The tests hold both to the `canonicalize` reference package.
  */
 export function canonicalBytes(value: unknown): string {
+  const sorted = sortedKeys(value);
+  if (sorted !== SLOW) {
+    const out = JSON.stringify(sorted);
+    // NaN and ±Infinity come out as null, lone surrogates as \ud… escapes: JCS refuses both.
+    if (
+      out !== undefined &&
+      !out.includes("\\ud") &&
+      (!out.includes("null") || !hasNonFinite(sorted))
+    )
+      return out;
+  }
+  return carefulBytes(value);
+}
+
+/** JSON.stringify writes NaN and ±Infinity as null; JCS refuses them. */
+function hasNonFinite(value: unknown): boolean {
+  if (typeof value === "number") return !Number.isFinite(value);
+  if (typeof value !== "object" || value === null) return false;
+  for (const item of Object.values(value)) if (hasNonFinite(item)) return true;
+  return false;
+}
+
+function carefulBytes(value: unknown): string {
   switch (typeof value) {
     case "string":
-      if (ANY_SURROGATE.test(value) && LONE_SURROGATE.test(value))
+      if (ANY_SURROGATE.test(value) && LONE_SURROGATE.test(value)) {
         throw new Error("a string with a lone surrogate cannot be canonicalised");
+      }
       return JSON.stringify(value);
     case "number":
       if (!Number.isFinite(value))
@@ -190,25 +258,23 @@ export function canonicalBytes(value: unknown): string {
     case "object": {
       if (value === null) return "null";
       const withJson = value as { toJSON?: () => unknown };
-      if (typeof withJson.toJSON === "function") return canonicalBytes(withJson.toJSON());
+      if (typeof withJson.toJSON === "function") return carefulBytes(withJson.toJSON());
       if (Array.isArray(value)) {
-        let out = "[";
-        for (let i = 0; i < value.length; i++) {
-          const item = value[i];
-          out += `${i ? "," : ""}${item === undefined || typeof item === "function" || typeof item === "symbol" ? "null" : canonicalBytes(item)}`;
-        }
-        return `${out}]`;
+        const items = value.map((item) =>
+          item === undefined || typeof item === "function" || typeof item === "symbol"
+            ? "null"
+            : carefulBytes(item),
+        );
+        return `[${items.join(",")}]`;
       }
       const record = value as Record<string, unknown>;
-      let out = "{";
-      let first = true;
+      const parts: string[] = [];
       for (const key of Object.keys(record).sort()) {
         const item = record[key];
         if (item === undefined || typeof item === "function" || typeof item === "symbol") continue;
-        out += `${first ? "" : ","}${canonicalBytes(key)}:${canonicalBytes(item)}`;
-        first = false;
+        parts.push(`${carefulBytes(key)}:${carefulBytes(item)}`);
       }
-      return `${out}}`;
+      return `{${parts.join(",")}}`;
     }
     default:
       throw new Error(`a ${typeof value} cannot be canonicalised as JSON`);

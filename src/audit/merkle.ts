@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, hash } from "node:crypto";
 
 /**
  * RFC 6962 (Certificate Transparency) Merkle tree hashing. The log keeps only
@@ -8,17 +8,19 @@ import { createHash } from "node:crypto";
  * RFC 6962's algorithms.
  */
 
-const LEAF_PREFIX = Buffer.from([0]);
-const NODE_PREFIX = Buffer.from([1]);
-
 /** SHA-256(0x00 ‖ entry bytes). The domain prefix stops a leaf from posing as an inner node. */
 export function leafHash(entryBytes: string): Buffer {
-  return createHash("sha256").update(LEAF_PREFIX).update(entryBytes, "utf8").digest();
+  // One-shot hashing: a Hash object per leaf was a large share of append and verify time.
+  return hash("sha256", `\u0000${entryBytes}`, "buffer");
 }
 
 /** SHA-256(0x01 ‖ left ‖ right). */
 export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
-  return createHash("sha256").update(NODE_PREFIX).update(left).update(right).digest();
+  const input = Buffer.allocUnsafe(1 + left.length + right.length);
+  input[0] = 1;
+  input.set(left, 1);
+  input.set(right, 1 + left.length);
+  return hash("sha256", input, "buffer");
 }
 
 /** The root of the empty tree: SHA-256 of nothing. */

@@ -143,6 +143,23 @@ return {1, 'ok'}
 
 const MAX_ATTEMPTS = 50;
 
+const INPUT_KEYS: ReadonlySet<string> = new Set([
+  "case",
+  "actor",
+  "op",
+  "phase",
+  "target",
+  "params",
+  "result",
+  "authority",
+  "purpose",
+  "justification",
+  "recipients",
+  "update_ids",
+  "scenario",
+  "intent_seq",
+]);
+
 interface Pending {
   input: AuditEntryInput;
   opts: RecordOptions;
@@ -230,17 +247,34 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
     }
   }
 
+  // Keys in RFC 8785 order, so canonicalisation can serialise the object as it is.
+  const sortedSoftware = { commit: software.commit, version: software.version };
+
   function build(p: Pending, st: CaseState, seq: number, prev: string, ts: string): AuditEntry {
-    const { authority, purpose, ...rest } = p.input;
+    const i = p.input;
     const entry: AuditEntry = {
-      ...rest,
-      seq,
-      ts,
-      authority: authority ?? st.authority ?? "",
-      purpose: purpose ?? st.purpose ?? "",
-      software,
+      actor: i.actor,
+      authority: i.authority ?? st.authority ?? "",
+      case: i.case,
+      intent_seq: i.intent_seq,
+      justification: i.justification,
+      op: i.op,
+      params: i.params,
+      phase: i.phase,
       prev,
+      purpose: i.purpose ?? st.purpose ?? "",
+      recipients: i.recipients,
+      result: i.result,
+      scenario: i.scenario,
+      seq,
+      software: sortedSoftware,
+      target: i.target,
+      ts,
+      update_ids: i.update_ids,
     };
+    for (const key of Object.keys(entry) as (keyof AuditEntry)[]) {
+      if (entry[key] === undefined) delete entry[key];
+    }
     if (p.late) {
       // The intent was closed as "unknown" (its writer was presumed dead); this
       // report still belongs in the log, as information rather than a second outcome.

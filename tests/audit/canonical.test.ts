@@ -41,3 +41,16 @@ describe("canonical JSON (RFC 8785)", () => {
     expect(() => canonicalBytes("\ud800")).toThrow(/lone surrogate/);
   });
 });
+
+describe("canonical JSON edge cases", () => {
+  it("agrees with the reference on nulls, undefined members, -0, escapes and toJSON", () => {
+    const samples: unknown[] = [
+      { a: null, b: undefined, c: [undefined, null], d: -0, e: "C:\\udata", f: new Date(0) },
+      [{ z: 1, y: { x: 2, w: [{ v: 3, u: 4 }] } }],
+      { "1": { b: 1, a: 2 }, a: "\u00e9\u0301" },
+    ];
+    for (const value of samples) expect(canonicalBytes(value)).toBe(canonicalize(value));
+    expect(() => canonicalBytes({ a: [Number.POSITIVE_INFINITY] })).toThrow();
+    expect(() => canonicalBytes({ a: { b: "x\udc00" } })).toThrow(/lone surrogate/);
+  });
+});
