@@ -165,7 +165,8 @@ async function generate(path: string, n: number): Promise<string> {
     const leaf = leafHash(line);
     appendLeaf(tree, leaf);
     prev = leaf.toString("hex");
-    if (!out.write(`${line}\n`)) await new Promise<void>((resolve) => out.once("drain", () => resolve()));
+    if (!out.write(`${line}\n`))
+      await new Promise<void>((resolve) => out.once("drain", () => resolve()));
   }
   await new Promise<void>((resolve) => out.end(() => resolve()));
   return signCheckpoint(signer, "warden/bench", n, frontierRoot(tree)) + signer.verifierKey;

@@ -296,6 +296,12 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
         "disclose needs at least one recipient: say who receives the data",
       );
     }
+    const unknown = Object.keys(input).filter((k) => !INPUT_KEYS.has(k));
+    if (unknown.length > 0) {
+      return new Error(
+        `audit entry for ${input.op} has unknown fields ${unknown.join(", ")}; this is a bug in the caller`,
+      );
+    }
     const probe = build(
       p,
       st,

@@ -109,3 +109,11 @@ describe("contention and restarts", () => {
     await expect(log.record(info("c6", "Not An Op"))).rejects.toThrow(/malformed at op/);
   });
 });
+
+describe("entry validation", () => {
+  it("refuses fields the schema does not know instead of dropping them", async () => {
+    const { log } = await freshLog();
+    const input = { ...info("c7", "warn"), colour: "red" } as ReturnType<typeof info>;
+    await expect(log.record(input)).rejects.toThrow(/unknown fields colour/);
+  });
+});
