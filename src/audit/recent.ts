@@ -7,7 +7,11 @@ import { auditKeys, readHeadPosition } from "./storage.ts";
  * such as /status. Erased entries (tombstones) are left out. Not for
  * verification: the verifier reads every entry through `readStoredLines`.
  */
-export async function recentEntries(redis: Redis, caseId: string, count: number): Promise<AuditEntry[]> {
+export async function recentEntries(
+  redis: Redis,
+  caseId: string,
+  count: number,
+): Promise<AuditEntry[]> {
   const { seq } = await readHeadPosition(redis, caseId);
   if (seq === 0) return [];
   const seqs: string[] = [];

@@ -385,6 +385,12 @@ export async function verifyEntries(
         );
       }
     }
+    if (actor.kind === "member" && entry.phase !== "refused") {
+      fail(
+        seq,
+        `seq ${seq}: someone without a role (${actor.id ?? "unknown id"}) appears on a ${entry.phase} entry; only refusals may name them`,
+      );
+    }
     if (entry.phase === "intent") intents.add(seq);
     if (entry.phase === "outcome") {
       const of = entry.intent_seq as number;

@@ -117,3 +117,23 @@ describe("entry validation", () => {
     await expect(log.record(input)).rejects.toThrow(/unknown fields colour/);
   });
 });
+
+describe("people without a role", () => {
+  it("may appear on refusals only", async () => {
+    const { log, redis } = await freshLog();
+    const stranger = { kind: "member" as const, id: 999, name: "stranger" };
+    await log.record({
+      case: "c8",
+      actor: stranger,
+      op: "ban",
+      phase: "refused",
+      params: { reason: "no role" },
+    });
+    expect((await verifyCaseLog(redis, "c8")).ok).toBe(true);
+    await log.record({ case: "c8", actor: stranger, op: "ban", phase: "intent" });
+    expect((await verifyCaseLog(redis, "c8")).failure).toMatchObject({
+      seq: 2,
+      message: expect.stringMatching(/without a role/),
+    });
+  });
+});
