@@ -20,14 +20,19 @@ const pkgs = missing.map((m) => m.pkg);
 const command = `apt-get update && apt-get install -y ${pkgs.join(" ")}`;
 const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
 if (!isRoot || !has("apt-get") || process.env.WARDEN_NO_APT === "1") {
-  console.error(`The tests need ${pkgs.join(" and ")}, which ${pkgs.length > 1 ? "are" : "is"} not installed.`);
+  console.error(
+    `The tests need ${pkgs.join(" and ")}, which ${pkgs.length > 1 ? "are" : "is"} not installed.`,
+  );
   console.error(`Install with:  sudo sh -c '${command}'`);
   process.exit(1);
 }
 console.error(`pretest: installing ${pkgs.join(", ")} (${command})`);
 const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
 execFileSync("apt-get", ["update"], { stdio: "inherit", env });
-execFileSync("apt-get", ["install", "-y", "--no-install-recommends", ...pkgs], { stdio: "inherit", env });
+execFileSync("apt-get", ["install", "-y", "--no-install-recommends", ...pkgs], {
+  stdio: "inherit",
+  env,
+});
 for (const m of missing) {
   if (!has(m.bin)) {
     console.error(`pretest: ${m.bin} is still missing after installing ${m.pkg}`);

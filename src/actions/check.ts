@@ -58,10 +58,10 @@ export async function check(env: ActionEnv, scope: ActionScope): Promise<CheckRe
     warnings: [],
   };
   try {
-    const me = await env.api.getMe();
+    const botId = env.botId ?? (await env.api.getMe()).id;
     const [chat, botMember, admins, count] = await Promise.all([
       env.api.getChat(chatId),
-      env.api.getChatMember(chatId, me.id),
+      env.api.getChatMember(chatId, botId),
       env.api.getChatAdministrators(chatId),
       env.api.getChatMemberCount(chatId),
     ]);
@@ -91,7 +91,7 @@ export async function check(env: ActionEnv, scope: ActionScope): Promise<CheckRe
         result.warnings.push(`${action} will fail: the bot lacks ${lacking.join(", ")}`);
     }
     for (const admin of admins) {
-      if (admin.user.id === me.id) continue;
+      if (admin.user.id === botId) continue;
       const rights = rightsOf(admin);
       const name =
         [admin.user.first_name, admin.user.last_name].filter(Boolean).join(" ") +

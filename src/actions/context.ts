@@ -12,6 +12,8 @@ export interface ActionEnv {
   redis: Redis;
   audit: AuditLog;
   logger: Logger;
+  /** The bot's own user id, when known (grammY's `bot.botInfo`), saving a getMe per check. */
+  botId?: number;
   /** Unix seconds, from the same clock Telegram dates use; injectable for rehearsals. */
   now?: () => number;
 }

@@ -1,5 +1,5 @@
 import type { CommandGroup } from "@grammyjs/commands";
-import { sequentialize } from "@grammyjs/runner";
+import { type RunnerHandle, run, sequentialize } from "@grammyjs/runner";
 import type { Bot, Context } from "grammy";
 import type { BotCommandScope } from "grammy/types";
 import type { Logger } from "pino";
@@ -59,6 +59,9 @@ export function createWardenBot(opts: CreateWardenBotOptions): WardenBot {
     ...opts,
     api: bot.api,
     now: opts.now ?? Date.now,
+    get botId() {
+      return bot.isInited() ? bot.botInfo.id : undefined;
+    },
     approvalThreshold: opts.approvalThreshold ?? 20,
     approvalTtlSeconds: opts.approvalTtlSeconds ?? 15 * 60,
   };
@@ -110,4 +113,41 @@ export function createWardenBot(opts: CreateWardenBotOptions): WardenBot {
       await recorder.close();
     },
   };
+}
+
+/**
+ * Long polling with @grammyjs/runner: one update at a time per chat (see
+ * `sequentialize` above), many chats at once. The runner's own console output
+ * is silenced because it prints the request URL, which holds the bot token;
+ * failed polls are logged through the scrubbing logger instead.
+ */
+export function startPolling(
+  warden: WardenBot,
+  logger: Logger,
+  opts: { timeoutSeconds?: number } = {},
+): RunnerHandle {
+  let failures = 0;
+  warden.bot.api.config.use(async (prev, method, payload, signal) => {
+    if (method !== "getUpdates") return prev(method, payload, signal);
+    try {
+      const result = await prev(method, payload, signal);
+      if (failures > 0) logger.info({ after: failures }, "polling Telegram again");
+      failures = 0;
+      return result;
+    } catch (err) {
+      if (!signal?.aborted && failures++ % 10 === 0) {
+        logger.warn(
+          { err: (err as Error).message, failures },
+          "could not poll Telegram for updates; retrying",
+        );
+      }
+      throw err;
+    }
+  });
+  return run(warden.bot, {
+    runner: {
+      silent: true,
+      fetch: { allowed_updates: [...ALLOWED_UPDATES], timeout: opts.timeoutSeconds ?? 30 },
+    },
+  });
 }

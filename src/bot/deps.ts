@@ -20,6 +20,8 @@ export interface FeatureDeps extends BotDeps {
   /** The bot's API client, with retry and throttling installed. */
   api: Api;
   now: () => number;
+  /** Known once the bot is initialised; read lazily because features are built before `bot.init()`. */
+  readonly botId: number | undefined;
   approvalThreshold: number;
   approvalTtlSeconds: number;
 }

@@ -1,4 +1,5 @@
 import { userInfo } from "node:os";
+import { loadSigner } from "../audit/checkpoint.ts";
 import type { Actor } from "../audit/entry.ts";
 import { type AuditLog, createAuditLog } from "../audit/record.ts";
 import { connectRedis, type RedisConnection } from "../store/redis.ts";
@@ -49,7 +50,8 @@ export function createCliContext(env: NodeJS.ProcessEnv = process.env): CliConte
     destination: process.stderr,
     pretty: process.stderr.isTTY === true,
   });
-  const opened: RedisConnection[] = [];
+  // Closed in reverse: the audit log (final checkpoint) before its connection.
+  const opened: Array<{ close(): Promise<void> }> = [];
   return {
     config,
     logger,
@@ -64,11 +66,14 @@ export function createCliContext(env: NodeJS.ProcessEnv = process.env): CliConte
         );
       }
       const connection = await connectRedis({ url: config.REDIS_URL, logger });
-      opened.push(connection);
-      return { connection, audit: createAuditLog({ redis: connection.redis }) };
+      // Checkpoints are signed whenever a key is configured; without one the chain still grows.
+      const signer = config.WARDEN_AUDIT_KEY ? loadSigner(config.WARDEN_AUDIT_KEY) : undefined;
+      const audit = createAuditLog({ redis: connection.redis, ...(signer ? { signer } : {}) });
+      opened.push({ close: () => audit.close() }, connection);
+      return { connection, audit };
     },
     async close() {
-      await Promise.all(opened.splice(0).map((c) => c.close()));
+      for (const item of opened.splice(0).reverse()) await item.close();
     },
   };
 }

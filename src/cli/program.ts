@@ -1,7 +1,12 @@
 import { Command, CommanderError } from "commander";
-import { InputError } from "../actions/registry.ts";
+import { InputError, requireCase } from "../actions/registry.ts";
+import { KeyFileError } from "../audit/checkpoint.ts";
 import { AuditUnavailableError, RecordRefusedError } from "../audit/record.ts";
+import { loadCaseLexicon } from "../collect/lexicon/store.ts";
+import { auditCommand } from "./commands/audit.ts";
 import { caseCommand, chatCommand, controlRoomCommand, operatorCommand } from "./commands/case.ts";
+import { detectCommand } from "./commands/detect.ts";
+import { simCommand } from "./commands/sim.ts";
 import { startCommand } from "./commands/start.ts";
 import { ConfigError } from "./config.ts";
 import { type CliContext, CliError, createCliContext } from "./context.ts";
@@ -21,6 +26,15 @@ export function buildProgram(getCtx: () => CliContext): Command {
     operatorCommand(getCtx),
     chatCommand(getCtx),
     controlRoomCommand(getCtx),
+    auditCommand(getCtx),
+    detectCommand({
+      loadCaseLexicon: async (caseId) => {
+        const store = await getCtx().openStore({ durable: false });
+        await requireCase(store.connection.redis, caseId);
+        return loadCaseLexicon(store.connection.redis, caseId);
+      },
+    }),
+    simCommand(getCtx),
   ]) {
     program.addCommand(cmd);
   }
@@ -74,7 +88,11 @@ function reportError(err: unknown): number {
     );
     return 2;
   }
-  if (err instanceof InputError || err instanceof RecordRefusedError) {
+  if (
+    err instanceof InputError ||
+    err instanceof RecordRefusedError ||
+    err instanceof KeyFileError
+  ) {
     process.stderr.write(`warden: ${err.message}\n`);
     return 2;
   }

@@ -20,6 +20,7 @@ import {
   listRoles,
 } from "../../src/store/cases.ts";
 import { connectRedis, type RedisConnection } from "../../src/store/redis.ts";
+import { auditEntries } from "../helpers/audit.ts";
 import { freshRedisUrl } from "../helpers/redis.ts";
 
 /** The store behaves the same on a real redis-server and on the embedded default. */
@@ -94,9 +95,7 @@ describe.each(backends)("case registry on the %s", (_name, url) => {
       expect(key).toMatch(/^warden:(\{op-fw\}:|global:)/);
     }
     // Every mutation is one audit entry, in order.
-    const entries = (await deps.redis.xrange("warden:{op-fw}:audit", "-", "+")).map(
-      ([, fields]) => JSON.parse(fields[1] as string) as { seq: number; op: string },
-    );
+    const entries = await auditEntries(deps.redis, "op-fw");
     expect(entries.map((e) => [e.seq, e.op])).toEqual([
       [1, "case.create"],
       [2, "role.add"],

@@ -1,9 +1,9 @@
-import { type RunnerHandle, run } from "@grammyjs/runner";
+import type { RunnerHandle } from "@grammyjs/runner";
 import { Redis } from "ioredis";
 import pino from "pino";
 import { addChat, addRole, createCase, setControlRoom } from "../../src/actions/registry.ts";
 import { createAuditLog } from "../../src/audit/record.ts";
-import { ALLOWED_UPDATES, createWardenBot, type WardenBot } from "../../src/bot/create.ts";
+import { createWardenBot, startPolling, type WardenBot } from "../../src/bot/create.ts";
 import {
   type RunningSimulator,
   type SimClient,
@@ -48,8 +48,6 @@ export interface StageOptions {
   approvalThreshold?: number;
   approvalTtlSeconds?: number;
   rateLimits?: boolean;
-  /** Start polling now (default) or leave it to the test. */
-  startPolling?: boolean;
 }
 
 export async function startStage(options: StageOptions = {}): Promise<Stage> {
@@ -129,12 +127,13 @@ export async function startStage(options: StageOptions = {}): Promise<Stage> {
   await setControlRoom(deps, caseId, room);
 
   const clock = { now: Date.now() };
+  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
   const warden = createWardenBot({
     token,
     apiRoot: sim.apiRoot,
     redis,
     audit,
-    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
+    logger,
     throttle: false,
     now: () => clock.now,
     ...(options.approvalThreshold !== undefined
@@ -145,9 +144,7 @@ export async function startStage(options: StageOptions = {}): Promise<Stage> {
       : {}),
   });
   await warden.bot.init();
-  const runner = run(warden.bot, {
-    runner: { fetch: { allowed_updates: [...ALLOWED_UPDATES], timeout: 1 } },
-  });
+  const runner = startPolling(warden, logger, { timeoutSeconds: 1 });
   // The bot's promotion in fw1 (made before polling began) reaches the control room as an alert;
   // once it is there, every update queued during set-up has been handled.
   await eventually(

@@ -11,7 +11,7 @@ afterEach(async () => {
 });
 
 const member = async (stage: Stage, userId: number) =>
-  (await stage.control.chat(stage.group)).members.find((m) => m.user.id === userId);
+  (await stage.control.chat(stage.group)).members.find((m) => m.user?.id === userId);
 
 describe("member commands", () => {
   it("restricts, bans, unbans and kicks by @username, id and reply, saying when Telegram treats a duration as forever", async () => {

@@ -56,7 +56,9 @@ describe("purge", () => {
         String((e.params as { step: string }).step).startsWith("delete"),
     );
     expect(capture?.seq).toBeLessThan(firstDelete?.seq ?? 0);
-    expect((capture?.params as { message_ids: number[] }).message_ids).toHaveLength(250);
+    expect((capture?.params as { message_ids?: number[] } | undefined)?.message_ids).toHaveLength(
+      250,
+    );
     await expectLogVerifies(stage.redis, stage.caseId);
   });
 

@@ -75,6 +75,7 @@ export function actionEnv(deps: FeatureDeps): ActionEnv {
     audit: deps.audit,
     logger: deps.logger,
     now: () => Math.floor(deps.now() / 1000),
+    ...(deps.botId !== undefined ? { botId: deps.botId } : {}),
   };
 }
 

@@ -1,8 +1,12 @@
-import { existsSync } from "node:fs";
 import { Command } from "commander";
-import { createBot } from "../../bot/bot.ts";
+import { signerForRun } from "../../audit/checkpoint.ts";
+import { closeDanglingIntents } from "../../audit/intents.ts";
+import { createAuditLog } from "../../audit/record.ts";
+import { createWardenBot, startPolling } from "../../bot/create.ts";
 import { listCases } from "../../store/cases.ts";
+import { connectRedis } from "../../store/redis.ts";
 import { type CliContext, CliError } from "../context.ts";
+import { rehearseTakeover } from "../rehearsal.ts";
 
 /**
  * `warden start`: with BOT_TOKEN, the live bot; without it, a rehearsal on
@@ -26,65 +30,86 @@ async function startLive(c: CliContext): Promise<void> {
       "a live run (BOT_TOKEN set) needs REDIS_URL: evidence must never live only in memory; start Redis (see docker-compose.yml) and set REDIS_URL",
     );
   }
-  if (!config.WARDEN_AUDIT_KEY) {
-    throw new CliError(
-      "a live run needs WARDEN_AUDIT_KEY, the audit signing key: make one with `warden audit keygen --out /path/key` and set WARDEN_AUDIT_KEY",
-    );
-  }
-  if (!existsSync(config.WARDEN_AUDIT_KEY)) {
-    throw new CliError(
-      `WARDEN_AUDIT_KEY points to ${config.WARDEN_AUDIT_KEY}, which does not exist`,
-    );
-  }
   if (config.BOT_MODE === "webhook") {
     throw new CliError("BOT_MODE=webhook is not available yet: use BOT_MODE=polling");
   }
-  const store = await c.openStore({ durable: true });
-  const cases = await listCases(store.connection.redis);
-  const bot = createBot({
+  // Refuses without a key: a live log must be signed from its first checkpoint.
+  const { signer } = signerForRun({ keyPath: config.WARDEN_AUDIT_KEY, live: true });
+  const connection = await connectRedis({ url: config.REDIS_URL, logger });
+  const audit = createAuditLog({ redis: connection.redis, signer });
+  const warden = createWardenBot({
     token: config.BOT_TOKEN as string,
     apiRoot: config.TELEGRAM_API_ROOT,
+    redis: connection.redis,
+    audit,
     logger,
   });
-  const me = await bot.api.getMe();
-  logger.info(
-    {
-      bot: me.username,
-      redis: store.connection.description,
-      cases: cases.length,
-      api: config.TELEGRAM_API_ROOT,
-    },
-    "Warden is starting in live mode",
-  );
-  await runUntilSignalled(c, async (signal) => {
-    const { run } = await import("@grammyjs/runner");
-    const runner = run(bot);
-    signal.addEventListener("abort", () => void runner.stop());
-    await runner.task();
-  });
+  try {
+    const me = await warden.bot.api.getMe();
+    warden.bot.botInfo = me;
+    const cases = await listCases(connection.redis);
+    // A crash may have left actions whose outcome nobody saw: close them as unknown and tell the operators.
+    for (const record of cases) {
+      const dangling = await closeDanglingIntents(audit, record.id);
+      if (dangling.length === 0) continue;
+      const lines = dangling.map(
+        (d) =>
+          `#${d.intentSeq} ${d.intent?.op ?? "?"} ${String(d.intent?.params?.step ?? "")} on ${d.intent?.target?.alias ?? "?"}`,
+      );
+      logger.warn(
+        { case: record.id, intents: dangling.map((d) => d.intentSeq) },
+        "closed actions interrupted by a crash as unknown",
+      );
+      if (record.controlRoom !== undefined) {
+        await warden.bot.api
+          .sendMessage(
+            record.controlRoom,
+            `⚠️ Warden restarted. These actions were interrupted and may or may not have happened; check the chat:\n${lines.join("\n")}`,
+          )
+          .catch(() => undefined);
+      }
+    }
+    await warden.publishCommands();
+    logger.info(
+      {
+        bot: me.username,
+        redis: connection.description,
+        cases: cases.length,
+        api: config.TELEGRAM_API_ROOT,
+      },
+      "Warden is running live",
+    );
+    const runner = startPolling(warden, logger);
+    await runUntilSignalled(c, async (signal) => {
+      signal.addEventListener("abort", () => void runner.stop());
+      await runner.task();
+    });
+  } finally {
+    await warden.close();
+    await audit.close();
+    await connection.close();
+  }
 }
 
 async function rehearse(c: CliContext): Promise<void> {
   const { config } = c;
-  const store = await c.openStore({ durable: false });
-  const cases = await listCases(store.connection.redis);
-  const lines = [
-    "Warden rehearsal (no BOT_TOKEN set: nothing talks to Telegram)",
-    "",
-    "Environment:",
-    `  node        ${process.version} (needs >= 20)`,
-    `  redis       ${store.connection.description}`,
-    `  bot api     ${config.TELEGRAM_API_ROOT === "https://api.telegram.org" ? "the built-in simulator (rehearsal)" : config.TELEGRAM_API_ROOT}`,
-    `  audit key   ${config.WARDEN_AUDIT_KEY ?? "none: the rehearsal signs with an ephemeral key"}`,
-    `  cases       ${cases.length}`,
-    "",
-    "What a live run would do (set BOT_TOKEN, REDIS_URL and WARDEN_AUDIT_KEY):",
-    "  1. connect to Redis and refuse to run on anything that is not durable",
-    "  2. open each case's audit log and close intents a crash left without an outcome",
-    `  3. poll Telegram (${config.BOT_MODE}) and record every update from seized chats before acting on it`,
-    "  4. take operator commands from control rooms and seized chats, every action on the record",
-  ];
-  for (const line of lines) c.out(line);
+  c.out(
+    "Warden rehearsal: no BOT_TOKEN is set, so Warden plays a takeover against its built-in Telegram simulator.",
+  );
+  c.out(
+    `Redis: ${config.REDIS_URL ? "REDIS_URL" : "the embedded in-process store (nothing is kept after this run)"}`,
+  );
+  const { ok } = await rehearseTakeover({
+    ...(config.REDIS_URL ? { redisUrl: config.REDIS_URL } : {}),
+    ...(config.WARDEN_AUDIT_KEY ? { auditKeyPath: config.WARDEN_AUDIT_KEY } : {}),
+    logger: c.logger,
+    out: c.out,
+  });
+  c.out("");
+  c.out(
+    "To run live: set BOT_TOKEN, REDIS_URL and WARDEN_AUDIT_KEY (see .env.example) and run npm start again.",
+  );
+  if (!ok) throw new CliError("the rehearsal's audit log did not verify", 1);
 }
 
 /** Runs `body` until SIGINT or SIGTERM, then lets it shut down cleanly. */

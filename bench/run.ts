@@ -1,0 +1,27 @@
+import { benchAudit } from "./audit.ts";
+import { benchDetector } from "./detector.ts";
+import { benchSimulator } from "./sim.ts";
+import { benchTakeover } from "./takeover.ts";
+
+/**
+ * `npm run bench`: every benchmark, each printing its figures next to a
+ * baseline measured in the same run. Name some to run only those:
+ * `npm run bench -- audit takeover`.
+ */
+const all: Record<string, () => Promise<void>> = {
+  audit: benchAudit,
+  sim: benchSimulator,
+  takeover: benchTakeover,
+  detector: benchDetector,
+};
+
+const chosen = process.argv.slice(2).filter((a) => a !== "--");
+for (const name of chosen.length ? chosen : Object.keys(all)) {
+  const bench = all[name];
+  if (!bench) {
+    console.error(`unknown benchmark "${name}": choose from ${Object.keys(all).join(", ")}`);
+    process.exit(2);
+  }
+  console.log(`\n=== ${name} ===`);
+  await bench();
+}
