@@ -85,7 +85,7 @@ async function fullTakeover(redisUrl: string): Promise<void> {
   await warden.bot.init();
   const runner = startPolling(warden, logger, { timeoutSeconds: 1 });
   const botSays = async () =>
-    (await s.c.chat(s.room)).messages.filter((m) => m.sender_id === s.botUser.id);
+    (await s.c.chat(s.room)).messages.filter((m) => m.sender_id === s.botUser.id && !m.is_service);
   const until = async (check: () => Promise<boolean>) => {
     const deadline = Date.now() + 60_000;
     while (!(await check())) {
@@ -98,6 +98,8 @@ async function fullTakeover(redisUrl: string): Promise<void> {
     await s.c.sendMessage(s.room, { from_id: s.operator.id, text });
     await until(async () => (await botSays()).length > before);
   };
+  // The bot's promotion reaches the control room as an alert first; start once it is there.
+  await until(async () => (await botSays()).length >= 1);
   const firstCall = (await s.c.calls()).at(-1)?.seq ?? 0;
   const started = performance.now();
   await say("/check fw1");

@@ -2,15 +2,12 @@ import type { Context } from "grammy";
 import type { Actor } from "../audit/entry.ts";
 import {
   type CaseRecord,
-  caseOfChat,
-  caseOfControlRoom,
   chatByAlias,
-  getCase,
   getRole,
-  listChats,
   type RoleGrant,
   type SeizedChat,
 } from "../store/cases.ts";
+import { keys } from "../store/keys.ts";
 import type { FeatureDeps } from "./deps.ts";
 
 /**
@@ -50,22 +47,40 @@ export function actorOf(grant: RoleGrant): Actor {
   return { kind: grant.role, id: grant.userId, name: grant.name, role: grant.role };
 }
 
-/** The case behind the chat a message came from, and whether it is a control room or a seized chat. */
+/**
+ * The case behind the chat a message came from, whether it is a control room
+ * or a seized chat, and the role the sender holds there: two round trips to
+ * Redis, because every command pays for this.
+ */
 export async function caseOfContext(
   deps: FeatureDeps,
   chatId: number,
-): Promise<{ case: CaseRecord; where: Where; here?: SeizedChat } | undefined> {
-  const seizedCase = await caseOfChat(deps.redis, chatId);
-  if (seizedCase) {
-    const record = await getCase(deps.redis, seizedCase);
-    const here = (await listChats(deps.redis, seizedCase)).find((c) => c.chatId === chatId);
-    if (record && here) return { case: record, where: "seized", here };
-  }
-  const roomCase = await caseOfControlRoom(deps.redis, chatId);
-  if (roomCase) {
-    const record = await getCase(deps.redis, roomCase);
-    if (record) return { case: record, where: "control-room" };
-  }
+  userId?: number,
+): Promise<{ case: CaseRecord; where: Where; here?: SeizedChat; grant?: RoleGrant } | undefined> {
+  const [[, seizedCase], [, roomCase]] = (await deps.redis
+    .pipeline()
+    .hget(keys.chatIndex(), String(chatId))
+    .hget(keys.controlRoomIndex(), String(chatId))
+    .exec()) as [[unknown, string | null], [unknown, string | null]];
+  const caseId = seizedCase ?? roomCase;
+  if (!caseId) return undefined;
+  const [[, meta], [, chat], [, role]] = (await deps.redis
+    .pipeline()
+    .hget(keys.caseMeta(caseId), "record")
+    .hget(keys.caseChats(caseId), String(chatId))
+    .hget(keys.caseRoles(caseId), String(userId ?? 0))
+    .exec()) as [[unknown, string | null], [unknown, string | null], [unknown, string | null]];
+  if (!meta) return undefined;
+  const record = JSON.parse(meta) as CaseRecord;
+  const grant = role ? (JSON.parse(role) as RoleGrant) : undefined;
+  if (seizedCase && chat)
+    return {
+      case: record,
+      where: "seized",
+      here: JSON.parse(chat) as SeizedChat,
+      ...(grant ? { grant } : {}),
+    };
+  if (roomCase) return { case: record, where: "control-room", ...(grant ? { grant } : {}) };
   return undefined;
 }
 

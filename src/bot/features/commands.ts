@@ -3,7 +3,7 @@ import { type CommandContext, Composer, type Context } from "grammy";
 import type { ActionEnv, ActionScope } from "../../actions/context.ts";
 import { addChat } from "../../actions/registry.ts";
 import { runStep } from "../../actions/run.ts";
-import { getCase, getRole, type SeizedChat } from "../../store/cases.ts";
+import { getCase, getRole, type RoleGrant, type SeizedChat } from "../../store/cases.ts";
 import {
   actorOf,
   type Caller,
@@ -116,11 +116,14 @@ async function handle(
 
   // /seize names its case, because the chat is not bound to one yet.
   const located =
-    spec.name === "seize" ? await locateForSeize(deps, args) : await caseOfContext(deps, chatId);
+    spec.name === "seize"
+      ? await locateForSeize(deps, args)
+      : await caseOfContext(deps, chatId, ctx.from?.id);
   if (!located) return; // Not a chat of any case: stay silent.
   const refusal = neverOperator(ctx);
   if (refusal) return logRefused(deps, located.case, ctx, refusal, spec.name);
-  const grant = await getRole(deps.redis, located.case.id, ctx.from?.id as number);
+  const grant =
+    located.grant ?? (await getRole(deps.redis, located.case.id, ctx.from?.id as number));
   if (!grant) return logRefused(deps, located.case, ctx, "holds no role in the case", spec.name);
   if (!mayUse(grant.role, spec.role))
     return logRefused(
@@ -212,7 +215,12 @@ async function locateForSeize(deps: FeatureDeps, args: string[]) {
   if (!caseId || !/^[a-z0-9-]+$/.test(caseId)) return undefined;
   const record = await getCase(deps.redis, caseId).catch(() => undefined);
   if (!record) return undefined;
-  return { case: record, where: "seized" as const, here: undefined as SeizedChat | undefined };
+  return {
+    case: record,
+    where: "seized" as const,
+    here: undefined as SeizedChat | undefined,
+    grant: undefined as RoleGrant | undefined,
+  };
 }
 
 async function seize(
