@@ -24,8 +24,8 @@ const logger = pino({ level: "silent" });
 
 /** The fewest calls that change a chat the same way: */
 const MINIMUM: Record<string, number> = {
-  // check: getChat, getChatMember (bot), getChatAdministrators, getChatMemberCount
-  check: 4,
+  // check: getChat, getChatAdministrators (which includes the bot's own rights), getChatMemberCount
+  check: 3,
   // lockdown: setChatTitle, setChatDescription, setChatPhoto, exportChatInviteLink
   lockdown: 4,
   // freeze: setChatPermissions; its getChat (to save what thaw restores) could reuse check's, so 1

@@ -59,21 +59,23 @@ export async function check(env: ActionEnv, scope: ActionScope): Promise<CheckRe
   };
   try {
     const botId = env.botId ?? (await env.api.getMe()).id;
-    const [chat, botMember, admins, count] = await Promise.all([
+    // getChatAdministrators includes the calling bot itself (only other bots are left out), so it
+    // also tells the bot's own rights; absent from it, the bot is not an admin.
+    const [chat, admins, count] = await Promise.all([
       env.api.getChat(chatId),
-      env.api.getChatMember(chatId, botId),
       env.api.getChatAdministrators(chatId),
       env.api.getChatMemberCount(chatId),
     ]);
+    const botMember = admins.find((a) => a.user.id === botId);
     result.title = chat.title;
     result.type = chat.type;
     result.public = chat.username !== undefined;
     result.memberCount = count;
     if (chat.linked_chat_id !== undefined) result.linkedChatId = chat.linked_chat_id;
-    result.botStatus = botMember.status;
+    result.botStatus = botMember?.status ?? "not an admin";
 
     const botRights =
-      botMember.status === "administrator" ? (botMember as ChatMemberAdministrator) : undefined;
+      botMember?.status === "administrator" ? (botMember as ChatMemberAdministrator) : undefined;
     for (const [action, rights] of Object.entries(RIGHTS_NEEDED) as Array<
       [ActionName, readonly string[]]
     >) {
@@ -84,7 +86,7 @@ export async function check(env: ActionEnv, scope: ActionScope): Promise<CheckRe
     }
     if (!botRights)
       result.warnings.push(
-        `the bot is not an admin of ${alias} (status ${botMember.status}): ask the owner account to promote it`,
+        `the bot is not an admin of ${alias} (status ${result.botStatus}): ask the owner account to promote it`,
       );
     for (const [action, lacking] of Object.entries(result.missing)) {
       if (botRights)
