@@ -1,7 +1,12 @@
 import type { CommandGroup } from "@grammyjs/commands";
-import { type RunnerHandle, run, sequentialize } from "@grammyjs/runner";
+import {
+  createConcurrentSink,
+  createRunner,
+  type RunnerHandle,
+  sequentialize,
+} from "@grammyjs/runner";
 import type { Bot, Context } from "grammy";
-import type { BotCommandScope } from "grammy/types";
+import type { BotCommandScope, Update } from "grammy/types";
 import type { Logger } from "pino";
 import { createRecorder, type Recorder } from "../collect/recorder.ts";
 import { getCase, listCases, listChats, listRoles } from "../store/cases.ts";
@@ -10,6 +15,8 @@ import type { BotDeps, FeatureDeps } from "./deps.ts";
 import { approvalsFeature } from "./features/approvals.ts";
 import { commandsFeature, executeApproved } from "./features/commands.ts";
 import { lifecycleFeature } from "./features/lifecycle.ts";
+import { tradeGuardFeature } from "./features/trade-guard.ts";
+import { createSecuredSource } from "./update-source.ts";
 
 /**
  * Warden's bot, whole. Every update passes, in this order:
@@ -17,8 +24,9 @@ import { lifecycleFeature } from "./features/lifecycle.ts";
  *      updates they act on are seen in order;
  *   2. the recorder (src/collect): persisted before anything else looks at it;
  *   3. lifecycle: the bot's own status, join requests, supergroup migration;
- *   4. commands: access control, then the takeover actions (src/actions);
- *   5. approvals: supervisors answering destructive requests.
+ *   4. trade guard: in a chat frozen in `trade` mode, removes offers and forwards;
+ *   5. commands: access control, then the takeover actions (src/actions);
+ *   6. approvals: supervisors answering destructive requests.
  */
 
 /** The updates Warden needs; chat_member and message_reaction are only sent when asked for. */
@@ -46,6 +54,8 @@ export interface CreateWardenBotOptions extends BotDeps {
   apiRoot: string;
   logger: Logger;
   throttle?: CreateBotOptions["throttle"];
+  /** WARDEN_DATA_DIR: media files are downloaded under `<dataDir>/evidence/<case>/` when a case keeps `files`. */
+  dataDir?: string;
 }
 
 export function createWardenBot(opts: CreateWardenBotOptions): WardenBot {
@@ -65,12 +75,20 @@ export function createWardenBot(opts: CreateWardenBotOptions): WardenBot {
     approvalThreshold: opts.approvalThreshold ?? 20,
     approvalTtlSeconds: opts.approvalTtlSeconds ?? 15 * 60,
   };
-  const recorder = createRecorder({ redis: opts.redis, audit: opts.audit, logger: opts.logger });
+  const recorder = createRecorder({
+    redis: opts.redis,
+    audit: opts.audit,
+    logger: opts.logger,
+    ...(opts.now ? { now: opts.now } : {}),
+    api: bot.api,
+    ...(opts.dataDir ? { dataDir: opts.dataDir, download: fileDownloader(opts) } : {}),
+  });
   const { composer: commands, group } = commandsFeature(deps);
 
   bot.use(sequentialize((ctx: Context) => ctx.chat?.id.toString() ?? ctx.from?.id.toString()));
   bot.use(recorder.middleware);
   bot.use(lifecycleFeature(deps));
+  bot.use(tradeGuardFeature(deps));
   bot.use(commands);
   bot.use(approvalsFeature(deps, executeApproved(deps)));
 
@@ -116,15 +134,32 @@ export function createWardenBot(opts: CreateWardenBotOptions): WardenBot {
 }
 
 /**
+ * Fetches a file's bytes from the Bot API's file endpoint. The URL holds the
+ * token, so errors name only the HTTP status.
+ */
+function fileDownloader(opts: { apiRoot: string; token: string }) {
+  return async (filePath: string): Promise<AsyncIterable<Uint8Array>> => {
+    const response = await fetch(`${opts.apiRoot}/file/bot${opts.token}/${filePath}`).catch(() => {
+      throw new Error("could not reach the Bot API's file endpoint");
+    });
+    if (!response.ok || !response.body)
+      throw new Error(`the Bot API's file endpoint answered HTTP ${response.status}`);
+    return response.body as unknown as AsyncIterable<Uint8Array>;
+  };
+}
+
+/**
  * Long polling with @grammyjs/runner: one update at a time per chat (see
- * `sequentialize` above), many chats at once. The runner's own console output
- * is silenced because it prints the request URL, which holds the bot token;
- * failed polls are logged through the scrubbing logger instead.
+ * `sequentialize` above), many chats at once, and Warden's own update source
+ * (src/bot/update-source.ts), which confirms an update to Telegram only once
+ * the recorder has persisted it. The runner's console output is not used
+ * (it would print request URLs, which hold the bot token); failed polls are
+ * logged through the scrubbing logger instead.
  */
 export function startPolling(
   warden: WardenBot,
   logger: Logger,
-  opts: { timeoutSeconds?: number } = {},
+  opts: { timeoutSeconds?: number; maxUnsecured?: number } = {},
 ): RunnerHandle {
   let failures = 0;
   warden.bot.api.config.use(async (prev, method, payload, signal) => {
@@ -144,10 +179,42 @@ export function startPolling(
       throw err;
     }
   });
-  return run(warden.bot, {
-    runner: {
-      silent: true,
-      fetch: { allowed_updates: [...ALLOWED_UPDATES], timeout: opts.timeoutSeconds ?? 30 },
-    },
+  const bot = warden.bot;
+  const source = createSecuredSource({
+    api: bot.api,
+    allowedUpdates: ALLOWED_UPDATES,
+    timeoutSeconds: opts.timeoutSeconds ?? 30,
+    logger,
+    ...(opts.maxUnsecured !== undefined ? { maxUnsecured: opts.maxUnsecured } : {}),
+    init: () => bot.init(),
   });
+  const unsubscribe = warden.recorder.onRecorded((id, kept) => source.recorded(id, kept));
+  const sink = createConcurrentSink<Update>(
+    {
+      consume: async (update) => {
+        let ok = false;
+        try {
+          await bot.handleUpdate(update);
+          ok = true;
+        } finally {
+          source.handled(update.update_id, ok);
+        }
+      },
+    },
+    async (error) => {
+      try {
+        await bot.errorHandler(error as Parameters<typeof bot.errorHandler>[0]);
+      } catch (err) {
+        logger.error({ err: (err as Error).message }, "the bot's error handler failed");
+      }
+    },
+  );
+  const runner = createRunner(source, sink);
+  runner.start();
+  const stop = runner.stop;
+  runner.stop = async () => {
+    unsubscribe();
+    await stop();
+  };
+  return runner;
 }

@@ -1,12 +1,13 @@
 import type { Chat, ChatMemberUpdated, Message, Update, User } from "grammy/types";
 import type { RedisWrite } from "../store/cases.ts";
 import { collectKeys } from "./keys.ts";
-import type { MemberFact, UpdateFacts } from "./persist.ts";
+import { minimiseMessage } from "./minimise.ts";
+import type { MemberFact, OnceWrite, UpdateFacts } from "./persist.ts";
 
 /**
- * Turns one update from a seized chat into the facts Warden keeps: who the
- * people in it are, what they posted (every version), and how membership
- * changed. Pure: it reads nothing and writes nothing.
+ * Turns one update into the facts Warden keeps in one case: who the people in
+ * it are, what they posted (every version), and how membership changed. Pure:
+ * it reads nothing and writes nothing.
  */
 
 const MESSAGE_KINDS = [
@@ -24,6 +25,8 @@ const MESSAGE_KINDS = [
   "location",
   "venue",
   "dice",
+  "story",
+  "paid_media",
 ] as const;
 
 export function messageKind(message: Message): string {
@@ -33,21 +36,72 @@ export function messageKind(message: Message): string {
   return "service";
 }
 
-function memberFact(caseId: string, user: User, now: number, countField: string): MemberFact {
+/**
+ * Telegram's own accounts that stand in for someone hidden: anonymous admins
+ * (GroupAnonymousBot), posts as a channel (Channel_Bot) and channel posts
+ * forwarded into a discussion group (Telegram, 777000). They are not members;
+ * the message's `sender_chat` says who posted.
+ */
+export const STAND_IN_ACCOUNTS: ReadonlySet<number> = new Set([1087968824, 136817688, 777000]);
+
+/** What the detector said about a message, as stored. */
+export interface OfferVerdict {
+  score: number;
+  rules: string[];
+}
+
+export interface FactsOptions {
+  /** Collection categories the case keeps (src/collect/minimise.ts). */
+  keep: ReadonlySet<string>;
+  /** Scores a text or caption; without it nothing is flagged. */
+  detect?: (text: string) => { trade: boolean; score: number; rules: string[] };
+  /** For private messages: whether the sender was seen in this case before, or attributed by rule. */
+  attribution?: "seen" | "unseen";
+}
+
+/** A media file a message carries, for the optional download. */
+export interface MediaRef {
+  file_id: string;
+  file_unique_id: string;
+  file_size?: number;
+  mime_type?: string;
+  file_name?: string;
+  kind: string;
+}
+
+export interface CollectedUpdate {
+  facts: UpdateFacts;
+  chatId: number;
+  messageId?: number;
+  offer?: OfferVerdict;
+  /** The message is a forward (trade freezes remove those: permissions cannot block them). */
+  forwarded: boolean;
+  /** Why the admin roster should be read again, if a member update shows an admin change. */
+  rosterChange: boolean;
+  /** Membership changed (join, leave, kick): the member count is worth reading again. */
+  membershipChange: boolean;
+  media: MediaRef[];
+}
+
+function memberFact(
+  caseId: string,
+  user: User,
+  now: number,
+  countField: string,
+  keep: ReadonlySet<string>,
+): MemberFact {
+  const profiles = keep.has("profiles");
   const profile = {
     id: user.id,
     is_bot: user.is_bot,
     first_name: user.first_name,
     ...(user.last_name !== undefined ? { last_name: user.last_name } : {}),
     ...(user.username !== undefined ? { username: user.username } : {}),
-    ...(user.language_code !== undefined ? { language_code: user.language_code } : {}),
-    ...(user.is_premium !== undefined ? { is_premium: user.is_premium } : {}),
+    ...(profiles && user.language_code !== undefined ? { language_code: user.language_code } : {}),
+    ...(profiles && user.is_premium !== undefined ? { is_premium: user.is_premium } : {}),
   };
-  const names = {
-    first_name: user.first_name,
-    last_name: user.last_name ?? null,
-    username: user.username ?? null,
-  };
+  const lastName = user.last_name ?? null;
+  const username = user.username ?? null;
   return {
     userId: user.id,
     memberKey: collectKeys.member(caseId, user.id),
@@ -55,8 +109,13 @@ function memberFact(caseId: string, user: User, now: number, countField: string)
     membersKey: collectKeys.members(caseId),
     usernamesKey: collectKeys.usernames(caseId),
     profile: JSON.stringify(profile),
-    nameSignature: JSON.stringify(names),
-    nameRecord: JSON.stringify({ ...names, seen: now }),
+    nameSignature: JSON.stringify([user.first_name, lastName, username]),
+    nameRecord: JSON.stringify({
+      first_name: user.first_name,
+      last_name: lastName,
+      username,
+      seen: now,
+    }),
     usernameLower: user.username?.toLowerCase() ?? "",
     countField,
   };
@@ -67,14 +126,63 @@ export function senderId(message: Message): number | undefined {
   return message.sender_chat?.id ?? message.from?.id;
 }
 
+const MEDIA_FIELDS = [
+  "video",
+  "animation",
+  "document",
+  "audio",
+  "voice",
+  "video_note",
+  "sticker",
+] as const;
+
+/** The files a message carries: the largest size of a photo, the file of anything else. */
+export function mediaOf(message: Message): MediaRef[] {
+  const out: MediaRef[] = [];
+  const largest = message.photo?.at(-1);
+  if (largest) {
+    out.push({
+      kind: "photo",
+      file_id: largest.file_id,
+      file_unique_id: largest.file_unique_id,
+      ...(largest.file_size !== undefined ? { file_size: largest.file_size } : {}),
+      mime_type: "image/jpeg",
+    });
+  }
+  for (const kind of MEDIA_FIELDS) {
+    const file = message[kind] as
+      | { file_id: string; file_unique_id: string; file_size?: number; mime_type?: string }
+      | undefined;
+    if (!file) continue;
+    const name = (file as { file_name?: string }).file_name;
+    out.push({
+      kind,
+      file_id: file.file_id,
+      file_unique_id: file.file_unique_id,
+      ...(file.file_size !== undefined ? { file_size: file.file_size } : {}),
+      ...(file.mime_type !== undefined ? { mime_type: file.mime_type } : {}),
+      ...(name !== undefined ? { file_name: name } : {}),
+    });
+  }
+  return out;
+}
+
+/** The text the detector reads: the message text, a caption, or a poll's question and options. */
+export function detectableText(message: Message): string | undefined {
+  if (message.text) return message.text;
+  if (message.caption) return message.caption;
+  if (message.poll)
+    return [message.poll.question, ...message.poll.options.map((o) => o.text)].join("\n");
+  return undefined;
+}
+
 function messageWrites(
   caseId: string,
   chat: Chat,
   message: Message,
-  meta: { update_id: number; received_at: number },
+  stored: string,
   edited: boolean,
 ): RedisWrite[] {
-  const stored = JSON.stringify({ ...meta, edited, message });
   const id = message.message_id;
   // The hash keeps the version first seen; every edit is appended to the message's version list,
   // so no version is ever overwritten.
@@ -102,6 +210,18 @@ function event(caseId: string, fields: Record<string, unknown>): RedisWrite {
   return ["XADD", collectKeys.events(caseId), "*", "e", JSON.stringify(fields)];
 }
 
+function inviteLink(link: ChatMemberUpdated["invite_link"]) {
+  return link
+    ? {
+        invite_link: {
+          name: link.name ?? null,
+          link: link.invite_link,
+          creator_id: link.creator.id,
+        },
+      }
+    : {};
+}
+
 function memberUpdateEvent(
   u: ChatMemberUpdated,
   updateId: number,
@@ -117,50 +237,139 @@ function memberUpdateEvent(
     by: u.from.id,
     old_status: before.status,
     new_status: after.status,
-    ...(u.invite_link
-      ? {
-          invite_link: {
-            name: u.invite_link.name ?? null,
-            link: u.invite_link.invite_link,
-            creator_id: u.invite_link.creator.id,
-          },
-        }
-      : {}),
+    ...inviteLink(u.invite_link),
     ...(u.via_join_request ? { via_join_request: true } : {}),
     ...(u.via_chat_folder_invite_link ? { via_chat_folder_invite_link: true } : {}),
     ...(after.status === "restricted" || after.status === "kicked"
       ? { until_date: after.until_date }
       : {}),
     ...(after.status === "restricted" ? { member: after } : {}),
-    ...(after.status === "administrator" ? { rights: after } : {}),
+    ...(after.status === "administrator" || after.status === "creator" ? { rights: after } : {}),
   };
 }
 
-/** The facts of one update, or undefined when it carries nothing to keep. */
+const ADMIN_STATUSES = new Set(["administrator", "creator"]);
+
+function isAdminChange(u: ChatMemberUpdated): boolean {
+  const before = u.old_chat_member;
+  const after = u.new_chat_member;
+  if (!ADMIN_STATUSES.has(before.status) && !ADMIN_STATUSES.has(after.status)) return false;
+  return JSON.stringify({ ...before, user: 0 }) !== JSON.stringify({ ...after, user: 0 });
+}
+
+/** The chat an update belongs to, for the updates Warden collects. */
+export function chatOfUpdate(update: Update): Chat | undefined {
+  return (
+    update.message?.chat ??
+    update.edited_message?.chat ??
+    update.chat_member?.chat ??
+    update.my_chat_member?.chat ??
+    update.chat_join_request?.chat ??
+    update.message_reaction?.chat ??
+    update.message_reaction_count?.chat
+  );
+}
+
+/** The facts of one update in one case, or undefined when it carries nothing to keep. */
 export function factsOf(
   caseId: string,
   update: Update,
   receivedAt: number,
-): UpdateFacts | undefined {
-  const meta = { update_id: update.update_id, received_at: receivedAt };
+  opts: FactsOptions,
+): CollectedUpdate | undefined {
+  const { keep } = opts;
   const members: MemberFact[] = [];
+  const once: OnceWrite[] = [];
   const writes: RedisWrite[] = [];
+  const base = { update_id: update.update_id };
+  const person = (user: User | undefined, countField: string) => {
+    if (user && !STAND_IN_ACCOUNTS.has(user.id))
+      members.push(memberFact(caseId, user, receivedAt, countField, keep));
+  };
+  let chatId: number | undefined;
+  let messageId: number | undefined;
+  let offer: OfferVerdict | undefined;
+  let forwarded = false;
+  let rosterChange = false;
+  let membershipChange = false;
+  let media: MediaRef[] = [];
+
   const message = update.message ?? update.edited_message;
   if (message) {
+    chatId = message.chat.id;
+    messageId = message.message_id;
     const edited = update.edited_message !== undefined;
     const kind = messageKind(message);
-    if (message.from)
-      members.push(
-        memberFact(caseId, message.from, receivedAt, edited ? "count:edits" : `count:${kind}`),
+    const isPrivate = message.chat.type === "private";
+    const text = opts.detect ? detectableText(message) : undefined;
+    if (text !== undefined && opts.detect) {
+      const verdict = opts.detect(text);
+      if (verdict.trade) offer = { score: verdict.score, rules: verdict.rules };
+    }
+    forwarded = message.forward_origin !== undefined;
+    const stored = JSON.stringify({
+      ...base,
+      received_at: receivedAt,
+      edited,
+      ...(offer ? { offer } : {}),
+      ...(isPrivate && opts.attribution ? { attribution: opts.attribution } : {}),
+      message: minimiseMessage(message, keep as Set<string>),
+    });
+    const countField = isPrivate ? "count:private" : edited ? "count:edits" : `count:${kind}`;
+    if (message.sender_chat) {
+      const sc = message.sender_chat;
+      writes.push(
+        [
+          "HSET",
+          collectKeys.senderChats(caseId),
+          String(sc.id),
+          JSON.stringify({
+            id: sc.id,
+            type: sc.type,
+            ...("title" in sc && sc.title !== undefined ? { title: sc.title } : {}),
+            ...("username" in sc && sc.username !== undefined ? { username: sc.username } : {}),
+            last_seen: receivedAt,
+          }),
+        ],
+        ["HINCRBY", collectKeys.senderChatCounts(caseId), `${sc.id}:${countField}`, 1],
       );
-    writes.push(...messageWrites(caseId, message.chat, message, meta, edited));
+    } else {
+      person(message.from, countField);
+    }
+    writes.push(...messageWrites(caseId, message.chat, message, stored, edited));
+    if (isPrivate) writes.push(["SADD", collectKeys.privateChats(caseId), String(chatId)]);
+    const sender = senderId(message);
+    if (offer && sender !== undefined) {
+      const byChat = message.sender_chat !== undefined;
+      once.push({
+        key: collectKeys.offers(caseId),
+        field: `${chatId}:${messageId}`,
+        value: JSON.stringify({ ...offer, ...base, sender_id: sender }),
+        counterKey: byChat
+          ? collectKeys.senderChatCounts(caseId)
+          : collectKeys.member(caseId, sender),
+        counterField: byChat ? `${sender}:count:offers` : "count:offers",
+      });
+    }
+    if (keep.has("files")) {
+      media = mediaOf(message);
+      for (const m of media) {
+        writes.push([
+          "HSETNX",
+          collectKeys.filesPending(caseId),
+          m.file_unique_id,
+          JSON.stringify({ ...m, chat_id: chatId, message_id: messageId, ...base }),
+        ]);
+      }
+    }
     for (const joined of message.new_chat_members ?? []) {
-      members.push(memberFact(caseId, joined, receivedAt, ""));
+      membershipChange = true;
+      person(joined, "");
       writes.push(
         event(caseId, {
           kind: "join",
-          update_id: update.update_id,
-          chat_id: message.chat.id,
+          ...base,
+          chat_id: chatId,
           date: message.date,
           user_id: joined.id,
           by: message.from?.id,
@@ -169,12 +378,13 @@ export function factsOf(
       );
     }
     if (message.left_chat_member) {
-      members.push(memberFact(caseId, message.left_chat_member, receivedAt, ""));
+      membershipChange = true;
+      person(message.left_chat_member, "");
       writes.push(
         event(caseId, {
           kind: "leave",
-          update_id: update.update_id,
-          chat_id: message.chat.id,
+          ...base,
+          chat_id: chatId,
           date: message.date,
           user_id: message.left_chat_member.id,
           by: message.from?.id,
@@ -182,55 +392,103 @@ export function factsOf(
       );
     }
   }
+
   const memberUpdate = update.chat_member ?? update.my_chat_member;
   if (memberUpdate) {
+    chatId = memberUpdate.chat.id;
     const kind = update.my_chat_member ? "bot-status" : "member-status";
-    members.push(memberFact(caseId, memberUpdate.new_chat_member.user, receivedAt, ""));
-    if (memberUpdate.from.id !== memberUpdate.new_chat_member.user.id) {
-      members.push(memberFact(caseId, memberUpdate.from, receivedAt, ""));
-    }
-    const ev = memberUpdateEvent(memberUpdate, update.update_id, kind);
-    writes.push(event(caseId, ev), [
+    const subject = memberUpdate.new_chat_member.user;
+    person(subject, "");
+    if (memberUpdate.from.id !== subject.id) person(memberUpdate.from, "");
+    rosterChange = isAdminChange(memberUpdate);
+    membershipChange = memberUpdate.old_chat_member.status !== memberUpdate.new_chat_member.status;
+    writes.push(event(caseId, memberUpdateEvent(memberUpdate, update.update_id, kind)), [
       "RPUSH",
-      collectKeys.memberStatus(caseId, memberUpdate.new_chat_member.user.id),
+      collectKeys.memberStatus(caseId, subject.id),
       JSON.stringify({
         at: receivedAt,
         date: memberUpdate.date,
-        chat_id: memberUpdate.chat.id,
+        chat_id: chatId,
         status: memberUpdate.new_chat_member.status,
         by: memberUpdate.from.id,
       }),
     ]);
   }
+
   const request = update.chat_join_request;
   if (request) {
-    members.push(memberFact(caseId, request.from, receivedAt, ""));
+    chatId = request.chat.id;
+    person(request.from, "");
     writes.push(
       event(caseId, {
         kind: "join-request",
-        update_id: update.update_id,
-        chat_id: request.chat.id,
+        ...base,
+        chat_id: chatId,
         date: request.date,
         user_id: request.from.id,
-        ...(request.bio ? { bio: request.bio } : {}),
-        ...(request.invite_link
-          ? {
-              invite_link: {
-                name: request.invite_link.name ?? null,
-                link: request.invite_link.invite_link,
-                creator_id: request.invite_link.creator.id,
-              },
-            }
-          : {}),
+        ...(keep.has("bios") && request.bio ? { bio: request.bio } : {}),
+        ...inviteLink(request.invite_link),
       }),
     );
   }
-  if (members.length === 0 && writes.length === 0) return undefined;
+
+  const reaction = update.message_reaction;
+  if (reaction) {
+    chatId = reaction.chat.id;
+    person(reaction.user, "count:reactions");
+    writes.push(
+      event(caseId, {
+        kind: "reaction",
+        ...base,
+        chat_id: chatId,
+        date: reaction.date,
+        message_id: reaction.message_id,
+        ...(reaction.user ? { user_id: reaction.user.id } : {}),
+        ...(reaction.actor_chat ? { actor_chat_id: reaction.actor_chat.id } : {}),
+        old: reaction.old_reaction,
+        new: reaction.new_reaction,
+      }),
+    );
+  }
+
+  if (chatId === undefined || (members.length === 0 && writes.length === 0)) return undefined;
+  return {
+    facts: {
+      seenKey: collectKeys.seenUpdates(caseId),
+      updateId: update.update_id,
+      receivedAt,
+      members,
+      once,
+      writes,
+    },
+    chatId,
+    ...(messageId !== undefined ? { messageId } : {}),
+    ...(offer ? { offer } : {}),
+    forwarded,
+    rosterChange,
+    membershipChange,
+    media,
+  };
+}
+
+/**
+ * An update the recorder could not turn into facts (a shape it does not know,
+ * or a bug): kept whole rather than lost, so it can be read later.
+ */
+export function rawFacts(caseId: string, update: Update, receivedAt: number): UpdateFacts {
   return {
     seenKey: collectKeys.seenUpdates(caseId),
     updateId: update.update_id,
     receivedAt,
-    members,
-    writes,
+    members: [],
+    once: [],
+    writes: [
+      event(caseId, {
+        kind: "raw-update",
+        update_id: update.update_id,
+        received_at: receivedAt,
+        update,
+      }),
+    ],
   };
 }

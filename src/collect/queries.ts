@@ -8,7 +8,14 @@ export interface StoredMessage {
   update_id: number;
   received_at: number;
   edited: boolean;
+  /** What the detector said, when it called the message a trade offer. */
+  offer?: { score: number; rules: string[] };
+  /** Private messages: whether the sender had been seen in the case, or was attributed by rule. */
+  attribution?: "seen" | "unseen";
+  /** The message as kept: without the categories the case declines, replies as links. */
   message: Message;
+  /** Set when retention erased the message's content. */
+  erased_at?: number;
 }
 
 export async function getMessages(
@@ -78,4 +85,181 @@ export async function getMemberProfile(
 ): Promise<MemberProfile | undefined> {
   const raw = await redis.hget(collectKeys.member(caseId, userId), "profile");
   return raw ? (JSON.parse(raw) as MemberProfile) : undefined;
+}
+
+export interface NameRecord {
+  first_name: string;
+  last_name: string | null;
+  username: string | null;
+  /** When Warden first saw this name (ms). */
+  seen: number;
+}
+
+export interface StatusRecord {
+  at: number;
+  date: number;
+  chat_id: number;
+  status: string;
+  by: number;
+}
+
+export interface MemberRecord {
+  id: number;
+  profile?: MemberProfile;
+  firstSeen?: number;
+  lastSeen?: number;
+  /** `text`, `photo`, `edits`, `offers`, `private`, … → count. */
+  counts: Record<string, number>;
+  names: NameRecord[];
+  status: StatusRecord[];
+  /** Set when retention erased the member's profile and names. */
+  erasedAt?: number;
+}
+
+/** Everything Warden keeps about one member of a case, or undefined if never seen. */
+export async function getMemberRecord(
+  redis: Redis,
+  caseId: string,
+  userId: number,
+): Promise<MemberRecord | undefined> {
+  const [[, hash], [, names], [, status]] = (await redis
+    .pipeline()
+    .hgetall(collectKeys.member(caseId, userId))
+    .lrange(collectKeys.memberNames(caseId, userId), 0, -1)
+    .lrange(collectKeys.memberStatus(caseId, userId), 0, -1)
+    .exec()) as [[unknown, Record<string, string>], [unknown, string[]], [unknown, string[]]];
+  return memberRecordOf(userId, hash, names, status);
+}
+
+/** Builds a member record from its stored parts (shared by queries and export). */
+export function memberRecordOf(
+  userId: number,
+  hash: Record<string, string>,
+  names: string[],
+  status: string[],
+): MemberRecord | undefined {
+  if (Object.keys(hash).length === 0) return undefined;
+  const counts: Record<string, number> = {};
+  for (const [field, value] of Object.entries(hash)) {
+    if (field.startsWith("count:")) counts[field.slice(6)] = Number(value);
+  }
+  return {
+    id: userId,
+    ...(hash.profile ? { profile: JSON.parse(hash.profile) as MemberProfile } : {}),
+    ...(hash.first_seen ? { firstSeen: Number(hash.first_seen) } : {}),
+    ...(hash.last_seen ? { lastSeen: Number(hash.last_seen) } : {}),
+    ...(hash.erased_at ? { erasedAt: Number(hash.erased_at) } : {}),
+    counts,
+    names: names.map((n) => JSON.parse(n) as NameRecord),
+    status: status.map((s) => JSON.parse(s) as StatusRecord),
+  };
+}
+
+/** The last `count` messages one sender posted in a chat, newest last. */
+export async function recentMessagesFrom(
+  redis: Redis,
+  caseId: string,
+  chatId: number,
+  senderId: number,
+  count: number,
+): Promise<StoredMessage[]> {
+  const ids = (
+    await redis.zrange(collectKeys.messagesFrom(caseId, chatId, senderId), -count, -1)
+  ).map(Number);
+  const found = await getMessages(redis, caseId, chatId, ids);
+  return ids.flatMap((id) => {
+    const m = found.get(id);
+    return m ? [m] : [];
+  });
+}
+
+export interface ChatCollection {
+  messages: number;
+  /** Messages the detector flagged as offers, in this chat. */
+  offers: number;
+  latestRoster?: { at: number; admins: number };
+  latestCount?: { at: number; count: number };
+}
+
+export interface CaseCollection {
+  members: number;
+  events: number;
+  privateChats: number;
+  senderChats: number;
+  files: number;
+  evidence: number;
+}
+
+/** Counts for `/collect`: what the case holds, and what one chat contributed. */
+export async function caseCollection(redis: Redis, caseId: string): Promise<CaseCollection> {
+  const replies = (await redis
+    .pipeline()
+    .zcard(collectKeys.members(caseId))
+    .xlen(collectKeys.events(caseId))
+    .scard(collectKeys.privateChats(caseId))
+    .hlen(collectKeys.senderChats(caseId))
+    .hlen(collectKeys.files(caseId))
+    .hlen(collectKeys.evidence(caseId))
+    .exec()) as [unknown, number][];
+  const [members, events, privateChats, senderChats, files, evidence] = replies.map(
+    ([, n]) => n ?? 0,
+  ) as [number, number, number, number, number, number];
+  return { members, events, privateChats, senderChats, files, evidence };
+}
+
+export async function chatCollection(
+  redis: Redis,
+  caseId: string,
+  chatId: number,
+): Promise<ChatCollection> {
+  const [messages, offers, roster, count] = await Promise.all([
+    redis.hlen(collectKeys.messages(caseId, chatId)),
+    countOffersIn(redis, caseId, chatId),
+    latestStreamEntry(redis, collectKeys.admins(caseId), "s", chatId),
+    latestStreamEntry(redis, collectKeys.memberCounts(caseId), "c", chatId),
+  ]);
+  return {
+    messages,
+    offers,
+    ...(roster
+      ? { latestRoster: { at: roster.at as number, admins: (roster.admins as unknown[]).length } }
+      : {}),
+    ...(count ? { latestCount: { at: count.at as number, count: count.count as number } } : {}),
+  };
+}
+
+async function countOffersIn(redis: Redis, caseId: string, chatId: number): Promise<number> {
+  let n = 0;
+  let cursor = "0";
+  do {
+    const [next, flat] = await redis.hscan(
+      collectKeys.offers(caseId),
+      cursor,
+      "MATCH",
+      `${chatId}:*`,
+      "COUNT",
+      500,
+    );
+    cursor = next;
+    n += flat.length / 2;
+  } while (cursor !== "0");
+  return n;
+}
+
+/** The newest entry of a stream whose JSON field is about `chatId` (scanning back at most 1000). */
+async function latestStreamEntry(
+  redis: Redis,
+  key: string,
+  field: string,
+  chatId: number,
+): Promise<Record<string, unknown> | undefined> {
+  const entries = await redis.xrevrange(key, "+", "-", "COUNT", 1000);
+  for (const [, fields] of entries) {
+    const i = fields.indexOf(field);
+    const value = i >= 0 ? fields[i + 1] : undefined;
+    if (!value) continue;
+    const parsed = JSON.parse(value) as Record<string, unknown>;
+    if (parsed.chat_id === chatId) return parsed;
+  }
+  return undefined;
 }

@@ -3,20 +3,31 @@ import type { Update } from "grammy/types";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { AuditLog } from "../audit/record.ts";
-import { caseOfChat } from "../store/cases.ts";
 import { keys } from "../store/keys.ts";
-import { factsOf } from "./facts.ts";
-import { persistFacts } from "./persist.ts";
+import { type CaseCache, createCaseCache } from "./case-cache.ts";
+import {
+  type CollectedUpdate,
+  chatOfUpdate,
+  factsOf,
+  type OfferVerdict,
+  rawFacts,
+} from "./facts.ts";
+import { createMediaQueue, type Download, type MediaQueue } from "./media.ts";
+import { persistFacts, type UpdateFacts } from "./persist.ts";
+import { attributePrivate } from "./private.ts";
+import { type CollectApi, createRoster, type Roster } from "./roster.ts";
 
 /**
- * The first middleware of every update: what comes from a seized chat is
- * persisted (one atomic step per update) before any command or scenario sees
- * it. If Redis is unreachable the update waits and is retried rather than
+ * The first middleware of every update (after per-chat ordering): what comes
+ * from a seized chat, and every private message to the bot, is persisted (one
+ * atomic step per update and case) before any command or scenario sees it.
+ * If Redis is unreachable the update waits and is retried rather than
  * dropped; a redelivered update changes nothing.
  *
  * Each persisted update is also queued, in the same atomic step, for the
  * audit log's batched `collect` entries, so a crash cannot lose the record of
- * a collection.
+ * a collection. Listeners registered with `onRecorded` learn when an update is
+ * safe, which is how the update source knows it may confirm it to Telegram.
  */
 
 export interface RecorderDeps {
@@ -29,29 +40,58 @@ export interface RecorderDeps {
   /** Flush the collect queue into the audit log after this many updates or this many ms. */
   batchSize?: number;
   batchMs?: number;
+  /** How long case settings (what to keep, the lexicon) are cached. */
+  settingsTtlMs?: number;
+  /** Bot API calls for admin rosters, member counts and media; without it neither is read. */
+  api?: CollectApi;
+  /** Media download (category `files`), into `<dataDir>/evidence/<case>/`; both needed. */
+  download?: Download;
+  dataDir?: string;
 }
+
+/** What the recorder learnt about an update from a seized chat, for the features after it. */
+export interface RecordedUpdate {
+  caseId: string;
+  chatId: number;
+  messageId?: number;
+  /** Set when the detector called the message a trade offer. */
+  offer?: OfferVerdict;
+  forwarded: boolean;
+}
+
+/** `kept`: persisted (now or before) in at least one case; otherwise nothing was Warden's to keep. */
+export type RecordedListener = (updateId: number, kept: boolean) => void;
 
 export interface Recorder {
   middleware: MiddlewareFn<Context>;
+  /** Called once per update, as soon as it is persisted or known to hold nothing to keep; returns an unsubscribe. */
+  onRecorded(listener: RecordedListener): () => void;
   /** Writes what is queued into the audit log now. */
   flush(): Promise<void>;
+  /** Waits for background roster reads and media downloads (tests, shutdown). */
+  idle(): Promise<void>;
+  readonly cases: CaseCache;
   close(): Promise<void>;
 }
 
-/** The chat an update belongs to, for the updates Warden collects. */
-export function chatOfUpdate(update: Update): number | undefined {
-  return (
-    update.message?.chat.id ??
-    update.edited_message?.chat.id ??
-    update.chat_member?.chat.id ??
-    update.my_chat_member?.chat.id ??
-    update.chat_join_request?.chat.id ??
-    update.message_reaction?.chat.id
-  );
+const recorded = new WeakMap<Update, RecordedUpdate>();
+
+/** What the recorder found in this update, if it came from a seized chat. */
+export function recordedOf(update: Update): RecordedUpdate | undefined {
+  return recorded.get(update);
 }
 
 export function pendingCollectKey(caseId: string): string {
   return keys.casePart(caseId, "collect:pending");
+}
+
+interface Target {
+  caseId: string;
+  attribution?: "seen" | "unseen";
+}
+
+function isSeizeCommand(update: Update): boolean {
+  return /^\/seize(@\w+)?(\s|$)/.test(update.message?.text ?? "");
 }
 
 export function createRecorder(deps: RecorderDeps): Recorder {
@@ -59,34 +99,57 @@ export function createRecorder(deps: RecorderDeps): Recorder {
   const retryDelayMs = deps.retryDelayMs ?? 500;
   const batchSize = deps.batchSize ?? 100;
   const batchMs = deps.batchMs ?? 1000;
+  const cases = createCaseCache(deps.redis, {
+    ...(deps.settingsTtlMs !== undefined ? { ttlMs: deps.settingsTtlMs } : {}),
+    logger: deps.logger,
+  });
+  const roster: Roster | undefined = deps.api
+    ? createRoster({ api: deps.api, audit: deps.audit, logger: deps.logger, now })
+    : undefined;
+  const media: MediaQueue | undefined =
+    deps.api && deps.download && deps.dataDir
+      ? createMediaQueue({
+          api: deps.api,
+          download: deps.download,
+          audit: deps.audit,
+          logger: deps.logger,
+          dataDir: deps.dataDir,
+          now,
+        })
+      : undefined;
+  const listeners: RecordedListener[] = [];
   const dirty = new Set<string>();
+  const drained = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
   let flushing: Promise<void> = Promise.resolve();
   let closed = false;
 
   async function flushCase(caseId: string): Promise<void> {
     const key = pendingCollectKey(caseId);
-    const pending = await deps.redis.lrange(key, 0, 999);
-    if (pending.length === 0) return;
-    const updateIds = pending.map(Number);
-    await deps.audit.record(
-      {
-        case: caseId,
-        actor: { kind: "system", name: "recorder" },
-        op: "collect",
-        phase: "info",
-        update_ids: updateIds,
-        params: { updates: updateIds.length },
-      },
-      { writes: [["LTRIM", key, pending.length, -1]] },
-    );
+    for (;;) {
+      const pending = await deps.redis.lrange(key, 0, 999);
+      if (pending.length === 0) return;
+      const updateIds = pending.map(Number);
+      await deps.audit.record(
+        {
+          case: caseId,
+          actor: { kind: "system", name: "recorder" },
+          op: "collect",
+          phase: "info",
+          update_ids: updateIds,
+          params: { updates: updateIds.length },
+        },
+        { writes: [["LTRIM", key, pending.length, -1]] },
+      );
+      if (pending.length < 1000) return;
+    }
   }
 
   function flush(): Promise<void> {
     flushing = flushing.then(async () => {
-      const cases = [...dirty];
+      const chosen = [...dirty];
       dirty.clear();
-      for (const caseId of cases) {
+      for (const caseId of chosen) {
         try {
           await flushCase(caseId);
         } catch (err) {
@@ -95,6 +158,10 @@ export function createRecorder(deps: RecorderDeps): Recorder {
             { case: caseId, err: (err as Error).message },
             "could not write the collect entry yet; will retry",
           );
+          timer ??= setTimeout(() => {
+            timer = undefined;
+            void flush();
+          }, batchMs);
         }
       }
     });
@@ -116,16 +183,94 @@ export function createRecorder(deps: RecorderDeps): Recorder {
     }, batchMs);
   }
 
-  async function persist(caseId: string, update: Update): Promise<void> {
+  /** The cases an update belongs to: its seized chat's, or for a private message the attributed ones. */
+  async function targetsOf(update: Update): Promise<Target[]> {
+    const chat = chatOfUpdate(update);
+    if (!chat) return [];
+    if (chat.type === "private") {
+      // Only what people write: the bot's own status in a private chat (blocked, unblocked) is not a message.
+      const from = update.message?.from ?? update.edited_message?.from;
+      if (!from || from.is_bot) return [];
+      return attributePrivate(deps.redis, cases, from.id);
+    }
+    const caseId = await cases.caseOfChat(chat.id);
+    return caseId ? [{ caseId }] : [];
+  }
+
+  /** After a first persist: roster, member count and media, beside the update. */
+  function followUp(caseId: string, collected: CollectedUpdate | undefined) {
+    if (!collected || collected.chatId > 0) return;
+    if (roster) {
+      void roster.snapshot(
+        caseId,
+        collected.chatId,
+        collected.rosterChange ? "admin change" : "first seen seized",
+        collected.rosterChange,
+      );
+      if (collected.membershipChange) roster.count(caseId, collected.chatId, "membership change");
+    }
+    if (media && (collected.media.length > 0 || !drained.has(caseId))) {
+      drained.add(caseId);
+      media.drain(caseId);
+    }
+  }
+
+  /** Persists one case's facts of the update; undefined when the case keeps nothing of it. */
+  async function persistTarget(
+    target: Target,
+    update: Update,
+    receivedAt: number,
+  ): Promise<CollectedUpdate | "raw" | undefined> {
+    const settings = await cases.settings(target.caseId);
+    if (!settings) return undefined;
+    let collected: CollectedUpdate | undefined;
+    let facts: UpdateFacts | undefined;
+    try {
+      collected = factsOf(target.caseId, update, receivedAt, {
+        keep: settings.keep,
+        detect: settings.detect,
+        ...(target.attribution ? { attribution: target.attribution } : {}),
+      });
+      facts = collected?.facts;
+    } catch (err) {
+      deps.logger.error(
+        { update_id: update.update_id, case: target.caseId, err: (err as Error).message },
+        "could not read this update's facts: keeping it whole instead",
+      );
+      facts = rawFacts(target.caseId, update, receivedAt);
+    }
+    if (!facts) return undefined;
+    facts.writes.push(["RPUSH", pendingCollectKey(target.caseId), String(update.update_id)]);
+    const applied = await persistFacts(deps.redis, facts);
+    if (applied) {
+      schedule(target.caseId);
+      followUp(target.caseId, collected);
+    }
+    return collected ?? "raw";
+  }
+
+  /** Persists the update in every case it belongs to, retrying while Redis is unreachable. */
+  async function record(update: Update): Promise<boolean> {
     const receivedAt = now();
-    const facts = factsOf(caseId, update, receivedAt);
-    if (!facts) return;
-    facts.writes.push(["RPUSH", pendingCollectKey(caseId), String(update.update_id)]);
     for (let attempt = 0; ; attempt++) {
       try {
-        const applied = await persistFacts(deps.redis, facts);
-        if (applied) schedule(caseId);
-        return;
+        const targets = await targetsOf(update);
+        if (targets.length === 0) return false;
+        let kept = false;
+        for (const target of targets) {
+          const collected = await persistTarget(target, update, receivedAt);
+          if (collected === undefined) continue;
+          kept = true;
+          if (collected !== "raw" && collected.chatId < 0)
+            recorded.set(update, {
+              caseId: target.caseId,
+              chatId: collected.chatId,
+              ...(collected.messageId !== undefined ? { messageId: collected.messageId } : {}),
+              ...(collected.offer ? { offer: collected.offer } : {}),
+              forwarded: collected.forwarded,
+            });
+        }
+        return kept;
       } catch (err) {
         if (closed) throw err;
         if (attempt === 0 || attempt % 20 === 0) {
@@ -141,17 +286,34 @@ export function createRecorder(deps: RecorderDeps): Recorder {
 
   return {
     middleware: async (ctx, next) => {
-      const chatId = chatOfUpdate(ctx.update);
-      if (chatId !== undefined) {
-        const caseId = await caseOfChat(deps.redis, chatId);
-        if (caseId) await persist(caseId, ctx.update);
-      }
+      const kept = await record(ctx.update);
+      for (const listener of listeners) listener(ctx.update.update_id, kept);
       await next();
+      // /seize binds the chat while it is handled: read the new seized chat's roster right away.
+      if (!kept && roster && isSeizeCommand(ctx.update) && ctx.chat) {
+        cases.invalidate();
+        const caseId = await cases.caseOfChat(ctx.chat.id).catch(() => undefined);
+        if (caseId) void roster.snapshot(caseId, ctx.chat.id, "seized", true);
+      }
+    },
+    onRecorded(listener) {
+      listeners.push(listener);
+      return () => {
+        const i = listeners.indexOf(listener);
+        if (i >= 0) listeners.splice(i, 1);
+      };
     },
     flush,
+    async idle() {
+      await Promise.all([media?.idle(), flushing]);
+    },
+    cases,
     async close() {
       closed = true;
       if (timer) clearTimeout(timer);
+      timer = undefined;
+      await roster?.close();
+      await media?.close();
       await flush();
     },
   };

@@ -27,6 +27,11 @@ export interface CaseRecord {
   closedBy?: string;
   /** Telegram chat id of the case's control room, where operators give commands. */
   controlRoom?: number;
+  /**
+   * What the recorder keeps of each message (data minimisation), set with
+   * `warden case collection`; absent means the default (see src/collect/minimise.ts).
+   */
+  collection?: { keep: string[] };
 }
 
 export interface RoleGrant {

@@ -17,6 +17,7 @@ import type { Caller } from "../access.ts";
 import type { FeatureDeps } from "../deps.ts";
 import { escapeHtml } from "../html.ts";
 import { durationNote, parseDuration, parseTarget, UsageError } from "../parse.ts";
+import { COLLECT_COMMANDS } from "./collect-commands.ts";
 import { actionEnv } from "./commands.ts";
 
 /**
@@ -431,6 +432,7 @@ export const COMMANDS: CommandSpec[] = [
       );
     },
   },
+  ...COLLECT_COMMANDS,
 ];
 
 async function statusText(run: CommandRun): Promise<string> {

@@ -1,0 +1,177 @@
+import type { UpdateSource } from "@grammyjs/runner";
+import { type Api, GrammyError } from "grammy";
+import type { Update } from "grammy/types";
+import type { Logger } from "pino";
+
+/**
+ * Warden's own long-polling update source for @grammyjs/runner, which
+ * confirms an update to Telegram only once it is safe.
+ *
+ * Why: Telegram forgets an update as soon as `getUpdates` is called with an
+ * offset past it, and keeps unconfirmed updates for 24 hours. The runner's
+ * own fetcher (node_modules/@grammyjs/runner/out/runner.js,
+ * `createUpdateFetcher`) sets `offset = last update_id + 1` the moment a batch
+ * arrives, and its source asks for the next batch while the sink still has
+ * capacity (500 by default) — so while Warden's recorder waits for Redis,
+ * hundreds of updates would be confirmed that exist only in this process's
+ * memory, and a crash would lose them.
+ *
+ * This source keeps every fetched update "unsecured" until the recorder says
+ * it is persisted (or holds nothing to keep and its handling has finished),
+ * and polls with the offset of the oldest unsecured update. Telegram then
+ * hands the unsecured ones back with every poll; they are recognised by id
+ * and not handled twice. At most `maxUnsecured` updates are unsecured at once
+ * (Telegram returns at most 100 per call): beyond that it stops fetching, so
+ * while Redis is down the bot stops taking updates and Telegram keeps them.
+ */
+
+export interface SecuredSourceOptions {
+  api: Api;
+  allowedUpdates: readonly string[];
+  /** Long-polling timeout (seconds) when nothing is unsecured. */
+  timeoutSeconds: number;
+  logger: Logger;
+  /** Most updates fetched and not yet secured; at most 100. */
+  maxUnsecured?: number;
+  /** Called before the first poll (grammY's `bot.init`). */
+  init?: () => Promise<void>;
+}
+
+export interface SecuredSource extends UpdateSource<Update> {
+  /** The recorder persisted the update (`kept`), or found nothing in it to keep. */
+  recorded(updateId: number, kept: boolean): void;
+  /** The bot finished handling the update, successfully or not. */
+  handled(updateId: number, ok: boolean): void;
+  /** The offset the next poll sends: every update below it is safe and may be forgotten by Telegram. */
+  offset(): number;
+  /** How many fetched updates are not yet secured. */
+  unsecured(): number;
+}
+
+type State = "fetched" | "awaiting-handler";
+
+const LIMIT = 100;
+
+export function createSecuredSource(opts: SecuredSourceOptions): SecuredSource {
+  const maxUnsecured = Math.min(opts.maxUnsecured ?? LIMIT, LIMIT);
+  const pending = new Map<number, State>();
+  let fetchedMax = -1;
+  let active = false;
+  let controller: AbortController | undefined;
+  let wake: (() => void) | undefined;
+  let initialised = false;
+
+  function offset(): number {
+    let lowest = Number.POSITIVE_INFINITY;
+    for (const id of pending.keys()) if (id < lowest) lowest = id;
+    return lowest === Number.POSITIVE_INFINITY ? fetchedMax + 1 : lowest;
+  }
+
+  function secure(updateId: number) {
+    if (pending.delete(updateId)) {
+      wake?.();
+    }
+  }
+
+  /** Resolves when something is secured, the source is closed, or after `ms`. */
+  function changed(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        wake = undefined;
+        resolve();
+      }
+      wake = done;
+    });
+  }
+
+  async function* generate(): AsyncGenerator<Update[]> {
+    let idleMs = 50;
+    let failures = 0;
+    while (active) {
+      if (pending.size >= maxUnsecured) {
+        await changed(1000);
+        continue;
+      }
+      if (!initialised) {
+        await opts.init?.();
+        initialised = true;
+      }
+      controller = new AbortController();
+      let updates: Update[];
+      try {
+        updates = await opts.api.getUpdates(
+          {
+            offset: offset(),
+            limit: LIMIT,
+            timeout: opts.timeoutSeconds,
+            allowed_updates: [...opts.allowedUpdates] as never,
+          },
+          // grammY types the signal as the abort-controller polyfill's; Node's is the same at run time.
+          controller.signal as unknown as Parameters<Api["getUpdates"]>[1],
+        );
+        failures = 0;
+      } catch (err) {
+        if (!active || controller.signal.aborted) break;
+        // Unauthorized (bad token) or Conflict (another poller): waiting does not help.
+        if (err instanceof GrammyError && (err.error_code === 401 || err.error_code === 409))
+          throw err;
+        const retryAfter =
+          err instanceof GrammyError ? (err.parameters.retry_after ?? 0) * 1000 : 0;
+        await changed(Math.max(retryAfter, Math.min(100 * 2 ** failures++, 5000)));
+        continue;
+      }
+      const fresh = updates.filter((u) => u.update_id > fetchedMax);
+      for (const u of fresh) {
+        pending.set(u.update_id, "fetched");
+        if (u.update_id > fetchedMax) fetchedMax = u.update_id;
+      }
+      if (fresh.length > 0) {
+        idleMs = 50;
+        yield fresh;
+      } else if (pending.size > 0) {
+        // Telegram answered at once with updates we already hold: wait for one to be secured
+        // (then the offset moves) or a little while (new updates in other chats).
+        await changed(idleMs);
+        idleMs = Math.min(idleMs * 2, 2000);
+      }
+    }
+  }
+
+  let generator: AsyncGenerator<Update[]> | undefined;
+
+  return {
+    generator() {
+      active = true;
+      generator ??= generate();
+      return generator;
+    },
+    setGeneratorPace() {
+      // The pace is set by what is unsecured, not by the sink's capacity.
+    },
+    isActive: () => active,
+    close() {
+      active = false;
+      controller?.abort();
+      wake?.();
+      generator = undefined;
+    },
+    recorded(updateId, kept) {
+      if (kept) secure(updateId);
+      else if (pending.has(updateId)) pending.set(updateId, "awaiting-handler");
+    },
+    handled(updateId, ok) {
+      const state = pending.get(updateId);
+      if (state === "awaiting-handler" || (state === "fetched" && ok)) secure(updateId);
+      else if (state === "fetched") {
+        opts.logger.error(
+          { update_id: updateId },
+          "an update failed before it was persisted: it stays unconfirmed and comes back after a restart",
+        );
+      }
+    },
+    offset,
+    unsecured: () => pending.size,
+  };
+}
