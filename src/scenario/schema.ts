@@ -1,0 +1,450 @@
+import { z } from "zod";
+import { DURATION_HINT, DURATION_PATTERN } from "./duration.ts";
+
+/**
+ * The scenario format: one zod schema that validates YAML and TypeScript
+ * scenarios alike and from which `scenarios/schema.json` is generated, so an
+ * editor completes and checks what the linter will. Every object is strict:
+ * a misspelt field is an error, never silently ignored.
+ *
+ * A step is an object with exactly one action key (`warn:`, `wait:` …) and
+ * optionally an `id`; the action key says what it does.
+ */
+
+export const LANGUAGES = ["nl", "en"] as const;
+export type Language = (typeof LANGUAGES)[number];
+
+/** Admin rights a scenario may declare (those Telegram grants to bots in groups). */
+export const ADMIN_RIGHTS = [
+  "can_change_info",
+  "can_delete_messages",
+  "can_restrict_members",
+  "can_invite_users",
+  "can_pin_messages",
+  "can_manage_topics",
+  "can_promote_members",
+  "can_manage_video_chats",
+] as const;
+
+/** Variables a template or notification may use. */
+export const TEMPLATE_VARIABLES = {
+  member: "the member's name",
+  username: "the member's @username, or their name",
+  member_id: "the member's Telegram id (operators' messages only)",
+  case: "the case reference (the authority's order number)",
+  group: "the seized group's title",
+  alias: "the seized group's alias, such as fw1",
+  answer: "the member's last answer in a conversation",
+  count: "how many times the member has triggered this (offence number)",
+  text: "the text of the message that fired the trigger (operators' messages only)",
+  scenario: "the scenario's title",
+} as const;
+
+const slug = (what: string) =>
+  z
+    .string()
+    .regex(
+      /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/,
+      `${what} must be a slug: lower-case letters, digits and inner hyphens`,
+    );
+
+const Id = slug("an id").describe("A name other parts of the scenario refer to.");
+const Duration = z
+  .string()
+  .regex(new RegExp(DURATION_PATTERN), `bad duration: ${DURATION_HINT}`)
+  .min(2, `bad duration: ${DURATION_HINT}`)
+  .describe("A duration: 30s, 10m, 2h, 3d, 1w or combined from the largest unit down, like 1d12h.");
+const TemplateRef = slug("a template name").describe(
+  "A template defined under `templates:` (or a shipped one: takeover, trade, freeze, release).",
+);
+const UserRef = z
+  .union([z.number().int().positive(), z.string().regex(/^@[A-Za-z0-9_]{4,32}$/)])
+  .describe("A member: numeric Telegram id or @username (as seen by Warden).");
+const Text = z.string().min(1).max(4000);
+
+const stepBase = {
+  id: Id.optional().describe("Names the step in the audit log; defaults to its position and kind."),
+  note: z.string().max(500).optional().describe("A remark for people reading the scenario."),
+};
+
+/** Group-wide messages: a template rendered in every language of the scenario, optionally pinned. */
+const PostArgs = z.union([
+  TemplateRef,
+  z.strictObject({
+    template: TemplateRef,
+    pin: z.boolean().optional().describe("Pin the message once posted."),
+  }),
+]);
+
+const Limit = z
+  .strictObject({
+    count: z.number().int().min(1).max(10_000),
+    per: Duration,
+  })
+  .describe("At most `count` times per `per`, e.g. { count: 1, per: 1d }.");
+
+export const PHASE_STEP_KINDS = [
+  "warn",
+  "announce",
+  "pin",
+  "freeze",
+  "thaw",
+  "lockdown",
+  "restrict",
+  "ban",
+  "purge",
+  "release",
+  "wait",
+  "until",
+  "approve",
+  "notify",
+  "snapshot",
+] as const;
+export type PhaseStepKind = (typeof PHASE_STEP_KINDS)[number];
+
+const phaseStepSchemas = {
+  warn: z
+    .strictObject({ ...stepBase, warn: PostArgs })
+    .describe("Post a warning in the seized group, in every language of the scenario."),
+  announce: z
+    .strictObject({ ...stepBase, announce: PostArgs })
+    .describe("Post an announcement in the seized group."),
+  pin: z
+    .strictObject({
+      ...stepBase,
+      pin: z.strictObject({ step: Id.describe("The warn or announce step whose message to pin.") }),
+    })
+    .describe("Pin the message an earlier step posted."),
+  freeze: z
+    .strictObject({ ...stepBase, freeze: z.enum(["full", "trade"]) })
+    .describe("Change the group's permissions: full (nobody posts) or trade (text only)."),
+  thaw: z
+    .strictObject({ ...stepBase, thaw: z.literal(true) })
+    .describe("Restore the permissions from before the first freeze."),
+  lockdown: z
+    .strictObject({
+      ...stepBase,
+      lockdown: z.union([
+        z.literal(true),
+        z.strictObject({
+          title: z.string().min(1).max(128).optional(),
+          description: z.string().max(255).optional(),
+          photo: z.boolean().optional().describe("false keeps the group's photo."),
+        }),
+      ]),
+    })
+    .describe("New title, description and photo; revoke invite links; decline join requests."),
+  restrict: z
+    .strictObject({
+      ...stepBase,
+      restrict: z.strictObject({
+        users: z.array(UserRef).min(1).max(100),
+        for: Duration.optional(),
+      }),
+    })
+    .describe("Mute named members, for a while or for good."),
+  ban: z
+    .strictObject({
+      ...stepBase,
+      ban: z.strictObject({ users: z.array(UserRef).min(1).max(100), for: Duration.optional() }),
+    })
+    .describe("Ban named members."),
+  purge: z
+    .strictObject({
+      ...stepBase,
+      purge: z.union([
+        z.strictObject({ last: z.number().int().min(1).max(1000) }),
+        z.strictObject({ from: UserRef }),
+      ]),
+    })
+    .describe("Delete messages, evidence first."),
+  release: z
+    .strictObject({ ...stepBase, release: z.literal(true) })
+    .describe("End the takeover: thaw and tell members."),
+  wait: z.strictObject({ ...stepBase, wait: Duration }).describe("Wait this long."),
+  until: z
+    .strictObject({
+      ...stepBase,
+      until: z
+        .string()
+        .describe(
+          "Wait until an instant (2026-12-31T23:00:00+01:00) or the next HH:MM in the scenario's time zone.",
+        ),
+    })
+    .describe("Wait until a time."),
+  approve: z
+    .strictObject({
+      ...stepBase,
+      approve: z.union([
+        Text,
+        z.strictObject({
+          reason: Text,
+          timeout: Duration.optional(),
+          on_timeout: z.enum(["abort", "continue"]).optional(),
+        }),
+      ]),
+    })
+    .describe("A supervisor must approve in the control room before the scenario goes on."),
+  notify: z
+    .strictObject({ ...stepBase, notify: Text })
+    .describe("A line to the control room; may use {variables}."),
+  snapshot: z
+    .strictObject({ ...stepBase, snapshot: z.literal(true) })
+    .describe("Record the group's admins and member count in the audit log."),
+} as const satisfies Record<PhaseStepKind, z.ZodType>;
+
+export const TRIGGER_ACTION_KINDS = [
+  "reply",
+  "purge",
+  "restrict",
+  "ban",
+  "warn",
+  "notify",
+  "start",
+  "ladder",
+] as const;
+export type TriggerActionKind = (typeof TRIGGER_ACTION_KINDS)[number];
+
+const triggerActionSchemas = {
+  reply: z
+    .strictObject({ reply: TemplateRef })
+    .describe("Answer the member: a reply to their message, in their language."),
+  purge: z
+    .strictObject({ purge: z.literal("message") })
+    .describe("Delete the message that fired the trigger, evidence first."),
+  restrict: z
+    .strictObject({ restrict: z.union([Duration, z.literal("forever")]) })
+    .describe("Mute the member for a while, or forever."),
+  ban: z
+    .strictObject({ ban: z.union([Duration, z.literal("forever")]) })
+    .describe("Ban the member for a while, or forever."),
+  warn: z
+    .strictObject({ warn: TemplateRef })
+    .describe("Post a warning to the whole group, in every language."),
+  notify: z
+    .strictObject({ notify: Text })
+    .describe("Tell the operators in the control room; may use {variables}."),
+  start: z
+    .strictObject({ start: Id.describe("A conversation under `conversations:`.") })
+    .describe("Start a conversation with the member."),
+  ladder: z
+    .strictObject({ ladder: Id.describe("A ladder under `ladders:`.") })
+    .describe("Climb the member one rung of an escalation ladder."),
+} as const satisfies Record<TriggerActionKind, z.ZodType>;
+
+const TriggerAction = z.union([
+  triggerActionSchemas.reply,
+  triggerActionSchemas.purge,
+  triggerActionSchemas.restrict,
+  triggerActionSchemas.ban,
+  triggerActionSchemas.warn,
+  triggerActionSchemas.notify,
+  triggerActionSchemas.start,
+  triggerActionSchemas.ladder,
+]);
+
+export const TRIGGER_EVENTS = [
+  "trade_offer",
+  "message",
+  "join",
+  "join_request",
+  "private_message",
+  "leave",
+  "ghost_ad",
+] as const;
+export type TriggerEvent = (typeof TRIGGER_EVENTS)[number];
+
+const Trigger = z
+  .strictObject({
+    id: Id.optional().describe("Names the trigger in the audit log and for its limits."),
+    on: z
+      .enum(TRIGGER_EVENTS)
+      .describe(
+        "trade_offer (the detector), message (keywords or regex), join, join_request, private_message (to the bot), leave, ghost_ad (an offer buyers answered and the seller never did).",
+      ),
+    keywords: z
+      .array(z.string().min(1).max(100))
+      .min(1)
+      .max(200)
+      .optional()
+      .describe("on: message: any of these words or phrases (case-insensitive)."),
+    regex: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("on: message: a JavaScript regular expression (case-insensitive)."),
+    min_score: z
+      .number()
+      .min(0)
+      .max(20)
+      .optional()
+      .describe("on: trade_offer: the detector score needed (default: the lexicon's threshold)."),
+    after: Duration.optional().describe("on: ghost_ad: how long the seller has to answer a buyer."),
+    limit: Limit.optional().describe("Per member: fire at most this often."),
+    chat_limit: Limit.optional().describe("For the whole group: fire at most this often."),
+    do: z.array(TriggerAction).min(1).max(20),
+  })
+  .describe("Something members do that the scenario answers while its phase is running.");
+
+const Phase = z.strictObject({
+  id: Id,
+  title: z.string().max(200).optional(),
+  steps: z
+    .array(
+      z.union([
+        phaseStepSchemas.warn,
+        phaseStepSchemas.announce,
+        phaseStepSchemas.pin,
+        phaseStepSchemas.freeze,
+        phaseStepSchemas.thaw,
+        phaseStepSchemas.lockdown,
+        phaseStepSchemas.restrict,
+        phaseStepSchemas.ban,
+        phaseStepSchemas.purge,
+        phaseStepSchemas.release,
+        phaseStepSchemas.wait,
+        phaseStepSchemas.until,
+        phaseStepSchemas.approve,
+        phaseStepSchemas.notify,
+        phaseStepSchemas.snapshot,
+      ]),
+    )
+    .max(200)
+    .optional(),
+  triggers: z.array(Trigger).max(50).optional(),
+});
+
+const Expect = z.union([
+  z.literal("anything").describe("Any text answer."),
+  z
+    .strictObject({ choices: z.array(z.string().min(1).max(64)).min(2).max(8) })
+    .describe("One of these (shown as buttons; typed answers match case-insensitively)."),
+  z.strictObject({ regex: z.string().min(1) }).describe("Text matching this regular expression."),
+]);
+
+const convoBase = {
+  id: Id.optional(),
+  next: z
+    .union([Id, z.literal("end")])
+    .optional()
+    .describe("The step to go to afterwards; defaults to the next one."),
+};
+
+export const CONVERSATION_STEP_KINDS = ["say", "ask", "branch", "record", "end"] as const;
+export type ConversationStepKind = (typeof CONVERSATION_STEP_KINDS)[number];
+
+const conversationStepSchemas = {
+  say: z.strictObject({ ...convoBase, say: TemplateRef }).describe("Send a template."),
+  ask: z
+    .strictObject({
+      ...convoBase,
+      ask: z.strictObject({
+        template: TemplateRef,
+        expect: Expect,
+        timeout: Duration.optional().describe("How long to wait for an answer (required)."),
+        on_timeout: z
+          .union([Id, z.literal("end")])
+          .optional()
+          .describe("Where to go when no answer comes in time; defaults to the end."),
+        record: Id.optional().describe("Keep the answer as evidence under this name."),
+      }),
+    })
+    .describe("Ask a question and wait for the answer."),
+  branch: z
+    .strictObject({
+      ...convoBase,
+      branch: z.strictObject({
+        on: Id.describe("A name an earlier ask or record step recorded."),
+        cases: z.record(z.string().min(1).max(64), Id),
+        default: z.union([Id, z.literal("end")]).optional(),
+      }),
+    })
+    .describe("Go to a step depending on an answer."),
+  record: z
+    .strictObject({ ...convoBase, record: Id })
+    .describe("Keep the last answer as evidence under this name."),
+  end: z.strictObject({ ...convoBase, end: z.literal(true) }).describe("End the conversation."),
+} as const satisfies Record<ConversationStepKind, z.ZodType>;
+
+const Conversation = z.strictObject({
+  where: z
+    .enum(["private", "reply"])
+    .optional()
+    .describe(
+      "private: in the member's private chat with the bot; reply: as replies in the group.",
+    ),
+  steps: z
+    .array(
+      z.union([
+        conversationStepSchemas.say,
+        conversationStepSchemas.ask,
+        conversationStepSchemas.branch,
+        conversationStepSchemas.record,
+        conversationStepSchemas.end,
+      ]),
+    )
+    .min(1)
+    .max(100),
+});
+
+const Template = z
+  .strictObject({ nl: Text.optional(), en: Text.optional() })
+  .describe("The text per language (HTML); {member}, {case}, {group} … are filled in.");
+
+const Ladder = z.strictObject({
+  reset_after: Duration.optional().describe("Forget a member's offences after this long."),
+  rungs: z
+    .array(z.array(TriggerAction).min(1).max(10))
+    .min(1)
+    .max(10)
+    .describe("What each offence gets: the first rung for the first, the last for any after."),
+});
+
+export const scenarioSchema = z
+  .strictObject({
+    id: slug("the scenario id").describe("How operators name it: /scenario start <id> <alias>."),
+    title: z.string().min(1).max(200),
+    description: z.string().max(4000).optional(),
+    version: z.number().int().min(1).describe("Raise it whenever the scenario changes."),
+    languages: z
+      .array(z.enum(LANGUAGES))
+      .min(1)
+      .describe("Languages every template must have; members get theirs, the group all of them."),
+    default_language: z
+      .enum(LANGUAGES)
+      .optional()
+      .describe("For members whose language is none of these; defaults to the first."),
+    timezone: z.string().optional().describe("For `until: HH:MM`; defaults to Europe/Amsterdam."),
+    rights: z
+      .array(z.enum(ADMIN_RIGHTS))
+      .describe("Admin rights the bot needs; the scenario will not start without them."),
+    templates: z.record(TemplateRef, Template).optional(),
+    conversations: z.record(Id, Conversation).optional(),
+    ladders: z.record(Id, Ladder).optional(),
+    phases: z.array(Phase).min(1).max(50),
+  })
+  .describe("A Warden takeover scenario: phases of steps and triggers, run by the bot.");
+
+export type ScenarioInput = z.input<typeof scenarioSchema>;
+export type Scenario = z.output<typeof scenarioSchema>;
+export type Phase = z.output<typeof Phase>;
+export type PhaseStep = NonNullable<Phase["steps"]>[number];
+export type Trigger = z.output<typeof Trigger>;
+export type TriggerAction = z.output<typeof TriggerAction>;
+export type Conversation = z.output<typeof Conversation>;
+export type ConversationStep = Conversation["steps"][number];
+export type Ladder = z.output<typeof Ladder>;
+export type Expect = z.output<typeof Expect>;
+
+/** The schemas of each step kind, for the linter to explain a step that matched none. */
+export const STEP_SCHEMAS = {
+  phase: phaseStepSchemas as Record<string, z.ZodType>,
+  trigger: triggerActionSchemas as Record<string, z.ZodType>,
+  conversation: conversationStepSchemas as Record<string, z.ZodType>,
+};
+
+/** The kind of a step or action: its one action key. */
+export function kindOf<K extends string>(step: object, kinds: readonly K[]): K {
+  for (const kind of kinds) if (kind in step) return kind;
+  throw new Error(`step has none of the keys ${kinds.join(", ")}`);
+}

@@ -1,0 +1,108 @@
+import { render, WARNING_TEMPLATES } from "../actions/templates.ts";
+import type { Language, Scenario } from "./schema.ts";
+
+/**
+ * Member-facing texts of a scenario. A member gets their own language (from
+ * Telegram's language_code) when the scenario has it, else the scenario's
+ * default; the whole group gets every language, Dutch first. Templates are
+ * HTML written by the scenario's author; the variables filled in come from
+ * members (names, answers) and are escaped.
+ */
+
+export const VARIABLE_PATTERN = /\{([a-z_]+)\}/g;
+
+export type Vars = Partial<Record<string, string | number>>;
+
+export function escapeHtml(text: string): string {
+  return text
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;");
+}
+
+/** Fills `{name}` variables, escaped; unknown ones are left as written (the linter reports them). */
+export function interpolate(text: string, vars: Vars, html = true): string {
+  return text.replace(VARIABLE_PATTERN, (whole, name: string) => {
+    const value = vars[name];
+    if (value === undefined) return whole;
+    return html ? escapeHtml(String(value)) : String(value);
+  });
+}
+
+export function defaultLanguage(scenario: Scenario): Language {
+  return scenario.default_language ?? (scenario.languages[0] as Language);
+}
+
+/** The member's language when the scenario speaks it, else the scenario's default. */
+export function languageFor(scenario: Scenario, languageCode: string | undefined): Language {
+  const code = languageCode?.toLowerCase().slice(0, 2);
+  const match = scenario.languages.find((l) => l === code);
+  return match ?? defaultLanguage(scenario);
+}
+
+export function isShippedTemplate(name: string): boolean {
+  return (WARNING_TEMPLATES as readonly string[]).includes(name);
+}
+
+export function hasScenarioTemplate(scenario: Scenario, name: string): boolean {
+  return scenario.templates?.[name] !== undefined || isShippedTemplate(name);
+}
+
+/** One template in one language. */
+export function renderTemplate(
+  scenario: Scenario,
+  name: string,
+  language: Language,
+  vars: Vars,
+): string {
+  const own = scenario.templates?.[name];
+  if (own) {
+    const text = own[language] ?? own[defaultLanguage(scenario)] ?? Object.values(own)[0] ?? "";
+    return interpolate(text, vars);
+  }
+  if (isShippedTemplate(name))
+    return render(language, `warning-${name}`, {
+      case: escapeHtml(String(vars.case ?? "")),
+      group: escapeHtml(String(vars.group ?? "")),
+    });
+  throw new Error(`scenario ${scenario.id} has no template "${name}"`);
+}
+
+/** For the whole group: every language of the scenario, default first, separated by a rule. */
+export function renderForGroup(scenario: Scenario, name: string, vars: Vars): string {
+  const first = defaultLanguage(scenario);
+  const order = [first, ...scenario.languages.filter((l) => l !== first)];
+  return order.map((l) => renderTemplate(scenario, name, l, vars)).join("\n\n—\n\n");
+}
+
+/** What a conversation says when an answer cannot be used; a scenario may override each by name. */
+export const BUILT_IN_TEXTS: Record<string, Record<Language, string>> = {
+  "text-please": {
+    nl: "Antwoord alstublieft met tekst.",
+    en: "Please answer with text.",
+  },
+  "not-a-choice": {
+    nl: "Kies alstublieft een van de knoppen, of typ een van de antwoorden.",
+    en: "Please choose one of the buttons, or type one of the answers.",
+  },
+  "not-a-command": {
+    nl: "Dat is een opdracht, geen antwoord. Antwoord alstublieft op de vraag.",
+    en: "That is a command, not an answer. Please answer the question.",
+  },
+  "not-understood": {
+    nl: "Dat antwoord begrijp ik niet. Probeer het opnieuw.",
+    en: "I do not understand that answer. Please try again.",
+  },
+};
+
+/** A built-in text, or the scenario's own template of the same name. */
+export function renderBuiltIn(
+  scenario: Scenario,
+  name: keyof typeof BUILT_IN_TEXTS,
+  language: Language,
+  vars: Vars,
+): string {
+  if (scenario.templates?.[name]) return renderTemplate(scenario, name, language, vars);
+  return interpolate((BUILT_IN_TEXTS[name] as Record<Language, string>)[language], vars);
+}
