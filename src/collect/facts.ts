@@ -250,6 +250,12 @@ function memberUpdateEvent(
 
 const ADMIN_STATUSES = new Set(["administrator", "creator"]);
 
+/** In the chat (counted by getChatMemberCount): a member, an admin, or restricted but still a member. */
+function isPresent(member: ChatMemberUpdated["new_chat_member"]): boolean {
+  if (member.status === "restricted") return member.is_member;
+  return member.status !== "left" && member.status !== "kicked";
+}
+
 function isAdminChange(u: ChatMemberUpdated): boolean {
   const before = u.old_chat_member;
   const after = u.new_chat_member;

@@ -120,6 +120,8 @@ export function createRecorder(deps: RecorderDeps): Recorder {
   const listeners: RecordedListener[] = [];
   const dirty = new Set<string>();
   const drained = new Set<string>();
+  // Cases whose leftover collect queue (from a process that stopped before flushing) was picked up.
+  const resumed = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
   let flushing: Promise<void> = Promise.resolve();
   let closed = false;
@@ -245,7 +247,10 @@ export function createRecorder(deps: RecorderDeps): Recorder {
     if (applied) {
       schedule(target.caseId);
       followUp(target.caseId, collected);
+    } else if (!resumed.has(target.caseId)) {
+      schedule(target.caseId);
     }
+    resumed.add(target.caseId);
     return collected ?? "raw";
   }
 

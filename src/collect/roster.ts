@@ -127,7 +127,6 @@ export function createRoster(deps: RosterDeps): Roster {
       },
     );
     known.add(chatId);
-    if (count !== undefined) lastCount.set(chatId, at);
   }
 
   async function countNow(caseId: string, chatId: number, reason: string) {

@@ -48,6 +48,10 @@ export interface StageOptions {
   approvalThreshold?: number;
   approvalTtlSeconds?: number;
   rateLimits?: boolean;
+  /** A Redis of the test's own (e.g. one it stops and restarts); default: a fresh database of the shared one. */
+  redisUrl?: string;
+  /** WARDEN_DATA_DIR for evidence files. */
+  dataDir?: string;
 }
 
 export async function startStage(options: StageOptions = {}): Promise<Stage> {
@@ -107,7 +111,7 @@ export async function startStage(options: StageOptions = {}): Promise<Stage> {
   await control.join(room, botUser.id);
   await control.promote(room, botUser.id, "all");
 
-  const redisUrl = await freshRedisUrl();
+  const redisUrl = options.redisUrl ?? (await freshRedisUrl());
   const redis = new Redis(redisUrl);
   const audit = createAuditLog({ redis });
   const caseId = "op-fw";
@@ -142,6 +146,7 @@ export async function startStage(options: StageOptions = {}): Promise<Stage> {
     ...(options.approvalTtlSeconds !== undefined
       ? { approvalTtlSeconds: options.approvalTtlSeconds }
       : {}),
+    ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
   });
   await warden.bot.init();
   const runner = startPolling(warden, logger, { timeoutSeconds: 1 });
