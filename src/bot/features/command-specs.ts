@@ -1,6 +1,6 @@
 import { getChatState } from "../../actions/chat-state.ts";
 import { check, formatCheck } from "../../actions/check.ts";
-import type { ActionScope } from "../../actions/context.ts";
+import type { ActionEnv, ActionScope } from "../../actions/context.ts";
 import { freeze, thaw } from "../../actions/freeze.ts";
 import { lockdown } from "../../actions/lockdown.ts";
 import { ban, kick, restrict, unban } from "../../actions/members.ts";
@@ -155,6 +155,65 @@ async function purgeCount(run: CommandRun, selection: PurgeSelection): Promise<n
   );
 }
 
+/** A command that runs one action on the named chat and reports it. */
+function chatAction(
+  name: string,
+  description: string,
+  action: (env: ActionEnv, scope: ActionScope) => Promise<ActionReport>,
+  approvalReason?: string,
+): CommandSpec {
+  return {
+    name,
+    description,
+    args: "",
+    role: "operator",
+    needsChat: true,
+    ...(approvalReason ? { needsApproval: () => approvalReason } : {}),
+    async run(run) {
+      const { scope } = need(run);
+      await say(run, await action(actionEnv(run.deps), scope));
+    },
+  };
+}
+
+/**
+ * A command that acts on members named by reply, id or @username, each with
+ * its own idempotency key, and an optional trailing duration.
+ */
+function memberCommand(
+  name: string,
+  description: string,
+  args: string,
+  action: (
+    env: ActionEnv,
+    scope: ActionScope,
+    id: number,
+    untilDate?: number,
+  ) => Promise<ActionReport>,
+): CommandSpec {
+  return {
+    name,
+    description,
+    args,
+    role: "operator",
+    needsChat: true,
+    async run(run) {
+      const { scope } = need(run);
+      const { words, seconds } = durationArg(run.args);
+      const until = seconds === undefined ? undefined : nowSeconds(run) + seconds;
+      for (const id of await targetsOf(run, words)) {
+        const report = await action(
+          actionEnv(run.deps),
+          { ...scope, idempotencyKey: `${scope.idempotencyKey}:${id}` },
+          id,
+          until,
+        );
+        await say(run, report, durationNote(seconds));
+      }
+    },
+  };
+}
+
 export const COMMANDS: CommandSpec[] = [
   {
     name: "seize",
@@ -237,133 +296,55 @@ export const COMMANDS: CommandSpec[] = [
       await say(run, await freeze(actionEnv(run.deps), scope, mode));
     },
   },
+  chatAction("thaw", "restore the permissions from before the freeze", thaw),
+
+  chatAction(
+    "lockdown",
+    "new title, description and photo; revoke invite links; decline join requests",
+    lockdown,
+    "lockdown changes the group for everyone",
+  ),
+
+  chatAction(
+    "release",
+    "end the takeover: thaw and tell members",
+    release,
+    "release ends the takeover",
+  ),
+
+  memberCommand(
+    "restrict",
+    "mute members: /restrict <@user|id…> [duration] (or reply)",
+    "<@user|id…> [30s|10m|2h|7d]",
+    (env, scope, id, untilDate) =>
+      restrict(env, scope, id, untilDate === undefined ? {} : { untilDate }),
+  ),
+
   {
-    name: "thaw",
-    description: "restore the permissions from before the freeze",
-    args: "",
-    role: "operator",
-    needsChat: true,
-    async run(run) {
-      const { scope } = need(run);
-      await say(run, await thaw(actionEnv(run.deps), scope));
-    },
-  },
-  {
-    name: "lockdown",
-    description: "new title, description and photo; revoke invite links; decline join requests",
-    args: "",
-    role: "operator",
-    needsChat: true,
-    needsApproval: () => "lockdown changes the group for everyone",
-    async run(run) {
-      const { scope } = need(run);
-      await say(run, await lockdown(actionEnv(run.deps), scope));
-    },
-  },
-  {
-    name: "release",
-    description: "end the takeover: thaw and tell members",
-    args: "",
-    role: "operator",
-    needsChat: true,
-    needsApproval: () => "release ends the takeover",
-    async run(run) {
-      const { scope } = need(run);
-      await say(run, await release(actionEnv(run.deps), scope));
-    },
-  },
-  {
-    name: "restrict",
-    description: "mute members: /restrict <@user|id…> [duration] (or reply)",
-    args: "<@user|id…> [30s|10m|2h|7d]",
-    role: "operator",
-    needsChat: true,
-    async run(run) {
-      const { scope } = need(run);
-      const { words, seconds } = durationArg(run.args);
-      const until = seconds === undefined ? undefined : nowSeconds(run) + seconds;
-      for (const id of await targetsOf(run, words)) {
-        await say(
-          run,
-          await restrict(
-            actionEnv(run.deps),
-            { ...scope, idempotencyKey: `${scope.idempotencyKey}:${id}` },
-            id,
-            until === undefined ? {} : { untilDate: until },
-          ),
-          durationNote(seconds),
-        );
-      }
-    },
-  },
-  {
-    name: "ban",
-    description: "ban members or channels: /ban <@user|id…> [duration] (or reply)",
-    args: "<@user|id…> [duration]",
-    role: "operator",
-    needsChat: true,
+    ...memberCommand(
+      "ban",
+      "ban members or channels: /ban <@user|id…> [duration] (or reply)",
+      "<@user|id…> [duration]",
+      (env, scope, id, untilDate) =>
+        ban(env, scope, id, untilDate === undefined ? {} : { untilDate }),
+    ),
     needsApproval: async (run) => {
       const { words } = durationArg(run.args);
       return overThreshold(run, (await targetsOf(run, words)).length, "banning");
     },
-    async run(run) {
-      const { scope } = need(run);
-      const { words, seconds } = durationArg(run.args);
-      const until = seconds === undefined ? undefined : nowSeconds(run) + seconds;
-      for (const id of await targetsOf(run, words)) {
-        await say(
-          run,
-          await ban(
-            actionEnv(run.deps),
-            { ...scope, idempotencyKey: `${scope.idempotencyKey}:${id}` },
-            id,
-            until === undefined ? {} : { untilDate: until },
-          ),
-          durationNote(seconds),
-        );
-      }
-    },
   },
-  {
-    name: "unban",
-    description: "lift a ban: /unban <@user|id…>",
-    args: "<@user|id…>",
-    role: "operator",
-    needsChat: true,
-    async run(run) {
-      const { scope } = need(run);
-      for (const id of await targetsOf(run, run.args)) {
-        await say(
-          run,
-          await unban(
-            actionEnv(run.deps),
-            { ...scope, idempotencyKey: `${scope.idempotencyKey}:${id}` },
-            id,
-          ),
-        );
-      }
-    },
-  },
-  {
-    name: "kick",
-    description: "remove members without a ban: /kick <@user|id…>",
-    args: "<@user|id…>",
-    role: "operator",
-    needsChat: true,
-    async run(run) {
-      const { scope } = need(run);
-      for (const id of await targetsOf(run, run.args)) {
-        await say(
-          run,
-          await kick(
-            actionEnv(run.deps),
-            { ...scope, idempotencyKey: `${scope.idempotencyKey}:${id}` },
-            id,
-          ),
-        );
-      }
-    },
-  },
+
+  memberCommand("unban", "lift a ban: /unban <@user|id…>", "<@user|id…>", (env, scope, id) =>
+    unban(env, scope, id),
+  ),
+
+  memberCommand(
+    "kick",
+    "remove members without a ban: /kick <@user|id…>",
+    "<@user|id…>",
+    (env, scope, id) => kick(env, scope, id),
+  ),
+
   {
     name: "purge",
     description: "delete messages, evidence first: /purge last N | @user | ids",
