@@ -85,6 +85,41 @@ export function createWardenBot(opts: CreateWardenBotOptions): WardenBot {
   });
   const { composer: commands, group } = commandsFeature(deps);
 
+  /** Lists the commands to each role holder of a case, in one of the case's chats. */
+  async function publishIn(caseId: string, chatId: number): Promise<void> {
+    const list = group.commands.map((c) => ({
+      command: String(c.name),
+      description: c.description,
+    }));
+    for (const grant of await listRoles(opts.redis, caseId)) {
+      const scope: BotCommandScope = {
+        type: "chat_member",
+        chat_id: chatId,
+        user_id: grant.userId,
+      };
+      await bot.api.setMyCommands(list, { scope }).catch((err: Error) => {
+        opts.logger.warn(
+          { case: caseId, chat: chatId, err: err.message },
+          "could not list commands for an operator",
+        );
+      });
+    }
+  }
+
+  async function publishCommands(): Promise<void> {
+    // Nobody sees the commands by default: a member who types "/" learns nothing.
+    await bot.api.deleteMyCommands();
+    for (const record of await listCases(opts.redis)) {
+      if (record.status !== "open") continue;
+      const chats = [
+        ...(record.controlRoom !== undefined ? [record.controlRoom] : []),
+        ...(await listChats(opts.redis, record.id)).map((c) => c.chatId),
+      ];
+      for (const chatId of chats) await publishIn(record.id, chatId);
+    }
+  }
+  deps.onChatSeized = publishIn;
+
   bot.use(sequentialize((ctx: Context) => ctx.chat?.id.toString() ?? ctx.from?.id.toString()));
   bot.use(recorder.middleware);
   bot.use(lifecycleFeature(deps));
@@ -96,37 +131,7 @@ export function createWardenBot(opts: CreateWardenBotOptions): WardenBot {
     bot,
     recorder,
     commands: group,
-    async publishCommands() {
-      // Nobody sees the commands by default: a member who types "/" learns nothing.
-      await bot.api.deleteMyCommands();
-      const list = group.commands.map((c) => ({
-        command: String(c.name),
-        description: c.description,
-      }));
-      for (const record of await listCases(opts.redis)) {
-        if (record.status !== "open") continue;
-        const fresh = await getCase(opts.redis, record.id);
-        const chats = [
-          ...(fresh?.controlRoom !== undefined ? [fresh.controlRoom] : []),
-          ...(await listChats(opts.redis, record.id)).map((c) => c.chatId),
-        ];
-        for (const grant of await listRoles(opts.redis, record.id)) {
-          for (const chatId of chats) {
-            const scope: BotCommandScope = {
-              type: "chat_member",
-              chat_id: chatId,
-              user_id: grant.userId,
-            };
-            await bot.api.setMyCommands(list, { scope }).catch((err: Error) => {
-              opts.logger.warn(
-                { case: record.id, chat: chatId, err: err.message },
-                "could not list commands for an operator",
-              );
-            });
-          }
-        }
-      }
-    },
+    publishCommands,
     async close() {
       await recorder.close();
     },

@@ -24,4 +24,6 @@ export interface FeatureDeps extends BotDeps {
   readonly botId: number | undefined;
   approvalThreshold: number;
   approvalTtlSeconds: number;
+  /** Called when /seize binds a chat, so its operators see the commands there. */
+  onChatSeized?: (caseId: string, chatId: number) => Promise<void>;
 }

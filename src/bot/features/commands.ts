@@ -253,6 +253,7 @@ async function seize(
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+  await deps.onChatSeized?.(caller.case.id, chat.id);
   // The command message could not be hidden before the chat was bound; do it now.
   const here = {
     chatId: chat.id,
