@@ -13,6 +13,7 @@ import {
 } from "./checkpoint.ts";
 import { csvHeader, csvRow } from "./csv.ts";
 import type { Actor, AuditEntry } from "./entry.ts";
+import { readLineBatches } from "./lines.ts";
 import type { AuditLog } from "./record.ts";
 import { type ReportEntry, renderReport } from "./report.ts";
 import { currentSoftware } from "./software.ts";
@@ -226,11 +227,7 @@ export async function verifyBundle(
   const caseId = await bundleCaseId(dir, notes);
   if (!caseId)
     return failed("cannot tell which case the bundle is for: no checkpoint and no readable entry");
-  const lines = createInterface({
-    input: createReadStream(join(dir, "entries.jsonl")),
-    crlfDelay: Number.POSITIVE_INFINITY,
-  });
-  const report = await verifyEntries(lines, {
+  const report = await verifyEntries(readLineBatches(join(dir, "entries.jsonl")), {
     caseId,
     checkpoints: notes,
     verifiers,

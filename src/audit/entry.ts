@@ -143,6 +143,19 @@ export const auditEntrySchema = z
   });
 
 export type AuditEntry = z.infer<typeof auditEntrySchema>;
+
+/**
+ * The same schema compiled by zod into straight-line code (`z.compile`): it
+ * accepts exactly what `auditEntrySchema` accepts, several times faster, and
+ * falls back to the schema itself whenever its fast path says no. The schema
+ * stays the one definition; the tests hold the two to the same answers.
+ */
+const compiledEntrySchema = z.compile(auditEntrySchema);
+
+/** Whether `value` is a valid entry, as `auditEntrySchema.safeParse(value).success`, but fast enough for every entry of a long log. */
+export function isAuditEntry(value: unknown): value is AuditEntry {
+  return compiledEntrySchema.validate(value);
+}
 export type Actor = AuditEntry["actor"];
 export type Target = NonNullable<AuditEntry["target"]>;
 export type Result = NonNullable<AuditEntry["result"]>;
@@ -299,18 +312,172 @@ function keysAscending(value: unknown): boolean {
 
 /**
  * Whether `line` is exactly the RFC 8785 form of `parsed` (= JSON.parse(line)).
- * The quick test suffices when it passes: ECMAScript's JSON.stringify is JCS for
- * strings and numbers, so the bytes round-trip and keys are ascending. It can
- * fail on canonical input (V8 enumerates integer-like keys first, and escapes
- * lone surrogates JCS refuses), so a failure is settled by the full function.
+ * Answered by reading the text once (`canonicalText`); a line with a surrogate
+ * in it, which that scan leaves open, is settled by re-serialising `parsed`.
  */
 export function isCanonical(line: string, parsed: unknown): boolean {
+  const answer = canonicalText(line);
+  if (answer !== undefined) return answer;
+  return reserialisesTo(line, parsed);
+}
+
+/**
+ * The old two-step test, kept for the lines `canonicalText` leaves open and as
+ * the reference the tests hold it to. The quick test suffices when it passes:
+ * ECMAScript's JSON.stringify is JCS for strings and numbers, so the bytes
+ * round-trip and keys are ascending. It can fail on canonical input (V8
+ * enumerates integer-like keys first, and escapes lone surrogates JCS refuses),
+ * so a failure is settled by the full function.
+ */
+export function reserialisesTo(line: string, parsed: unknown): boolean {
   if (JSON.stringify(parsed) === line && keysAscending(parsed) && !line.includes("\\ud"))
     return true;
   try {
     return canonicalBytes(parsed) === line;
   } catch {
     return false;
+  }
+}
+
+const QUOTE = 34;
+const COLON = 58;
+const COMMA = 44;
+const OPEN_OBJECT = 123;
+const CLOSE_OBJECT = 125;
+const OPEN_ARRAY = 91;
+const CLOSE_ARRAY = 93;
+const MINUS = 45;
+
+/** After a backslash, the escapes JSON.stringify writes by their short form. */
+function isShortEscape(c: number): boolean {
+  // " \ b f n r t
+  return c === 34 || c === 92 || c === 98 || c === 102 || c === 110 || c === 114 || c === 116;
+}
+
+/** A \u00XX escape JSON.stringify writes: a control character without a short form, lower-case hex. */
+function isControlEscape(text: string, at: number): boolean {
+  if (text.charCodeAt(at) !== 48 || text.charCodeAt(at + 1) !== 48) return false;
+  const hi = text.charCodeAt(at + 2);
+  const lo = text.charCodeAt(at + 3);
+  const low = lo >= 48 && lo <= 57 ? lo - 48 : lo >= 97 && lo <= 102 ? lo - 87 : -1;
+  if (low < 0 || (hi !== 48 && hi !== 49)) return false;
+  const code = (hi - 48) * 16 + low;
+  return code !== 8 && code !== 9 && code !== 10 && code !== 12 && code !== 13;
+}
+
+/**
+ * Whether the text of a valid JSON value (one JSON.parse accepted) is its
+ * RFC 8785 form, read in one pass without building anything: no whitespace
+ * between tokens, strings escaped exactly as JSON.stringify escapes them,
+ * numbers exactly as ECMAScript prints them, and every object's keys strictly
+ * ascending by UTF-16 code units (which also rules out duplicates).
+ * Undefined when the text holds a surrogate (whether it is paired decides) or
+ * a key with an escape in it: the caller settles those by re-serialising.
+ */
+export function canonicalText(text: string): boolean | undefined {
+  if (ANY_SURROGATE.test(text)) return undefined;
+  const n = text.length;
+  // The next backslash: only strings hold them, and most lines have none.
+  let slash = text.indexOf("\\");
+  if (slash < 0) slash = n;
+  // Per open container, where its last key lies: [start, end) of an object's
+  // last key, start -1 before its first key, start -2 for an array.
+  const keyStart: number[] = [];
+  const keyEnd: number[] = [];
+  let depth = 0;
+  let i = 0;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      let close = text.indexOf('"', i + 1);
+      let escaped = false;
+      if (slash < close) {
+        close = escapedStringEnd(text, i, slash);
+        if (close < 0) return false;
+        escaped = true;
+        slash = text.indexOf("\\", close + 1);
+        if (slash < 0) slash = n;
+      }
+      const before = i > 0 ? text.charCodeAt(i - 1) : 0;
+      const start = depth > 0 ? (keyStart[depth - 1] as number) : -2;
+      // A string right after { or , inside an object is a key.
+      if (start !== -2 && (before === OPEN_OBJECT || before === COMMA)) {
+        if (escaped) return undefined;
+        if (start >= 0 && !textLess(text, start, keyEnd[depth - 1] as number, i + 1, close))
+          return false;
+        keyStart[depth - 1] = i + 1;
+        keyEnd[depth - 1] = close;
+        if (text.charCodeAt(close + 1) !== COLON) return false;
+        i = close + 2;
+      } else {
+        i = close + 1;
+      }
+    } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
+      keyStart[depth] = c === OPEN_OBJECT ? -1 : -2;
+      depth++;
+      i++;
+    } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
+      depth--;
+      i++;
+    } else if (c === COMMA || c === COLON) {
+      i++;
+    } else if (c === MINUS || (c >= 48 && c <= 57)) {
+      let j = i + 1;
+      let plain = true;
+      for (; j < n; j++) {
+        const d = text.charCodeAt(j);
+        if (d >= 48 && d <= 57) continue;
+        if (d === 46 || d === 101 || d === 69 || d === 43 || d === MINUS) plain = false;
+        else break;
+      }
+      const digits = c === MINUS ? j - i - 1 : j - i;
+      // Integers of up to 15 digits print as written, but -0 prints as 0; the rest are compared.
+      if (!plain || digits > 15 || (c === MINUS && text.charCodeAt(i + 1) === 48)) {
+        const token = text.slice(i, j);
+        if (String(Number(token)) !== token) return false;
+      }
+      i = j;
+    } else if (c === 116 || c === 110) {
+      i += 4; // true, null
+    } else if (c === 102) {
+      i += 5; // false
+    } else {
+      return false; // whitespace
+    }
+  }
+  return true;
+}
+
+/** Whether text[a, aEnd) < text[b, bEnd), by UTF-16 code units. */
+function textLess(text: string, a: number, aEnd: number, b: number, bEnd: number): boolean {
+  const la = aEnd - a;
+  const lb = bEnd - b;
+  const common = Math.min(la, lb);
+  for (let k = 0; k < common; k++) {
+    const x = text.charCodeAt(a + k);
+    const y = text.charCodeAt(b + k);
+    if (x !== y) return x < y;
+  }
+  return la < lb;
+}
+
+/**
+ * Index of the quote closing the string that opens at `open` and holds a
+ * backslash at `slash`; -1 if an escape is not as JSON.stringify writes it.
+ */
+function escapedStringEnd(text: string, open: number, firstSlash: number): number {
+  let slash = firstSlash;
+  let close = text.indexOf('"', open + 1);
+  for (;;) {
+    if (slash < 0 || slash > close) return close;
+    const e = text.charCodeAt(slash + 1);
+    let next: number;
+    if (isShortEscape(e)) next = slash + 2;
+    else if (e === 117 && isControlEscape(text, slash + 2)) next = slash + 6;
+    else return -1;
+    // An escaped quote does not close the string.
+    if (close < next) close = text.indexOf('"', next);
+    slash = text.indexOf("\\", next);
   }
 }
 
