@@ -5,7 +5,10 @@ import { AuditUnavailableError, RecordRefusedError } from "../audit/record.ts";
 import { loadCaseLexicon } from "../collect/lexicon/store.ts";
 import { auditCommand } from "./commands/audit.ts";
 import { caseCommand, chatCommand, controlRoomCommand, operatorCommand } from "./commands/case.ts";
+import { caseCollectionCommand } from "./commands/collection.ts";
 import { detectCommand } from "./commands/detect.ts";
+import { exportCommand } from "./commands/export.ts";
+import { retentionCommand } from "./commands/retention.ts";
 import { simCommand } from "./commands/sim.ts";
 import { startCommand } from "./commands/start.ts";
 import { ConfigError } from "./config.ts";
@@ -22,7 +25,7 @@ export function buildProgram(getCtx: () => CliContext): Command {
     .exitOverride();
   for (const cmd of [
     startCommand(getCtx),
-    caseCommand(getCtx),
+    caseCommand(getCtx).addCommand(caseCollectionCommand(getCtx)),
     operatorCommand(getCtx),
     chatCommand(getCtx),
     controlRoomCommand(getCtx),
@@ -35,6 +38,8 @@ export function buildProgram(getCtx: () => CliContext): Command {
       },
     }),
     simCommand(getCtx),
+    exportCommand(getCtx),
+    retentionCommand(getCtx),
   ]) {
     program.addCommand(cmd);
   }

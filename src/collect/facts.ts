@@ -407,7 +407,8 @@ export function factsOf(
     person(subject, "");
     if (memberUpdate.from.id !== subject.id) person(memberUpdate.from, "");
     rosterChange = isAdminChange(memberUpdate);
-    membershipChange = memberUpdate.old_chat_member.status !== memberUpdate.new_chat_member.status;
+    membershipChange =
+      isPresent(memberUpdate.old_chat_member) !== isPresent(memberUpdate.new_chat_member);
     writes.push(event(caseId, memberUpdateEvent(memberUpdate, update.update_id, kind)), [
       "RPUSH",
       collectKeys.memberStatus(caseId, subject.id),

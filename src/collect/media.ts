@@ -36,7 +36,7 @@ export interface MediaDeps {
 
 export interface StoredFile {
   file_unique_id: string;
-  status: "downloaded" | "too-big" | "failed";
+  status: "downloaded" | "too-big" | "failed" | "erased";
   path?: string;
   sha256?: string;
   size?: number;

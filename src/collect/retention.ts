@@ -1,0 +1,292 @@
+import { rm } from "node:fs/promises";
+import type { Redis } from "ioredis";
+import type { Actor, AuditEntry } from "../audit/entry.ts";
+import { eraseEntryPayloads, toRanges } from "../audit/erase.ts";
+import type { AuditLog } from "../audit/record.ts";
+import type { CaseRecord, RedisWrite } from "../store/cases.ts";
+import { messageChats } from "./export/rows.ts";
+import { messageKind } from "./facts.ts";
+import { collectKeys } from "./keys.ts";
+import type { StoredFile } from "./media.ts";
+import type { StoredMessage } from "./queries.ts";
+
+/**
+ * Erasure at the end of a case's retention (`retentionDays` from the case
+ * record): what was collected before `now - retention` loses its payload and
+ * keeps its counts.
+ *
+ * - messages (every version, private ones too, evidence copies): replaced by
+ *   a tombstone with ids, dates and kind; text, media, names gone;
+ * - membership events and admin roster snapshots: deleted, counted by kind
+ *   in `warden:{case}:erased`;
+ * - members last seen before the cutoff: profile, name history, status
+ *   history and username index gone; id, first/last seen and counts stay;
+ * - downloaded media files: deleted from disk;
+ * - audit entries that name people without a role (refused commands): their
+ *   payloads erased with `eraseEntryPayloads`, which keeps the log verifiable.
+ *
+ * Each batch of erasures is one `erase` entry in the audit log, written in the
+ * same atomic step as the erasure itself. Running it again erases nothing twice.
+ */
+
+export interface RetentionDeps {
+  redis: Redis;
+  audit: AuditLog;
+  actor: Actor;
+}
+
+export interface RetentionReport {
+  caseId: string;
+  cutoff: string;
+  messages: number;
+  events: number;
+  admins: number;
+  members: number;
+  files: number;
+  auditEntries: number;
+}
+
+const BATCH = 200;
+
+export function retentionCutoff(record: CaseRecord, now: Date): number {
+  return now.getTime() - record.retentionDays * 86_400_000;
+}
+
+async function erase(
+  deps: RetentionDeps,
+  caseId: string,
+  params: Record<string, unknown>,
+  writes: RedisWrite[],
+): Promise<AuditEntry> {
+  return deps.audit.record(
+    { case: caseId, actor: deps.actor, op: "erase", phase: "info", params },
+    { writes },
+  );
+}
+
+async function eraseMessages(deps: RetentionDeps, caseId: string, cutoff: number, reason: string) {
+  let erased = 0;
+  const cutoffSeconds = Math.floor(cutoff / 1000);
+  for (const chatId of await messageChats(deps.redis, caseId)) {
+    const msgsKey = collectKeys.messages(caseId, chatId);
+    const dates = collectKeys.messageDates(caseId, chatId);
+    let offset = 0;
+    for (;;) {
+      const ids = await deps.redis.zrangebyscore(
+        dates,
+        "-inf",
+        `(${cutoffSeconds}`,
+        "LIMIT",
+        offset,
+        BATCH,
+      );
+      if (ids.length === 0) break;
+      offset += ids.length;
+      const raw = await deps.redis.hmget(msgsKey, ...ids);
+      const writes: RedisWrite[] = [];
+      const done: number[] = [];
+      raw.forEach((value, i) => {
+        const id = ids[i] as string;
+        if (!value) return;
+        const stored = JSON.parse(value) as StoredMessage;
+        if (stored.erased_at !== undefined) return;
+        const m = stored.message;
+        const tombstone = {
+          update_id: stored.update_id,
+          received_at: stored.received_at,
+          edited: stored.edited,
+          erased_at: Date.now(),
+          ...(stored.offer ? { offer: stored.offer } : {}),
+          message: {
+            message_id: m.message_id,
+            date: m.date,
+            chat: m.chat,
+            ...(m.from ? { from: { id: m.from.id } } : {}),
+            ...(m.sender_chat ? { sender_chat: { id: m.sender_chat.id } } : {}),
+            kind: messageKind(m),
+          },
+        };
+        writes.push(
+          ["HSET", msgsKey, id, JSON.stringify(tombstone)],
+          ["DEL", collectKeys.messageVersions(caseId, chatId, Number(id))],
+          ["HDEL", collectKeys.evidence(caseId), `${chatId}:${id}`],
+        );
+        done.push(Number(id));
+      });
+      if (done.length === 0) continue;
+      writes.push(["HINCRBY", collectKeys.erased(caseId), "messages", done.length]);
+      await erase(
+        deps,
+        caseId,
+        {
+          what: "messages",
+          chat_id: chatId,
+          message_ids: toRanges(done),
+          count: done.length,
+          reason,
+        },
+        writes,
+      );
+      erased += done.length;
+    }
+  }
+  return erased;
+}
+
+/** Deletes stream entries older than the cutoff (stream ids are insertion times), counting them by kind. */
+async function eraseStream(
+  deps: RetentionDeps,
+  caseId: string,
+  key: string,
+  what: string,
+  kindOf: (fields: string[]) => string,
+  cutoff: number,
+  reason: string,
+) {
+  let erased = 0;
+  for (;;) {
+    const page = await deps.redis.xrange(key, "-", `${cutoff - 1}`, "COUNT", BATCH);
+    if (page.length === 0) return erased;
+    const counts = new Map<string, number>();
+    for (const [, fields] of page) {
+      const kind = `${what}:${kindOf(fields)}`;
+      counts.set(kind, (counts.get(kind) ?? 0) + 1);
+    }
+    const writes: RedisWrite[] = [["XDEL", key, ...page.map(([id]) => id)]];
+    for (const [kind, n] of counts) writes.push(["HINCRBY", collectKeys.erased(caseId), kind, n]);
+    await erase(
+      deps,
+      caseId,
+      {
+        what,
+        from_id: page[0]?.[0],
+        to_id: page[page.length - 1]?.[0],
+        count: page.length,
+        reason,
+      },
+      writes,
+    );
+    erased += page.length;
+  }
+}
+
+async function eraseMembers(deps: RetentionDeps, caseId: string, cutoff: number, reason: string) {
+  let erased = 0;
+  const membersKey = collectKeys.members(caseId);
+  for (let start = 0; ; start += BATCH) {
+    const ids = await deps.redis.zrange(membersKey, start, start + BATCH - 1);
+    if (ids.length === 0) return erased;
+    const pipeline = deps.redis.pipeline();
+    for (const id of ids) {
+      pipeline.hmget(collectKeys.member(caseId, Number(id)), "last_seen", "erased_at");
+      pipeline.lrange(collectKeys.memberNames(caseId, Number(id)), 0, -1);
+    }
+    const replies = (await pipeline.exec()) ?? [];
+    const writes: RedisWrite[] = [];
+    const done: number[] = [];
+    for (const [i, id] of ids.entries()) {
+      const [lastSeen, erasedAt] = (replies[2 * i]?.[1] ?? []) as (string | null)[];
+      if (erasedAt || lastSeen === null || lastSeen === undefined || Number(lastSeen) >= cutoff)
+        continue;
+      const userId = Number(id);
+      const usernames = ((replies[2 * i + 1]?.[1] ?? []) as string[])
+        .map((n) => (JSON.parse(n) as { username: string | null }).username)
+        .filter((u): u is string => Boolean(u))
+        .map((u) => u.toLowerCase());
+      const memberKey = collectKeys.member(caseId, userId);
+      writes.push(
+        ["HDEL", memberKey, "profile", "name_sig"],
+        ["HSET", memberKey, "erased_at", Date.now()],
+        ["DEL", collectKeys.memberNames(caseId, userId)],
+        ["DEL", collectKeys.memberStatus(caseId, userId)],
+      );
+      // A username now used by someone else points to them: remove only entries naming this member.
+      for (const username of new Set(usernames))
+        writes.push(["HDEL", collectKeys.usernames(caseId), username]);
+      done.push(userId);
+    }
+    if (done.length === 0) continue;
+    writes.push(["HINCRBY", collectKeys.erased(caseId), "members", done.length]);
+    await erase(deps, caseId, { what: "members", count: done.length, reason }, writes);
+    erased += done.length;
+  }
+}
+
+async function eraseFiles(deps: RetentionDeps, caseId: string, cutoff: number, reason: string) {
+  const filesKey = collectKeys.files(caseId);
+  let erased = 0;
+  let cursor = "0";
+  do {
+    const [next, flat] = await deps.redis.hscan(filesKey, cursor, "COUNT", BATCH);
+    cursor = next;
+    const writes: RedisWrite[] = [];
+    const ids: string[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      const file = JSON.parse(flat[i + 1] as string) as StoredFile;
+      if (file.status === "erased" || file.at >= cutoff) continue;
+      if (file.path) await rm(file.path, { force: true });
+      writes.push([
+        "HSET",
+        filesKey,
+        flat[i] as string,
+        JSON.stringify({ ...file, status: "erased", path: undefined, erased_at: Date.now() }),
+      ]);
+      ids.push(flat[i] as string);
+    }
+    if (ids.length > 0) {
+      writes.push(["HINCRBY", collectKeys.erased(caseId), "files", ids.length]);
+      await erase(deps, caseId, { what: "media files", count: ids.length, reason }, writes);
+      erased += ids.length;
+    }
+  } while (cursor !== "0");
+  return erased;
+}
+
+/** Runs retention for one case as of `now`. */
+export async function runRetention(
+  deps: RetentionDeps,
+  record: CaseRecord,
+  now: Date,
+): Promise<RetentionReport> {
+  const caseId = record.id;
+  const cutoff = retentionCutoff(record, now);
+  const reason = `retention of ${record.retentionDays} days ended (cutoff ${new Date(cutoff).toISOString()})`;
+  const messages = await eraseMessages(deps, caseId, cutoff, reason);
+  const events = await eraseStream(
+    deps,
+    caseId,
+    collectKeys.events(caseId),
+    "events",
+    (fields) => String((JSON.parse(fields[1] ?? "{}") as { kind?: string }).kind ?? "unknown"),
+    cutoff,
+    reason,
+  );
+  const admins = await eraseStream(
+    deps,
+    caseId,
+    collectKeys.admins(caseId),
+    "admin-snapshots",
+    () => "roster",
+    cutoff,
+    reason,
+  );
+  const members = await eraseMembers(deps, caseId, cutoff, reason);
+  const files = await eraseFiles(deps, caseId, cutoff, reason);
+  const audit = await eraseEntryPayloads(
+    deps.audit,
+    caseId,
+    (e) => e.actor.kind === "member" && Date.parse(e.ts) < cutoff,
+    reason,
+    deps.actor,
+  );
+  return {
+    caseId,
+    cutoff: new Date(cutoff).toISOString(),
+    messages,
+    events,
+    admins,
+    members,
+    files,
+    auditEntries: audit.erased.length,
+  };
+}
