@@ -33,6 +33,15 @@ export function sendThrottler(opts?: APIThrottlerOptions): Transformer {
 }
 
 /**
+ * Honours Telegram's retry_after on 429 and retries 5xx, a bounded number of
+ * times. Exported so conversations, whose API client does not inherit
+ * `bot.api`'s transformers, retry the same way.
+ */
+export function apiRetry(): Transformer {
+  return autoRetry({ maxRetryAttempts: 5, maxDelaySeconds: 120, rethrowHttpErrors: true });
+}
+
+/**
  * The grammY bot with Warden's API hygiene installed. Features are added as
  * Composers by the caller; this only sets up what every call needs.
  */
@@ -40,9 +49,7 @@ export function createBot(opts: CreateBotOptions): Bot {
   const bot = new Bot(opts.token, { client: { apiRoot: opts.apiRoot } });
   // Honour Telegram's retry_after on 429 and retry 5xx, a bounded number of times. Network errors are
   // not retried blindly: the request may have reached Telegram, and a second send would repeat an action.
-  bot.api.config.use(
-    autoRetry({ maxRetryAttempts: 5, maxDelaySeconds: 120, rethrowHttpErrors: true }),
-  );
+  bot.api.config.use(apiRetry());
   if (opts.throttle !== false) bot.api.config.use(sendThrottler(opts.throttle));
   bot.catch((err) => {
     const cause = err.error;

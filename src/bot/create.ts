@@ -9,12 +9,16 @@ import type { Bot, Context } from "grammy";
 import type { BotCommandScope, Update } from "grammy/types";
 import type { Logger } from "pino";
 import { createRecorder, type Recorder } from "../collect/recorder.ts";
+import { createScenarioEngine, type ScenarioEngine } from "../scenario/engine.ts";
+import { syntheticOf } from "../scenario/events.ts";
+import { createScenarioLibrary } from "../scenario/library.ts";
 import { getCase, listCases, listChats, listRoles } from "../store/cases.ts";
-import { type CreateBotOptions, createBot } from "./bot.ts";
+import { apiRetry, type CreateBotOptions, createBot, sendThrottler } from "./bot.ts";
 import type { BotDeps, FeatureDeps } from "./deps.ts";
 import { approvalsFeature } from "./features/approvals.ts";
 import { commandsFeature, executeApproved } from "./features/commands.ts";
 import { lifecycleFeature } from "./features/lifecycle.ts";
+import { scenarioFeature } from "./features/scenario.ts";
 import { tradeGuardFeature } from "./features/trade-guard.ts";
 import { createSecuredSource } from "./update-source.ts";
 
@@ -26,7 +30,8 @@ import { createSecuredSource } from "./update-source.ts";
  *   3. lifecycle: the bot's own status, join requests, supergroup migration;
  *   4. trade guard: in a chat frozen in `trade` mode, removes offers and forwards;
  *   5. commands: access control, then the takeover actions (src/actions);
- *   6. approvals: supervisors answering destructive requests.
+ *   6. approvals: supervisors answering destructive requests;
+ *   7. scenarios: triggers, conversations and approve steps (src/scenario).
  */
 
 /** The updates Warden needs; chat_member and message_reaction are only sent when asked for. */
@@ -46,6 +51,9 @@ export interface WardenBot {
   commands: CommandGroup<Context>;
   /** Lists the commands to each operator in their case's chats, and to nobody else. */
   publishCommands(): Promise<void>;
+  scenarios: ScenarioEngine;
+  /** Updates being handled right now (rehearsals wait for 0 before moving the clock). */
+  busy(): number;
   close(): Promise<void>;
 }
 
@@ -56,6 +64,10 @@ export interface CreateWardenBotOptions extends BotDeps {
   throttle?: CreateBotOptions["throttle"];
   /** WARDEN_DATA_DIR: media files are downloaded under `<dataDir>/evidence/<case>/` when a case keeps `files`. */
   dataDir?: string;
+  /** Where operators' scenarios are; defaults to the shipped `scenarios/`. */
+  scenariosDir?: string;
+  /** How often the scenario engine moves runs on (ms); 0 leaves it to the caller (rehearsals, tests). */
+  scenarioTickMs?: number;
 }
 
 export function createWardenBot(opts: CreateWardenBotOptions): WardenBot {
@@ -63,9 +75,33 @@ export function createWardenBot(opts: CreateWardenBotOptions): WardenBot {
     token: opts.token,
     apiRoot: opts.apiRoot,
     logger: opts.logger,
-    ...(opts.throttle !== undefined ? { throttle: opts.throttle } : {}),
+    throttle: false,
   });
+  // One send throttler, shared with conversations (whose API client does not inherit bot.api's transformers).
+  const throttler = opts.throttle === false ? undefined : sendThrottler(opts.throttle);
+  if (throttler) bot.api.config.use(throttler);
+  const scenarios = createScenarioEngine({
+    api: bot.api,
+    redis: opts.redis,
+    audit: opts.audit,
+    logger: opts.logger,
+    now: opts.now ?? Date.now,
+    botId: () => (bot.isInited() ? bot.botInfo.id : undefined),
+    library: createScenarioLibrary(opts.scenariosDir),
+    deliver: (update) => bot.handleUpdate(update as unknown as Update),
+  });
+  let inFlight = 0;
+  const handleUpdate = bot.handleUpdate.bind(bot);
+  bot.handleUpdate = async (...args) => {
+    inFlight++;
+    try {
+      return await handleUpdate(...args);
+    } finally {
+      inFlight--;
+    }
+  };
   const deps: FeatureDeps = {
+    scenarios,
     ...opts,
     api: bot.api,
     now: opts.now ?? Date.now,
@@ -120,19 +156,50 @@ export function createWardenBot(opts: CreateWardenBotOptions): WardenBot {
   }
   deps.onChatSeized = publishIn;
 
-  bot.use(sequentialize((ctx: Context) => ctx.chat?.id.toString() ?? ctx.from?.id.toString()));
+  bot.use(
+    sequentialize(
+      (ctx: Context) =>
+        ctx.chat?.id.toString() ??
+        ctx.from?.id.toString() ??
+        syntheticOf(ctx.update)?.chat_id.toString(),
+    ),
+  );
   bot.use(recorder.middleware);
   bot.use(lifecycleFeature(deps));
   bot.use(tradeGuardFeature(deps));
   bot.use(commands);
   bot.use(approvalsFeature(deps, executeApproved(deps)));
+  bot.use(
+    scenarioFeature(deps, {
+      engine: scenarios,
+      apiTransformers: [apiRetry(), ...(throttler ? [throttler] : [])],
+    }),
+  );
+  const tickMs = opts.scenarioTickMs ?? 1000;
+  let ticking: Promise<void> | undefined;
+  const ticker =
+    tickMs > 0
+      ? setInterval(() => {
+          ticking ??= scenarios
+            .tick()
+            .catch((err: Error) => opts.logger.error({ err: err.message }, "scenario tick failed"))
+            .finally(() => {
+              ticking = undefined;
+            });
+        }, tickMs)
+      : undefined;
+  ticker?.unref();
 
   return {
     bot,
     recorder,
     commands: group,
     publishCommands,
+    scenarios,
+    busy: () => inFlight,
     async close() {
+      if (ticker) clearInterval(ticker);
+      await ticking;
       await recorder.close();
     },
   };

@@ -2,6 +2,7 @@ import type { Api } from "grammy";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { AuditLog } from "../audit/record.ts";
+import type { ScenarioEngine } from "../scenario/engine.ts";
 
 /** What the bot's features are built from; passed in, never imported as globals. */
 export interface BotDeps {
@@ -26,4 +27,6 @@ export interface FeatureDeps extends BotDeps {
   approvalTtlSeconds: number;
   /** Called when /seize binds a chat, so its operators see the commands there. */
   onChatSeized?: (caseId: string, chatId: number) => Promise<void>;
+  /** Runs scenarios (src/scenario); absent in bots built without them. */
+  scenarios?: ScenarioEngine;
 }

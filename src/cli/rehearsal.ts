@@ -1,228 +1,616 @@
-import { fileURLToPath } from "node:url";
+import { readFileSync } from "node:fs";
+import { dirname, extname, join, resolve } from "node:path";
+import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { addChat, addRole, createCase, setControlRoom } from "../actions/registry.ts";
-import { signerForRun, verifierOf } from "../audit/checkpoint.ts";
-import { recentEntries } from "../audit/recent.ts";
-import { createAuditLog } from "../audit/record.ts";
+import { exportBundle } from "../audit/bundle.ts";
+import { type Signer, signerForRun, verifierOf } from "../audit/checkpoint.ts";
+import type { AuditEntry } from "../audit/entry.ts";
+import { type AuditLog, createAuditLog } from "../audit/record.ts";
+import { auditKeys, readHeadPosition } from "../audit/storage.ts";
 import { verifyCaseLog } from "../audit/verify-case.ts";
-import { createWardenBot, startPolling } from "../bot/create.ts";
-import { startSimulator } from "../sim/index.ts";
-import { connectRedis } from "../store/redis.ts";
+import { createWardenBot, startPolling, type WardenBot } from "../bot/create.ts";
+import { scenarioKeys } from "../scenario/keys.ts";
+import { createScenarioLibrary, SHIPPED_SCENARIOS } from "../scenario/library.ts";
+import { loadScenarioFile } from "../scenario/load.ts";
+import { type RunState, readRun } from "../scenario/runs.ts";
+import { type RunningSimulator, type SimClient, startSimulator } from "../sim/index.ts";
+import { connectRedis, type RedisConnection } from "../store/redis.ts";
+import {
+  type RehearsalSection,
+  readRehearsalSection,
+  type ScriptEntry,
+  worldFor,
+} from "./rehearsal-world.ts";
+import {
+  clockLabel,
+  describeCall,
+  describeEntry,
+  describePlayed,
+  type Names,
+} from "./transcript.ts";
 
 /**
- * A full takeover, rehearsed against the built-in simulator: the shipped world
- * (a seized fireworks group with members who keep chatting), a control room
- * with an operator and a supervisor, and Warden's real bot talking to the
- * simulator over HTTP. The operator's commands are typed for them; everything
- * else happens as it would live, and the audit log is verified at the end.
+ * `warden rehearse`: a scenario, run end to end against the built-in
+ * simulator. A world (a seized group whose members chat, offer and write to
+ * the bot) is loaded; a case, its operator, supervisor and control room are
+ * set up; Warden's real bot polls the simulator; the operator starts the
+ * scenario by typing `/scenario start`, the supervisor approves what needs
+ * approving, and the simulated clock jumps from one thing that happens to the
+ * next (days in seconds with --fast). Everything is printed as it happens; at
+ * the end the audit log is verified and exported.
  */
 
 export interface RehearsalOptions {
-  redisUrl?: string;
+  /** A scenario id (in scenariosDir) or the path of a scenario file; default: the world's first. */
+  scenario?: string;
   worldPath?: string;
+  scenariosDir?: string;
+  /** Jump the clock without pausing; otherwise an hour of simulated time takes a real second. */
+  fast?: boolean;
+  redisUrl?: string;
   auditKeyPath?: string;
+  /** WARDEN_DATA_DIR: the bundle goes to `<dataDir>/rehearsals/<case>/`. */
+  dataDir: string;
+  /** Telegram's flood limits in the simulator (and the bot's throttler against them). Default on. */
+  rateLimits?: boolean;
+  /** Stop after this much simulated time (default 30 days). */
+  maxDays?: number;
+  /** Print only the summary (benchmarks). */
+  quiet?: boolean;
   logger: Logger;
   out(line: string): void;
 }
 
-const DEFAULT_WORLD = fileURLToPath(
-  new URL("../../scenarios/worlds/fireworks.yaml", import.meta.url),
-);
+export interface RehearsalResult {
+  ok: boolean;
+  caseId: string;
+  scenarioId: string;
+  runStatus: RunState["status"] | "not started";
+  verified: boolean;
+  entries: number;
+  /** Steps or actions of the scenario that failed, one line each. */
+  failures: string[];
+  missingRights: string[];
+  exportDir?: string;
+  exportFiles: string[];
+}
 
-export async function rehearseTakeover(opts: RehearsalOptions): Promise<{ ok: boolean }> {
-  const { out } = opts;
-  const sim = await startSimulator({ world: opts.worldPath ?? DEFAULT_WORLD, rateLimits: true });
-  const control = sim.control;
-  const connection = await connectRedis({
-    url: opts.redisUrl,
-    logger: opts.logger,
-    embeddedName: "rehearsal",
-  });
-  const { signer, notice } = signerForRun({ keyPath: opts.auditKeyPath, live: false });
-  if (notice) out(notice);
-  const audit = createAuditLog({ redis: connection.redis, signer });
+export interface Rehearsal {
+  sim: RunningSimulator;
+  control: SimClient;
+  redis: Redis;
+  audit: AuditLog;
+  warden: WardenBot;
+  caseId: string;
+  scenarioId: string;
+  botId: number;
+  room: number;
+  /** World keys → ids. */
+  users: Record<string, number>;
+  chats: Record<string, number>;
+  /** Alias → seized chat id. */
+  aliases: Record<string, number>;
+  operator: number;
+  supervisor: number;
+  /** Waits until the bot has handled everything the simulator queued. */
+  settle(): Promise<void>;
+  /** The operator types in the control room. */
+  operatorSays(text: string): Promise<void>;
+  /** Presses Approve on every approval request not answered yet; returns how many. */
+  approvePending(): Promise<number>;
+  /** Moves the simulated clock to `ms`, playing the timeline and script entries due on the way. */
+  advanceTo(ms: number): Promise<void>;
+  /** Ticks, approves and jumps the clock until the run on `alias` ends or nothing is left to happen. */
+  runUntilDone(alias: string): Promise<RunState | undefined>;
+  /** Prints what happened since the last call. */
+  flush(): Promise<void>;
+  /** Stops the bot, exports the audit bundle and verifies the log. */
+  finish(alias: string): Promise<RehearsalResult>;
+  close(): Promise<void>;
+}
+
+const SCENARIO_EXTENSIONS = new Set([".yaml", ".yml", ".ts"]);
+
+/** Resolves the scenario argument to a library directory and an id. */
+async function resolveScenario(
+  arg: string | undefined,
+  fallbackDir: string,
+): Promise<{ dir: string; id?: string }> {
+  if (arg && SCENARIO_EXTENSIONS.has(extname(arg))) {
+    const loaded = await loadScenarioFile(arg);
+    return { dir: dirname(resolve(arg)), id: loaded.scenario.id };
+  }
+  return { dir: fallbackDir, ...(arg ? { id: arg } : {}) };
+}
+
+export async function openRehearsal(opts: RehearsalOptions): Promise<Rehearsal> {
+  const out = opts.quiet ? () => undefined : opts.out;
+  const chosen = await resolveScenario(opts.scenario, opts.scenariosDir ?? SHIPPED_SCENARIOS);
+  const worldPath = opts.worldPath ?? worldFor(chosen.id);
+  const worldText = readFileSync(worldPath, "utf8");
+  const section: RehearsalSection = readRehearsalSection(worldText, worldPath);
+  const scenarioId = chosen.id ?? section.scenarios?.[0] ?? "fireworks-takeover";
+  // Refuse a broken scenario before anything starts.
+  await createScenarioLibrary(chosen.dir).get(scenarioId);
+
+  const rateLimits = opts.rateLimits ?? true;
+  const sim = await startSimulator({ rateLimits });
+  let connection: RedisConnection | undefined;
   try {
-    const world = sim.sim;
-    const token = sim.tokens[0];
-    if (!token) throw new Error("the world defines no bot for Warden");
-    const botId = Number(token.split(":")[0]);
-    const groupId = (await control.chats()).find((c) => c.type === "supergroup")?.id;
-    if (groupId === undefined) throw new Error("the world has no supergroup to seize");
-
-    const operator = await control.createUser({
-      first_name: "Duty",
-      last_name: "Officer",
-      language_code: "nl",
-    });
-    const supervisor = await control.createUser({
-      first_name: "Team",
-      last_name: "Lead",
-      language_code: "nl",
-    });
-    const room = await control.createChat({
-      type: "supergroup",
-      title: "Warden control room",
-      owner_id: operator.id,
-    });
-    await control.join(room.id, supervisor.id);
-    await control.join(room.id, botId);
-    await control.promote(room.id, botId, "all");
-
-    const caseId = `rehearsal-${new Date(world.clock.nowMs()).toISOString().slice(0, 10)}-${Date.now().toString(36)}`;
-    const registry = {
-      redis: connection.redis,
-      audit,
-      actor: { kind: "cli" as const, name: "rehearsal" },
+    const control = sim.control;
+    const loaded = await control.loadWorld(worldText);
+    const first = loaded.bots[0];
+    if (!first) throw new Error(`${worldPath} defines no bot for Warden: add one under bots:`);
+    const bot = first;
+    const users = { ...loaded.users };
+    const chats = { ...loaded.chats };
+    const ref = (kind: "user" | "chat", key: string): number => {
+      const id = (kind === "user" ? users : chats)[key];
+      if (id === undefined)
+        throw new Error(
+          `${worldPath}: the rehearsal section names ${kind} "${key}", which the world does not define`,
+        );
+      return id;
     };
+
+    // The police: from the world when it names them, otherwise made up here.
+    const operator =
+      section.operator !== undefined
+        ? ref("user", section.operator)
+        : (
+            await control.createUser({
+              first_name: "Duty",
+              last_name: "Officer",
+              language_code: "nl",
+            })
+          ).id;
+    const supervisor =
+      section.supervisor !== undefined
+        ? ref("user", section.supervisor)
+        : (await control.createUser({ first_name: "Team", last_name: "Lead", language_code: "nl" }))
+            .id;
+    let room: number;
+    if (section.control_room !== undefined) room = ref("chat", section.control_room);
+    else {
+      room = (
+        await control.createChat({
+          type: "supergroup",
+          title: "Warden control room",
+          owner_id: operator,
+        })
+      ).id;
+      await control.join(room, supervisor);
+      await control.join(room, bot.id);
+      await control.promote(room, bot.id, "all");
+    }
+    const seize: Record<string, string> = section.seize ?? {};
+    if (Object.keys(seize).length === 0) {
+      const group = (await control.chats()).find((c) => c.type === "supergroup" && c.id !== room);
+      if (!group) throw new Error(`${worldPath} has no supergroup to seize`);
+      const key = Object.entries(chats).find(([, id]) => id === group.id)?.[0] ?? String(group.id);
+      seize[key] = "fw1";
+    }
+
+    connection = await connectRedis({
+      ...(opts.redisUrl ? { url: opts.redisUrl } : {}),
+      logger: opts.logger,
+      embeddedName: `rehearsal-${Date.now().toString(36)}`,
+    });
+    const redis = connection.redis;
+    const { signer, notice } = signerForRun({
+      ...(opts.auditKeyPath ? { keyPath: opts.auditKeyPath } : {}),
+      live: false,
+    });
+    if (notice) out(notice);
+    const audit = createAuditLog({ redis, signer });
+    const clock = sim.sim.clock;
+    const day = new Date(clock.nowMs()).toISOString().slice(0, 10);
+    const caseId = `${section.case?.id ?? "rehearsal"}-${day}-${Date.now().toString(36)}`;
+    const registry = { redis, audit, actor: { kind: "cli" as const, name: "rehearsal" } };
     await createCase(registry, {
       id: caseId,
-      title: "Rehearsal: fireworks group takeover",
-      authority: "REHEARSAL",
-      purpose: "rehearse a takeover",
+      title: section.case?.title ?? `Rehearsal of ${scenarioId}`,
+      authority: section.case?.authority ?? "REHEARSAL",
+      purpose: section.case?.purpose ?? "rehearse a scenario",
       retentionDays: 1,
     });
-    await addRole(registry, caseId, {
-      userId: operator.id,
-      role: "operator",
-      name: "Duty officer",
-    });
-    await addRole(registry, caseId, {
-      userId: supervisor.id,
-      role: "supervisor",
-      name: "Team lead",
-    });
-    await addChat(registry, caseId, { chatId: groupId, alias: "fw1" });
-    await setControlRoom(registry, caseId, room.id);
+    await addRole(registry, caseId, { userId: operator, role: "operator", name: "Duty officer" });
+    await addRole(registry, caseId, { userId: supervisor, role: "supervisor", name: "Team lead" });
+    const aliases: Record<string, number> = {};
+    for (const [key, alias] of Object.entries(seize)) {
+      const chatId = ref("chat", key);
+      aliases[alias] = chatId;
+      await addChat(registry, caseId, { chatId, alias });
+    }
+    await setControlRoom(registry, caseId, room);
 
     const warden = createWardenBot({
-      token,
+      token: bot.token,
       apiRoot: sim.apiRoot,
-      redis: connection.redis,
+      redis,
       audit,
       logger: opts.logger,
-      // The bot's clock follows the simulated one, so 48-hour and expiry rules line up.
-      now: () => world.clock.nowMs(),
+      now: () => clock.nowMs(),
+      scenariosDir: chosen.dir,
+      scenarioTickMs: 0,
+      dataDir: opts.dataDir,
+      ...(rateLimits ? {} : { throttle: false as const }),
     });
     await warden.bot.init();
     const runner = startPolling(warden, opts.logger, { timeoutSeconds: 1 });
-    try {
-      const botSays = async (chatId: number) =>
-        (await control.chat(chatId)).messages
-          .filter((m) => m.sender_id === botId && !m.is_service)
-          .map(
-            (m) =>
-              m.message as {
-                message_id: number;
-                text?: string;
-                reply_markup?: { inline_keyboard: { callback_data: string }[][] };
-              },
+
+    const names = await namesOf(control, { room, aliases, users });
+    const worldStart = Date.parse(
+      String(loadedStart(worldText) ?? new Date(clock.nowMs()).toISOString()),
+    );
+    const script = [...section.script].sort((a, b) => a.at - b.at);
+    let lastCall = 0;
+    let lastSeq = 0;
+    const pressed = new Set<number>();
+
+    async function settle(): Promise<void> {
+      const deadline = Date.now() + 120_000;
+      let quiet = 0;
+      while (quiet < 2) {
+        const pending = (await control.bot(bot.id)).pending_update_count;
+        quiet = pending === 0 && warden.busy() === 0 ? quiet + 1 : 0;
+        if (Date.now() > deadline)
+          throw new Error(
+            "the rehearsal stalled: the bot did not finish handling its updates within 2 minutes",
           );
-      const waitFor = async <T>(what: string, check: () => Promise<T | undefined>): Promise<T> => {
-        const deadline = Date.now() + 30_000;
-        for (;;) {
-          const value = await check();
-          if (value !== undefined) return value;
-          if (Date.now() > deadline) throw new Error(`rehearsal stalled waiting for ${what}`);
-          await new Promise((resolve) => setTimeout(resolve, 20));
-        }
-      };
-      const operatorTypes = async (text: string, from = operator.id) => {
-        const before = (await botSays(room.id)).length;
-        out(`\n> operator in control room: ${text}`);
-        await control.sendMessage(room.id, { from_id: from, text });
-        const answer = await waitFor(`an answer to ${text}`, async () => {
-          const now = await botSays(room.id);
-          return now.length > before ? now.at(-1) : undefined;
-        });
-        for (const line of (answer.text ?? "").split("\n")) out(`  bot: ${line}`);
-        return answer;
-      };
-
-      out(
-        `Rehearsal of case ${caseId} on ${sim.apiRoot} (simulated time ${new Date(world.clock.nowMs()).toISOString()})`,
-      );
-      await operatorTypes("/check fw1");
-      const request = await operatorTypes("/lockdown fw1");
-      const approve = request.reply_markup?.inline_keyboard[0]?.[0]?.callback_data;
-      if (approve) {
-        out("> supervisor presses Approve");
-        const before = (await botSays(room.id)).length;
-        await control.pressButton({
-          from_id: supervisor.id,
-          chat_id: room.id,
-          message_id: request.message_id,
-          data: approve,
-        });
-        const done = await waitFor("the approved lockdown", async () => {
-          const now = await botSays(room.id);
-          return now.slice(before).find((m) => m.text?.startsWith("approved by"));
-        });
-        for (const line of (done.text ?? "").split("\n")) out(`  bot: ${line}`);
+        await new Promise((r) => setTimeout(r, quiet > 0 ? 5 : 10));
       }
-      await operatorTypes("/freeze fw1 trade");
-      await operatorTypes("/warn fw1 takeover pin");
-
-      out("\n… an hour of simulated time passes; members keep writing:");
-      const played = await control.advanceClock(3600);
-      for (const p of played.played) {
-        if (!p.ok) {
-          out(`  (refused by Telegram: ${p.description})`);
-          continue;
-        }
-        const m = p.message as {
-          from?: { first_name?: string };
-          author_signature?: string;
-          text?: string;
-          caption?: string;
-        };
-        const who = m.author_signature
-          ? `${m.author_signature} (anonymous admin)`
-          : (m.from?.first_name ?? "someone");
-        out(`  ${who}: ${m.text ?? m.caption ?? "(media)"}`);
-      }
-      await operatorTypes("/status");
-    } finally {
-      if (runner.isRunning()) await runner.stop();
-      await warden.close();
     }
-    await audit.close();
 
-    const group = await control.chat(groupId);
-    out("\nWhat members see now:");
-    out(`  title: ${group.title}`);
-    out(`  pinned: ${group.pinned_message_ids.join(", ") || "nothing"}`);
-    out(
+    async function flush(): Promise<void> {
+      const calls = await control.calls(lastCall);
+      for (const call of calls) {
+        lastCall = Math.max(lastCall, call.seq);
+        if (call.bot_id !== bot.id) continue;
+        const line = describeCall(call, names);
+        if (line) out(`[${clockLabel(call.time)}] ${line}`);
+      }
+      const entries = await entriesSince(redis, caseId, lastSeq);
+      for (const e of entries) {
+        lastSeq = Math.max(lastSeq, e.seq);
+        const line = describeEntry(e);
+        if (line) out(`           audit ${line}`);
+      }
+    }
+
+    async function approvePending(): Promise<number> {
+      const snapshot = await control.chat(room);
+      let count = 0;
+      for (const m of snapshot.messages) {
+        if (m.sender_id !== bot.id || pressed.has(m.message.message_id)) continue;
+        const message = m.message as {
+          message_id: number;
+          text?: string;
+          reply_markup?: {
+            inline_keyboard: Array<Array<{ text: string; callback_data?: string }>>;
+          };
+        };
+        const approve = message.reply_markup?.inline_keyboard
+          .flat()
+          .find((b) => /^(ap|sa):.*:y$/.test(b.callback_data ?? ""));
+        if (!approve?.callback_data || !message.text?.startsWith("Approval needed")) continue;
+        pressed.add(message.message_id);
+        out(`[${clockLabel(clock.now())}] supervisor presses Approve`);
+        await control.pressButton({
+          from_id: supervisor,
+          chat_id: room,
+          message_id: message.message_id,
+          data: approve.callback_data,
+        });
+        count++;
+      }
+      return count;
+    }
+
+    async function play(entry: ScriptEntry): Promise<void> {
+      const at = `[${clockLabel(clock.now())}]`;
+      if ("private" in entry) {
+        const userId = ref("user", entry.private);
+        const input = entry.photo
+          ? {
+              from_id: userId,
+              photo: true as const,
+              ...(entry.text ? { caption: entry.text } : {}),
+            }
+          : { from_id: userId, text: entry.text ?? "" };
+        out(
+          `${at} ${names.user(userId)} writes to the bot: ${entry.photo ? "[photo] " : ""}${entry.text ?? ""}`,
+        );
+        await control.sendMessage(userId, input);
+      } else if ("press" in entry) {
+        const userId = ref("user", entry.press);
+        const dialog = await control.chat(userId).catch(() => undefined);
+        const target = [...(dialog?.messages ?? [])].reverse().find((m) => {
+          const markup = (
+            m.message as { reply_markup?: { inline_keyboard: Array<Array<{ text: string }>> } }
+          ).reply_markup;
+          return (
+            m.sender_id === bot.id &&
+            markup?.inline_keyboard.flat().some((b) => b.text === entry.button)
+          );
+        });
+        const button = (
+          target?.message as
+            | {
+                reply_markup?: {
+                  inline_keyboard: Array<Array<{ text: string; callback_data?: string }>>;
+                };
+              }
+            | undefined
+        )?.reply_markup?.inline_keyboard
+          .flat()
+          .find((b) => b.text === entry.button);
+        if (!target || !button?.callback_data) {
+          out(
+            `${at} (${names.user(userId)} looked for a "${entry.button}" button but the bot showed none)`,
+          );
+          return;
+        }
+        out(`${at} ${names.user(userId)} presses “${entry.button}”`);
+        await control.pressButton({
+          from_id: userId,
+          chat_id: userId,
+          message_id: target.message.message_id,
+          data: button.callback_data,
+        });
+      } else {
+        const chatId = ref("chat", entry.join_request);
+        const userId = ref("user", entry.from);
+        out(`${at} ${names.user(userId)} asks to join ${names.chat(chatId)}`);
+        await control.requestToJoin(chatId, userId);
+      }
+    }
+
+    let scriptIndex = 0;
+    async function advanceTo(ms: number): Promise<void> {
+      for (;;) {
+        const entry = script[scriptIndex];
+        const entryMs = entry ? worldStart + entry.at * 1000 : Number.POSITIVE_INFINITY;
+        const target = Math.min(entryMs, ms);
+        const seconds = Math.max(0, (target - clock.nowMs()) / 1000);
+        if (seconds > 0) {
+          const played = await control.advanceClock(seconds);
+          for (const p of played.played) out(`[${clockLabel(p.at)}] ${describePlayed(p, names)}`);
+        }
+        if (!entry || entryMs > ms) return;
+        scriptIndex++;
+        await settle();
+        await play(entry);
+        await settle();
+      }
+    }
+
+    async function currentRun(alias: string): Promise<RunState | undefined> {
+      const chatId = aliases[alias];
+      if (chatId === undefined) return undefined;
+      const runId =
+        (await redis.hget(scenarioKeys.active(caseId), String(chatId))) ??
+        (await redis.zrevrange(scenarioKeys.runs(caseId), 0, 0))[0];
+      return runId ? readRun(redis, caseId, runId) : undefined;
+    }
+
+    const maxMs = clock.nowMs() + (opts.maxDays ?? 30) * 86_400_000;
+    const rehearsal: Rehearsal = {
+      sim,
+      control,
+      redis,
+      audit,
+      warden,
+      caseId,
+      scenarioId,
+      botId: bot.id,
+      room,
+      users,
+      chats,
+      aliases,
+      operator,
+      supervisor,
+      settle,
+      flush,
+      approvePending,
+      advanceTo,
+      async operatorSays(text) {
+        out(`[${clockLabel(clock.now())}] operator in the control room: ${text}`);
+        await control.sendMessage(room, { from_id: operator, text });
+        await settle();
+      },
+      async runUntilDone(alias) {
+        for (;;) {
+          await settle();
+          while ((await approvePending()) > 0) await settle();
+          await warden.scenarios.tick();
+          await settle();
+          while ((await approvePending()) > 0) await settle();
+          await flush();
+          const run = await currentRun(alias);
+          if (run && run.status !== "running" && run.status !== "paused") return run;
+          const now = clock.nowMs();
+          const candidates = [
+            sim.sim.timeline[0] ? sim.sim.timeline[0].at * 1000 : undefined,
+            script[scriptIndex]
+              ? worldStart + (script[scriptIndex] as ScriptEntry).at * 1000
+              : undefined,
+            await warden.scenarios.nextTimer(caseId),
+          ].filter((t): t is number => t !== undefined);
+          if (candidates.length === 0) return run;
+          const next = Math.max(Math.min(...candidates), now + 1000);
+          if (next > maxMs) {
+            out(`(stopping: nothing more happens within ${opts.maxDays ?? 30} simulated days)`);
+            return run;
+          }
+          if (!opts.fast)
+            await new Promise((r) => setTimeout(r, Math.min(2000, (next - now) / 3600)));
+          await advanceTo(next);
+        }
+      },
+      async finish(alias) {
+        await settle();
+        await flush();
+        if (runner.isRunning()) await runner.stop();
+        await warden.close();
+        const run = await currentRun(alias);
+        const all = await entriesSince(redis, caseId, 0);
+        const failures = all
+          .filter(
+            (e) =>
+              e.scenario &&
+              ((e.phase === "outcome" && e.result?.ok !== true) || e.op === "scenario.fail"),
+          )
+          .map(
+            (e) =>
+              `#${e.seq} ${e.op} ‹${e.scenario?.step}›: ${e.op === "scenario.fail" ? String(e.params?.reason) : ((e.result as { description?: string } | undefined)?.description ?? "unknown")}`,
+          );
+        const missingRights = [
+          ...new Set(
+            all.flatMap((e) =>
+              e.op === "scenario.start" && e.phase === "refused"
+                ? ((e.params?.missing as string[] | undefined) ?? [])
+                : e.op === "scenario.fail" && e.params?.missing_right
+                  ? [String(e.params.missing_right)]
+                  : [],
+            ),
+          ),
+        ];
+        const exportDir = join(opts.dataDir, "rehearsals", caseId);
+        const exported = await exportBundle(audit, {
+          caseId,
+          out: exportDir,
+          justification: "rehearsal: the audit trail of a scenario rehearsal, for review",
+          recipients: ["scenario authors"],
+          actor: { kind: "cli", name: "rehearsal" },
+        });
+        await audit.close();
+        const report = await verifyCaseLog(redis, caseId, {
+          verifiers: [verifierOf(signer as Signer)],
+        });
+        const ok =
+          report.ok &&
+          run?.status === "finished" &&
+          failures.length === 0 &&
+          missingRights.length === 0;
+        return {
+          ok,
+          caseId,
+          scenarioId,
+          runStatus: run?.status ?? "not started",
+          verified: report.ok,
+          entries: report.entries,
+          failures,
+          missingRights,
+          exportDir,
+          exportFiles: exported.files.map((f) => join(exportDir, f)),
+          ...(report.failure
+            ? { verifyFailure: `${report.failure.seq}: ${report.failure.message}` }
+            : {}),
+        };
+      },
+      async close() {
+        if (runner.isRunning()) await runner.stop().catch(() => undefined);
+        await warden.close().catch(() => undefined);
+        await audit.close().catch(() => undefined);
+        await connection?.close();
+        await sim.close();
+      },
+    };
+    return rehearsal;
+  } catch (err) {
+    await connection?.close();
+    await sim.close();
+    throw err;
+  }
+}
+
+function loadedStart(worldText: string): string | undefined {
+  const m = /^start:\s*(\S+)/m.exec(worldText);
+  return m?.[1];
+}
+
+/** Audit entries after `seq`, oldest first. */
+export async function entriesSince(
+  redis: Redis,
+  caseId: string,
+  seq: number,
+): Promise<AuditEntry[]> {
+  const head = await readHeadPosition(redis, caseId);
+  const out: AuditEntry[] = [];
+  for (let from = seq + 1; from <= head.seq; from += 1000) {
+    const seqs: string[] = [];
+    for (let s = from; s <= Math.min(head.seq, from + 999); s++) seqs.push(String(s));
+    for (const raw of await redis.hmget(auditKeys.payloads(caseId), ...seqs)) {
+      if (!raw) continue;
+      const parsed = JSON.parse(raw) as AuditEntry;
+      if (typeof parsed.op === "string") out.push(parsed);
+    }
+  }
+  return out;
+}
+
+async function namesOf(
+  control: SimClient,
+  where: { room: number; aliases: Record<string, number>; users: Record<string, number> },
+): Promise<Names> {
+  const people = new Map(
+    (await control.users()).map((u) => [
+      u.id,
+      [u.first_name, u.last_name].filter(Boolean).join(" "),
+    ]),
+  );
+  const groups = new Map(
+    Object.entries(where.aliases).map(([alias, id]) => [id, `group ${alias}`]),
+  );
+  return {
+    user: (id) => people.get(id) ?? String(id),
+    chat: (id) =>
+      id === where.room
+        ? "control room"
+        : (groups.get(id) ?? (id > 0 ? `${people.get(id) ?? id} (private)` : String(id))),
+  };
+}
+
+/** The whole rehearsal: open, start the scenario as the operator, run it out, print and verify. */
+export async function rehearseScenario(opts: RehearsalOptions): Promise<RehearsalResult> {
+  const started = Date.now();
+  const r = await openRehearsal(opts);
+  try {
+    const alias = Object.keys(r.aliases)[0] as string;
+    opts.out(
+      `Rehearsing ${r.scenarioId} on ${alias} (case ${r.caseId}), simulated time ${new Date(r.sim.sim.clock.nowMs()).toISOString()}`,
+    );
+    await r.operatorSays(`/scenario start ${r.scenarioId} ${alias}`);
+    await r.runUntilDone(alias);
+    const group = await r.control.chat(r.aliases[alias] as number);
+    const result = await r.finish(alias);
+    const o = opts.out;
+    o("");
+    o(`What members of ${alias} see at the end:`);
+    o(`  title: ${group.title}`);
+    o(`  pinned: ${group.pinned_message_ids.join(", ") || "nothing"}`);
+    o(
       `  may post: ${
         Object.entries(group.permissions as Record<string, boolean>)
           .filter(([, v]) => v)
-          .map(([k]) => k)
+          .map(([k]) => k.replace(/^can_/, ""))
           .join(", ") || "nothing"
       }`,
     );
-
-    const entries = (await recentEntries(connection.redis, caseId, 100_000)).reverse();
-    out(`\nAudit log of ${caseId}: ${entries.length} entries`);
-    for (const e of entries.filter((x) => x.phase !== "info" || x.op !== "collect")) {
-      const step = typeof e.params?.step === "string" ? ` ${e.params.step}` : "";
-      const result = e.result
-        ? e.result.ok === true
-          ? " ok"
-          : ` ${e.result.ok === false ? `failed: ${(e.result as { description?: string }).description}` : "unknown"}`
-        : "";
-      out(
-        `  #${e.seq} ${e.phase.padEnd(7)} ${e.op}${step}${result} (${e.actor.name ?? e.actor.kind})`,
-      );
-    }
-    const report = await verifyCaseLog(connection.redis, caseId, {
-      verifiers: [verifierOf(signer)],
-    });
-    out(
-      `\nwarden audit verify: ${report.ok ? "intact" : `FAILED at seq ${report.failure?.seq}: ${report.failure?.message}`} (${report.entries} entries, ${report.signedSize} covered by a signed checkpoint)`,
+    o(`run: ${result.runStatus}`);
+    for (const f of result.failures) o(`  failed: ${f}`);
+    if (result.missingRights.length)
+      o(`  missing admin rights: ${result.missingRights.join(", ")}`);
+    o(
+      `warden audit verify: ${result.verified ? "intact" : "FAILED"} (${result.entries} entries in case ${result.caseId})`,
     );
-    for (const w of report.warnings) out(`  warning: ${w.message}`);
-    return { ok: report.ok };
+    o(`audit bundle: ${result.exportDir}`);
+    for (const f of result.exportFiles) o(`  ${f}`);
+    o(`rehearsal took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return result;
   } finally {
-    await connection.close();
-    await sim.close();
+    await r.close();
   }
 }

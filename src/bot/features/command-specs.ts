@@ -19,6 +19,7 @@ import { escapeHtml } from "../html.ts";
 import { durationNote, parseDuration, parseTarget, UsageError } from "../parse.ts";
 import { COLLECT_COMMANDS } from "./collect-commands.ts";
 import { actionEnv } from "./commands.ts";
+import { scenarioCommand } from "./scenario-commands.ts";
 
 /**
  * Every operator command as data: its name, who may use it, what it needs, and
@@ -35,6 +36,9 @@ export interface CommandRun {
   reply(html: string): Promise<void>;
   chat?: SeizedChat;
   scope?: ActionScope;
+  /** Identifies the request (`cmd:<chat>:<message>`), the same for a command and its approved run. */
+  requestKey?: string;
+  updateIds?: number[];
 }
 
 export interface CommandSpec {
@@ -414,6 +418,7 @@ export const COMMANDS: CommandSpec[] = [
     },
   },
   ...COLLECT_COMMANDS,
+  scenarioCommand,
 ];
 
 async function statusText(run: CommandRun): Promise<string> {

@@ -179,6 +179,8 @@ async function handle(
       caller,
       args,
       reply,
+      requestKey: `cmd:${chatId}:${ctx.msg.message_id}`,
+      updateIds: [ctx.update.update_id],
       ...(replyTo ? { replyTo } : {}),
       ...(chat ? { chat, scope: scopeFor(caller, chat, ctx) } : {}),
     };
@@ -299,6 +301,8 @@ export function executeApproved(deps: FeatureDeps): ExecuteApproved {
       reply: async (html) => {
         replies.push(html);
       },
+      requestKey: approved.requestKey,
+      updateIds: approved.updateIds,
       ...(approved.replyTo ? { replyTo: approved.replyTo } : {}),
       ...(approved.chat
         ? {

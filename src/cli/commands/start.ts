@@ -6,7 +6,7 @@ import { createWardenBot, startPolling } from "../../bot/create.ts";
 import { listCases } from "../../store/cases.ts";
 import { connectRedis } from "../../store/redis.ts";
 import { type CliContext, CliError } from "../context.ts";
-import { rehearseTakeover } from "../rehearsal.ts";
+import { rehearseScenario } from "../rehearsal.ts";
 
 /**
  * `warden start`: with BOT_TOKEN, the live bot; without it, a rehearsal on
@@ -94,12 +94,15 @@ async function startLive(c: CliContext): Promise<void> {
 async function rehearse(c: CliContext): Promise<void> {
   const { config } = c;
   c.out(
-    "Warden rehearsal: no BOT_TOKEN is set, so Warden plays a takeover against its built-in Telegram simulator.",
+    "Warden rehearsal: no BOT_TOKEN is set, so Warden rehearses scenarios/fireworks-takeover.yaml against its built-in Telegram simulator.",
   );
   c.out(
     `Redis: ${config.REDIS_URL ? "REDIS_URL" : "the embedded in-process store (nothing is kept after this run)"}`,
   );
-  const { ok } = await rehearseTakeover({
+  const { ok, verified } = await rehearseScenario({
+    scenario: "fireworks-takeover",
+    fast: true,
+    dataDir: config.WARDEN_DATA_DIR,
     ...(config.REDIS_URL ? { redisUrl: config.REDIS_URL } : {}),
     ...(config.WARDEN_AUDIT_KEY ? { auditKeyPath: config.WARDEN_AUDIT_KEY } : {}),
     logger: c.logger,
@@ -109,7 +112,8 @@ async function rehearse(c: CliContext): Promise<void> {
   c.out(
     "To run live: set BOT_TOKEN, REDIS_URL and WARDEN_AUDIT_KEY (see .env.example) and run npm start again.",
   );
-  if (!ok) throw new CliError("the rehearsal's audit log did not verify", 1);
+  if (!verified) throw new CliError("the rehearsal's audit log did not verify", 1);
+  if (!ok) throw new CliError("the rehearsal's scenario did not run to its end (see above)", 1);
 }
 
 /** Runs `body` until SIGINT or SIGTERM, then lets it shut down cleanly. */

@@ -222,6 +222,8 @@ export function createJoinRequest(
     const canInvite =
       m?.status === "creator" || (m?.status === "administrator" && m.rights?.can_invite_users);
     if (!canInvite) continue;
+    // Telegram lets a bot that receives a join request write to the user (via user_chat_id).
+    bot.talkedTo.add(userId);
     deliver(sim, bot, "chat_join_request", {
       chat: chatObject(sim, chat),
       from: user,

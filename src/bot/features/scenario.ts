@@ -1,0 +1,269 @@
+import {
+  type ConversationData,
+  type ConversationFlavor,
+  type ConversationStorage,
+  conversations,
+  createConversation,
+  type VersionedState,
+} from "@grammyjs/conversations";
+import { RedisAdapter } from "@grammyjs/storage-redis";
+import { Composer, type Context, type Transformer } from "grammy";
+import type { ChatMember } from "grammy/types";
+import { recordedOf } from "../../collect/recorder.ts";
+import {
+  CONVERSATION_ID,
+  CONVERSATION_VERSION,
+  conversationIndex,
+  scenarioConversation,
+} from "../../scenario/conversation.ts";
+import type { ScenarioEngine } from "../../scenario/engine.ts";
+import {
+  type ConversationStart,
+  type Member,
+  type ScenarioEvent,
+  syntheticOf,
+} from "../../scenario/events.ts";
+import { scenarioKeys } from "../../scenario/keys.ts";
+import { getCase, getRole } from "../../store/cases.ts";
+import { actorOf } from "../access.ts";
+import type { FeatureDeps } from "../deps.ts";
+
+/**
+ * Scenarios in the bot: what members do becomes events for the engine's
+ * triggers, supervisors answer a scenario's approve steps here, and
+ * conversations run on @grammyjs/conversations with their state in Redis,
+ * one per chat and member, under the case's keys. Comes after commands and
+ * approvals, so an operator's command is never mistaken for a member's
+ * message, and after the recorder, so everything is persisted first.
+ */
+
+type ScenarioContext = ConversationFlavor<Context>;
+
+/** The chat and member a conversation update belongs to (synthetic updates name theirs). */
+function whereOf(ctx: Context): { chatId: number; userId: number } | undefined {
+  const synthetic = syntheticOf(ctx.update);
+  if (synthetic) return { chatId: synthetic.chat_id, userId: synthetic.user_id };
+  const chatId = ctx.chatId;
+  const userId = ctx.from?.id;
+  return chatId !== undefined && userId !== undefined ? { chatId, userId } : undefined;
+}
+
+/**
+ * Conversation state lives under the case it belongs to; a global index maps
+ * `<chat>:<member>` to that case, because a private chat belongs to no case.
+ */
+function conversationStorage(deps: FeatureDeps): ConversationStorage<Context, ConversationData> {
+  const adapter = new RedisAdapter<VersionedState<ConversationData>>({ instance: deps.redis });
+  async function keyOf(ctx: Context): Promise<string | undefined> {
+    const where = whereOf(ctx);
+    if (!where) return undefined;
+    const caseId = await deps.redis.hget(
+      conversationIndex.key(),
+      conversationIndex.field(where.chatId, where.userId),
+    );
+    return caseId ? scenarioKeys.conversation(caseId, where.chatId, where.userId) : undefined;
+  }
+  return {
+    type: "context",
+    version: CONVERSATION_VERSION,
+    adapter: {
+      read: async (ctx) => {
+        const key = await keyOf(ctx);
+        return key ? adapter.read(key) : undefined;
+      },
+      write: async (ctx, state) => {
+        const key = await keyOf(ctx);
+        if (key) await adapter.write(key, state);
+        else deps.logger.error("a scenario conversation has no case to be stored under");
+      },
+      delete: async (ctx) => {
+        const key = await keyOf(ctx);
+        if (key) await adapter.delete(key);
+      },
+    },
+  };
+}
+
+function memberOf(user: {
+  id: number;
+  first_name: string;
+  last_name?: string;
+  username?: string;
+  language_code?: string;
+}): Member {
+  return {
+    id: user.id,
+    firstName: user.first_name,
+    ...(user.last_name ? { lastName: user.last_name } : {}),
+    ...(user.username ? { username: user.username } : {}),
+    ...(user.language_code ? { languageCode: user.language_code } : {}),
+  };
+}
+
+const PRESENT = new Set(["member", "administrator", "creator"]);
+function isPresent(m: ChatMember): boolean {
+  return PRESENT.has(m.status) || (m.status === "restricted" && m.is_member);
+}
+
+/** The event an update is for the engine, if any. */
+export function eventOf(ctx: Context): ScenarioEvent | undefined {
+  const update = ctx.update;
+  const message = update.message;
+  if (message?.from && !message.from.is_bot && !message.sender_chat) {
+    const text = message.text ?? message.caption ?? "";
+    const seen = recordedOf(update);
+    const replied = message.reply_to_message;
+    return {
+      kind: message.chat.type === "private" ? "private_message" : "message",
+      chatId: message.chat.id,
+      ...(seen ? { caseId: seen.caseId } : {}),
+      updateId: update.update_id,
+      member: memberOf(message.from),
+      message: {
+        id: message.message_id,
+        text,
+        media: message.text === undefined,
+        command: message.entities?.[0]?.type === "bot_command" && message.entities[0].offset === 0,
+        ...(replied
+          ? {
+              replyTo: {
+                id: replied.message_id,
+                ...(replied.from ? { fromId: replied.from.id } : {}),
+              },
+            }
+          : {}),
+        ...(seen?.offer ? { offer: { score: seen.offer.score, rules: seen.offer.rules } } : {}),
+      },
+    };
+  }
+  const change = update.chat_member;
+  if (change && !change.new_chat_member.user.is_bot) {
+    const was = isPresent(change.old_chat_member);
+    const is = isPresent(change.new_chat_member);
+    if (was === is) return undefined;
+    return {
+      kind: is ? "join" : "leave",
+      chatId: change.chat.id,
+      updateId: update.update_id,
+      member: memberOf(change.new_chat_member.user),
+    };
+  }
+  const request = update.chat_join_request;
+  if (request)
+    return {
+      kind: "join_request",
+      chatId: request.chat.id,
+      updateId: update.update_id,
+      member: memberOf(request.from),
+    };
+  return undefined;
+}
+
+export interface ScenarioFeatureOptions {
+  engine: ScenarioEngine;
+  /** Installed on the API client inside conversations, which does not inherit `bot.api`'s transformers. */
+  apiTransformers: Transformer[];
+}
+
+export function scenarioFeature(
+  deps: FeatureDeps,
+  opts: ScenarioFeatureOptions,
+): Composer<Context> {
+  const { engine } = opts;
+  const composer = new Composer<ScenarioContext>();
+
+  composer.use(
+    conversations<Context, Context>({
+      storage: conversationStorage(deps),
+      plugins: [
+        async (ctx, next) => {
+          ctx.api.config.use(...opts.apiTransformers);
+          await next();
+        },
+      ],
+    }),
+  );
+  composer.use(
+    createConversation<Context, Context>(scenarioConversation(engine.deps), {
+      id: CONVERSATION_ID,
+      parallel: false,
+    }),
+  );
+
+  async function enter(ctx: ScenarioContext, start: ConversationStart): Promise<void> {
+    if (ctx.conversation.active(CONVERSATION_ID) > 0) return; // already talking with this member here
+    await deps.redis.hset(
+      conversationIndex.key(),
+      conversationIndex.field(start.chatId, start.userId),
+      start.caseId,
+    );
+    await ctx.conversation.enter(CONVERSATION_ID, start);
+  }
+
+  // A supervisor answers a scenario's approve step.
+  composer.callbackQuery(/^sa:([a-z0-9-]+):([0-9a-f]{16}):([yn])$/, async (ctx) => {
+    const [, caseId, approvalId, answer] = ctx.match as RegExpMatchArray as [
+      string,
+      string,
+      string,
+      string,
+    ];
+    const record = await getCase(deps.redis, caseId);
+    const grant = record ? await getRole(deps.redis, caseId, ctx.from.id) : undefined;
+    if (!record || !grant || grant.role !== "supervisor" || record.controlRoom !== ctx.chat?.id) {
+      if (record)
+        await deps.audit.record({
+          case: caseId,
+          actor: grant
+            ? actorOf(grant)
+            : { kind: "member", id: ctx.from.id, name: ctx.from.first_name },
+          op: "approval.answer",
+          phase: "refused",
+          params: {
+            approval: approvalId,
+            reason: grant ? `role ${grant.role} may not approve` : "holds no role in the case",
+          },
+          update_ids: [ctx.update.update_id],
+        });
+      await ctx.answerCallbackQuery({ text: "Only a supervisor of this case can answer." });
+      return;
+    }
+    const result = await engine.answerApproval({
+      caseId,
+      approvalId,
+      granted: answer === "y",
+      approver: { userId: grant.userId, name: grant.name, actor: actorOf(grant) },
+      updateId: ctx.update.update_id,
+    });
+    await ctx.answerCallbackQuery({ text: result.text, show_alert: !result.edit });
+    if (result.edit) await ctx.editMessageText(result.edit).catch(() => undefined);
+    if (result.runId) await engine.advance(caseId, result.runId);
+  });
+
+  composer.use(async (ctx, next) => {
+    const synthetic = syntheticOf(ctx.update);
+    if (synthetic) {
+      if (synthetic.kind === "start") await enter(ctx, synthetic.start);
+      return;
+    }
+    const event = eventOf(ctx);
+    if (event) {
+      const starts = await engine.handleEvent(event);
+      for (const start of starts) {
+        if (start.chatId === ctx.chat?.id && start.userId === ctx.from?.id) await enter(ctx, start);
+        else
+          await engine.deps.deliver?.({
+            update_id: -1,
+            warden_scenario: {
+              kind: "start",
+              chat_id: start.chatId,
+              user_id: start.userId,
+              start,
+            },
+          });
+      }
+    }
+    await next();
+  });
+  return composer as unknown as Composer<Context>;
+}

@@ -1,0 +1,138 @@
+import { type EngineDeps, type RunContext, runContext } from "./core.ts";
+import { parseDurationMs } from "./duration.ts";
+import type { Member, ScenarioEvent } from "./events.ts";
+import { scenarioKeys } from "./keys.ts";
+import { triggerId } from "./model.ts";
+import { readDefinition, readRun } from "./runs.ts";
+import type { Scenario } from "./schema.ts";
+import { recordFiring, runActions } from "./triggers.ts";
+
+/**
+ * Ghost ads: a seller posts an offer, buyers answer it in the group, and the
+ * seller never answers any of them there. Such sellers are often scammers or
+ * are moving buyers to private chats; operators want them flagged. Every
+ * offer is watched; the first buyer's reply starts the `after:` timer of each
+ * ghost_ad trigger; a reply by the seller to the offer or to a buyer marks it
+ * answered; when the timer fires on an unanswered offer, the trigger fires
+ * with the seller as its member.
+ */
+
+interface WatchedOffer {
+  seller: Member;
+  text: string;
+  at: number;
+  buyers: number[];
+  answered: boolean;
+}
+
+/** How many offers a run watches at most; the oldest are forgotten first. */
+const MAX_WATCHED = 5000;
+
+export async function trackGhost(
+  rc: RunContext,
+  scenario: Scenario,
+  phase: number,
+  event: ScenarioEvent,
+): Promise<void> {
+  const message = event.message;
+  if (!message) return;
+  const redis = rc.deps.redis;
+  const key = scenarioKeys.ghost(rc.run.caseId, rc.run.id);
+  if (message.offer) {
+    const offer: WatchedOffer = {
+      seller: event.member,
+      text: message.text.slice(0, 300),
+      at: rc.deps.now(),
+      buyers: [],
+      answered: false,
+    };
+    await redis.hsetnx(key, String(message.id), JSON.stringify(offer));
+    if ((await redis.hlen(key)) > MAX_WATCHED * 2) await forgetOldest(rc);
+  }
+  const replyTo = message.replyTo?.id;
+  if (replyTo === undefined) return;
+  let offerId = String(replyTo);
+  let raw = await redis.hget(key, offerId);
+  let toBuyer = false;
+  if (!raw) {
+    const viaBuyer = await redis.hget(key, `reply:${replyTo}`);
+    if (!viaBuyer) return;
+    offerId = viaBuyer;
+    raw = await redis.hget(key, offerId);
+    toBuyer = true;
+    if (!raw) return;
+  }
+  const offer = JSON.parse(raw) as WatchedOffer;
+  if (event.member.id === offer.seller.id) {
+    if (!offer.answered && (toBuyer || offer.buyers.length > 0)) {
+      offer.answered = true;
+      await redis.hset(key, offerId, JSON.stringify(offer));
+    }
+    return;
+  }
+  if (toBuyer || offer.buyers.includes(message.id)) return;
+  offer.buyers.push(message.id);
+  const writes = redis
+    .multi()
+    .hset(key, offerId, JSON.stringify(offer), `reply:${message.id}`, offerId);
+  if (offer.buyers.length === 1) {
+    const p = scenario.phases[phase];
+    for (const [index, trigger] of (p?.triggers ?? []).entries()) {
+      if (trigger.on !== "ghost_ad" || !trigger.after) continue;
+      writes.zadd(
+        scenarioKeys.timers(rc.run.caseId),
+        rc.deps.now() + parseDurationMs(trigger.after),
+        `ghost:${rc.run.id}:${phase}:${index}:${offerId}`,
+      );
+    }
+  }
+  await writes.exec();
+}
+
+async function forgetOldest(rc: RunContext): Promise<void> {
+  const key = scenarioKeys.ghost(rc.run.caseId, rc.run.id);
+  const all = await rc.deps.redis.hgetall(key);
+  const offers = Object.entries(all)
+    .filter(([k]) => !k.startsWith("reply:"))
+    .map(([k, v]) => [k, (JSON.parse(v) as WatchedOffer).at] as const)
+    .sort((a, b) => a[1] - b[1]);
+  const drop = offers.slice(0, offers.length - MAX_WATCHED).map(([k]) => k);
+  if (drop.length) await rc.deps.redis.hdel(key, ...drop);
+}
+
+/** A ghost-ad timer came due (`ghost:<run>:<phase>:<trigger>:<offer>`): fire if the seller never answered. */
+export async function fireGhost(deps: EngineDeps, caseId: string, timer: string): Promise<void> {
+  const [, runId, phaseText, triggerText, offerId] = timer.split(":");
+  if (!runId || !offerId) return;
+  const run = await readRun(deps.redis, caseId, runId);
+  const raw = run ? await deps.redis.hget(scenarioKeys.ghost(caseId, runId), offerId) : null;
+  if (run && raw && run.status === "running") {
+    const offer = JSON.parse(raw) as WatchedOffer;
+    const scenario = await readDefinition(deps.redis, caseId, run.hash);
+    const phase = scenario.phases[Number(phaseText)];
+    const index = Number(triggerText);
+    const trigger = phase?.triggers?.[index];
+    if (phase && trigger && !offer.answered) {
+      const rc = await runContext(deps, run);
+      const firing = {
+        rc,
+        scenario,
+        phaseId: phase.id,
+        trigger: triggerId(trigger, index),
+        occasion: `ghost-${offerId}`,
+        chatId: run.chatId,
+        member: offer.seller,
+        messageId: Number(offerId),
+        text: offer.text,
+        private: false,
+        updateIds: [],
+      };
+      await recordFiring(firing, trigger, {
+        offer_message_id: Number(offerId),
+        buyers: offer.buyers.length,
+      });
+      await runActions(firing, trigger.do, "", { count: offer.buyers.length });
+    }
+  }
+  await deps.redis.zrem(scenarioKeys.timers(caseId), timer);
+}

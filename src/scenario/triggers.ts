@@ -1,0 +1,353 @@
+import { ban, restrict } from "../actions/members.ts";
+import { purge } from "../actions/purge.ts";
+import { runStep } from "../actions/run.ts";
+import { warn } from "../actions/warn.ts";
+import { RecordRefusedError } from "../audit/record.ts";
+import { collectKeys } from "../collect/keys.ts";
+import { caseOfChat } from "../store/cases.ts";
+import { keys } from "../store/keys.ts";
+import {
+  actionEnvOf,
+  type EngineDeps,
+  failureOf,
+  notifyOperators,
+  type RunContext,
+  recordForRun,
+  runContext,
+  runVars,
+  scopeOf,
+} from "./core.ts";
+import { parseDurationMs } from "./duration.ts";
+import { type ConversationStart, type Member, memberName, type ScenarioEvent } from "./events.ts";
+import { trackGhost } from "./ghost.ts";
+import { globalScenarioKeys, scenarioKeys } from "./keys.ts";
+import { type LimitCheck, offenceNumber, withinLimits } from "./limits.ts";
+import { actionKind, triggerId } from "./model.ts";
+import { readDefinition, readRun } from "./runs.ts";
+import { compileSafeRegex, type SafeRegex } from "./safe-regex.ts";
+import type { Scenario, Trigger, TriggerAction } from "./schema.ts";
+import {
+  interpolate,
+  languageFor,
+  renderForGroup,
+  renderTemplate,
+  type Vars,
+} from "./templates.ts";
+
+/**
+ * Triggers: what members do, answered while a phase runs. A matching event
+ * is checked against the trigger's limits, recorded (`scenario.trigger`, with
+ * why it matched), then its actions run in order, each under the key
+ * `scn:<run>:<phase>:<trigger>:<update>:<n>`, so a redelivered update does
+ * nothing twice. People who hold a role in the case never set off a trigger.
+ */
+
+/** What a trigger fired on, for its actions. */
+export interface Firing {
+  rc: RunContext;
+  scenario: Scenario;
+  phaseId: string;
+  trigger: string;
+  /** Unique per firing: the update id, or `ghost-<offer>` for a ghost-ad timer. */
+  occasion: string;
+  chatId: number;
+  member: Member;
+  messageId?: number;
+  text?: string;
+  private: boolean;
+  updateIds: number[];
+}
+
+const regexCache = new Map<string, SafeRegex>();
+
+function regexFor(pattern: string): SafeRegex {
+  let re = regexCache.get(pattern);
+  if (!re) {
+    re = compileSafeRegex(pattern);
+    regexCache.set(pattern, re);
+  }
+  return re;
+}
+
+function normalise(text: string): string {
+  return ` ${text.toLowerCase().normalize("NFKC").replace(/\s+/g, " ")} `;
+}
+
+/** Whether a trigger's condition holds for an event (limits aside). */
+export function matches(trigger: Trigger, event: ScenarioEvent): boolean {
+  switch (trigger.on) {
+    case "trade_offer":
+      return (
+        event.kind === "message" &&
+        event.message?.offer !== undefined &&
+        (trigger.min_score === undefined || event.message.offer.score >= trigger.min_score)
+      );
+    case "message": {
+      if (event.kind !== "message" || !event.message?.text) return false;
+      const text = event.message.text;
+      if (trigger.keywords) {
+        const hay = normalise(text);
+        if (trigger.keywords.some((k) => hay.includes(normalise(k).slice(0, -1)))) return true;
+      }
+      return trigger.regex !== undefined && regexFor(trigger.regex).test(text);
+    }
+    case "join":
+    case "leave":
+    case "join_request":
+    case "private_message":
+      return event.kind === trigger.on;
+    case "ghost_ad":
+      return false;
+  }
+}
+
+/** The runs an event concerns: the run of its group, or for a private message the member's case's. */
+async function runsFor(
+  deps: EngineDeps,
+  event: ScenarioEvent,
+): Promise<Array<{ caseId: string; runId: string }>> {
+  if (event.kind !== "private_message") {
+    const caseId = event.caseId ?? (await caseOfChat(deps.redis, event.chatId));
+    if (!caseId) return [];
+    const runId = await deps.redis.hget(scenarioKeys.active(caseId), String(event.chatId));
+    return runId ? [{ caseId, runId }] : [];
+  }
+  const caseIds = await deps.redis.smembers(globalScenarioKeys.cases());
+  const seen: Array<{ caseId: string; runId: string }> = [];
+  const other: Array<{ caseId: string; runId: string }> = [];
+  for (const caseId of caseIds.sort()) {
+    const runIds = Object.values(await deps.redis.hgetall(scenarioKeys.active(caseId)));
+    const known = await deps.redis.exists(collectKeys.member(caseId, event.member.id));
+    for (const runId of runIds.sort()) (known ? seen : other).push({ caseId, runId });
+  }
+  // A member seen in a seized group is answered by that group's run; someone unseen by any run that listens.
+  return [...seen, ...other];
+}
+
+/** Handles one event for every run it concerns; returns the conversations to start. */
+export async function handleEvent(
+  deps: EngineDeps,
+  event: ScenarioEvent,
+): Promise<ConversationStart[]> {
+  const starts: ConversationStart[] = [];
+  for (const { caseId, runId } of await runsFor(deps, event)) {
+    const run = await readRun(deps.redis, caseId, runId);
+    if (run?.status !== "running") continue;
+    const scenario = await readDefinition(deps.redis, caseId, run.hash);
+    const phase = scenario.phases[run.phase];
+    if (!phase) continue;
+    const triggers = phase.triggers ?? [];
+    if (triggers.length === 0) continue;
+    if (event.member.id === deps.botId()) continue;
+    if (await deps.redis.hexists(keys.caseRoles(caseId), String(event.member.id))) continue;
+    const rc = await runContext(deps, run);
+    if (event.kind === "message" && triggers.some((t) => t.on === "ghost_ad")) {
+      await trackGhost(rc, scenario, run.phase, event);
+    }
+    for (const [index, trigger] of triggers.entries()) {
+      if (!matches(trigger, event)) continue;
+      const id = triggerId(trigger, index);
+      const limits: LimitCheck[] = [];
+      if (trigger.limit)
+        limits.push({
+          key: scenarioKeys.limit(caseId, runId, `${phase.id}:${id}`, `m${event.member.id}`),
+          ...trigger.limit,
+        });
+      if (trigger.chat_limit)
+        limits.push({
+          key: scenarioKeys.limit(caseId, runId, `${phase.id}:${id}`, "chat"),
+          ...trigger.chat_limit,
+        });
+      if (!(await withinLimits(deps.redis, limits, deps.now(), String(event.updateId)))) continue;
+      const firing: Firing = {
+        rc,
+        scenario,
+        phaseId: phase.id,
+        trigger: id,
+        occasion: String(event.updateId),
+        chatId: event.chatId,
+        member: event.member,
+        ...(event.message ? { messageId: event.message.id, text: event.message.text } : {}),
+        private: event.kind === "private_message",
+        updateIds: [event.updateId],
+      };
+      await recordFiring(firing, trigger, {
+        ...(event.message?.offer
+          ? { score: event.message.offer.score, rules: event.message.offer.rules }
+          : {}),
+      });
+      starts.push(...(await runActions(firing, trigger.do, "")));
+      if (event.kind === "private_message" && starts.length > 0) break;
+    }
+    // A private message is answered by one run only.
+    if (event.kind === "private_message" && starts.length > 0) break;
+  }
+  return starts;
+}
+
+/** `scenario.trigger`: why a trigger fired, once per occasion. */
+export async function recordFiring(
+  f: Firing,
+  trigger: Trigger,
+  why: Record<string, unknown>,
+): Promise<void> {
+  const ref = `${f.phaseId}/${f.trigger}`;
+  const marker = scenarioKeys.done(f.rc.run.caseId, f.rc.run.id, `trigger:${ref}:${f.occasion}`);
+  try {
+    await recordForRun(
+      f.rc,
+      ref,
+      {
+        op: "scenario.trigger",
+        phase: "info",
+        target: {
+          chat_id: f.chatId,
+          ...(f.private ? {} : { alias: f.rc.chat.alias }),
+          user_ids: [f.member.id],
+        },
+        params: {
+          run: f.rc.run.id,
+          on: trigger.on,
+          ...(f.messageId !== undefined ? { message_id: f.messageId } : {}),
+          ...why,
+        },
+        update_ids: f.updateIds,
+      },
+      {
+        preconditions: [{ key: marker, exists: false, message: "already recorded" }],
+        writes: [["SET", marker, "1", "PX", 30 * 86_400_000]],
+      },
+    );
+  } catch (err) {
+    if (!(err instanceof RecordRefusedError)) throw err;
+  }
+}
+
+function varsOf(f: Firing, extra: Vars = {}): Vars {
+  return runVars(f.rc, {
+    member: memberName(f.member),
+    member_id: f.member.id,
+    username: f.member.username ? `@${f.member.username}` : memberName(f.member),
+    ...(f.text !== undefined
+      ? { text: f.text.length > 200 ? `${f.text.slice(0, 200)}…` : f.text }
+      : {}),
+    ...extra,
+  });
+}
+
+/** Runs a list of trigger actions (a trigger's or a ladder rung's) in order. */
+export async function runActions(
+  f: Firing,
+  actions: TriggerAction[],
+  prefix: string,
+  extra: Vars = {},
+): Promise<ConversationStart[]> {
+  const starts: ConversationStart[] = [];
+  const env = actionEnvOf(f.rc.deps);
+  const ref = `${f.phaseId}/${f.trigger}`;
+  const vars = varsOf(f, extra);
+  for (const [i, action] of actions.entries()) {
+    const key = `scn:${f.rc.run.id}:${f.phaseId}:${f.trigger}:${f.occasion}:${prefix}${i}`;
+    const scope = scopeOf(f.rc, ref, key, f.updateIds);
+    const kind = actionKind(action);
+    let failure: string | undefined;
+    try {
+      if ("reply" in action) {
+        const language = languageFor(f.scenario, f.member.languageCode);
+        const html = renderTemplate(f.scenario, action.reply, language, vars);
+        const chatId = f.chatId;
+        const report = await runStep(env, scope, {
+          op: "reply",
+          step: "send",
+          target: {
+            chat_id: chatId,
+            user_ids: [f.member.id],
+            ...(f.private ? {} : { alias: f.rc.chat.alias }),
+          },
+          params: {
+            template: action.reply,
+            language,
+            ...(f.messageId !== undefined ? { reply_to: f.messageId } : {}),
+          },
+          perform: () =>
+            f.rc.deps.api.sendMessage(chatId, html, {
+              parse_mode: "HTML",
+              link_preview_options: { is_disabled: true },
+              ...(f.messageId !== undefined
+                ? {
+                    reply_parameters: {
+                      message_id: f.messageId,
+                      allow_sending_without_reply: true,
+                    },
+                  }
+                : {}),
+            }),
+          detail: (m) => ({ message_id: m.message_id }),
+        });
+        failure = failureOf(report);
+      } else if ("purge" in action) {
+        if (f.messageId === undefined || f.private) continue;
+        const report = await purge(env, scope, { messageIds: [f.messageId] });
+        const failed = report.steps.find((s) => s.status !== "done");
+        // Gone already (the trade guard, an admin, the member): nothing left to do.
+        failure = failed && !/already gone/.test(failed.reason ?? "") ? failed.reason : undefined;
+      } else if ("restrict" in action || "ban" in action) {
+        const span =
+          "restrict" in action ? action.restrict : "ban" in action ? action.ban : "forever";
+        const until =
+          span === "forever"
+            ? {}
+            : { untilDate: Math.floor((f.rc.deps.now() + parseDurationMs(span)) / 1000) };
+        const report =
+          kind === "ban"
+            ? await ban(env, scope, f.member.id, until)
+            : await restrict(env, scope, f.member.id, until);
+        failure = failureOf(report);
+      } else if ("warn" in action) {
+        failure = failureOf(
+          await warn(env, scope, { text: renderForGroup(f.scenario, action.warn, vars) }),
+        );
+      } else if ("notify" in action) {
+        failure = failureOf(
+          await notifyOperators(f.rc, ref, key, interpolate(action.notify, vars)),
+        );
+      } else if ("start" in action) {
+        const convo = f.scenario.conversations?.[action.start];
+        if (!convo) continue;
+        const where = convo.where ?? "private";
+        starts.push({
+          caseId: f.rc.run.caseId,
+          runId: f.rc.run.id,
+          name: action.start,
+          chatId: where === "private" ? f.member.id : f.chatId,
+          userId: f.member.id,
+          ...(where === "reply" && f.messageId !== undefined ? { replyTo: f.messageId } : {}),
+          language: languageFor(f.scenario, f.member.languageCode),
+          member: f.member,
+          nonce: f.occasion,
+          origin: ref,
+        });
+      } else if ("ladder" in action) {
+        const ladder = f.scenario.ladders?.[action.ladder];
+        if (!ladder) continue;
+        const offence = await offenceNumber(
+          f.rc.deps.redis,
+          scenarioKeys.ladder(f.rc.run.caseId, f.rc.run.id, action.ladder, f.member.id),
+          f.rc.deps.now(),
+          f.occasion,
+          ladder.reset_after,
+        );
+        const rung = ladder.rungs[Math.min(offence, ladder.rungs.length) - 1] ?? [];
+        starts.push(...(await runActions(f, rung, `${prefix}${i}.`, { ...extra, count: offence })));
+      }
+    } catch (err) {
+      failure = (err as Error).message;
+    }
+    if (failure)
+      f.rc.deps.logger.warn(
+        { case: f.rc.run.caseId, run: f.rc.run.id, trigger: ref, action: kind, reason: failure },
+        "a scenario trigger's action failed",
+      );
+  }
+  return starts;
+}
