@@ -8,7 +8,9 @@ import { caseCommand, chatCommand, controlRoomCommand, operatorCommand } from ".
 import { caseCollectionCommand } from "./commands/collection.ts";
 import { detectCommand } from "./commands/detect.ts";
 import { exportCommand } from "./commands/export.ts";
+import { rehearseCommand } from "./commands/rehearse.ts";
 import { retentionCommand } from "./commands/retention.ts";
+import { scenarioCommand } from "./commands/scenario.ts";
 import { simCommand } from "./commands/sim.ts";
 import { startCommand } from "./commands/start.ts";
 import { ConfigError } from "./config.ts";
@@ -40,6 +42,8 @@ export function buildProgram(getCtx: () => CliContext): Command {
     simCommand(getCtx),
     exportCommand(getCtx),
     retentionCommand(getCtx),
+    scenarioCommand(getCtx),
+    rehearseCommand(getCtx),
   ]) {
     program.addCommand(cmd);
   }

@@ -10,11 +10,12 @@ import { type AuditLog, createAuditLog } from "../audit/record.ts";
 import { auditKeys, readHeadPosition } from "../audit/storage.ts";
 import { verifyCaseLog } from "../audit/verify-case.ts";
 import { createWardenBot, startPolling, type WardenBot } from "../bot/create.ts";
-import { scenarioKeys } from "../scenario/keys.ts";
+import { globalScenarioKeys, scenarioKeys } from "../scenario/keys.ts";
 import { createScenarioLibrary, SHIPPED_SCENARIOS } from "../scenario/library.ts";
 import { loadScenarioFile } from "../scenario/load.ts";
 import { type RunState, readRun } from "../scenario/runs.ts";
 import { type RunningSimulator, type SimClient, startSimulator } from "../sim/index.ts";
+import { keys } from "../store/keys.ts";
 import { connectRedis, type RedisConnection } from "../store/redis.ts";
 import {
   type RehearsalSection,
@@ -294,7 +295,7 @@ export async function openRehearsal(opts: RehearsalOptions): Promise<Rehearsal> 
         const approve = message.reply_markup?.inline_keyboard
           .flat()
           .find((b) => /^(ap|sa):.*:y$/.test(b.callback_data ?? ""));
-        if (!approve?.callback_data || !message.text?.startsWith("Approval needed")) continue;
+        if (!approve?.callback_data || !message.text?.includes("Approval needed")) continue;
         pressed.add(message.message_id);
         out(`[${clockLabel(clock.now())}] supervisor presses Approve`);
         await control.pressButton({
@@ -514,6 +515,7 @@ export async function openRehearsal(opts: RehearsalOptions): Promise<Rehearsal> 
         if (runner.isRunning()) await runner.stop().catch(() => undefined);
         await warden.close().catch(() => undefined);
         await audit.close().catch(() => undefined);
+        await releaseSimulatedChats(redis, caseId, [room, ...Object.values(aliases)]);
         await connection?.close();
         await sim.close();
       },
@@ -524,6 +526,26 @@ export async function openRehearsal(opts: RehearsalOptions): Promise<Rehearsal> 
     await sim.close();
     throw err;
   }
+}
+
+/**
+ * The simulator hands out the same chat ids every run, so a rehearsal's chats
+ * are unbound from the global indexes when it ends; otherwise the next
+ * rehearsal on the same Redis would find them seized. The case, its log and
+ * its export stay.
+ */
+async function releaseSimulatedChats(
+  redis: Redis,
+  caseId: string,
+  chatIds: number[],
+): Promise<void> {
+  for (const index of [keys.chatIndex(), keys.controlRoomIndex()]) {
+    for (const chatId of chatIds) {
+      if ((await redis.hget(index, String(chatId))) === caseId)
+        await redis.hdel(index, String(chatId));
+    }
+  }
+  await redis.srem(globalScenarioKeys.cases(), caseId);
 }
 
 function loadedStart(worldText: string): string | undefined {

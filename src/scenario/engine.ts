@@ -98,7 +98,14 @@ export function createScenarioEngine(deps: EngineDeps): ScenarioEngine {
         const run = await readRun(deps.redis, caseId, runId);
         if (run?.status !== "running") return;
         const here = `${run.phase}.${run.step}`;
-        if (run.wakeStep === here && run.wakeAt !== undefined && deps.now() < run.wakeAt) return;
+        const answered = run.approvalStep === here && run.approvalResult !== undefined;
+        if (
+          !answered &&
+          run.wakeStep === here &&
+          run.wakeAt !== undefined &&
+          deps.now() < run.wakeAt
+        )
+          return;
         if (run.approvalStep === here && !run.approvalResult && run.wakeAt === undefined) return;
         const scenario = await readDefinition(deps.redis, caseId, run.hash);
         const rc = await runContext(deps, run);
@@ -181,7 +188,7 @@ export function createScenarioEngine(deps: EngineDeps): ScenarioEngine {
     try {
       await recordForRun(
         rc,
-        `${run.phase}/${run.step}`,
+        op === "scenario.finish" ? "finish" : "abort",
         { op, phase: "info", actor, params: { run: run.id, ...extra } },
         {
           preconditions: [

@@ -11,10 +11,11 @@ import { recordFiring, runActions } from "./triggers.ts";
  * Ghost ads: a seller posts an offer, buyers answer it in the group, and the
  * seller never answers any of them there. Such sellers are often scammers or
  * are moving buyers to private chats; operators want them flagged. Every
- * offer is watched; the first buyer's reply starts the `after:` timer of each
- * ghost_ad trigger; a reply by the seller to the offer or to a buyer marks it
- * answered; when the timer fires on an unanswered offer, the trigger fires
- * with the seller as its member.
+ * offer is watched. A buyer answers it by replying to it or by naming the
+ * seller (@handle) — the only way once the offer has been removed; the first
+ * buyer starts the `after:` timer of each ghost_ad trigger. The seller
+ * answers by replying to a buyer or naming one. When the timer fires on an
+ * unanswered offer, the trigger fires with the seller as its member.
  */
 
 interface WatchedOffer {
@@ -38,6 +39,7 @@ export async function trackGhost(
   if (!message) return;
   const redis = rc.deps.redis;
   const key = scenarioKeys.ghost(rc.run.caseId, rc.run.id);
+  const username = event.member.username?.toLowerCase();
   if (message.offer) {
     const offer: WatchedOffer = {
       seller: event.member,
@@ -46,22 +48,46 @@ export async function trackGhost(
       buyers: [],
       answered: false,
     };
-    await redis.hsetnx(key, String(message.id), JSON.stringify(offer));
-    if ((await redis.hlen(key)) > MAX_WATCHED * 2) await forgetOldest(rc);
+    await redis
+      .multi()
+      .hsetnx(key, String(message.id), JSON.stringify(offer))
+      .hset(
+        key,
+        ...(username ? [`seller:${username}`, String(message.id)] : ["last", String(message.id)]),
+      )
+      .exec();
+    if ((await redis.hlen(key)) > MAX_WATCHED * 3) await forgetOldest(rc);
+    return;
   }
-  const replyTo = message.replyTo?.id;
-  if (replyTo === undefined) return;
-  let offerId = String(replyTo);
-  let raw = await redis.hget(key, offerId);
+  // What the message answers: an offer (a reply to it, or naming its seller), or a buyer (a reply to them, or naming them).
+  let offerId: string | undefined;
   let toBuyer = false;
-  if (!raw) {
-    const viaBuyer = await redis.hget(key, `reply:${replyTo}`);
-    if (!viaBuyer) return;
-    offerId = viaBuyer;
-    raw = await redis.hget(key, offerId);
-    toBuyer = true;
-    if (!raw) return;
+  const replyTo = message.replyTo?.id;
+  if (replyTo !== undefined) {
+    if (await redis.hexists(key, String(replyTo))) offerId = String(replyTo);
+    else {
+      const via = await redis.hget(key, `reply:${replyTo}`);
+      if (via) [offerId, toBuyer] = [via, true];
+    }
   }
+  if (!offerId) {
+    for (const [, name] of message.text.matchAll(/@([A-Za-z0-9_]{4,32})/g)) {
+      const handle = (name as string).toLowerCase();
+      const asSeller = await redis.hget(key, `seller:${handle}`);
+      if (asSeller) {
+        offerId = asSeller;
+        break;
+      }
+      const asBuyer = await redis.hget(key, `buyer:${handle}`);
+      if (asBuyer) {
+        [offerId, toBuyer] = [asBuyer, true];
+        break;
+      }
+    }
+  }
+  if (!offerId) return;
+  const raw = await redis.hget(key, offerId);
+  if (!raw) return;
   const offer = JSON.parse(raw) as WatchedOffer;
   if (event.member.id === offer.seller.id) {
     if (!offer.answered && (toBuyer || offer.buyers.length > 0)) {
@@ -75,6 +101,7 @@ export async function trackGhost(
   const writes = redis
     .multi()
     .hset(key, offerId, JSON.stringify(offer), `reply:${message.id}`, offerId);
+  if (username) writes.hset(key, `buyer:${username}`, offerId);
   if (offer.buyers.length === 1) {
     const p = scenario.phases[phase];
     for (const [index, trigger] of (p?.triggers ?? []).entries()) {
@@ -93,7 +120,7 @@ async function forgetOldest(rc: RunContext): Promise<void> {
   const key = scenarioKeys.ghost(rc.run.caseId, rc.run.id);
   const all = await rc.deps.redis.hgetall(key);
   const offers = Object.entries(all)
-    .filter(([k]) => !k.startsWith("reply:"))
+    .filter(([k]) => /^\d+$/.test(k))
     .map(([k, v]) => [k, (JSON.parse(v) as WatchedOffer).at] as const)
     .sort((a, b) => a[1] - b[1]);
   const drop = offers.slice(0, offers.length - MAX_WATCHED).map(([k]) => k);

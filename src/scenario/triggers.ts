@@ -245,7 +245,7 @@ export async function runActions(
   const starts: ConversationStart[] = [];
   const env = actionEnvOf(f.rc.deps);
   const ref = `${f.phaseId}/${f.trigger}`;
-  const vars = varsOf(f, extra);
+  let vars = varsOf(f, extra);
   for (const [i, action] of actions.entries()) {
     const key = `scn:${f.rc.run.id}:${f.phaseId}:${f.trigger}:${f.occasion}:${prefix}${i}`;
     const scope = scopeOf(f.rc, ref, key, f.updateIds);
@@ -339,6 +339,8 @@ export async function runActions(
         );
         const rung = ladder.rungs[Math.min(offence, ladder.rungs.length) - 1] ?? [];
         starts.push(...(await runActions(f, rung, `${prefix}${i}.`, { ...extra, count: offence })));
+        // The actions after the ladder know which offence this was.
+        vars = { ...vars, count: offence };
       }
     } catch (err) {
       failure = (err as Error).message;
