@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { DURATION_HINT, DURATION_PATTERN } from "./duration.ts";
+import { DURATION_PATTERN } from "./duration.ts";
 
 /**
  * The scenario format: one zod schema that validates YAML and TypeScript
@@ -51,8 +51,8 @@ const slug = (what: string) =>
 const Id = slug("an id").describe("A name other parts of the scenario refer to.");
 const Duration = z
   .string()
-  .regex(new RegExp(DURATION_PATTERN), `bad duration: ${DURATION_HINT}`)
-  .min(2, `bad duration: ${DURATION_HINT}`)
+  .regex(new RegExp(DURATION_PATTERN), "bad duration")
+  .min(2, "bad duration")
   .describe("A duration: 30s, 10m, 2h, 3d, 1w or combined from the largest unit down, like 1d12h.");
 const TemplateRef = slug("a template name").describe(
   "A template defined under `templates:` (or a shipped one: takeover, trade, freeze, release).",

@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { DURATION_HINT } from "./duration.ts";
 import { closest, formatPath, type Problem } from "./problems.ts";
 import {
   CONVERSATION_STEP_KINDS,
@@ -133,7 +134,7 @@ function explain(issue: Issue, prefix: readonly PropertyKey[], raw: unknown, add
       // Another union (a duration or "forever", a template or an object…): the branch that got furthest.
       const branches = issue.errors.filter((b) => b.length > 0);
       const best = branches.sort((a, b) => depth(b) - depth(a) || a.length - b.length)[0];
-      if (best && depth(best) > 0) {
+      if (best && (depth(best) >= 10 || best.every((i) => i.code !== "invalid_value"))) {
         for (const inner of best) explain(inner, path, raw, add);
         return;
       }
@@ -154,9 +155,19 @@ function explain(issue: Issue, prefix: readonly PropertyKey[], raw: unknown, add
       add(path, `expected ${issue.expected}, got ${describe(value)}`, "change the value's type");
       return;
     }
-    case "invalid_format":
-      add(path, issue.message, "see scenarios/schema.json for the format");
+    case "invalid_format": {
+      const value = valueAt(raw, path);
+      if (issue.message === "bad duration") {
+        add(path, `bad duration ${JSON.stringify(value)}`, DURATION_HINT);
+        return;
+      }
+      add(
+        path,
+        `${JSON.stringify(value)}: ${issue.message}`,
+        "see scenarios/schema.json for the format",
+      );
       return;
+    }
     case "invalid_value":
       add(
         path,
@@ -166,6 +177,10 @@ function explain(issue: Issue, prefix: readonly PropertyKey[], raw: unknown, add
       return;
     case "too_small":
     case "too_big":
+      if (issue.message === "bad duration") {
+        add(path, `bad duration ${JSON.stringify(valueAt(raw, path))}`, DURATION_HINT);
+        return;
+      }
       add(path, issue.message, "adjust the value or the number of items");
       return;
     default:
@@ -173,8 +188,10 @@ function explain(issue: Issue, prefix: readonly PropertyKey[], raw: unknown, add
   }
 }
 
+/** How far a union's branch got: deeper paths first, then specific complaints over "wrong type". */
 function depth(issues: readonly Issue[]): number {
-  return Math.max(...issues.map((i) => i.path.length + (i.code === "invalid_type" ? 0 : 1)));
+  const rank = (i: Issue) => (i.code === "invalid_value" ? 0 : i.code === "invalid_type" ? 1 : 2);
+  return Math.max(...issues.map((i) => i.path.length * 10 + rank(i)));
 }
 
 function describe(value: unknown): string {

@@ -1,0 +1,175 @@
+/**
+ * `warden scenario lint`: every problem of a scenario file, each at its exact
+ * line and column with a hint, for YAML and TypeScript alike; hostile input
+ * (huge files, alias bombs, broken syntax, regexes that backtrack) is refused
+ * with a position rather than hanging or crashing the linter.
+ */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { lintScenarioFile, loadScenarioFile, ScenarioError } from "../../src/scenario/load.ts";
+import { formatProblem } from "../../src/scenario/problems.ts";
+import { compileSafeRegex, regexProblem } from "../../src/scenario/safe-regex.ts";
+import { MAX_SCENARIO_BYTES } from "../../src/scenario/source.ts";
+import { runWarden } from "../helpers/cli.ts";
+
+const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url).pathname;
+const scratch = mkdtempSync(join(tmpdir(), "warden-lint-"));
+function write(name: string, text: string): string {
+  const file = join(scratch, name);
+  writeFileSync(file, text);
+  return file;
+}
+
+async function problemsOf(file: string) {
+  const { problems } = await lintScenarioFile(file);
+  return problems.map((p) => ({
+    at: `${p.line}:${p.column}`,
+    severity: p.severity,
+    message: p.message,
+    hint: p.hint,
+  }));
+}
+
+describe("positions in YAML", () => {
+  it("reports every problem of a broken file at its line and column, with a hint", async () => {
+    const problems = await problemsOf(fixture("broken.yaml"));
+    const expected: Array<[string, RegExp, RegExp]> = [
+      ["7:1", /unknown field "colour"/, /allowed here: id, title/],
+      ["10:5", /template "hello" has no English \(en\) text/, /add en:/],
+      ["10:9", /unknown variable \{membr\}/, /did you mean \{member\}/],
+      ["18:9", /a conversation question without a timeout/, /add timeout:/],
+      ["21:9", /step orphan of conversation talk can never be reached/, /point a next:/],
+      ["23:9", /loops through loop without asking anything/, /put an ask: in the loop/],
+      ["29:9", /unknown action "frobnicate"/, /use one of: warn, announce/],
+      ["30:9", /unknown action "wiat"/, /did you mean "wait"/],
+      ["31:15", /bad duration "3x"/, /30s, 10m, 2h, 3d/],
+      ["32:9", /needs the admin right can_restrict_members/, /add can_restrict_members to rights:/],
+      ["33:45", /unknown field "colour"/, /allowed here: template, pin/],
+      ["34:15", /unknown template "nowhere"/, /define it under templates:/],
+      ["35:28", /expected string, got number 42/, /type/],
+      ["38:16", /backtrack catastrophically/, /remove the inner quantifier/],
+      ["41:20", /unknown template "missing"/, /define it under templates:/],
+      ["42:18", /bad duration "soon"/, /30s, 10m/],
+    ];
+    for (const [at, message, hint] of expected) {
+      const found = problems.find((p) => p.at === at && message.test(p.message));
+      expect(found, `${at} ${message}\nall: ${JSON.stringify(problems, null, 1)}`).toBeDefined();
+      expect(found?.hint).toMatch(hint);
+    }
+    expect(problems).toHaveLength(expected.length);
+  });
+
+  it("refuses malformed YAML and duplicate keys with their positions", async () => {
+    const file = write("syntax.yaml", 'id: x\ntitle: "unterminated\nversion: 1\n');
+    const [problem] = await problemsOf(file);
+    expect(problem?.message).toMatch(/^YAML:/);
+    expect(problem?.at).toBe("4:1");
+    const dup = await problemsOf(write("dup.yaml", "id: a\nid: b\n"));
+    expect(dup[0]).toMatchObject({
+      at: "2:1",
+      hint: expect.stringMatching(/each field may appear once/),
+    });
+  });
+
+  it("refuses wrong types and missing fields", async () => {
+    const file = write(
+      "types.yaml",
+      "id: Not A Slug\ntitle: x\nversion: one\nlanguages: [nl]\nrights: []\nphases: []\n",
+    );
+    const problems = await problemsOf(file);
+    expect(problems.map((p) => p.at)).toEqual(["1:5", "3:10", "6:9"]);
+    expect(problems[1]?.message).toBe('expected number, got string "one"');
+    const missing = await problemsOf(
+      write(
+        "missing.yaml",
+        "title: x\nversion: 1\nlanguages: [nl]\nrights: []\nphases: [{id: a}]\n",
+      ),
+    );
+    expect(missing[0]).toMatchObject({ at: "1:1", message: 'missing field "id"' });
+  });
+
+  it("caps the size of a file and the expansion of aliases", async () => {
+    const huge = write("huge.yaml", `id: huge\ntitle: "${"x".repeat(MAX_SCENARIO_BYTES)}"\n`);
+    const [big] = await problemsOf(huge);
+    expect(big).toMatchObject({ at: "1:1", message: expect.stringMatching(/at most 262144/) });
+    const bomb = [
+      "a: &a [x, x, x, x, x, x, x, x, x, x]",
+      "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]",
+      "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]",
+      "d: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]",
+    ].join("\n");
+    const [alias] = await problemsOf(write("bomb.yaml", bomb));
+    expect(alias?.message).toMatch(/YAML: .*alias/i);
+  });
+});
+
+describe("positions in TypeScript", () => {
+  it("walks the object literal of defineScenario to the value at fault", async () => {
+    const problems = await problemsOf(fixture("broken.ts"));
+    expect(problems.map((p) => `${p.at} ${p.message}`)).toEqual([
+      '13:23 bad duration "3 days"',
+      "13:37 step 2-freeze (freeze) needs the admin right can_restrict_members, which the scenario does not declare",
+    ]);
+  });
+
+  it("loads a TypeScript scenario to the same object and hash as its YAML form", async () => {
+    const ts = await loadScenarioFile(fixture("valid.ts"));
+    const yaml = await loadScenarioFile(fixture("valid.yaml"));
+    expect(ts.scenario).toEqual(yaml.scenario);
+    expect(ts.hash).toBe(yaml.hash);
+    expect(ts.hash).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
+
+describe("regular expressions", () => {
+  it("refuses nested quantifiers, quantified alternations and back-references", () => {
+    for (const pattern of ["(a+)+$", "(a*)*b", "(x|xy)+z", "(\\w+\\s?)*$", "(a)\\1", "((ab)+c)+"])
+      expect(regexProblem(pattern), pattern).toBeDefined();
+    for (const pattern of ["\\b(cobra|mortier)s?\\b", "\\d+\\s*euro", "[a-z]+@[a-z]+", "(ab)+c"])
+      expect(regexProblem(pattern), pattern).toBeUndefined();
+  });
+
+  it("runs patterns with several open-ended quantifiers under a time limit", () => {
+    // Polynomial backtracking on a long line: bounded by the clock, and false rather than a hang.
+    const re = compileSafeRegex("^.*.*.*.*.*x$");
+    const started = performance.now();
+    expect(re.test(`${"y".repeat(4000)}!`)).toBe(false);
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(re.test("yyyx")).toBe(true);
+  });
+});
+
+describe("warden scenario lint", () => {
+  it("prints file:line:column lines and exits 1 on errors, 0 on warnings alone", async () => {
+    const bad = await runWarden([
+      "scenario",
+      "lint",
+      fixture("broken.yaml"),
+      fixture("valid.yaml"),
+    ]);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toContain(
+      `${fixture("broken.yaml")}:30:9: error: unknown action "wiat" (hint: did you mean "wait"?)`,
+    );
+    expect(bad.stdout).toMatch(/2 files: 16 errors, 0 warnings/);
+    const shipped = await runWarden([
+      "scenario",
+      "lint",
+      "scenarios/fireworks-takeover.yaml",
+      "scenarios/drug-market-deterrence.yaml",
+      "scenarios/covert-observe.yaml",
+    ]);
+    expect(shipped.stdout).toMatch(/3 files: 0 errors, 0 warnings/);
+    expect(shipped.code).toBe(0);
+  });
+
+  it("refuses to load a broken scenario, naming every problem", async () => {
+    const error = await loadScenarioFile(fixture("broken.yaml")).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ScenarioError);
+    expect((error as ScenarioError).problems.map(formatProblem).join("\n")).toContain(
+      ":29:9: error: unknown action",
+    );
+  });
+});
