@@ -459,6 +459,8 @@ export function factsOf(
   }
 
   if (chatId === undefined || (members.length === 0 && writes.length === 0)) return undefined;
+  // For a possible trade-freeze violation, the chat's freeze mode is read in the same step.
+  const watch = (offer !== undefined || forwarded) && chatId < 0;
   return {
     facts: {
       seenKey: collectKeys.seenUpdates(caseId),
@@ -467,6 +469,7 @@ export function factsOf(
       members,
       once,
       writes,
+      ...(watch ? { stateKey: collectKeys.chatState(caseId, chatId) } : {}),
     },
     chatId,
     ...(messageId !== undefined ? { messageId } : {}),

@@ -50,6 +50,11 @@ export const collectKeys = {
   filesPending: (caseId: string) => keys.casePart(caseId, "files:pending"),
   /** Hash: what retention erased, by kind → count (payloads are gone, the counts stay). */
   erased: (caseId: string) => keys.casePart(caseId, "erased"),
+  /**
+   * Hash: a seized chat's state (freeze mode…). Owned by src/actions/chat-state.ts (`chatKeys.state`);
+   * named here because the recorder reads the freeze mode in the same atomic step as the update.
+   */
+  chatState: (caseId: string, chatId: number) => keys.casePart(caseId, `chat:${chatId}:state`),
   /** Hash: per seized chat, the trade-guard's warning gate (`<chatId>:last`, `<chatId>:since`). */
   tradeWarnings: (caseId: string) => keys.casePart(caseId, "trade-warnings"),
 };

@@ -13,7 +13,7 @@ import {
   rawFacts,
 } from "./facts.ts";
 import { createMediaQueue, type Download, type MediaQueue } from "./media.ts";
-import { persistFacts, type UpdateFacts } from "./persist.ts";
+import { createPersister, type UpdateFacts } from "./persist.ts";
 import { attributePrivate } from "./private.ts";
 import { type CollectApi, createRoster, type Roster } from "./roster.ts";
 
@@ -57,6 +57,8 @@ export interface RecordedUpdate {
   /** Set when the detector called the message a trade offer. */
   offer?: OfferVerdict;
   forwarded: boolean;
+  /** For offers and forwards: the chat's freeze mode when the update was persisted ("" if none). */
+  frozen?: string;
 }
 
 /** `kept`: persisted (now or before) in at least one case; otherwise nothing was Warden's to keep. */
@@ -117,6 +119,7 @@ export function createRecorder(deps: RecorderDeps): Recorder {
           now,
         })
       : undefined;
+  const persister = createPersister(deps.redis);
   const listeners: RecordedListener[] = [];
   const dirty = new Set<string>();
   const drained = new Set<string>();
@@ -222,7 +225,7 @@ export function createRecorder(deps: RecorderDeps): Recorder {
     target: Target,
     update: Update,
     receivedAt: number,
-  ): Promise<CollectedUpdate | "raw" | undefined> {
+  ): Promise<{ collected: CollectedUpdate | undefined; frozen?: string } | undefined> {
     const settings = await cases.settings(target.caseId);
     if (!settings) return undefined;
     let collected: CollectedUpdate | undefined;
@@ -243,7 +246,7 @@ export function createRecorder(deps: RecorderDeps): Recorder {
     }
     if (!facts) return undefined;
     facts.writes.push(["RPUSH", pendingCollectKey(target.caseId), String(update.update_id)]);
-    const applied = await persistFacts(deps.redis, facts);
+    const { applied, frozen } = await persister.persist(facts);
     if (applied) {
       schedule(target.caseId);
       followUp(target.caseId, collected);
@@ -251,7 +254,7 @@ export function createRecorder(deps: RecorderDeps): Recorder {
       schedule(target.caseId);
     }
     resumed.add(target.caseId);
-    return collected ?? "raw";
+    return { collected, ...(frozen !== undefined ? { frozen } : {}) };
   }
 
   /** Persists the update in every case it belongs to, retrying while Redis is unreachable. */
@@ -263,11 +266,13 @@ export function createRecorder(deps: RecorderDeps): Recorder {
         if (targets.length === 0) return false;
         let kept = false;
         for (const target of targets) {
-          const collected = await persistTarget(target, update, receivedAt);
-          if (collected === undefined) continue;
+          const persisted = await persistTarget(target, update, receivedAt);
+          if (persisted === undefined) continue;
           kept = true;
-          if (collected !== "raw" && collected.chatId < 0)
+          const { collected, frozen } = persisted;
+          if (collected && collected.chatId < 0)
             recorded.set(update, {
+              ...(frozen !== undefined ? { frozen } : {}),
               caseId: target.caseId,
               chatId: collected.chatId,
               ...(collected.messageId !== undefined ? { messageId: collected.messageId } : {}),

@@ -18,8 +18,14 @@ export function assertCaseId(caseId: string): void {
   }
 }
 
+/** The case id checked last: the recorder builds many keys of one case per update. */
+let lastChecked = "";
+
 function caseKey(caseId: string, suffix: string): string {
-  assertCaseId(caseId);
+  if (caseId !== lastChecked) {
+    assertCaseId(caseId);
+    lastChecked = caseId;
+  }
   return `warden:{${caseId}}:${suffix}`;
 }
 

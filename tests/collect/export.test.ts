@@ -1,7 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { runCli } from "../../src/cli/program.ts";
 import { collectKeys } from "../../src/collect/keys.ts";
 import { getMemberRecord, type StoredMessage } from "../../src/collect/queries.ts";
 import { auditEntries, expectLogVerifies } from "../helpers/audit.ts";
@@ -19,8 +20,28 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function warden(args: string[]) {
-  return runWarden(args, { REDIS_URL: stage.redisUrl });
+/**
+ * The CLI run in this process (fast: no new Node process per command), with stdout and stderr
+ * captured; `runWarden` (a real child process) is used once per file to check the wiring.
+ */
+async function warden(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  const out = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
+    stdout += String(chunk);
+    return true;
+  });
+  const err = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => {
+    stderr += String(chunk);
+    return true;
+  });
+  try {
+    const code = await runCli(args, { REDIS_URL: stage.redisUrl, LOG_LEVEL: "warn" });
+    return { code, stdout, stderr };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
 }
 
 const WHY = "request of the public prosecutor, 2026-03-02";
@@ -38,6 +59,7 @@ describe("warden export", () => {
     });
     await stage.control.join(stage.group, formula.id);
     await stage.control.sendMessage(stage.group, { from_id: formula.id, text: "@everyone -5" });
+    await stage.control.sendMessage(stage.group, { from_id: stage.bob.id, text: "oude naam" });
     await stage.control.updateUser(stage.bob.id, { first_name: "Robert" });
     await stage.control.sendMessage(stage.group, { from_id: stage.bob.id, text: "nieuwe naam" });
     await settled(stage);
@@ -47,18 +69,21 @@ describe("warden export", () => {
     );
 
     const out = join(dir, "members.csv");
-    const exported = await warden([
-      "export",
-      "members",
-      "--case",
-      stage.caseId,
-      "--format",
-      "csv",
-      "--out",
-      out,
-      "--justification",
-      WHY,
-    ]);
+    const exported = await runWarden(
+      [
+        "export",
+        "members",
+        "--case",
+        stage.caseId,
+        "--format",
+        "csv",
+        "--out",
+        out,
+        "--justification",
+        WHY,
+      ],
+      { REDIS_URL: stage.redisUrl },
+    );
     expect(exported.stderr).toBe("");
     expect(exported.code).toBe(0);
     expect(exported.stdout).toContain("logged as consult");
@@ -312,7 +337,7 @@ describe("warden retention run and warden case collection", () => {
     ).toBe(1);
     const entries = await auditEntries(stage.redis, stage.caseId);
     expect(entries.filter((e) => e.op === "erase").length).toBeGreaterThanOrEqual(3);
-    expect(entries.find((e) => e.op === "config")?.params).toMatchObject({
+    expect(entries.find((e) => e.op === "config" && e.params?.collection)?.params).toMatchObject({
       collection: { keep: ["text"] },
     });
 

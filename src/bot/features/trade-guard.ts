@@ -71,8 +71,9 @@ export function tradeGuardFeature(deps: FeatureDeps): Composer<Context> {
     const seen = recordedOf(ctx.update);
     const message = ctx.update.message ?? ctx.update.edited_message;
     if (!seen || !message || (!seen.offer && !seen.forwarded)) return next();
-    const state = await getChatState(deps.redis, seen.caseId, seen.chatId);
-    if (state.frozen !== "trade") return next();
+    // The recorder read the freeze mode in the step that persisted the message.
+    const frozen = seen.frozen ?? (await getChatState(deps.redis, seen.caseId, seen.chatId)).frozen;
+    if (frozen !== "trade") return next();
     const from = message.sender_chat ? undefined : message.from;
     if (from && (from.id === deps.botId || (await getRole(deps.redis, seen.caseId, from.id))))
       return next();

@@ -1,0 +1,290 @@
+import { pathToFileURL } from "node:url";
+import { RedisAdapter } from "@grammyjs/storage-redis";
+import { Bot, type Context, type SessionFlavor, session } from "grammy";
+import type { Update, UserFromGetMe } from "grammy/types";
+import { Redis } from "ioredis";
+import pino from "pino";
+import { addChat, createCase } from "../src/actions/registry.ts";
+import { createAuditLog } from "../src/audit/record.ts";
+import { createWardenBot } from "../src/bot/create.ts";
+import { collectKeys } from "../src/collect/keys.ts";
+import { startRedisServer } from "../tests/setup/redis-server.ts";
+
+/**
+ * Collection benchmark (issue 6), against a private loopback redis-server.
+ *
+ * Synthetic group updates (random members, 64 in flight at once) go through
+ * `bot.handleUpdate` of
+ *   - Warden's whole bot (per-chat ordering, the recorder, lifecycle, the
+ *     trade guard, commands), the Bot API answered in-process, and
+ *   - the baseline a developer would write by hand: a bare grammY bot keeping
+ *     a per-user session in Redis with @grammyjs/storage-redis, counting each
+ *     member's messages and remembering their name.
+ * Both runs count what they lost or doubled: the baseline's session plugin
+ * reads, changes and writes without a lock, so concurrent updates of one
+ * member overwrite each other; Warden's atomic step per update must lose none.
+ *
+ * Goals: ≥ 10,000 updates/s per process; Warden's cost per update ≤ 1.5 × the
+ * baseline's; Redis memory per tracked member ≤ 1 KB (MEMORY USAGE).
+ *
+ *   npx tsx bench/collect.ts   (BENCH_COLLECT_UPDATES, BENCH_COLLECT_MEMBERS, BENCH_COLLECT_CHATS)
+ */
+
+const UPDATES = Number(process.env.BENCH_COLLECT_UPDATES ?? 40_000);
+const MEMBERS = Number(process.env.BENCH_COLLECT_MEMBERS ?? 2_000);
+const CHATS = Number(process.env.BENCH_COLLECT_CHATS ?? 16);
+const IN_FLIGHT = 64;
+const CASE = "bench-collect";
+const logger = pino({ level: "silent" });
+
+const botInfo: UserFromGetMe = {
+  id: 7_000_000_001,
+  is_bot: true,
+  first_name: "Warden",
+  username: "warden_bot",
+  can_join_groups: true,
+  can_read_all_group_messages: true,
+  supports_inline_queries: false,
+  can_connect_to_business: false,
+  has_main_web_app: false,
+} as UserFromGetMe;
+
+const TEXTS = [
+  "hoi allemaal",
+  "wie gaat er mee naar het strand?",
+  "5 cobra 6 voor 50 euro, dm",
+  "heeft iemand nog vuurwerk over? betaal goed",
+  "mooi weer vandaag",
+  "ik verkoop 10 dozen romeinse kaarsen, ophalen in Breda",
+  "lol 😂😂",
+  "weet iemand hoe laat de bus gaat",
+];
+
+/** A deterministic pseudo-random sequence, so both runs see the same updates. */
+function random(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+function chatIdOf(i: number): number {
+  return -1_001_000_000_000 - i;
+}
+
+function updates(count: number): Update[] {
+  const next = random(42);
+  const out: Update[] = [];
+  const date = Math.floor(Date.now() / 1000);
+  for (let i = 0; i < count; i++) {
+    const member = Math.floor(next() * MEMBERS);
+    const chat = Math.floor(next() * CHATS);
+    out.push({
+      update_id: 1_000_000 + i,
+      message: {
+        message_id: 1_000_000 + i,
+        date,
+        chat: { id: chatIdOf(chat), type: "supergroup", title: `Vuurwerk ${chat}` },
+        from: {
+          id: 10_000_000 + member,
+          is_bot: false,
+          first_name: `Lid ${member}`,
+          username: `lid_${member}`,
+          language_code: "nl",
+        },
+        text: TEXTS[Math.floor(next() * TEXTS.length)] as string,
+      },
+    } as Update);
+  }
+  return out;
+}
+
+/** Feeds the updates with `IN_FLIGHT` at a time; resolves with the wall time in ms. */
+async function feed(handle: (u: Update) => Promise<unknown>, list: Update[]): Promise<number> {
+  let next = 0;
+  const started = performance.now();
+  const worker = async () => {
+    while (next < list.length) {
+      const u = list[next++] as Update;
+      await handle(u);
+    }
+  };
+  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+  return performance.now() - started;
+}
+
+function expectedCounts(list: Update[]): Map<number, number> {
+  const counts = new Map<number, number>();
+  for (const u of list) {
+    const id = u.message?.from?.id as number;
+    counts.set(id, (counts.get(id) ?? 0) + 1);
+  }
+  return counts;
+}
+
+function progress(label: string) {
+  if (!process.stderr.isTTY) return () => undefined;
+  return () => process.stderr.write(`\r${label}…`);
+}
+
+interface Result {
+  ms: number;
+  lost: number;
+  doubled: number;
+}
+
+async function runWarden(
+  url: string,
+  list: Update[],
+  warmup: Update[],
+): Promise<Result & { memory: number; perMessage: number }> {
+  const redis = new Redis(url);
+  await redis.flushdb();
+  const audit = createAuditLog({ redis });
+  const deps = { redis, audit, actor: { kind: "cli" as const, name: "bench" } };
+  await createCase(deps, { id: CASE, title: "b", authority: "A", purpose: "P", retentionDays: 30 });
+  for (let c = 0; c < CHATS; c++)
+    await addChat(deps, CASE, { chatId: chatIdOf(c), alias: `c${c}` });
+  const warden = createWardenBot({
+    token: "7000000001:AAbenchbenchbenchbenchbenchbenchbench",
+    apiRoot: "http://127.0.0.1:9",
+    redis,
+    audit,
+    logger,
+    throttle: false,
+  });
+  warden.bot.botInfo = botInfo;
+  warden.bot.api.config.use(async (_prev, method) => {
+    const result: Record<string, unknown> = {
+      getChatAdministrators: [],
+      getChatMemberCount: MEMBERS,
+    };
+    return { ok: true, result: result[method] ?? true } as never;
+  });
+  await feed((u) => warden.bot.handleUpdate(u), warmup);
+  progress("warden")();
+  const ms = await feed((u) => warden.bot.handleUpdate(u), list);
+  await warden.close();
+  const expected = expectedCounts([...warmup, ...list]);
+  let lost = 0;
+  let doubled = 0;
+  const pipeline = redis.pipeline();
+  for (const id of expected.keys()) pipeline.hget(collectKeys.member(CASE, id), "count:text");
+  const got = (await pipeline.exec()) ?? [];
+  [...expected.values()].forEach((want, i) => {
+    const have = Number(got[i]?.[1] ?? 0);
+    if (have < want) lost += want - have;
+    if (have > want) doubled += have - want;
+  });
+  // Memory of a tracked member: its hash, name history and status history.
+  let bytes = 0;
+  const sample = [...expected.keys()].slice(0, 200);
+  for (const id of sample) {
+    bytes += Number((await redis.call("MEMORY", "USAGE", collectKeys.member(CASE, id))) ?? 0);
+    bytes += Number((await redis.call("MEMORY", "USAGE", collectKeys.memberNames(CASE, id))) ?? 0);
+  }
+  // And per stored message: the message hash, the date index and the per-sender index, averaged.
+  let messageBytes = 0;
+  let stored = 0;
+  for (let c = 0; c < CHATS; c++) {
+    messageBytes += Number(
+      (await redis.call(
+        "MEMORY",
+        "USAGE",
+        collectKeys.messages(CASE, chatIdOf(c)),
+        "SAMPLES",
+        "0",
+      )) ?? 0,
+    );
+    messageBytes += Number(
+      (await redis.call(
+        "MEMORY",
+        "USAGE",
+        collectKeys.messageDates(CASE, chatIdOf(c)),
+        "SAMPLES",
+        "0",
+      )) ?? 0,
+    );
+    stored += await redis.hlen(collectKeys.messages(CASE, chatIdOf(c)));
+  }
+  await audit.close();
+  redis.disconnect();
+  return { ms, lost, doubled, memory: bytes / sample.length, perMessage: messageBytes / stored };
+}
+
+interface MemberSession {
+  count: number;
+  name: string;
+}
+
+async function runBaseline(url: string, list: Update[], warmup: Update[]): Promise<Result> {
+  const redis = new Redis(url);
+  await redis.flushdb();
+  const bot = new Bot<Context & SessionFlavor<MemberSession>>(
+    "7000000001:AAbaselinebaselinebaselinebaseline",
+    {
+      botInfo,
+    },
+  );
+  bot.use(
+    session({
+      initial: (): MemberSession => ({ count: 0, name: "" }),
+      getSessionKey: (ctx) => (ctx.from ? `member:${ctx.from.id}` : undefined),
+      storage: new RedisAdapter<MemberSession>({ instance: redis }),
+    }),
+  );
+  bot.on("message", (ctx) => {
+    ctx.session.count++;
+    ctx.session.name = ctx.from.first_name;
+  });
+  await feed((u) => bot.handleUpdate(u), warmup);
+  progress("baseline")();
+  const ms = await feed((u) => bot.handleUpdate(u), list);
+  const expected = expectedCounts([...warmup, ...list]);
+  let lost = 0;
+  let doubled = 0;
+  for (const [id, want] of expected) {
+    const raw = await redis.get(`member:${id}`);
+    const have = raw ? (JSON.parse(raw) as MemberSession).count : 0;
+    if (have < want) lost += want - have;
+    if (have > want) doubled += have - want;
+  }
+  redis.disconnect();
+  return { ms, lost, doubled };
+}
+
+export async function benchCollect(): Promise<void> {
+  const server = await startRedisServer();
+  try {
+    const all = updates(UPDATES + 2000);
+    const warmup = all.slice(0, 2000);
+    const list = all.slice(2000);
+    const base = await runBaseline(server.url, list, warmup);
+    const warden = await runWarden(server.url, list, warmup);
+    if (process.stderr.isTTY) process.stderr.write("\r");
+    const rate = (r: Result) => (list.length / r.ms) * 1000;
+    const total = list.length + warmup.length;
+    console.log(
+      `\n${list.length} group updates (after ${warmup.length} warm-up), ${MEMBERS} random members in ${CHATS} chats, ${IN_FLIGHT} in flight, loopback redis-server`,
+    );
+    console.log(
+      `  baseline (grammY + @grammyjs/storage-redis session per member): ${rate(base).toFixed(0)} updates/s, ${((base.ms * 1000) / list.length).toFixed(1)} µs/update; lost increments ${base.lost} of ${total} (${((100 * base.lost) / total).toFixed(2)}%), doubled ${base.doubled}`,
+    );
+    console.log(
+      `  Warden (ordering, recorder, trade detection, lifecycle, guard, commands): ${rate(warden).toFixed(0)} updates/s, ${((warden.ms * 1000) / list.length).toFixed(1)} µs/update; lost ${warden.lost}, doubled ${warden.doubled}   goal ≥ 10,000/s, lost 0`,
+    );
+    console.log(
+      `  Warden cost per update: ${(warden.ms / base.ms).toFixed(2)} × the baseline's   goal ≤ 1.5 ×`,
+    );
+    console.log(
+      `  Redis memory per tracked member (hash + name history): ${warden.memory.toFixed(0)} bytes   goal ≤ 1,024; per stored message (hash + date index): ${warden.perMessage.toFixed(0)} bytes`,
+    );
+  } finally {
+    await server.stop();
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  await benchCollect();
+}
