@@ -59,16 +59,17 @@ describe("fireworks-takeover rehearsal", () => {
     const chat = await s.r.control.chat(group());
     expect(chat.title).toBe("Deze groep is overgenomen door de politie");
     const pinned = chat.messages.find((m) => m.message.message_id === chat.pinned_message_ids[0]);
-    expect((pinned?.message as { text?: string }).text).toContain(
+    expect((pinned?.message as { text?: string } | undefined)?.text).toContain(
       "Deze groep is overgenomen door de politie.",
     );
-    expect((pinned?.message as { text?: string }).text).toContain(
+    expect((pinned?.message as { text?: string } | undefined)?.text).toContain(
       "This group is now under police control.",
     );
     // Frozen to text only during the hold, back to what it was after the release.
     const freeze = calls.find((c) => c.method === "setChatPermissions");
     expect(
-      (freeze?.params as { permissions: Record<string, boolean> }).permissions.can_send_photos,
+      (freeze?.params as { permissions: Record<string, boolean> } | undefined)?.permissions
+        .can_send_photos,
     ).toBe(false);
     expect(chat.permissions).toEqual(initialPermissions);
     expect(sends(group()).at(-1)?.params).toMatchObject({
