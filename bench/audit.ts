@@ -19,12 +19,16 @@ import { verifyCaseLog } from "../src/audit/verify-case.ts";
  * append with checkpoints on, and the verifier. Goals: append ≥ 20,000/s and
  * ≥ 50 % of raw; verify 1,000,000 entries in ≤ 10 s.
  *
- *   npx tsx bench/audit.ts            (BENCH_AUDIT_APPENDS, BENCH_AUDIT_VERIFY to resize)
+ *   npx tsx bench/audit.ts   (BENCH_AUDIT_APPENDS, BENCH_AUDIT_VERIFY to resize,
+ *                             BENCH_AUDIT_ROUNDS alternating raw/Warden rounds,
+ *                             BENCH_AUDIT_PARTS=append,aof,verify to pick)
  */
 
 const APPENDS = Number(process.env.BENCH_AUDIT_APPENDS ?? 200_000);
 const VERIFY = Number(process.env.BENCH_AUDIT_VERIFY ?? 1_000_000);
 /** Comma-separated subset of append, aof, verify (default: all). */
+/** Alternating raw/Warden rounds of the append comparison (default 3). */
+const ROUNDS = Number(process.env.BENCH_AUDIT_ROUNDS ?? 3);
 const PARTS = new Set((process.env.BENCH_AUDIT_PARTS ?? "append,aof,verify").split(","));
 
 function freePort(): Promise<number> {
@@ -42,7 +46,7 @@ function freePort(): Promise<number> {
   });
 }
 
-async function startRedis(extra: string[]): Promise<{ url: string; stop(): Promise<void> }> {
+export async function startRedis(extra: string[]): Promise<{ url: string; stop(): Promise<void> }> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "warden-bench-"));
   const child: ChildProcess = spawn(
@@ -74,7 +78,7 @@ async function startRedis(extra: string[]): Promise<{ url: string; stop(): Promi
 
 const software = { version: "bench", commit: "bench" };
 
-function sampleInput(i: number) {
+export function sampleInput(i: number) {
   return {
     case: "bench",
     actor: { kind: "operator" as const, id: 5550001, name: "Officer A", role: "operator" as const },
@@ -93,7 +97,7 @@ function sampleInput(i: number) {
 }
 
 /** Entry 1 of every bench log: the role the sample actor acts under, so verify's role check has work to do. */
-function grant() {
+export function grant() {
   return {
     case: "bench",
     actor: { kind: "cli" as const, name: "bench@server" },
@@ -108,6 +112,40 @@ function grant() {
 
 function rate(n: number, ms: number): string {
   return `${Math.round((n / ms) * 1000).toLocaleString("en")}/s`;
+}
+
+/** Redis's own CPU seconds (user + sys), from INFO cpu. */
+async function redisCpu(redis: Redis): Promise<number> {
+  const info = await redis.info("cpu");
+  const field = (name: string) => Number(new RegExp(`${name}:([0-9.]+)`).exec(info)?.[1] ?? 0);
+  return field("used_cpu_user") + field("used_cpu_sys");
+}
+
+interface Timed {
+  ms: number;
+  /** CPU µs per entry spent by this process and by redis-server. */
+  nodeCpu: number;
+  redisCpu: number;
+}
+
+async function timed(redis: Redis, n: number, run: () => Promise<void>): Promise<Timed> {
+  const redis0 = await redisCpu(redis);
+  const cpu0 = process.cpuUsage();
+  const start = performance.now();
+  await run();
+  const ms = performance.now() - start;
+  const cpu = process.cpuUsage(cpu0);
+  const redisUs = ((await redisCpu(redis)) - redis0) * 1e6;
+  return { ms, nodeCpu: (cpu.user + cpu.system) / n, redisCpu: redisUs / n };
+}
+
+function cpuNote(t: Timed): string {
+  return `CPU/entry: node ${t.nodeCpu.toFixed(1)} µs, redis ${t.redisCpu.toFixed(1)} µs`;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] as number;
 }
 
 async function rawXadd(redis: Redis, n: number, payload: string): Promise<number> {
@@ -129,6 +167,10 @@ async function wardenAppend(redis: Redis, n: number): Promise<{ ms: number; chec
     software,
     checkpointEvery: 1000,
     checkpointIntervalMs: 1000,
+    ...(process.env.BENCH_AUDIT_BATCH ? { maxBatch: Number(process.env.BENCH_AUDIT_BATCH) } : {}),
+    ...(process.env.BENCH_AUDIT_DEPTH
+      ? { pipelineDepth: Number(process.env.BENCH_AUDIT_DEPTH) }
+      : {}),
   });
   await log.record(grant());
   const start = performance.now();
@@ -142,10 +184,18 @@ async function wardenAppend(redis: Redis, n: number): Promise<{ ms: number; chec
   await log.close();
   const ms = performance.now() - start;
   const checkpoints = await redis.xlen("warden:{bench}:audit:checkpoints");
-  const report = await verifyCaseLog(redis, "bench", { verifiers: [verifierOf(signer)] });
+  verifiers.set(redis, verifierOf(signer));
+  return { ms, checkpoints };
+}
+
+const verifiers = new WeakMap<Redis, ReturnType<typeof verifierOf>>();
+
+/** The log just appended must verify, signatures included: a fast append that breaks the chain is no result. */
+async function verifyBenchLog(redis: Redis, n: number): Promise<void> {
+  const verifier = verifiers.get(redis);
+  const report = await verifyCaseLog(redis, "bench", { verifiers: verifier ? [verifier] : [] });
   if (!report.ok || report.entries !== n)
     throw new Error(`bench log does not verify: ${report.failure?.message}`);
-  return { ms, checkpoints };
 }
 
 /** Writes n chained entries to a file, as an export would, with one signed checkpoint at the end. */
@@ -187,16 +237,35 @@ export async function benchAudit(): Promise<void> {
         software,
         prev: GENESIS_PREV,
       });
-      const rawMs = await rawXadd(redis, APPENDS, payload);
+      // Rounds alternate raw and Warden so that both see the same load on a shared machine.
+      const raws: Timed[] = [];
+      const wardens: (Timed & { checkpoints: number })[] = [];
+      for (let round = 0; round < ROUNDS; round++) {
+        await redis.flushall();
+        raws.push(
+          await timed(redis, APPENDS, async () => {
+            await rawXadd(redis, APPENDS, payload);
+          }),
+        );
+        await redis.flushall();
+        let checkpoints = 0;
+        const t = await timed(redis, APPENDS, async () => {
+          checkpoints = (await wardenAppend(redis, APPENDS)).checkpoints;
+        });
+        wardens.push({ ...t, checkpoints });
+        await verifyBenchLog(redis, APPENDS);
+      }
+      const rawMs = median(raws.map((r) => r.ms));
+      const wardenMs = median(wardens.map((w) => w.ms));
+      const ratios = raws.map((r, k) => Math.round((r.ms / (wardens[k] as Timed).ms) * 100));
+      const mid = (list: Timed[], ms: number) => list.find((t) => t.ms === ms) as Timed;
       results.push([
-        "raw XADD, pipelined (1000/pipeline)",
-        `${rate(APPENDS, rawMs)}  (${APPENDS} in ${Math.round(rawMs)} ms)`,
+        `raw XADD, pipelined (1000/pipeline), median of ${ROUNDS}`,
+        `${rate(APPENDS, rawMs)}  (${APPENDS} in ${Math.round(rawMs)} ms; ${cpuNote(mid(raws, rawMs))})`,
       ]);
-      await redis.flushall();
-      const warden = await wardenAppend(redis, APPENDS);
       results.push([
-        "Warden append, checkpoint every 1000",
-        `${rate(APPENDS, warden.ms)}  (${APPENDS} in ${Math.round(warden.ms)} ms, ${warden.checkpoints} checkpoints, ${Math.round((rawMs / warden.ms) * 100)} % of raw)`,
+        `Warden append, checkpoint every 1000, median of ${ROUNDS}`,
+        `${rate(APPENDS, wardenMs)}  (${APPENDS} in ${Math.round(wardenMs)} ms, ${(wardens[0] as { checkpoints: number }).checkpoints} checkpoints, ${Math.round((rawMs / wardenMs) * 100)} % of raw; per round ${ratios.join(", ")} %; ${cpuNote(mid(wardens, wardenMs))})`,
       ]);
     } finally {
       redis.disconnect();
@@ -209,6 +278,7 @@ export async function benchAudit(): Promise<void> {
     try {
       const n = Math.min(APPENDS, 50_000);
       const aof = await wardenAppend(aofRedis, n);
+      await verifyBenchLog(aofRedis, n);
       results.push([
         "Warden append, AOF appendfsync always",
         `${rate(n, aof.ms)}  (${n} in ${Math.round(aof.ms)} ms)`,

@@ -206,22 +206,30 @@ function sortedKeys(value: unknown): unknown {
   const record = value as Record<string, unknown>;
   const names = Object.keys(record);
   let ascending = true;
-  let changed = false;
-  const items: unknown[] = new Array(names.length);
+  // Members that had to be copied themselves; most objects have none.
+  let replaced: Map<string, unknown> | undefined;
   for (let i = 0; i < names.length; i++) {
     const name = names[i] as string;
-    if (INDEX_KEY.test(name)) return SLOW;
+    const first = name.charCodeAt(0);
+    if (first >= 48 && first <= 57 && INDEX_KEY.test(name)) return SLOW;
+    // Assigning it to a copy would set the copy's prototype instead.
+    if (name === "__proto__") return SLOW;
     if (i > 0 && !((names[i - 1] as string) < name)) ascending = false;
-    const item = sortedKeys(record[name]);
-    if (item === SLOW) return SLOW;
-    if (item !== record[name]) changed = true;
-    items[i] = item;
+    const member = record[name];
+    if (typeof member === "object" && member !== null) {
+      const item = sortedKeys(member);
+      if (item === SLOW) return SLOW;
+      if (item !== member) {
+        replaced ??= new Map();
+        replaced.set(name, item);
+      }
+    }
   }
-  if (ascending && !changed) return value;
-  const order = names.map((_, i) => i);
-  if (!ascending) order.sort((a, b) => ((names[a] as string) < (names[b] as string) ? -1 : 1));
+  if (ascending && !replaced) return value;
+  // Keys are strings: the default sort orders them by UTF-16 code units, as JCS does.
+  if (!ascending) names.sort();
   const copy: Record<string, unknown> = {};
-  for (const i of order) copy[names[i] as string] = items[i];
+  for (const name of names) copy[name] = replaced?.has(name) ? replaced.get(name) : record[name];
   return copy;
 }
 

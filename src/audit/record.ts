@@ -8,14 +8,15 @@ import {
   auditEntrySchema,
   canonicalBytes,
   GENESIS_PREV,
+  isAuditEntry,
 } from "./entry.ts";
 import {
-  appendLeaf,
-  cloneFrontier,
-  encodeFrontier,
-  type Frontier,
-  frontierRoot,
-  leafHash,
+  appendLeafHex,
+  cloneHexFrontier,
+  encodeHexFrontier,
+  type HexFrontier,
+  hexFrontierRoot,
+  leafHashHex,
 } from "./merkle.ts";
 import { currentSoftware, type Software } from "./software.ts";
 import { auditKeys, readHead, type StoredHead } from "./storage.ts";
@@ -29,6 +30,14 @@ import { auditKeys, readHead, type StoredHead } from "./storage.ts";
  * Concurrent `record` calls for one case are coalesced into one script call
  * (up to `maxBatch` entries), which is how the log keeps up with bursts; a
  * single call is sent at once, so nobody waits for a batch to fill.
+ *
+ * Up to `pipelineDepth` script calls per case are in flight at once, each
+ * chained on the head the one before it will leave (seq and hash). Redis runs
+ * a connection's scripts in order, so while one batch is being written the
+ * next is already on its way. If a batch is refused (another writer moved the
+ * head, a precondition failed, an intent was already closed), every later
+ * batch in flight is refused too, as the head it expects never comes about:
+ * they are all taken back and appended again, in order, from the real head.
  */
 
 /** A mutation's precondition did not hold; nothing was written. The message says what to do. */
@@ -79,17 +88,22 @@ export interface AuditLogDeps {
   checkpointIntervalMs?: number;
   /** Most entries per script call (default 500). */
   maxBatch?: number;
+  /** Most script calls in flight per case (default 4); 1 sends one batch at a time. */
+  pipelineDepth?: number;
   /** Told when a checkpoint could not be stored; appends go on regardless. */
   onCheckpointError?: (err: Error, caseId: string) => void;
 }
 
 // KEYS: stream, head, payloads, open intents.
-// ARGV: expected head seq, n, new head hash, new head ts, new frontier,
-//   n × (entry bytes, leaf hex, intent action o|c|-, intent ref),
+// ARGV: expected head seq, expected head hash, n, new head hash, new head ts, new frontier,
+//   n × (entry bytes, leaf hex, intent tag: "o" .. op opens an intent, "c" .. seq closes one, "-"),
 //   preconditions (count, key, field, 1|0 …) for the first entry, writes (count, argc, argv …).
+// The head is checked by seq and hash: a batch chained on a batch that was refused
+// expects a head that never came about, even if another writer reached the same seq.
 const APPEND_SCRIPT = `
-local seq = tonumber(redis.call('HGET', KEYS[2], 'seq') or '0')
-if seq ~= tonumber(ARGV[1]) then return {0, 'conflict'} end
+local head = redis.call('HMGET', KEYS[2], 'seq', 'hash')
+local seq = tonumber(head[1]) or 0
+if seq ~= tonumber(ARGV[1]) or (seq > 0 and head[2] ~= ARGV[2]) then return {0, 'conflict'} end
 local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
 local topSeq = 0
 if top[1] then
@@ -98,17 +112,17 @@ if top[1] then
   if type(id) == 'string' then topSeq = tonumber(string.match(id, '^0%-(%d+)$')) or -1 else topSeq = seq end
 end
 if topSeq ~= seq then return {0, 'diverged', topSeq} end
-local n = tonumber(ARGV[2])
+local n = tonumber(ARGV[3])
 local closing = {}
 for k = 1, n do
-  local j = 6 + (k - 1) * 4
-  if ARGV[j + 2] == 'c' then
-    local ref = ARGV[j + 3]
+  local tag = ARGV[6 + (k - 1) * 3 + 3]
+  if string.byte(tag, 1) == 99 then
+    local ref = string.sub(tag, 2)
     if closing[ref] or redis.call('HEXISTS', KEYS[4], ref) == 0 then return {0, 'closed', k} end
     closing[ref] = true
   end
 end
-local i = 6 + n * 4
+local i = 7 + n * 3
 local nPre = tonumber(ARGV[i]); i = i + 1
 for p = 1, nPre do
   local key, field, want = ARGV[i], ARGV[i + 1], ARGV[i + 2]
@@ -120,16 +134,18 @@ for p = 1, nPre do
 end
 local payload = {}
 for k = 1, n do
-  local j = 6 + (k - 1) * 4
+  local j = 7 + (k - 1) * 3
   local s = string.format('%d', seq + k)
   redis.call('XADD', KEYS[1], '0-' .. s, 'h', ARGV[j + 1])
   payload[#payload + 1] = s
   payload[#payload + 1] = ARGV[j]
-  if ARGV[j + 2] == 'o' then redis.call('HSET', KEYS[4], s, ARGV[j + 3])
-  elseif ARGV[j + 2] == 'c' then redis.call('HDEL', KEYS[4], ARGV[j + 3]) end
+  local tag = ARGV[j + 2]
+  local t = string.byte(tag, 1)
+  if t == 111 then redis.call('HSET', KEYS[4], s, string.sub(tag, 2))
+  elseif t == 99 then redis.call('HDEL', KEYS[4], string.sub(tag, 2)) end
 end
 redis.call('HSET', KEYS[3], unpack(payload))
-redis.call('HSET', KEYS[2], 'seq', string.format('%d', seq + n), 'hash', ARGV[3], 'ts', ARGV[4], 'frontier', ARGV[5])
+redis.call('HSET', KEYS[2], 'seq', string.format('%d', seq + n), 'hash', ARGV[4], 'ts', ARGV[5], 'frontier', ARGV[6])
 local nWrites = tonumber(ARGV[i]); i = i + 1
 for w = 1, nWrites do
   local argc = tonumber(ARGV[i]); i = i + 1
@@ -167,6 +183,24 @@ interface Pending {
   reject(err: Error): void;
   /** The intent this outcome closes was already closed (as unknown, after a presumed crash). */
   late?: boolean;
+  /** Passed `checkInput` (which does not depend on where the entry lands). */
+  checked?: boolean;
+  /** Times a batch starting with, or holding, this entry was refused by the script for its own sake. */
+  attempts: number;
+}
+
+type ScriptReply = [number, string, number?];
+
+/** A batch sent to Redis, whose reply is still to be handled. */
+interface InFlight {
+  batch: Pending[];
+  entries: AuditEntry[];
+  /** The tree and head this batch leaves if it is appended. */
+  tree: HexFrontier;
+  head: StoredHead;
+  /** The head it chains from. */
+  from: StoredHead;
+  reply: Promise<ScriptReply>;
 }
 
 interface CaseState {
@@ -174,10 +208,13 @@ interface CaseState {
   flushing: boolean;
   drained: Promise<void>;
   onDrained?: () => void;
-  /** Our cached view of the head; dropped whenever another writer may have moved it. */
+  /**
+   * Our cached view of the head, or with batches in flight the head the last
+   * of them will leave; dropped whenever another writer may have moved it.
+   */
   head?: StoredHead;
   /** The tree as of our own last append: the only state this process signs. */
-  ours?: Frontier;
+  ours?: HexFrontier;
   signedSize: number;
   checkpointing: Promise<unknown>;
   authority?: string;
@@ -190,6 +227,7 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
   const now = deps.now ?? Date.now;
   const every = deps.checkpointEvery ?? 1000;
   const maxBatch = deps.maxBatch ?? 500;
+  const depth = Math.max(1, deps.pipelineDepth ?? 4);
   const cases = new Map<string, CaseState>();
   let closed = false;
 
@@ -198,7 +236,7 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
       ? setInterval(() => {
           for (const [caseId, st] of cases) {
             if (st.ours && st.ours.size > st.signedSize)
-              scheduleCheckpoint(caseId, st, cloneFrontier(st.ours));
+              scheduleCheckpoint(caseId, st, cloneHexFrontier(st.ours));
           }
         }, deps.checkpointIntervalMs ?? 60_000)
       : undefined;
@@ -222,11 +260,11 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
   function scheduleCheckpoint(
     caseId: string,
     st: CaseState,
-    tree: Frontier,
+    tree: HexFrontier,
   ): Promise<string | undefined> {
     if (!signer || tree.size === 0) return Promise.resolve(undefined);
     st.signedSize = Math.max(st.signedSize, tree.size);
-    const note = signCheckpoint(signer, checkpointOrigin(caseId), tree.size, frontierRoot(tree));
+    const note = signCheckpoint(signer, checkpointOrigin(caseId), tree.size, hexFrontierRoot(tree));
     const stored = storeCheckpoint(redis, caseId, tree.size, note).then(
       () => note,
       (err: Error) => {
@@ -238,8 +276,11 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
     return stored;
   }
 
-  async function caseDefaults(caseId: string, st: CaseState): Promise<void> {
+  async function caseDefaults(caseId: string, st: CaseState, batch: Pending[]): Promise<void> {
     if (st.authority !== undefined) return;
+    // Only entries that leave authority or purpose to the case need the case record.
+    if (batch.every((p) => p.input.authority !== undefined && p.input.purpose !== undefined))
+      return;
     const record = await getCase(redis, caseId);
     if (record) {
       st.authority = record.authority;
@@ -250,42 +291,44 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
   // Keys in RFC 8785 order, so canonicalisation can serialise the object as it is.
   const sortedSoftware = { commit: software.commit, version: software.version };
 
+  /**
+   * The entry as it will be stored. Fields are set in RFC 8785 order and absent
+   * ones are never set (rather than deleted), so the object keeps a fast shape
+   * and canonicalisation can serialise it as it is.
+   */
   function build(p: Pending, st: CaseState, seq: number, prev: string, ts: string): AuditEntry {
     const i = p.input;
-    const entry: AuditEntry = {
-      actor: i.actor,
-      authority: i.authority ?? st.authority ?? "",
-      case: i.case,
-      intent_seq: i.intent_seq,
-      justification: i.justification,
-      op: i.op,
-      params: i.params,
-      phase: i.phase,
-      prev,
-      purpose: i.purpose ?? st.purpose ?? "",
-      recipients: i.recipients,
-      result: i.result,
-      scenario: i.scenario,
-      seq,
-      software: sortedSoftware,
-      target: i.target,
-      ts,
-      update_ids: i.update_ids,
-    };
-    for (const key of Object.keys(entry) as (keyof AuditEntry)[]) {
-      if (entry[key] === undefined) delete entry[key];
-    }
+    const e: Record<string, unknown> = {};
+    e.actor = i.actor;
+    e.authority = i.authority ?? st.authority ?? "";
+    e.case = i.case;
+    if (i.intent_seq !== undefined) e.intent_seq = i.intent_seq;
+    if (i.justification !== undefined) e.justification = i.justification;
+    e.op = i.op;
     if (p.late) {
       // The intent was closed as "unknown" (its writer was presumed dead); this
       // report still belongs in the log, as information rather than a second outcome.
-      entry.phase = "info";
-      entry.params = { ...entry.params, late_outcome: true };
+      e.params = { ...i.params, late_outcome: true };
+      e.phase = "info";
+    } else {
+      if (i.params !== undefined) e.params = i.params;
+      e.phase = i.phase;
     }
-    return entry;
+    e.prev = prev;
+    e.purpose = i.purpose ?? st.purpose ?? "";
+    if (i.recipients !== undefined) e.recipients = i.recipients;
+    if (i.result !== undefined) e.result = i.result;
+    if (i.scenario !== undefined) e.scenario = i.scenario;
+    e.seq = seq;
+    e.software = sortedSoftware;
+    if (i.target !== undefined) e.target = i.target;
+    e.ts = ts;
+    if (i.update_ids !== undefined) e.update_ids = i.update_ids;
+    return e as AuditEntry;
   }
 
-  function validate(p: Pending, st: CaseState): Error | undefined {
-    const { input } = p;
+  /** What can be refused from the caller's input alone, before the entry is placed. */
+  function checkInput(input: AuditEntryInput): Error | undefined {
     if ((input.op === "consult" || input.op === "disclose") && !input.justification?.trim()) {
       return new RecordRefusedError(
         `${input.op} needs a justification: say why the data is looked at or handed over`,
@@ -296,137 +339,227 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
         "disclose needs at least one recipient: say who receives the data",
       );
     }
-    const unknown = Object.keys(input).filter((k) => !INPUT_KEYS.has(k));
-    if (unknown.length > 0) {
-      return new Error(
-        `audit entry for ${input.op} has unknown fields ${unknown.join(", ")}; this is a bug in the caller`,
-      );
-    }
-    const probe = build(
-      p,
-      st,
-      Number.MAX_SAFE_INTEGER,
-      GENESIS_PREV,
-      new Date(now()).toISOString(),
-    );
-    const parsed = auditEntrySchema.safeParse(probe);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      return new Error(
-        `audit entry for ${input.op} is malformed at ${issue?.path.join(".") || "top level"}: ${issue?.message}; this is a bug in the caller`,
-      );
+    for (const k in input) {
+      if (!INPUT_KEYS.has(k)) {
+        const unknown = Object.keys(input).filter((key) => !INPUT_KEYS.has(key));
+        return new Error(
+          `audit entry for ${input.op} has unknown fields ${unknown.join(", ")}; this is a bug in the caller`,
+        );
+      }
     }
     return undefined;
   }
 
-  async function appendBatch(caseId: string, st: CaseState, batch: Pending[]): Promise<void> {
-    await caseDefaults(caseId, st);
-    let live = batch.filter((p) => {
-      const problem = validate(p, st);
-      if (problem) p.reject(problem);
-      return !problem;
-    });
-    for (let attempt = 0; attempt < MAX_ATTEMPTS && live.length > 0; attempt++) {
-      st.head ??= await readHead(redis, caseId);
-      const head = st.head;
-      const tree = cloneFrontier(head.frontier);
-      const ts = new Date(now()).toISOString();
-      const entries: AuditEntry[] = [];
-      const argv: (string | number)[] = [];
-      let prev = head.hash;
-      for (const [k, p] of live.entries()) {
-        const entry = build(p, st, head.seq + k + 1, prev, ts);
+  /**
+   * The entry as built, checked against the schema verify holds it to;
+   * undefined if it passes. Where it lands is not the caller's to get right (a
+   * stale head is found out by the script, and the entry is built again), so
+   * an entry refused only for its place is checked again as if it came last.
+   */
+  function checkEntry(entry: AuditEntry, p: Pending, st: CaseState): Error | undefined {
+    const { ts } = entry;
+    // The compiled schema answers yes or no; only a refusal pays for zod's messages.
+    if (isAuditEntry(entry)) return undefined;
+    const probe = build(p, st, Number.MAX_SAFE_INTEGER, GENESIS_PREV, ts);
+    if (isAuditEntry(probe)) return undefined;
+    const issue = auditEntrySchema.safeParse(probe).error?.issues[0];
+    return new Error(
+      `audit entry for ${p.input.op} is malformed at ${issue?.path.join(".") || "top level"}: ${issue?.message ?? "refused by the schema"}; this is a bug in the caller`,
+    );
+  }
+
+  /**
+   * Builds a batch on the head `st.head` and sends it without waiting for the
+   * reply; `st.head` becomes the head the batch will leave. Undefined if
+   * nothing was sent (every entry refused, or building failed).
+   */
+  function send(caseId: string, st: CaseState, batch: Pending[]): InFlight | undefined {
+    const from = st.head as StoredHead;
+    const live: Pending[] = [];
+    const tree = cloneHexFrontier(from.frontier);
+    const ts = new Date(now()).toISOString();
+    const entries: AuditEntry[] = [];
+    const argv: (string | number)[] = [];
+    let prev = from.hash;
+    let writes: RedisWrite[];
+    try {
+      for (const p of batch) {
+        // A refused entry takes no place in the chain: the next one chains on the one before.
+        const refused = p.checked ? undefined : checkInput(p.input);
+        if (refused) {
+          p.reject(refused);
+          continue;
+        }
+        p.checked = true;
+        const entry = build(p, st, from.seq + live.length + 1, prev, ts);
+        const malformed = checkEntry(entry, p, st);
+        if (malformed) {
+          p.reject(malformed);
+          continue;
+        }
+        // Sent as a string: the embedded store (ioredis-mock) would hand a Buffer back as one.
         const bytes = canonicalBytes(entry);
-        const leaf = leafHash(bytes);
-        appendLeaf(tree, leaf);
-        prev = leaf.toString("hex");
+        prev = leafHashHex(bytes);
+        appendLeafHex(tree, prev);
+        live.push(p);
         entries.push(entry);
-        if (entry.phase === "intent") argv.push(bytes, prev, "o", entry.op);
-        else if (entry.phase === "outcome") argv.push(bytes, prev, "c", String(entry.intent_seq));
-        else argv.push(bytes, prev, "-", "");
+        if (entry.phase === "intent") argv.push(bytes, prev, `o${entry.op}`);
+        else if (entry.phase === "outcome") argv.push(bytes, prev, `c${entry.intent_seq}`);
+        else argv.push(bytes, prev, "-");
       }
-      const first = live[0] as Pending;
-      const pre = first.opts.preconditions ?? [];
-      argv.push(pre.length);
-      for (const c of pre) argv.push(c.key, c.field ?? "", c.exists ? "1" : "0");
-      const writes = live.flatMap((p, k) => {
+      if (live.length === 0) return undefined;
+      writes = live.flatMap((p, k) => {
         const w = p.opts.writes;
         return typeof w === "function" ? [...w(entries[k] as AuditEntry)] : [...(w ?? [])];
       });
-      argv.push(writes.length);
-      for (const w of writes) argv.push(w.length, ...w);
-      const reply = (await redis.eval(
-        APPEND_SCRIPT,
-        4,
-        auditKeys.stream(caseId),
-        auditKeys.head(caseId),
-        auditKeys.payloads(caseId),
-        auditKeys.openIntents(caseId),
-        head.seq,
-        live.length,
-        prev,
-        ts,
-        encodeFrontier(tree),
-        ...argv,
-      )) as [number, string, number?];
-      if (reply[0] === 1) {
-        st.head = { seq: head.seq + live.length, hash: prev, ts, frontier: tree };
-        st.ours = tree;
-        live.forEach((p, k) => {
-          p.resolve(entries[k] as AuditEntry);
-        });
-        if (signer && tree.size - st.signedSize >= every)
-          scheduleCheckpoint(caseId, st, cloneFrontier(tree));
-        return;
-      }
-      const why = reply[1];
-      if (why === "conflict") {
-        st.head = undefined;
-      } else if (why === "precondition") {
-        const failed = pre[(reply[2] ?? 1) - 1];
-        first.reject(new RecordRefusedError(failed?.message ?? "a precondition did not hold"));
-        live = live.slice(1);
-      } else if (why === "closed") {
-        const late = live[(reply[2] ?? 1) - 1];
-        if (late) late.late = true;
-      } else if (why === "diverged") {
-        throw new AuditUnavailableError(
-          `the audit log of case ${caseId} is damaged: its head says seq ${head.seq} but the stream ends at ${reply[2]}; run \`warden audit verify --case ${caseId}\` and call the case's auditor`,
-        );
-      } else {
-        throw new Error(`unexpected reply from the append script: ${String(why)}`);
-      }
-    }
-    if (live.length > 0) {
-      throw new AuditUnavailableError(
-        `could not append to the audit log of case ${caseId}: too much contention from other writers; retry the action`,
+    } catch (err) {
+      const failure = new AuditUnavailableError(
+        `could not write to the audit log of case ${caseId} (${(err as Error).message}); the action was not performed`,
       );
+      for (const p of batch) p.reject(failure);
+      return undefined;
     }
+    const pre = (live[0] as Pending).opts.preconditions ?? [];
+    argv.push(pre.length);
+    for (const c of pre) argv.push(c.key, c.field ?? "", c.exists ? "1" : "0");
+    argv.push(writes.length);
+    for (const w of writes) argv.push(w.length, ...w);
+    const reply = redis.eval(
+      APPEND_SCRIPT,
+      4,
+      auditKeys.stream(caseId),
+      auditKeys.head(caseId),
+      auditKeys.payloads(caseId),
+      auditKeys.openIntents(caseId),
+      from.seq,
+      from.hash,
+      live.length,
+      prev,
+      ts,
+      encodeHexFrontier(tree),
+      ...argv,
+    ) as Promise<ScriptReply>;
+    // Handled in order by `settle`; until then a rejection must not count as unhandled.
+    reply.catch(() => undefined);
+    const head = { seq: from.seq + live.length, hash: prev, ts, frontier: tree };
+    st.head = head;
+    return { batch: live, entries, tree, head, from, reply };
+  }
+
+  /**
+   * Handles one batch's reply. Returns the entries to append again (the batch,
+   * minus any refused for good), or undefined when the batch is settled.
+   * `blamed`: whether a refusal counts against the batch's entries, which it
+   * does not when an earlier batch in flight was refused first.
+   */
+  async function settle(
+    caseId: string,
+    st: CaseState,
+    sent: InFlight,
+    blamed: boolean,
+  ): Promise<Pending[] | undefined> {
+    let reply: ScriptReply;
+    try {
+      reply = await sent.reply;
+    } catch (err) {
+      st.head = undefined;
+      const failure = new AuditUnavailableError(
+        `could not write to the audit log of case ${caseId} (${(err as Error).message}); the action was not performed`,
+      );
+      for (const p of sent.batch) p.reject(failure);
+      return undefined;
+    }
+    if (reply[0] === 1) {
+      st.ours = sent.tree;
+      sent.batch.forEach((p, k) => {
+        p.resolve(sent.entries[k] as AuditEntry);
+      });
+      if (signer && sent.tree.size - st.signedSize >= every)
+        scheduleCheckpoint(caseId, st, cloneHexFrontier(sent.tree));
+      return undefined;
+    }
+    st.head = undefined;
+    const why = reply[1];
+    let again = sent.batch;
+    if (why === "conflict") {
+      // Another writer moved the head, or a batch before this one was refused.
+    } else if (why === "precondition") {
+      const first = again[0] as Pending;
+      const pre = first.opts.preconditions ?? [];
+      const failed = pre[(reply[2] ?? 1) - 1];
+      first.reject(new RecordRefusedError(failed?.message ?? "a precondition did not hold"));
+      again = again.slice(1);
+    } else if (why === "closed") {
+      const late = again[(reply[2] ?? 1) - 1];
+      if (late) late.late = true;
+    } else {
+      const failure =
+        why === "diverged"
+          ? new AuditUnavailableError(
+              `the audit log of case ${caseId} is damaged: its head says seq ${sent.from.seq} but the stream ends at ${reply[2]}; run \`warden audit verify --case ${caseId}\` and call the case's auditor`,
+            )
+          : new AuditUnavailableError(
+              `could not write to the audit log of case ${caseId} (unexpected reply from the append script: ${String(why)}); the action was not performed`,
+            );
+      for (const p of again) p.reject(failure);
+      return undefined;
+    }
+    if (!blamed) return again;
+    const kept: Pending[] = [];
+    for (const p of again) {
+      p.attempts++;
+      if (p.attempts < MAX_ATTEMPTS) kept.push(p);
+      else
+        p.reject(
+          new AuditUnavailableError(
+            `could not append to the audit log of case ${caseId}: too much contention from other writers; retry the action`,
+          ),
+        );
+    }
+    return kept;
+  }
+
+  /** The next batch from the queue: an entry with preconditions only goes first, as they are checked before any write. */
+  function takeBatch(st: CaseState): Pending[] {
+    let size = 1;
+    while (size < st.queue.length && size < maxBatch && !st.queue[size]?.opts.preconditions?.length)
+      size++;
+    return st.queue.splice(0, size);
   }
 
   async function flush(caseId: string, st: CaseState): Promise<void> {
-    while (st.queue.length > 0) {
-      // An entry with preconditions only goes first in its batch: they are checked before any write.
-      let size = 1;
-      while (
-        size < st.queue.length &&
-        size < maxBatch &&
-        !st.queue[size]?.opts.preconditions?.length
-      )
-        size++;
-      const batch = st.queue.splice(0, size);
-      try {
-        await appendBatch(caseId, st, batch);
-      } catch (err) {
-        st.head = undefined;
-        const failure =
-          err instanceof AuditUnavailableError
-            ? err
-            : new AuditUnavailableError(
-                `could not write to the audit log of case ${caseId} (${(err as Error).message}); the action was not performed`,
-              );
-        for (const p of batch) p.reject(failure);
+    const inFlight: InFlight[] = [];
+    while (st.queue.length > 0 || inFlight.length > 0) {
+      // Fill the pipeline; without a known head, first let what is in flight land.
+      while (st.queue.length > 0 && inFlight.length < depth) {
+        if (!st.head && inFlight.length > 0) break;
+        const batch = takeBatch(st);
+        try {
+          await caseDefaults(caseId, st, batch);
+          st.head ??= await readHead(redis, caseId);
+        } catch (err) {
+          const failure = new AuditUnavailableError(
+            `could not write to the audit log of case ${caseId} (${(err as Error).message}); the action was not performed`,
+          );
+          for (const p of batch) p.reject(failure);
+          continue;
+        }
+        const sent = send(caseId, st, batch);
+        if (sent) inFlight.push(sent);
       }
+      const next = inFlight.shift();
+      if (!next) continue;
+      const again = await settle(caseId, st, next, true);
+      if (again === undefined) continue;
+      // Every later batch chained on this one: they are refused too (or, if this one
+      // was in fact written, land after it). Take back whatever is refused, in order.
+      const retry = again;
+      for (const later of inFlight.splice(0)) {
+        const back = await settle(caseId, st, later, false);
+        if (back) retry.push(...back);
+      }
+      st.head = undefined;
+      st.queue.unshift(...retry);
     }
     st.flushing = false;
     st.onDrained?.();
@@ -439,7 +572,7 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
       );
     const st = stateOf(input.case);
     const promise = new Promise<AuditEntry>((resolve, reject) => {
-      st.queue.push({ input, opts, resolve, reject });
+      st.queue.push({ input, opts, resolve, reject, attempts: 0 });
     });
     if (!st.flushing) {
       st.flushing = true;
@@ -462,7 +595,7 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
       const st = stateOf(caseId);
       await st.drained;
       const tree = st.ours ?? (await readHead(redis, caseId)).frontier;
-      const note = await scheduleCheckpoint(caseId, st, cloneFrontier(tree));
+      const note = await scheduleCheckpoint(caseId, st, cloneHexFrontier(tree));
       await st.checkpointing;
       return note;
     },
@@ -472,7 +605,7 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
       closed = true;
       for (const [caseId, st] of cases) {
         if (st.ours && st.ours.size > st.signedSize)
-          scheduleCheckpoint(caseId, st, cloneFrontier(st.ours));
+          scheduleCheckpoint(caseId, st, cloneHexFrontier(st.ours));
       }
       await Promise.all([...cases.values()].map((st) => st.checkpointing));
     },

@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import { keys } from "../store/keys.ts";
 import { GENESIS_PREV } from "./entry.ts";
-import { decodeFrontier, emptyFrontier, type Frontier } from "./merkle.ts";
+import { decodeHexFrontier, emptyHexFrontier, type HexFrontier } from "./merkle.ts";
 
 /**
  * Where a case's audit log lives in Redis, and how it is read back.
@@ -28,7 +28,7 @@ export interface StoredHead {
   seq: number;
   hash: string;
   ts: string;
-  frontier: Frontier;
+  frontier: HexFrontier;
 }
 
 export async function readHead(redis: Redis, caseId: string): Promise<StoredHead> {
@@ -44,7 +44,7 @@ export async function readHead(redis: Redis, caseId: string): Promise<StoredHead
     seq: size,
     hash: hash ?? GENESIS_PREV,
     ts: ts ?? "",
-    frontier: size === 0 ? emptyFrontier() : decodeFrontier(size, frontier ?? ""),
+    frontier: size === 0 ? emptyHexFrontier() : decodeHexFrontier(size, frontier ?? ""),
   };
 }
 

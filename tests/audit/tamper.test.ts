@@ -18,6 +18,7 @@ import {
   emptyFrontier,
   encodeFrontier,
   frontierRoot,
+  hexFrontierRoot,
   leafHash,
 } from "../../src/audit/merkle.ts";
 import type { AuditLog } from "../../src/audit/record.ts";
@@ -155,7 +156,7 @@ describe("verify on Redis detects tampering, naming the entry", () => {
   it("a checkpoint signed with another key", async () => {
     await redis.del(auditKeys.checkpoints(CASE));
     const forger = ephemeralSigner(signer.name);
-    const root = frontierRoot(
+    const root = hexFrontierRoot(
       (await import("../../src/audit/storage.ts").then((m) => m.readHead(redis, CASE))).frontier,
     );
     await redis.xadd(
