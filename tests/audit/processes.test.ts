@@ -23,6 +23,28 @@ describe("several processes", () => {
     expect(writers.filter((w) => w === "B")).toHaveLength(400);
   });
 
+  it("two processes with several batches in flight each keep one chain, each writer's entries in order", async () => {
+    const { redis, url, log } = await freshLog();
+    await log.record(info("op-pipe", "case.create"));
+    const a = startWriter([url, "op-pipe", "pipeline", "600", "A"]);
+    const b = startWriter([url, "op-pipe", "pipeline", "600", "B"]);
+    await Promise.all([a.output, b.output]);
+    const report = await verifyCaseLog(redis, "op-pipe");
+    expect(report.failure).toBeUndefined();
+    expect(report.entries).toBe(1201);
+    const bySeq = await redis.hgetall(auditKeys.payloads("op-pipe"));
+    const order: Record<string, number[]> = { A: [], B: [] };
+    for (let seq = 2; seq <= 1201; seq++) {
+      const entry = JSON.parse(bySeq[String(seq)] ?? "{}") as {
+        params?: { writer?: string; i?: number };
+      };
+      order[entry.params?.writer ?? "?"]?.push(entry.params?.i ?? -1);
+    }
+    const ascending = Array.from({ length: 600 }, (_, i) => i);
+    expect(order.A).toEqual(ascending);
+    expect(order.B).toEqual(ascending);
+  });
+
   it("a process killed between intent and outcome leaves an intent that start-up closes as unknown", async () => {
     const { redis, url, log, signer } = await freshLog();
     await log.record(info("op-crash", "case.create"));

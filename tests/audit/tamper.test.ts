@@ -17,7 +17,6 @@ import {
   appendLeaf,
   emptyFrontier,
   encodeFrontier,
-  frontierRoot,
   hexFrontierRoot,
   leafHash,
 } from "../../src/audit/merkle.ts";
