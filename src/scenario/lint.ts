@@ -221,6 +221,7 @@ function checkMeaning(s: Scenario, r: Reporter): void {
 
   checkTemplates(s, r);
   checkVariables(s, r);
+  checkGroupPosts(s, r);
   checkRights(s, r);
   checkPhases(s, r);
   for (const [name, ladder] of Object.entries(s.ladders ?? {})) {
@@ -292,6 +293,49 @@ function checkVariables(s: Scenario, r: Reporter): void {
         if ("notify" in action) check(action.notify, ["ladders", name, "rungs", i, j, "notify"]);
       });
     });
+}
+
+/** Variables that only have a value when a member set something off (not in group-wide posts). */
+const MEMBER_VARIABLES = ["member", "username", "member_id", "answer", "count", "text"];
+
+function checkGroupPosts(s: Scenario, r: Reporter): void {
+  const posted = new Set<string>();
+  const phaseNotify: Array<[string, Path]> = [];
+  s.phases.forEach((phase, p) => {
+    (phase.steps ?? []).forEach((step, i) => {
+      if ("warn" in step)
+        posted.add(typeof step.warn === "string" ? step.warn : step.warn.template);
+      if ("announce" in step)
+        posted.add(typeof step.announce === "string" ? step.announce : step.announce.template);
+      if ("notify" in step) phaseNotify.push([step.notify, ["phases", p, "steps", i, "notify"]]);
+    });
+    for (const trigger of phase.triggers ?? [])
+      for (const action of trigger.do) if ("warn" in action) posted.add(action.warn);
+  });
+  for (const ladder of Object.values(s.ladders ?? {}))
+    for (const rung of ladder.rungs)
+      for (const action of rung) if ("warn" in action) posted.add(action.warn);
+  const check = (text: string, path: Path, where: string) => {
+    for (const [, name] of text.matchAll(VARIABLE_PATTERN)) {
+      if (!MEMBER_VARIABLES.includes(name as string)) continue;
+      r.error(
+        path,
+        `{${name}} has no value in ${where}: nobody in particular set it off`,
+        "use this text in reply:, say: or a trigger's notify:, or leave the variable out",
+      );
+    }
+  };
+  for (const name of posted) {
+    const template = s.templates?.[name];
+    for (const [language, text] of Object.entries(template ?? {}))
+      if (text !== undefined)
+        check(
+          text,
+          ["templates", name, language],
+          `template "${name}", which is posted to the whole group`,
+        );
+  }
+  for (const [text, path] of phaseNotify) check(text, path, "a phase step's notify");
 }
 
 function checkRights(s: Scenario, r: Reporter): void {

@@ -90,6 +90,38 @@ describe("positions in YAML", () => {
     expect(missing[0]).toMatchObject({ at: "1:1", message: 'missing field "id"' });
   });
 
+  it("knows which variables have a value where", async () => {
+    const file = write(
+      "vars.yaml",
+      [
+        "id: vars",
+        "title: x",
+        "version: 1",
+        "languages: [nl]",
+        "rights: []",
+        "templates:",
+        '  hello: { nl: "Hallo {member}" }',
+        "phases:",
+        "  - id: a",
+        "    steps:",
+        "      - warn: hello",
+        '      - notify: "{text} was said"',
+      ].join("\n"),
+    );
+    expect(await problemsOf(file)).toEqual([
+      expect.objectContaining({
+        at: "7:16",
+        message: expect.stringMatching(
+          /\{member\} has no value in template "hello", which is posted to the whole group/,
+        ),
+      }),
+      expect.objectContaining({
+        at: "12:17",
+        message: expect.stringMatching(/\{text\} has no value in a phase step's notify/),
+      }),
+    ]);
+  });
+
   it("caps the size of a file and the expansion of aliases", async () => {
     const huge = write("huge.yaml", `id: huge\ntitle: "${"x".repeat(MAX_SCENARIO_BYTES)}"\n`);
     const [big] = await problemsOf(huge);
