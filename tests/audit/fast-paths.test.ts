@@ -346,3 +346,41 @@ describe("Merkle hashing on hex", () => {
     expect(() => decodeHexFrontier(3, "0".repeat(64))).toThrow(/needs 2/);
   });
 });
+
+describe("clock steps back", () => {
+  it("warns when a timestamp goes back more than the tolerance from the latest one before it", async () => {
+    const { verifyEntries } = await import("../../src/audit/verify.ts");
+    const times = [
+      "2025-03-01T10:00:00.000Z",
+      "2025-03-01T10:00:05.000Z",
+      "2025-03-01T10:00:04.000Z", // 1 s back: within tolerance
+      "2025-03-01T10:00:01.500Z", // 3.5 s back from the latest (…:05)
+      "2025-03-01T10:00:06.000Z",
+      "2025-03-01T09:59:59.999Z", // 6.001 s back
+    ];
+    const lines: string[] = [];
+    let prev = "0".repeat(64);
+    for (const [k, ts] of times.entries()) {
+      const line = canonicalBytes({
+        actor: { kind: "cli", name: "t" },
+        authority: "a",
+        case: "clock",
+        op: "warn",
+        phase: "info",
+        prev,
+        purpose: "p",
+        seq: k + 1,
+        software: { commit: "c", version: "v" },
+        ts,
+      });
+      lines.push(line);
+      prev = leafHashHex(line);
+    }
+    const report = await verifyEntries([lines], { caseId: "clock" });
+    expect(report.ok).toBe(true);
+    expect(report.warnings.filter((w) => /goes back/.test(w.message))).toEqual([
+      { seq: 4, message: expect.stringMatching(/goes back 3500 ms/) },
+      { seq: 6, message: expect.stringMatching(/goes back 6001 ms/) },
+    ]);
+  });
+});
