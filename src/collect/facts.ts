@@ -1,6 +1,6 @@
 import type { Chat, ChatMemberUpdated, Message, Update, User } from "grammy/types";
 import type { RedisWrite } from "../store/cases.ts";
-import { collectKeys } from "./keys.ts";
+import { casePrefix, collectParts as parts } from "./keys.ts";
 import { minimiseMessage } from "./minimise.ts";
 import type { MemberFact, OnceWrite, UpdateFacts } from "./persist.ts";
 
@@ -83,42 +83,25 @@ export interface CollectedUpdate {
   media: MediaRef[];
 }
 
-function memberFact(
-  caseId: string,
-  user: User,
-  now: number,
-  countField: string,
-  keep: ReadonlySet<string>,
-): MemberFact {
+/** Lone UTF-16 surrogates cannot be written as UTF-8 (Redis's JSON reader refuses them). */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+function wellFormed(text: string): string {
+  return LONE_SURROGATE.test(text) ? text.replace(/\p{Cs}/gu, "\uFFFD") : text;
+}
+
+function memberFact(user: User, countField: string, keep: ReadonlySet<string>): MemberFact {
   const profiles = keep.has("profiles");
   const profile = {
     id: user.id,
     is_bot: user.is_bot,
-    first_name: user.first_name,
-    ...(user.last_name !== undefined ? { last_name: user.last_name } : {}),
+    first_name: wellFormed(user.first_name),
+    ...(user.last_name !== undefined ? { last_name: wellFormed(user.last_name) } : {}),
     ...(user.username !== undefined ? { username: user.username } : {}),
     ...(profiles && user.language_code !== undefined ? { language_code: user.language_code } : {}),
     ...(profiles && user.is_premium !== undefined ? { is_premium: user.is_premium } : {}),
   };
-  const lastName = user.last_name ?? null;
-  const username = user.username ?? null;
-  return {
-    userId: user.id,
-    memberKey: collectKeys.member(caseId, user.id),
-    namesKey: collectKeys.memberNames(caseId, user.id),
-    membersKey: collectKeys.members(caseId),
-    usernamesKey: collectKeys.usernames(caseId),
-    profile: JSON.stringify(profile),
-    nameSignature: JSON.stringify([user.first_name, lastName, username]),
-    nameRecord: JSON.stringify({
-      first_name: user.first_name,
-      last_name: lastName,
-      username,
-      seen: now,
-    }),
-    usernameLower: user.username?.toLowerCase() ?? "",
-    countField,
-  };
+  return { userId: user.id, profile: JSON.stringify(profile), countField };
 }
 
 /** The sender Warden attributes a message to: the user, or for channel and anonymous posts the sender chat. */
@@ -177,7 +160,6 @@ export function detectableText(message: Message): string | undefined {
 }
 
 function messageWrites(
-  caseId: string,
   chat: Chat,
   message: Message,
   stored: string,
@@ -188,26 +170,20 @@ function messageWrites(
   // so no version is ever overwritten.
   const writes: RedisWrite[] = edited
     ? [
-        ["RPUSH", collectKeys.messageVersions(caseId, chat.id, id), stored],
-        ["HSETNX", collectKeys.messages(caseId, chat.id), String(id), stored],
+        ["RPUSH", parts.messageVersions(chat.id, id), stored],
+        ["HSETNX", parts.messages(chat.id), id, stored],
       ]
-    : [["HSETNX", collectKeys.messages(caseId, chat.id), String(id), stored]];
-  writes.push(["ZADD", collectKeys.messageDates(caseId, chat.id), "NX", message.date, String(id)]);
+    : [["HSETNX", parts.messages(chat.id), id, stored]];
+  writes.push(["ZADD", parts.messageDates(chat.id), "NX", message.date, id]);
   const sender = senderId(message);
   if (sender !== undefined) {
-    writes.push([
-      "ZADD",
-      collectKeys.messagesFrom(caseId, chat.id, sender),
-      "NX",
-      message.date,
-      String(id),
-    ]);
+    writes.push(["ZADD", parts.messagesFrom(chat.id, sender), "NX", message.date, id]);
   }
   return writes;
 }
 
-function event(caseId: string, fields: Record<string, unknown>): RedisWrite {
-  return ["XADD", collectKeys.events(caseId), "*", "e", JSON.stringify(fields)];
+function event(fields: Record<string, unknown>): RedisWrite {
+  return ["XADD", parts.events(), "*", "e", JSON.stringify(fields)];
 }
 
 function inviteLink(link: ChatMemberUpdated["invite_link"]) {
@@ -289,8 +265,7 @@ export function factsOf(
   const writes: RedisWrite[] = [];
   const base = { update_id: update.update_id };
   const person = (user: User | undefined, countField: string) => {
-    if (user && !STAND_IN_ACCOUNTS.has(user.id))
-      members.push(memberFact(caseId, user, receivedAt, countField, keep));
+    if (user && !STAND_IN_ACCOUNTS.has(user.id)) members.push(memberFact(user, countField, keep));
   };
   let chatId: number | undefined;
   let messageId: number | undefined;
@@ -327,7 +302,7 @@ export function factsOf(
       writes.push(
         [
           "HSET",
-          collectKeys.senderChats(caseId),
+          parts.senderChats(),
           String(sc.id),
           JSON.stringify({
             id: sc.id,
@@ -337,23 +312,21 @@ export function factsOf(
             last_seen: receivedAt,
           }),
         ],
-        ["HINCRBY", collectKeys.senderChatCounts(caseId), `${sc.id}:${countField}`, 1],
+        ["HINCRBY", parts.senderChatCounts(), `${sc.id}:${countField}`, 1],
       );
     } else {
       person(message.from, countField);
     }
-    writes.push(...messageWrites(caseId, message.chat, message, stored, edited));
-    if (isPrivate) writes.push(["SADD", collectKeys.privateChats(caseId), String(chatId)]);
+    writes.push(...messageWrites(message.chat, message, stored, edited));
+    if (isPrivate) writes.push(["SADD", parts.privateChats(), chatId]);
     const sender = senderId(message);
     if (offer && sender !== undefined) {
       const byChat = message.sender_chat !== undefined;
       once.push({
-        key: collectKeys.offers(caseId),
+        key: parts.offers(),
         field: `${chatId}:${messageId}`,
         value: JSON.stringify({ ...offer, ...base, sender_id: sender }),
-        counterKey: byChat
-          ? collectKeys.senderChatCounts(caseId)
-          : collectKeys.member(caseId, sender),
+        counterKey: byChat ? parts.senderChatCounts() : parts.member(sender),
         counterField: byChat ? `${sender}:count:offers` : "count:offers",
       });
     }
@@ -362,7 +335,7 @@ export function factsOf(
       for (const m of media) {
         writes.push([
           "HSETNX",
-          collectKeys.filesPending(caseId),
+          parts.filesPending(),
           m.file_unique_id,
           JSON.stringify({ ...m, chat_id: chatId, message_id: messageId, ...base }),
         ]);
@@ -372,7 +345,7 @@ export function factsOf(
       membershipChange = true;
       person(joined, "");
       writes.push(
-        event(caseId, {
+        event({
           kind: "join",
           ...base,
           chat_id: chatId,
@@ -387,7 +360,7 @@ export function factsOf(
       membershipChange = true;
       person(message.left_chat_member, "");
       writes.push(
-        event(caseId, {
+        event({
           kind: "leave",
           ...base,
           chat_id: chatId,
@@ -409,9 +382,9 @@ export function factsOf(
     rosterChange = isAdminChange(memberUpdate);
     membershipChange =
       isPresent(memberUpdate.old_chat_member) !== isPresent(memberUpdate.new_chat_member);
-    writes.push(event(caseId, memberUpdateEvent(memberUpdate, update.update_id, kind)), [
+    writes.push(event(memberUpdateEvent(memberUpdate, update.update_id, kind)), [
       "RPUSH",
-      collectKeys.memberStatus(caseId, subject.id),
+      parts.memberStatus(subject.id),
       JSON.stringify({
         at: receivedAt,
         date: memberUpdate.date,
@@ -427,7 +400,7 @@ export function factsOf(
     chatId = request.chat.id;
     person(request.from, "");
     writes.push(
-      event(caseId, {
+      event({
         kind: "join-request",
         ...base,
         chat_id: chatId,
@@ -444,7 +417,7 @@ export function factsOf(
     chatId = reaction.chat.id;
     person(reaction.user, "count:reactions");
     writes.push(
-      event(caseId, {
+      event({
         kind: "reaction",
         ...base,
         chat_id: chatId,
@@ -463,13 +436,13 @@ export function factsOf(
   const watch = (offer !== undefined || forwarded) && chatId < 0;
   return {
     facts: {
-      seenKey: collectKeys.seenUpdates(caseId),
+      prefix: casePrefix(caseId),
       updateId: update.update_id,
       receivedAt,
       members,
       once,
       writes,
-      ...(watch ? { stateKey: collectKeys.chatState(caseId, chatId) } : {}),
+      ...(watch ? { stateKey: parts.chatState(chatId) } : {}),
     },
     chatId,
     ...(messageId !== undefined ? { messageId } : {}),
@@ -487,13 +460,13 @@ export function factsOf(
  */
 export function rawFacts(caseId: string, update: Update, receivedAt: number): UpdateFacts {
   return {
-    seenKey: collectKeys.seenUpdates(caseId),
+    prefix: casePrefix(caseId),
     updateId: update.update_id,
     receivedAt,
     members: [],
     once: [],
     writes: [
-      event(caseId, {
+      event({
         kind: "raw-update",
         update_id: update.update_id,
         received_at: receivedAt,

@@ -93,8 +93,8 @@ function link(message: Message): Record<string, unknown> {
 
 /**
  * The message as Warden stores it: without the categories the case declines,
- * with replies and pins reduced to links, and the chat reduced to its id and
- * type (its title lives in the chat's own record).
+ * with replies and pins reduced to links, and without the chat object (the
+ * chat is the key it is stored under; its title changes are service messages).
  */
 export function minimiseMessage(message: Message, keep: Set<string>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...message };
@@ -105,6 +105,6 @@ export function minimiseMessage(message: Message, keep: Set<string>): Record<str
   if (message.reply_to_message) out.reply_to_message = link(message.reply_to_message);
   if (message.pinned_message && "message_id" in message.pinned_message)
     out.pinned_message = link(message.pinned_message as Message);
-  out.chat = { id: message.chat.id, type: message.chat.type };
+  delete out.chat;
   return out;
 }

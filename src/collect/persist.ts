@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
 import type { RedisWrite } from "../store/cases.ts";
+import { collectParts } from "./keys.ts";
 
 /**
  * One update's facts, written in one atomic step that first checks the update
@@ -8,17 +9,12 @@ import type { RedisWrite } from "../store/cases.ts";
 
 export interface MemberFact {
   userId: number;
-  memberKey: string;
-  namesKey: string;
-  membersKey: string;
-  usernamesKey: string;
-  /** JSON of the profile fields Telegram sent. */
+  /**
+   * JSON of the profile fields Telegram sent. When it differs from the stored
+   * one, the step reads the names from it: a changed first name, last name or
+   * username is appended to the member's name history.
+   */
   profile: string;
-  /** Changes when the first name, last name or username changes. */
-  nameSignature: string;
-  /** JSON of the name record to append when the signature changed. */
-  nameRecord: string;
-  usernameLower: string;
   /** Counter to increment (e.g. `count:text`), or "" for none. */
   countField: string;
 }
@@ -26,6 +22,7 @@ export interface MemberFact {
 /**
  * A hash field set only if absent, and a counter bumped only when it was set:
  * how an offer is counted once per message however often it is edited.
+ * Keys are parts (see `collectParts`), as everywhere in `UpdateFacts`.
  */
 export interface OnceWrite {
   key: string;
@@ -35,14 +32,21 @@ export interface OnceWrite {
   counterField: string;
 }
 
+/**
+ * One update's facts in one case. Every key is a part after the case's
+ * prefix (`collectParts`); the atomic step adds the prefix, so keys cannot
+ * leave the case's hash slot.
+ */
 export interface UpdateFacts {
-  seenKey: string;
+  /** `warden:{<case>}:` */
+  prefix: string;
   updateId: number;
   receivedAt: number;
   members: MemberFact[];
   once: OnceWrite[];
+  /** Commands whose second element is a key part. */
   writes: RedisWrite[];
-  /** A chat-state hash whose `frozen` field the step should report (for the trade guard). */
+  /** A chat-state hash (part) whose `frozen` field the step should report (for the trade guard). */
   stateKey?: string;
 }
 
@@ -53,34 +57,46 @@ export interface PersistResult {
   frozen?: string;
 }
 
-// KEYS[1]: the case's set of persisted update ids.
-// ARGV: update id, now, state key or "", member count, 10 fields per member, once count,
-// 5 fields per once, write count, then (argc, argv…) per write. Positional arguments: no JSON
-// to build in Node or to decode in Lua, and user text is never escaped twice.
+// KEYS[1]: the case's set of persisted update ids. ARGV: prefix, update id, now, state part or "",
+// member count, 3 fields per member (id, profile JSON, counter), once count, 5 fields per once, write count, then (argc, argv…)
+// per write with a key part second. Member keys are built here from the prefix and the user id,
+// exactly as collectParts builds them (member:<id>, member:<id>:names, members, usernames).
+// Positional arguments: no JSON to build in Node or decode in Lua, and user text is never escaped
+// twice.
 const PERSIST_SCRIPT = `
+local p = ARGV[1]
 local frozen = nil
-if ARGV[3] ~= '' then frozen = redis.call('HGET', ARGV[3], 'frozen') or '' end
-if redis.call('ZADD', KEYS[1], 'NX', ARGV[2], ARGV[1]) == 0 then return {0, frozen} end
-local now = ARGV[2]
-local i = 4
+if ARGV[4] ~= '' then frozen = redis.call('HGET', p .. ARGV[4], 'frozen') or '' end
+if redis.call('ZADD', KEYS[1], 'NX', ARGV[3], ARGV[2]) == 0 then return {0, frozen} end
+local now = ARGV[3]
+local function str(v) if v == nil or v == cjson.null then return 'null' end return cjson.encode(v) end
+local i = 5
 local nMembers = tonumber(ARGV[i]); i = i + 1
 for _ = 1, nMembers do
-  local userId, memberKey, namesKey, membersKey, usernamesKey = ARGV[i], ARGV[i+1], ARGV[i+2], ARGV[i+3], ARGV[i+4]
-  local profile, sig, nameRecord, usernameLower, countField = ARGV[i+5], ARGV[i+6], ARGV[i+7], ARGV[i+8], ARGV[i+9]
-  i = i + 10
+  local userId, profile, countField = ARGV[i], ARGV[i+1], ARGV[i+2]
+  i = i + 3
+  local memberKey = p .. 'member:' .. userId
   -- One read and one write per member: the script runs atomically, so read-then-write is safe.
   local field = countField ~= '' and countField or 'last_seen'
   local had = redis.call('HMGET', memberKey, 'first_seen', 'name_sig', 'profile', field)
   local set = {'last_seen', now}
   if not had[1] then
     set[#set + 1] = 'first_seen'; set[#set + 1] = now
-    redis.call('ZADD', membersKey, now, userId)
+    redis.call('ZADD', p .. 'members', now, userId)
   end
-  if had[3] ~= profile then set[#set + 1] = 'profile'; set[#set + 1] = profile end
-  if had[2] ~= sig then
-    set[#set + 1] = 'name_sig'; set[#set + 1] = sig
-    redis.call('RPUSH', namesKey, nameRecord)
-    if usernameLower ~= '' then redis.call('HSET', usernamesKey, usernameLower, userId) end
+  if had[3] ~= profile then
+    set[#set + 1] = 'profile'; set[#set + 1] = profile
+    local u = cjson.decode(profile)
+    local first, last, username = str(u.first_name), str(u.last_name), str(u.username)
+    local sig = '[' .. first .. ',' .. last .. ',' .. username .. ']'
+    if had[2] ~= sig then
+      set[#set + 1] = 'name_sig'; set[#set + 1] = sig
+      redis.call('RPUSH', memberKey .. ':names', '{"first_name":' .. first .. ',"last_name":' .. last
+        .. ',"username":' .. username .. ',"seen":' .. now .. '}')
+      if type(u.username) == 'string' then
+        redis.call('HSET', p .. 'usernames', string.lower(u.username), userId)
+      end
+    end
   end
   if countField ~= '' then
     set[#set + 1] = countField; set[#set + 1] = (tonumber(had[4]) or 0) + 1
@@ -89,14 +105,15 @@ for _ = 1, nMembers do
 end
 local nOnce = tonumber(ARGV[i]); i = i + 1
 for _ = 1, nOnce do
-  if redis.call('HSETNX', ARGV[i], ARGV[i+1], ARGV[i+2]) == 1 then
-    redis.call('HINCRBY', ARGV[i+3], ARGV[i+4], 1)
+  if redis.call('HSETNX', p .. ARGV[i], ARGV[i+1], ARGV[i+2]) == 1 then
+    redis.call('HINCRBY', p .. ARGV[i+3], ARGV[i+4], 1)
   end
   i = i + 5
 end
 local nWrites = tonumber(ARGV[i]); i = i + 1
 for _ = 1, nWrites do
   local argc = tonumber(ARGV[i]); i = i + 1
+  ARGV[i + 1] = p .. ARGV[i + 1]
   redis.call(unpack(ARGV, i, i + argc - 1))
   i = i + argc
 end
@@ -123,36 +140,33 @@ function scripted(redis: Redis): WithPersist {
 /** The script's arguments for one update's facts. */
 export function persistArgs(facts: UpdateFacts): (string | number)[] {
   const argv: (string | number)[] = [
+    facts.prefix,
     facts.updateId,
     facts.receivedAt,
     facts.stateKey ?? "",
     facts.members.length,
   ];
   for (const m of facts.members) {
-    argv.push(
-      m.userId,
-      m.memberKey,
-      m.namesKey,
-      m.membersKey,
-      m.usernamesKey,
-      m.profile,
-      m.nameSignature,
-      m.nameRecord,
-      m.usernameLower,
-      m.countField,
-    );
+    argv.push(m.userId, m.profile, m.countField);
   }
   argv.push(facts.once.length);
   for (const o of facts.once) argv.push(o.key, o.field, o.value, o.counterKey, o.counterField);
   argv.push(facts.writes.length);
-  for (const w of facts.writes) argv.push(w.length, ...w);
+  for (const w of facts.writes) {
+    argv.push(w.length);
+    for (const a of w) argv.push(a);
+  }
   return argv;
+}
+
+function seenKey(facts: UpdateFacts): string {
+  return facts.prefix + collectParts.seenUpdates();
 }
 
 /** Persists the facts (once: a redelivered update changes nothing). */
 export async function persistFacts(redis: Redis, facts: UpdateFacts): Promise<PersistResult> {
   const [applied, frozen] = await scripted(redis)[SCRIPT_NAME](
-    facts.seenKey,
+    seenKey(facts),
     ...persistArgs(facts),
   );
   return { applied: applied === 1, ...(frozen !== undefined ? { frozen } : {}) };
@@ -192,7 +206,7 @@ export function createPersister(redis: Redis, maxBatch = 128): Persister {
     const pipeline = scripted(redis).pipeline() as unknown as {
       exec(): Promise<[Error | null, unknown][] | null>;
     } & Record<string, (key: string, ...argv: (string | number)[]) => unknown>;
-    for (const p of batch) pipeline[SCRIPT_NAME]?.(p.facts.seenKey, ...persistArgs(p.facts));
+    for (const p of batch) pipeline[SCRIPT_NAME]?.(seenKey(p.facts), ...persistArgs(p.facts));
     pipeline.exec().then(
       (replies) => {
         batch.forEach((p, i) => {

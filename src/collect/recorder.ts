@@ -3,7 +3,6 @@ import type { Update } from "grammy/types";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { AuditLog } from "../audit/record.ts";
-import { keys } from "../store/keys.ts";
 import { type CaseCache, createCaseCache } from "./case-cache.ts";
 import {
   type CollectedUpdate,
@@ -12,6 +11,7 @@ import {
   type OfferVerdict,
   rawFacts,
 } from "./facts.ts";
+import { collectKeys, collectParts } from "./keys.ts";
 import { createMediaQueue, type Download, type MediaQueue } from "./media.ts";
 import { createPersister, type UpdateFacts } from "./persist.ts";
 import { attributePrivate } from "./private.ts";
@@ -84,12 +84,21 @@ export function recordedOf(update: Update): RecordedUpdate | undefined {
 }
 
 export function pendingCollectKey(caseId: string): string {
-  return keys.casePart(caseId, "collect:pending");
+  return collectKeys.pendingCollect(caseId);
 }
 
 interface Target {
   caseId: string;
   attribution?: "seen" | "unseen";
+}
+
+/** An error Redis answered with (as opposed to not answering): retrying the same step will not help. */
+function isRefusal(err: unknown): boolean {
+  const text = (err as Error)?.message ?? "";
+  return (
+    (err as Error)?.name === "ReplyError" &&
+    !/^(LOADING|BUSY|NOSCRIPT|READONLY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|OOM)/.test(text)
+  );
 }
 
 function isSeizeCommand(update: Update): boolean {
@@ -99,7 +108,7 @@ function isSeizeCommand(update: Update): boolean {
 export function createRecorder(deps: RecorderDeps): Recorder {
   const now = deps.now ?? Date.now;
   const retryDelayMs = deps.retryDelayMs ?? 500;
-  const batchSize = deps.batchSize ?? 100;
+  const batchSize = deps.batchSize ?? 500;
   const batchMs = deps.batchMs ?? 1000;
   const cases = createCaseCache(deps.redis, {
     ...(deps.settingsTtlMs !== undefined ? { ttlMs: deps.settingsTtlMs } : {}),
@@ -225,12 +234,14 @@ export function createRecorder(deps: RecorderDeps): Recorder {
     target: Target,
     update: Update,
     receivedAt: number,
+    whole: boolean,
   ): Promise<{ collected: CollectedUpdate | undefined; frozen?: string } | undefined> {
     const settings = await cases.settings(target.caseId);
     if (!settings) return undefined;
     let collected: CollectedUpdate | undefined;
     let facts: UpdateFacts | undefined;
     try {
+      if (whole) throw new Error("Redis refused this update's facts several times");
       collected = factsOf(target.caseId, update, receivedAt, {
         keep: settings.keep,
         detect: settings.detect,
@@ -245,7 +256,7 @@ export function createRecorder(deps: RecorderDeps): Recorder {
       facts = rawFacts(target.caseId, update, receivedAt);
     }
     if (!facts) return undefined;
-    facts.writes.push(["RPUSH", pendingCollectKey(target.caseId), String(update.update_id)]);
+    facts.writes.push(["RPUSH", collectParts.pendingCollect(), update.update_id]);
     const { applied, frozen } = await persister.persist(facts);
     if (applied) {
       schedule(target.caseId);
@@ -260,13 +271,14 @@ export function createRecorder(deps: RecorderDeps): Recorder {
   /** Persists the update in every case it belongs to, retrying while Redis is unreachable. */
   async function record(update: Update): Promise<boolean> {
     const receivedAt = now();
+    let refusals = 0;
     for (let attempt = 0; ; attempt++) {
       try {
         const targets = await targetsOf(update);
         if (targets.length === 0) return false;
         let kept = false;
         for (const target of targets) {
-          const persisted = await persistTarget(target, update, receivedAt);
+          const persisted = await persistTarget(target, update, receivedAt, refusals >= 3);
           if (persisted === undefined) continue;
           kept = true;
           const { collected, frozen } = persisted;
@@ -283,6 +295,9 @@ export function createRecorder(deps: RecorderDeps): Recorder {
         return kept;
       } catch (err) {
         if (closed) throw err;
+        // Redis answered, but refused this update's step (a script error, not an outage): after a
+        // few tries the update is kept whole instead, so one odd update cannot stop the bot.
+        if (isRefusal(err)) refusals++;
         if (attempt === 0 || attempt % 20 === 0) {
           deps.logger.error(
             { update_id: update.update_id, attempt, err: (err as Error).message },

@@ -182,7 +182,9 @@ describe("the recorder", () => {
     expect(before?.counts.offers).toBe(1);
 
     // The same update again (as Telegram redelivers after a crash): nothing changes.
-    const again: Update = { update_id: first.update_id, message: first.message as never };
+    // Stored messages leave out the chat (it is their key); Telegram's redelivery carries it.
+    const chat = { id: stage.group, type: "supergroup", title: "Vuurwerk Deals NL" };
+    const again = { update_id: first.update_id, message: { ...first.message, chat } } as Update;
     await stage.warden.bot.handleUpdate(again);
     expect(await getMemberRecord(stage.redis, stage.caseId, stage.bob.id)).toEqual(before);
 

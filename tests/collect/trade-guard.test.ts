@@ -117,7 +117,9 @@ describe("the trade freeze", () => {
     const stored = (await storedMessage(offer.message_id)) as StoredMessage;
     const deletesBefore = (await stage.control.calls(0, { method: "deleteMessages" })).length;
     const warningsBefore = await tradeWarnings();
-    const again: Update = { update_id: stored.update_id, message: stored.message as never };
+    // Stored messages leave out the chat (it is their key); Telegram's redelivery carries it.
+    const chat = { id: stage.group, type: "supergroup", title: "Vuurwerk Deals NL" };
+    const again = { update_id: stored.update_id, message: { ...stored.message, chat } } as Update;
     await stage.warden.bot.handleUpdate(again);
     expect((await stage.control.calls(0, { method: "deleteMessages" })).length).toBe(deletesBefore);
     expect(await tradeWarnings()).toBe(warningsBefore);
