@@ -21,7 +21,8 @@ import type { Logger } from "pino";
  * and polls with the offset of the oldest unsecured update. Telegram then
  * hands the unsecured ones back with every poll; they are recognised by id
  * and not handled twice. At most `maxUnsecured` updates are unsecured at once
- * (Telegram returns at most 100 per call): beyond that it stops fetching, so
+ * (Telegram returns at most 100 per call), and it polls again only when at
+ * most half of them are still unsecured, so a poll is never mostly repeats:
  * while Redis is down the bot stops taking updates and Telegram keeps them.
  */
 
@@ -90,8 +91,10 @@ export function createSecuredSource(opts: SecuredSourceOptions): SecuredSource {
     let idleMs = 50;
     let failures = 0;
     while (active) {
-      if (pending.size >= maxUnsecured) {
-        await changed(1000);
+      // Every poll hands back the unsecured updates too: poll again only once at most half the
+      // window is unsecured, so each poll brings at least as many new updates as known ones.
+      if (pending.size > 0 && pending.size >= maxUnsecured / 2) {
+        await changed(250);
         continue;
       }
       if (!initialised) {
