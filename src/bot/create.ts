@@ -18,7 +18,7 @@ import type { BotDeps, FeatureDeps } from "./deps.ts";
 import { approvalsFeature } from "./features/approvals.ts";
 import { commandsFeature, executeApproved } from "./features/commands.ts";
 import { lifecycleFeature } from "./features/lifecycle.ts";
-import { scenarioFeature } from "./features/scenario.ts";
+import { scenarioFeature, scenarioInbox } from "./features/scenario.ts";
 import { tradeGuardFeature } from "./features/trade-guard.ts";
 import { createSecuredSource } from "./update-source.ts";
 
@@ -54,6 +54,8 @@ export interface WardenBot {
   scenarios: ScenarioEngine;
   /** Updates being handled right now (rehearsals wait for 0 before moving the clock). */
   busy(): number;
+  /** After a restart: hands interrupted updates to the bot again, then moves every run on. */
+  recoverScenarios(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -164,6 +166,9 @@ export function createWardenBot(opts: CreateWardenBotOptions): WardenBot {
         syntheticOf(ctx.update)?.chat_id.toString(),
     ),
   );
+  // Updates scenarios act on are kept until handled, so a crash cannot lose one (see scenarioInbox).
+  const inbox = scenarioInbox(opts.redis, opts.logger);
+  bot.use(inbox.middleware);
   bot.use(recorder.middleware);
   bot.use(lifecycleFeature(deps));
   bot.use(tradeGuardFeature(deps));
@@ -176,12 +181,19 @@ export function createWardenBot(opts: CreateWardenBotOptions): WardenBot {
     }),
   );
   const tickMs = opts.scenarioTickMs ?? 1000;
+  let recovered: Promise<unknown> | undefined;
+  const recover = () => {
+    // Handling needs the bot's own identity; until then there is nothing to recover with.
+    if (!bot.isInited()) return Promise.resolve();
+    recovered ??= inbox.replay((update) => bot.handleUpdate(update));
+    return recovered;
+  };
   let ticking: Promise<void> | undefined;
   const ticker =
     tickMs > 0
       ? setInterval(() => {
-          ticking ??= scenarios
-            .tick()
+          ticking ??= recover()
+            .then(() => scenarios.tick())
             .catch((err: Error) => opts.logger.error({ err: err.message }, "scenario tick failed"))
             .finally(() => {
               ticking = undefined;
@@ -197,6 +209,10 @@ export function createWardenBot(opts: CreateWardenBotOptions): WardenBot {
     publishCommands,
     scenarios,
     busy: () => inFlight,
+    async recoverScenarios() {
+      await recover();
+      await scenarios.tick();
+    },
     async close() {
       if (ticker) clearInterval(ticker);
       await ticking;

@@ -147,7 +147,13 @@ export function conversationHost(deps: EngineDeps) {
           detail: (m) => ({ message_id: m.message_id }),
         },
       );
-      return report.status === "done";
+      if (report.status === "unknown")
+        // Cut off by a crash before Telegram answered: most likely sent; going on beats abandoning the member.
+        deps.logger.warn(
+          { case: start.caseId, chat: start.chatId, step: sid },
+          "a conversation message may not have been sent",
+        );
+      return report.status !== "failed";
     },
 
     /** Starts a question's timer; returns its deadline. */
@@ -278,7 +284,7 @@ export function scenarioConversation(deps: EngineDeps) {
   const host = conversationHost(deps);
   return async function scenario(
     conversation: Conversation<Context, Context>,
-    _first: Context,
+    first: Context,
     start: ConversationStart,
   ) {
     const begun = await conversation.external(() => host.begin(start));
@@ -295,6 +301,8 @@ export function scenarioConversation(deps: EngineDeps) {
           ? -1
           : steps.findIndex((s, i) => conversationStepId(s, i) === id);
     const answers: Record<string, string> = {};
+    // Updates handed over again after a restart must not count twice (as the answer to the next question).
+    const seen = new Set<number>([first.update.update_id]);
     let last: { value: string; messageId?: number } | undefined;
     let seq = 0;
     let how = "completed";
@@ -350,6 +358,10 @@ export function scenarioConversation(deps: EngineDeps) {
         let result: Answer;
         for (;;) {
           const ctx = await conversation.wait();
+          if (ctx.update.update_id >= 0) {
+            if (seen.has(ctx.update.update_id)) await conversation.skip();
+            seen.add(ctx.update.update_id);
+          }
           const synthetic = syntheticOf(ctx.update);
           if (synthetic) {
             if (synthetic.kind === "timeout" && synthetic.ask === askId) {

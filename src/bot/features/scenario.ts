@@ -8,7 +8,9 @@ import {
 } from "@grammyjs/conversations";
 import { RedisAdapter } from "@grammyjs/storage-redis";
 import { Composer, type Context, type Transformer } from "grammy";
-import type { ChatMember } from "grammy/types";
+import type { ChatMember, Update } from "grammy/types";
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
 import { recordedOf } from "../../collect/recorder.ts";
 import {
   CONVERSATION_ID,
@@ -23,7 +25,7 @@ import {
   type ScenarioEvent,
   syntheticOf,
 } from "../../scenario/events.ts";
-import { scenarioKeys } from "../../scenario/keys.ts";
+import { globalScenarioKeys, scenarioKeys } from "../../scenario/keys.ts";
 import { getCase, getRole } from "../../store/cases.ts";
 import { actorOf } from "../access.ts";
 import type { FeatureDeps } from "../deps.ts";
@@ -157,6 +159,70 @@ export function eventOf(ctx: Context): ScenarioEvent | undefined {
       member: memberOf(request.from),
     };
   return undefined;
+}
+
+/**
+ * Updates a scenario may act on, kept in Redis from before the recorder sees
+ * them until the bot has finished with them. The recorder confirms an update
+ * to Telegram as soon as it is persisted, so an update whose handling was cut
+ * short by a crash would never come back; the inbox hands such updates to the
+ * bot again after a restart, and everything downstream (recorder, actions,
+ * triggers, conversations) treats a redelivered update as a no-op where it
+ * was already done.
+ */
+export interface ScenarioInbox {
+  middleware: (ctx: Context, next: () => Promise<void>) => Promise<void>;
+  /** Updates a previous process left unfinished; hands each to `handle` once, oldest first. */
+  replay(handle: (update: Update) => Promise<void>): Promise<number>;
+}
+
+const INBOX_KEY = "warden:global:scenario-inbox";
+
+export function scenarioInbox(redis: Redis, logger: Logger): ScenarioInbox {
+  // This process's entries are its own work in progress; only older processes' are replayed.
+  const owner = `${process.pid}-${Date.now().toString(36)}`;
+  let active = false;
+  let checkedAt = 0;
+  async function scenariosActive(): Promise<boolean> {
+    if (Date.now() - checkedAt > 1000) {
+      active = (await redis.scard(globalScenarioKeys.cases())) > 0;
+      checkedAt = Date.now();
+    }
+    return active;
+  }
+  const relevant = (u: Update) =>
+    u.update_id >= 0 &&
+    (u.message !== undefined ||
+      u.callback_query !== undefined ||
+      u.chat_member !== undefined ||
+      u.chat_join_request !== undefined);
+  return {
+    async middleware(ctx, next) {
+      const keep = relevant(ctx.update) && (await scenariosActive());
+      const field = String(ctx.update.update_id);
+      if (keep) await redis.hset(INBOX_KEY, field, JSON.stringify({ owner, update: ctx.update }));
+      try {
+        await next();
+      } finally {
+        if (keep) await redis.hdel(INBOX_KEY, field).catch(() => undefined);
+      }
+    },
+    async replay(handle) {
+      const left = Object.entries(await redis.hgetall(INBOX_KEY))
+        .map(([id, raw]) => ({ id, ...(JSON.parse(raw) as { owner: string; update: Update }) }))
+        .filter((e) => e.owner !== owner)
+        .sort((a, b) => Number(a.id) - Number(b.id));
+      for (const entry of left) {
+        logger.warn(
+          { update_id: entry.update.update_id },
+          "handling an update again whose handling a restart interrupted",
+        );
+        await redis.hdel(INBOX_KEY, entry.id);
+        await handle(entry.update);
+      }
+      return left.length;
+    },
+  };
 }
 
 export interface ScenarioFeatureOptions {
