@@ -1,4 +1,5 @@
 import { benchAudit } from "./audit.ts";
+import { benchCollect } from "./collect.ts";
 import { benchDetector } from "./detector.ts";
 import { benchSimulator } from "./sim.ts";
 import { benchTakeover } from "./takeover.ts";
@@ -13,6 +14,7 @@ const all: Record<string, () => Promise<void>> = {
   sim: benchSimulator,
   takeover: benchTakeover,
   detector: benchDetector,
+  collect: benchCollect,
 };
 
 const chosen = process.argv.slice(2).filter((a) => a !== "--");
