@@ -240,6 +240,36 @@ describe("the recorder", () => {
     expect(entries.some((e) => e.op === "collect" && e.params?.what === "admin roster")).toBe(true);
   });
 
+  it("reads the admin roster of a chat as soon as /seize binds it", async () => {
+    const { id: other } = await stage.control.createChat({
+      type: "supergroup",
+      title: "Knal Markt",
+      owner_id: stage.owner.id,
+    });
+    await stage.control.join(other, stage.operator.id);
+    await stage.control.join(other, stage.botUser.id);
+    await stage.control.promote(other, stage.botUser.id, "all");
+    await stage.control.sendMessage(other, {
+      from_id: stage.operator.id,
+      text: "/seize op-fw fw3",
+    });
+    const snapshot = await eventually(async () => {
+      for (const [, f] of await stage.redis.xrange(collectKeys.admins(stage.caseId), "-", "+")) {
+        const s = JSON.parse(f[1] as string) as {
+          chat_id: number;
+          reason: string;
+          admins: { user_id: number }[];
+        };
+        if (s.chat_id === other) return s;
+      }
+      return undefined;
+    });
+    expect(snapshot.reason).toBe("seized");
+    expect(snapshot.admins.map((a) => a.user_id).sort()).toEqual(
+      [stage.owner.id, stage.botUser.id].sort(),
+    );
+  });
+
   it("reads member counts at most once per interval per chat, and once more after it for what changed meanwhile", async () => {
     const roster = createRoster({
       api: stage.warden.bot.api,
