@@ -424,21 +424,27 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
     for (const c of pre) argv.push(c.key, c.field ?? "", c.exists ? "1" : "0");
     argv.push(writes.length);
     for (const w of writes) argv.push(w.length, ...w);
-    const reply = redis.eval(
-      APPEND_SCRIPT,
-      4,
-      auditKeys.stream(caseId),
-      auditKeys.head(caseId),
-      auditKeys.payloads(caseId),
-      auditKeys.openIntents(caseId),
-      from.seq,
-      from.hash,
-      live.length,
-      prev,
-      ts,
-      encodeHexFrontier(tree),
-      ...argv,
-    ) as Promise<ScriptReply>;
+    let reply: Promise<ScriptReply>;
+    try {
+      reply = redis.eval(
+        APPEND_SCRIPT,
+        4,
+        auditKeys.stream(caseId),
+        auditKeys.head(caseId),
+        auditKeys.payloads(caseId),
+        auditKeys.openIntents(caseId),
+        from.seq,
+        from.hash,
+        live.length,
+        prev,
+        ts,
+        encodeHexFrontier(tree),
+        ...argv,
+      ) as Promise<ScriptReply>;
+    } catch (err) {
+      // Whatever goes wrong sending, even synchronously, arrives as this batch's reply.
+      reply = Promise.reject(err);
+    }
     // Handled in order by `settle`; until then a rejection must not count as unhandled.
     reply.catch(() => undefined);
     const head = { seq: from.seq + live.length, hash: prev, ts, frontier: tree };
@@ -474,8 +480,14 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
       sent.batch.forEach((p, k) => {
         p.resolve(sent.entries[k] as AuditEntry);
       });
-      if (signer && sent.tree.size - st.signedSize >= every)
-        scheduleCheckpoint(caseId, st, cloneHexFrontier(sent.tree));
+      if (signer && sent.tree.size - st.signedSize >= every) {
+        try {
+          scheduleCheckpoint(caseId, st, cloneHexFrontier(sent.tree));
+        } catch (err) {
+          // Appends never wait for (or fail with) a checkpoint.
+          deps.onCheckpointError?.(err as Error, caseId);
+        }
+      }
       return undefined;
     }
     st.head = undefined;
