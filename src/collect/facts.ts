@@ -101,7 +101,17 @@ function memberFact(user: User, countField: string, keep: ReadonlySet<string>): 
     ...(profiles && user.language_code !== undefined ? { language_code: user.language_code } : {}),
     ...(profiles && user.is_premium !== undefined ? { is_premium: user.is_premium } : {}),
   };
-  return { userId: user.id, profile: JSON.stringify(profile), countField };
+  return {
+    userId: user.id,
+    profile: JSON.stringify(profile),
+    nameSignature: JSON.stringify([
+      profile.first_name,
+      profile.last_name ?? null,
+      profile.username ?? null,
+    ]),
+    usernameLower: user.username?.toLowerCase() ?? "",
+    countField,
+  };
 }
 
 /** The sender Warden attributes a message to: the user, or for channel and anonymous posts the sender chat. */

@@ -9,12 +9,17 @@ import { collectParts } from "./keys.ts";
 
 export interface MemberFact {
   userId: number;
-  /**
-   * JSON of the profile fields Telegram sent. When it differs from the stored
-   * one, the step reads the names from it: a changed first name, last name or
-   * username is appended to the member's name history.
-   */
+  /** JSON of the profile fields Telegram sent. */
   profile: string;
+  /**
+   * JSON array `[first name, last name, username]` (null when absent). When it
+   * changes, `{"name": <this>, "seen": <ms>}` is appended to the member's name
+   * history (built in the step: no JSON library is needed in Lua, which the
+   * embedded Redis of rehearsals lacks).
+   */
+  nameSignature: string;
+  /** Lower-cased username for the username index, or "". */
+  usernameLower: string;
   /** Counter to increment (e.g. `count:text`), or "" for none. */
   countField: string;
 }
@@ -58,7 +63,8 @@ export interface PersistResult {
 }
 
 // KEYS[1]: the case's set of persisted update ids. ARGV: prefix, update id, now, state part or "",
-// member count, 3 fields per member (id, profile JSON, counter), once count, 5 fields per once, write count, then (argc, argv…)
+// member count, 5 fields per member (id, profile JSON, name signature, lower-cased username,
+// counter), once count, 5 fields per once, write count, then (argc, argv…)
 // per write with a key part second. Member keys are built here from the prefix and the user id,
 // exactly as collectParts builds them (member:<id>, member:<id>:names, members, usernames).
 // Positional arguments: no JSON to build in Node or decode in Lua, and user text is never escaped
@@ -69,34 +75,26 @@ local frozen = nil
 if ARGV[4] ~= '' then frozen = redis.call('HGET', p .. ARGV[4], 'frozen') or '' end
 if redis.call('ZADD', KEYS[1], 'NX', ARGV[3], ARGV[2]) == 0 then return {0, frozen} end
 local now = ARGV[3]
-local function str(v) if v == nil or v == cjson.null then return 'null' end return cjson.encode(v) end
 local i = 5
 local nMembers = tonumber(ARGV[i]); i = i + 1
 for _ = 1, nMembers do
-  local userId, profile, countField = ARGV[i], ARGV[i+1], ARGV[i+2]
-  i = i + 3
+  local userId, profile, sig, usernameLower, countField = ARGV[i], ARGV[i+1], ARGV[i+2], ARGV[i+3], ARGV[i+4]
+  i = i + 5
   local memberKey = p .. 'member:' .. userId
   -- One read and one write per member: the script runs atomically, so read-then-write is safe.
   local field = countField ~= '' and countField or 'last_seen'
   local had = redis.call('HMGET', memberKey, 'first_seen', 'name_sig', 'profile', field)
   local set = {'last_seen', now}
-  if not had[1] then
+  -- A missing field is false in Redis and null in the embedded Redis of rehearsals: test for a string.
+  if type(had[1]) ~= 'string' then
     set[#set + 1] = 'first_seen'; set[#set + 1] = now
     redis.call('ZADD', p .. 'members', now, userId)
   end
-  if had[3] ~= profile then
-    set[#set + 1] = 'profile'; set[#set + 1] = profile
-    local u = cjson.decode(profile)
-    local first, last, username = str(u.first_name), str(u.last_name), str(u.username)
-    local sig = '[' .. first .. ',' .. last .. ',' .. username .. ']'
-    if had[2] ~= sig then
-      set[#set + 1] = 'name_sig'; set[#set + 1] = sig
-      redis.call('RPUSH', memberKey .. ':names', '{"first_name":' .. first .. ',"last_name":' .. last
-        .. ',"username":' .. username .. ',"seen":' .. now .. '}')
-      if type(u.username) == 'string' then
-        redis.call('HSET', p .. 'usernames', string.lower(u.username), userId)
-      end
-    end
+  if had[3] ~= profile then set[#set + 1] = 'profile'; set[#set + 1] = profile end
+  if had[2] ~= sig then
+    set[#set + 1] = 'name_sig'; set[#set + 1] = sig
+    redis.call('RPUSH', memberKey .. ':names', '{"name":' .. sig .. ',"seen":' .. now .. '}')
+    if usernameLower ~= '' then redis.call('HSET', p .. 'usernames', usernameLower, userId) end
   end
   if countField ~= '' then
     set[#set + 1] = countField; set[#set + 1] = (tonumber(had[4]) or 0) + 1
@@ -113,8 +111,10 @@ end
 local nWrites = tonumber(ARGV[i]); i = i + 1
 for _ = 1, nWrites do
   local argc = tonumber(ARGV[i]); i = i + 1
-  ARGV[i + 1] = p .. ARGV[i + 1]
-  redis.call(unpack(ARGV, i, i + argc - 1))
+  local cmd = {}
+  for a = 1, argc do cmd[a] = ARGV[i + a - 1] end
+  cmd[2] = p .. cmd[2]
+  redis.call(unpack(cmd))
   i = i + argc
 end
 return {1, frozen}
@@ -147,7 +147,7 @@ export function persistArgs(facts: UpdateFacts): (string | number)[] {
     facts.members.length,
   ];
   for (const m of facts.members) {
-    argv.push(m.userId, m.profile, m.countField);
+    argv.push(m.userId, m.profile, m.nameSignature, m.usernameLower, m.countField);
   }
   argv.push(facts.once.length);
   for (const o of facts.once) argv.push(o.key, o.field, o.value, o.counterKey, o.counterField);

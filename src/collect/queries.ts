@@ -116,6 +116,16 @@ export interface MemberRecord {
   erasedAt?: number;
 }
 
+/** A stored name record: `{"name": [first, last, username], "seen": ms}` as the recorder writes it. */
+export function nameRecordOf(raw: string): NameRecord {
+  const stored = JSON.parse(raw) as
+    | { name: [string, string | null, string | null]; seen: number }
+    | NameRecord;
+  if (!("name" in stored)) return stored;
+  const [first_name, last_name, username] = stored.name;
+  return { first_name, last_name, username, seen: stored.seen };
+}
+
 /** Everything Warden keeps about one member of a case, or undefined if never seen. */
 export async function getMemberRecord(
   redis: Redis,
@@ -150,7 +160,7 @@ export function memberRecordOf(
     ...(hash.last_seen ? { lastSeen: Number(hash.last_seen) } : {}),
     ...(hash.erased_at ? { erasedAt: Number(hash.erased_at) } : {}),
     counts,
-    names: names.map((n) => JSON.parse(n) as NameRecord),
+    names: names.map(nameRecordOf),
     status: status.map((s) => JSON.parse(s) as StatusRecord),
   };
 }

@@ -8,7 +8,7 @@ import { messageChats } from "./export/rows.ts";
 import { messageKind } from "./facts.ts";
 import { collectKeys } from "./keys.ts";
 import type { StoredFile } from "./media.ts";
-import type { StoredMessage } from "./queries.ts";
+import { nameRecordOf, type StoredMessage } from "./queries.ts";
 
 /**
  * Erasure at the end of a case's retention (`retentionDays` from the case
@@ -190,7 +190,7 @@ async function eraseMembers(deps: RetentionDeps, caseId: string, cutoff: number,
         continue;
       const userId = Number(id);
       const usernames = ((replies[2 * i + 1]?.[1] ?? []) as string[])
-        .map((n) => (JSON.parse(n) as { username: string | null }).username)
+        .map((n) => nameRecordOf(n).username)
         .filter((u): u is string => Boolean(u))
         .map((u) => u.toLowerCase());
       const memberKey = collectKeys.member(caseId, userId);
@@ -201,8 +201,13 @@ async function eraseMembers(deps: RetentionDeps, caseId: string, cutoff: number,
         ["DEL", collectKeys.memberStatus(caseId, userId)],
       );
       // A username now used by someone else points to them: remove only entries naming this member.
-      for (const username of new Set(usernames))
-        writes.push(["HDEL", collectKeys.usernames(caseId), username]);
+      const owners = usernames.length
+        ? await deps.redis.hmget(collectKeys.usernames(caseId), ...usernames)
+        : [];
+      usernames.forEach((username, k) => {
+        if (owners[k] === String(userId))
+          writes.push(["HDEL", collectKeys.usernames(caseId), username]);
+      });
       done.push(userId);
     }
     if (done.length === 0) continue;
