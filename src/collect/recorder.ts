@@ -95,10 +95,10 @@ interface Target {
 /** An error Redis answered with (as opposed to not answering): retrying the same step will not help. */
 function isRefusal(err: unknown): boolean {
   const text = (err as Error)?.message ?? "";
-  return (
-    (err as Error)?.name === "ReplyError" &&
-    !/^(LOADING|BUSY|NOSCRIPT|READONLY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|OOM)/.test(text)
-  );
+  if (/^(LOADING|BUSY|NOSCRIPT|READONLY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|OOM)/.test(text))
+    return false;
+  // ioredis-mock (rehearsals) reports script errors as plain errors naming the Lua VM.
+  return (err as Error)?.name === "ReplyError" || /\blua\b/i.test(text);
 }
 
 function isSeizeCommand(update: Update): boolean {

@@ -240,6 +240,29 @@ describe("the recorder", () => {
     expect(entries.some((e) => e.op === "collect" && e.params?.what === "admin roster")).toBe(true);
   });
 
+  it("keeps an update it cannot read whole instead of stalling on it", async () => {
+    // A member list that is not a list: its facts cannot be read, so the update is kept raw.
+    const odd = {
+      update_id: 920_000_001,
+      message: {
+        message_id: 990_001,
+        date: Math.floor(Date.now() / 1000),
+        chat: { id: stage.group, type: "supergroup", title: "Vuurwerk Deals NL" },
+        new_chat_members: 5,
+      },
+    } as unknown as Update;
+    await stage.warden.bot.handleUpdate(odd);
+    const raw = (await stage.redis.xrange(collectKeys.events(stage.caseId), "-", "+"))
+      .map(([, f]) => JSON.parse(f[1] as string) as { kind: string; update_id: number })
+      .filter((e) => e.kind === "raw-update");
+    expect(raw.map((e) => e.update_id)).toEqual([920_000_001]);
+    const after = await stage.control.sendMessage(stage.group, {
+      from_id: stage.bob.id,
+      text: "daarna",
+    });
+    await eventually(async () => (await stored(stage.group, after.message_id)) !== undefined);
+  });
+
   it("reads the admin roster of a chat as soon as /seize binds it", async () => {
     const { id: other } = await stage.control.createChat({
       type: "supergroup",
