@@ -275,7 +275,8 @@ export function factsOf(
   const writes: RedisWrite[] = [];
   const base = { update_id: update.update_id };
   const person = (user: User | undefined, countField: string) => {
-    if (user && Number.isSafeInteger(user.id) && !STAND_IN_ACCOUNTS.has(user.id)) members.push(memberFact(user, countField, keep));
+    if (user && Number.isSafeInteger(user.id) && !STAND_IN_ACCOUNTS.has(user.id))
+      members.push(memberFact(user, countField, keep));
   };
   let chatId: number | undefined;
   let messageId: number | undefined;

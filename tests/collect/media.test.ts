@@ -46,7 +46,8 @@ describe("media download", () => {
       from_id: stage.bob.id,
       photo: true,
     });
-    const docId = (doc as unknown as { document: { file_unique_id: string } }).document.file_unique_id;
+    const docId = (doc as unknown as { document: { file_unique_id: string } }).document
+      .file_unique_id;
     const photos = (photo as unknown as { photo: { file_unique_id: string }[] }).photo;
     const photoId = photos.at(-1)?.file_unique_id as string;
 
