@@ -21,7 +21,9 @@ import { verifyCaseLog } from "../src/audit/verify-case.ts";
  *
  *   npx tsx bench/audit.ts   (BENCH_AUDIT_APPENDS, BENCH_AUDIT_VERIFY to resize,
  *                             BENCH_AUDIT_ROUNDS alternating raw/Warden rounds,
- *                             BENCH_AUDIT_PARTS=append,aof,verify to pick)
+ *                             BENCH_AUDIT_PARTS=append,aof,verify to pick,
+ *                             BENCH_AUDIT_BATCH / BENCH_AUDIT_DEPTH to try other
+ *                             maxBatch / pipelineDepth settings)
  */
 
 const APPENDS = Number(process.env.BENCH_AUDIT_APPENDS ?? 200_000);
