@@ -1,6 +1,7 @@
 import { benchAudit } from "./audit.ts";
 import { benchCollect } from "./collect.ts";
 import { benchDetector } from "./detector.ts";
+import { benchScenario } from "./scenario.ts";
 import { benchSimulator } from "./sim.ts";
 import { benchTakeover } from "./takeover.ts";
 
@@ -15,6 +16,7 @@ const all: Record<string, () => Promise<void>> = {
   takeover: benchTakeover,
   detector: benchDetector,
   collect: benchCollect,
+  scenario: benchScenario,
 };
 
 const chosen = process.argv.slice(2).filter((a) => a !== "--");
