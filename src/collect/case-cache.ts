@@ -28,6 +28,9 @@ export interface CaseSettings {
 export interface CaseCache {
   caseOfChat(chatId: number): Promise<string | undefined>;
   settings(caseId: string): Promise<CaseSettings | undefined>;
+  /** What is cached and fresh, without waiting: the recorder's path for almost every update. */
+  cachedCaseOfChat(chatId: number): string | undefined;
+  cachedSettings(caseId: string): CaseSettings | undefined;
   /** Every case id (for private messages, which belong to no chat of a case). */
   caseIds(): Promise<string[]>;
   /** Forgets what is cached, e.g. after this process changed a case. */
@@ -94,6 +97,14 @@ export function createCaseCache(
   }
 
   return {
+    cachedCaseOfChat(chatId) {
+      const hit = chats.get(chatId);
+      return hit && now() - hit.at < ttlMs ? hit.value : undefined;
+    },
+    cachedSettings(caseId) {
+      const hit = settings.get(caseId);
+      return hit && now() - hit.at < ttlMs ? hit.value : undefined;
+    },
     async caseOfChat(chatId) {
       const hit = chats.get(chatId);
       if (hit && now() - hit.at < ttlMs) return hit.value;

@@ -236,7 +236,7 @@ export function createRecorder(deps: RecorderDeps): Recorder {
     receivedAt: number,
     whole: boolean,
   ): Promise<{ collected: CollectedUpdate | undefined; frozen?: string } | undefined> {
-    const settings = await cases.settings(target.caseId);
+    const settings = cases.cachedSettings(target.caseId) ?? (await cases.settings(target.caseId));
     if (!settings) return undefined;
     let collected: CollectedUpdate | undefined;
     let facts: UpdateFacts | undefined;
@@ -274,7 +274,10 @@ export function createRecorder(deps: RecorderDeps): Recorder {
     let refusals = 0;
     for (let attempt = 0; ; attempt++) {
       try {
-        const targets = await targetsOf(update);
+        const chat = chatOfUpdate(update);
+        const cached =
+          chat && chat.type !== "private" ? cases.cachedCaseOfChat(chat.id) : undefined;
+        const targets = cached ? [{ caseId: cached }] : await targetsOf(update);
         if (targets.length === 0) return false;
         let kept = false;
         for (const target of targets) {
