@@ -180,6 +180,39 @@ describe("warden export", () => {
       sha256: JSON.parse(readFileSync(`${out}.manifest.json`, "utf8")).sha256,
     });
 
+    // Exports are for supervisors and auditors; operators see summaries in Telegram.
+    const base = [
+      "export",
+      "members",
+      "--case",
+      stage.caseId,
+      "--format",
+      "csv",
+      "--justification",
+      WHY,
+    ];
+    const byOperator = await warden([
+      ...base,
+      "--out",
+      join(dir, "op.csv"),
+      "--as",
+      String(stage.operator.id),
+    ]);
+    expect(byOperator.code).toBe(2);
+    expect(byOperator.stderr).toContain("operators see summaries");
+    const byAuditor = await warden([
+      ...base,
+      "--out",
+      join(dir, "aud.csv"),
+      "--as",
+      String(stage.auditor.id),
+    ]);
+    expect(byAuditor.code).toBe(0);
+    expect((await auditEntries(stage.redis, stage.caseId)).at(-1)?.actor).toMatchObject({
+      kind: "auditor",
+      id: stage.auditor.id,
+    });
+
     const noWhy = await warden([
       "export",
       "members",

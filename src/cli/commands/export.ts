@@ -1,10 +1,13 @@
 import { resolve } from "node:path";
 import { Command, Option } from "commander";
-import { requireCase } from "../../actions/registry.ts";
+import type { Redis } from "ioredis";
+import { parseTelegramId, requireCase } from "../../actions/registry.ts";
+import type { Actor } from "../../audit/entry.ts";
 import { ExportRefusedError, exportCollected } from "../../collect/export/export.ts";
 import type { ExportFormat } from "../../collect/export/format.ts";
 import { ExportVerifyError, verifyExport } from "../../collect/export/manifest.ts";
 import { EXPORT_KINDS, type ExportKind } from "../../collect/export/rows.ts";
+import { getRole } from "../../store/cases.ts";
 import { type CliContext, CliError } from "../context.ts";
 import { createProgress } from "../progress.ts";
 
@@ -25,6 +28,30 @@ interface ExportOptions {
   justification: string;
   recipient: string[];
   force?: boolean;
+  as?: string;
+}
+
+/**
+ * Who the export is for: with --as, a supervisor or auditor of the case (operators see summaries
+ * only, in Telegram); without, the person at the server's keyboard.
+ */
+async function exporter(redis: Redis, c: CliContext, caseId: string, as?: string): Promise<Actor> {
+  if (as === undefined) return c.actor;
+  const grant = await getRole(redis, caseId, parseTelegramId(as, "user"));
+  if (!grant)
+    throw new CliError(
+      `user ${as} holds no role in case ${caseId}: see \`warden operator list ${caseId}\``,
+    );
+  if (grant.role === "operator")
+    throw new CliError(
+      `${grant.name} is an operator: operators see summaries (/collect, /who); an export is for a supervisor or an auditor`,
+    );
+  return {
+    kind: grant.role,
+    id: grant.userId,
+    name: `${grant.name} (via ${c.actor.name})`,
+    role: grant.role,
+  };
 }
 
 function collectRecipient(value: string, previous: string[]): string[] {
@@ -51,16 +78,21 @@ function kindCommand(ctx: Ctx, kind: ExportKind): Command {
       [],
     )
     .option("--force", "replace an existing file")
+    .option(
+      "--as <telegram-user-id>",
+      "the supervisor or auditor the export is made for (logged as the actor)",
+    )
     .action(async (opts: ExportOptions) => {
       const c = ctx();
       const store = await c.openStore({ durable: false });
       const redis = store.connection.redis;
       const record = await requireCase(redis, opts.case);
+      const actor = await exporter(redis, c, record.id, opts.as);
       const out = resolve(opts.out);
       const progress = createProgress(`export ${kind}`);
       try {
         const manifest = await exportCollected(
-          { redis, audit: store.audit, actor: c.actor },
+          { redis, audit: store.audit, actor },
           {
             record,
             kind,
