@@ -433,7 +433,7 @@ export async function openRehearsal(opts: RehearsalOptions): Promise<Rehearsal> 
           if (run && run.status !== "running" && run.status !== "paused") return run;
           const now = clock.nowMs();
           const candidates = [
-            sim.sim.timeline[0] ? sim.sim.timeline[0].at * 1000 : undefined,
+            timelineStep(sim.sim.timeline),
             script[scriptIndex]
               ? worldStart + (script[scriptIndex] as ScriptEntry).at * 1000
               : undefined,
@@ -546,6 +546,25 @@ async function releaseSimulatedChats(
     }
   }
   await redis.srem(globalScenarioKeys.cases(), caseId);
+}
+
+/**
+ * Where the next clock jump should end for the world's timeline: at its next
+ * message, or — when members write faster than 20 messages in 5 simulated
+ * minutes — after a batch of them, so a busy world does not cost a round of
+ * polling per message. Limits and ladders count by each message's own date.
+ */
+function timelineStep(timeline: ReadonlyArray<{ at: number }>): number | undefined {
+  const first = timeline[0];
+  if (!first) return undefined;
+  let end = first.at;
+  let count = 0;
+  for (const entry of timeline.slice(0, 500)) {
+    if (entry.at > first.at + 300) break;
+    end = entry.at;
+    count++;
+  }
+  return (count >= 20 ? end : first.at) * 1000;
 }
 
 function loadedStart(worldText: string): string | undefined {

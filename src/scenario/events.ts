@@ -33,6 +33,8 @@ export interface ScenarioEvent {
   /** The case the recorder filed it under, when known (saves a lookup). */
   caseId?: string;
   updateId: number;
+  /** When it happened (ms), from Telegram's date: limits and ladders count by this, not by when it was handled. */
+  at?: number;
   member: Member;
   message?: EventMessage;
 }

@@ -40,11 +40,12 @@ export async function trackGhost(
   const redis = rc.deps.redis;
   const key = scenarioKeys.ghost(rc.run.caseId, rc.run.id);
   const username = event.member.username?.toLowerCase();
+  const at = Math.min(event.at ?? rc.deps.now(), rc.deps.now());
   if (message.offer) {
     const offer: WatchedOffer = {
       seller: event.member,
       text: message.text.slice(0, 300),
-      at: rc.deps.now(),
+      at,
       buyers: [],
       answered: false,
     };
@@ -108,7 +109,7 @@ export async function trackGhost(
       if (trigger.on !== "ghost_ad" || !trigger.after) continue;
       writes.zadd(
         scenarioKeys.timers(rc.run.caseId),
-        rc.deps.now() + parseDurationMs(trigger.after),
+        at + parseDurationMs(trigger.after),
         `ghost:${rc.run.id}:${phase}:${index}:${offerId}`,
       );
     }

@@ -56,6 +56,8 @@ export interface Firing {
   text?: string;
   private: boolean;
   updateIds: number[];
+  /** When the member did it (ms). */
+  at?: number;
 }
 
 const regexCache = new Map<string, SafeRegex>();
@@ -158,7 +160,8 @@ export async function handleEvent(
           key: scenarioKeys.limit(caseId, runId, `${phase.id}:${id}`, "chat"),
           ...trigger.chat_limit,
         });
-      if (!(await withinLimits(deps.redis, limits, deps.now(), String(event.updateId)))) continue;
+      const at = Math.min(event.at ?? deps.now(), deps.now());
+      if (!(await withinLimits(deps.redis, limits, at, String(event.updateId)))) continue;
       const firing: Firing = {
         rc,
         scenario,
@@ -170,6 +173,7 @@ export async function handleEvent(
         ...(event.message ? { messageId: event.message.id, text: event.message.text } : {}),
         private: event.kind === "private_message",
         updateIds: [event.updateId],
+        at,
       };
       await recordFiring(firing, trigger, {
         ...(event.message?.offer
@@ -333,7 +337,7 @@ export async function runActions(
         const offence = await offenceNumber(
           f.rc.deps.redis,
           scenarioKeys.ladder(f.rc.run.caseId, f.rc.run.id, action.ladder, f.member.id),
-          f.rc.deps.now(),
+          f.at ?? f.rc.deps.now(),
           f.occasion,
           ladder.reset_after,
         );

@@ -120,6 +120,7 @@ export function eventOf(ctx: Context): ScenarioEvent | undefined {
       chatId: message.chat.id,
       ...(seen ? { caseId: seen.caseId } : {}),
       updateId: update.update_id,
+      at: message.date * 1000,
       member: memberOf(message.from),
       message: {
         id: message.message_id,
@@ -147,6 +148,7 @@ export function eventOf(ctx: Context): ScenarioEvent | undefined {
       kind: is ? "join" : "leave",
       chatId: change.chat.id,
       updateId: update.update_id,
+      at: change.date * 1000,
       member: memberOf(change.new_chat_member.user),
     };
   }
@@ -156,6 +158,7 @@ export function eventOf(ctx: Context): ScenarioEvent | undefined {
       kind: "join_request",
       chatId: request.chat.id,
       updateId: update.update_id,
+      at: request.date * 1000,
       member: memberOf(request.from),
     };
   return undefined;
