@@ -276,7 +276,7 @@ export function startPolling(
     ...(opts.maxUnsecured !== undefined ? { maxUnsecured: opts.maxUnsecured } : {}),
     init: () => bot.init(),
   });
-  const unsubscribe = warden.recorder.onRecorded((id, kept) => source.recorded(id, kept));
+  const unsubscribe = warden.recorder.onRecorded((id) => source.recorded(id));
   const sink = createConcurrentSink<Update>(
     {
       consume: async (update) => {

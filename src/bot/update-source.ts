@@ -17,8 +17,10 @@ import type { Logger } from "pino";
  * memory, and a crash would lose them.
  *
  * This source keeps every fetched update "unsecured" until the recorder says
- * it is persisted (or holds nothing to keep and its handling has finished),
- * and polls with the offset of the oldest unsecured update. Telegram then
+ * it is persisted (or holds nothing to keep), and polls with the offset of the
+ * oldest unsecured update. An update is secured as soon as the recorder is
+ * done with it, not when its handlers finish, so a long command never holds
+ * back the updates of other chats. Telegram then
  * hands the unsecured ones back with every poll; they are recognised by id
  * and not handled twice. At most `maxUnsecured` updates are unsecured at once
  * (Telegram returns at most 100 per call), and it polls again only when at
@@ -39,8 +41,8 @@ export interface SecuredSourceOptions {
 }
 
 export interface SecuredSource extends UpdateSource<Update> {
-  /** The recorder persisted the update (`kept`), or found nothing in it to keep. */
-  recorded(updateId: number, kept: boolean): void;
+  /** The recorder persisted the update, or found nothing in it to keep. */
+  recorded(updateId: number): void;
   /** The bot finished handling the update, successfully or not. */
   handled(updateId: number, ok: boolean): void;
   /** The offset the next poll sends: every update below it is safe and may be forgotten by Telegram. */
@@ -49,7 +51,7 @@ export interface SecuredSource extends UpdateSource<Update> {
   unsecured(): number;
 }
 
-type State = "fetched" | "awaiting-handler";
+type State = "fetched";
 
 const LIMIT = 100;
 
@@ -137,7 +139,7 @@ export function createSecuredSource(opts: SecuredSourceOptions): SecuredSource {
         // Telegram answered at once with updates we already hold: wait for one to be secured
         // (then the offset moves) or a little while (new updates in other chats).
         await changed(idleMs);
-        idleMs = Math.min(idleMs * 2, 2000);
+        idleMs = Math.min(idleMs * 2, 500);
       }
     }
   }
@@ -160,13 +162,14 @@ export function createSecuredSource(opts: SecuredSourceOptions): SecuredSource {
       wake?.();
       generator = undefined;
     },
-    recorded(updateId, kept) {
-      if (kept) secure(updateId);
-      else if (pending.has(updateId)) pending.set(updateId, "awaiting-handler");
+    recorded(updateId) {
+      secure(updateId);
     },
     handled(updateId, ok) {
+      // Normally the recorder secured it long before; an update that never reached the recorder
+      // and failed stays unconfirmed (it comes back after a restart) — it only happens on shutdown.
       const state = pending.get(updateId);
-      if (state === "awaiting-handler" || (state === "fetched" && ok)) secure(updateId);
+      if (state === "fetched" && ok) secure(updateId);
       else if (state === "fetched") {
         opts.logger.error(
           { update_id: updateId },

@@ -2,7 +2,14 @@ import { afterEach, describe, expect, it } from "vitest";
 import { getChatState } from "../../src/actions/chat-state.ts";
 import { chatByAlias } from "../../src/store/cases.ts";
 import { auditEntries, expectLogVerifies } from "../helpers/audit.ts";
-import { botMessages, command, eventually, type Stage, startStage } from "../helpers/warden.ts";
+import {
+  botMessages,
+  command,
+  eventually,
+  type Stage,
+  settled,
+  startStage,
+} from "../helpers/warden.ts";
 
 let stage: Stage;
 afterEach(async () => {
@@ -72,6 +79,9 @@ describe("the bot's own status and the chat's life", () => {
     await stage.control.join(basic, stage.alice.id);
     await stage.control.join(basic, stage.botUser.id);
     await stage.control.promote(basic, stage.botUser.id, "all");
+    // The bot sees its promotion before the chat is seized (otherwise the control room is told of it,
+    // and that alert would be taken for the answer to /freeze below).
+    await settled(stage);
     const { addChat } = await import("../../src/actions/registry.ts");
     await addChat(
       { redis: stage.redis, audit: stage.audit, actor: { kind: "cli", name: "test" } },
@@ -89,6 +99,10 @@ describe("the bot's own status and the chat's life", () => {
     const upgraded = await stage.control.upgradeChat(basic, stage.owner.id);
     await eventually(
       async () => (await chatByAlias(stage.redis, stage.caseId, "fw2"))?.chatId === upgraded.id,
+    );
+    // The control room is told of the upgrade; wait for it, so it is not taken for /thaw's answer.
+    await eventually(async () =>
+      (await botMessages(stage, stage.room)).some((m) => m.text?.includes("upgraded")),
     );
     expect((await getChatState(stage.redis, stage.caseId, upgraded.id)).savedPermissions).toEqual(
       saved,
