@@ -1,12 +1,7 @@
 import type { CommandGroup } from "@grammyjs/commands";
-import {
-  createConcurrentSink,
-  createRunner,
-  type RunnerHandle,
-  sequentialize,
-} from "@grammyjs/runner";
+import { type RunnerHandle, sequentialize } from "@grammyjs/runner";
 import type { Bot, Context } from "grammy";
-import type { BotCommandScope, Update } from "grammy/types";
+import type { BotCommandScope } from "grammy/types";
 import type { Logger } from "pino";
 import { createRecorder, type Recorder } from "../collect/recorder.ts";
 import { createScenarioEngine, type ScenarioEngine } from "../scenario/engine.ts";
@@ -20,7 +15,7 @@ import { commandsFeature, executeApproved } from "./features/commands.ts";
 import { lifecycleFeature } from "./features/lifecycle.ts";
 import { scenarioFeature, scenarioInbox } from "./features/scenario.ts";
 import { tradeGuardFeature } from "./features/trade-guard.ts";
-import { createSecuredSource } from "./update-source.ts";
+import { createSecuredSource, runSecured } from "./update-source.ts";
 
 /**
  * Warden's bot, whole. Every update passes, in this order:
@@ -277,28 +272,7 @@ export function startPolling(
     init: () => bot.init(),
   });
   const unsubscribe = warden.recorder.onRecorded((id) => source.recorded(id));
-  const sink = createConcurrentSink<Update>(
-    {
-      consume: async (update) => {
-        let ok = false;
-        try {
-          await bot.handleUpdate(update);
-          ok = true;
-        } finally {
-          source.handled(update.update_id, ok);
-        }
-      },
-    },
-    async (error) => {
-      try {
-        await bot.errorHandler(error as Parameters<typeof bot.errorHandler>[0]);
-      } catch (err) {
-        logger.error({ err: (err as Error).message }, "the bot's error handler failed");
-      }
-    },
-  );
-  const runner = createRunner(source, sink);
-  runner.start();
+  const runner = runSecured(bot, source, logger);
   const stop = runner.stop;
   runner.stop = async () => {
     unsubscribe();

@@ -140,8 +140,12 @@ describe("posting, pinning and reporting", () => {
     const snapshot = await stage.control.chat(other);
     // The operators now see the commands in the new chat, and nobody else does.
     const scopes = Object.keys((await stage.control.bot(stage.botUser.id)).commands);
-    expect(scopes.some((k) => k.includes(String(other)) && k.includes(String(stage.operator.id)))).toBe(true);
-    expect(scopes.some((k) => k.includes(String(other)) && k.includes(String(stage.alice.id)))).toBe(false);
+    expect(
+      scopes.some((k) => k.includes(String(other)) && k.includes(String(stage.operator.id))),
+    ).toBe(true);
+    expect(
+      scopes.some((k) => k.includes(String(other)) && k.includes(String(stage.alice.id))),
+    ).toBe(false);
     expect(
       snapshot.messages.find(
         (m) => (m.message as { message_id: number }).message_id === sent.message_id,
