@@ -1,13 +1,13 @@
 import type { CommandGroup } from "@grammyjs/commands";
 import { type RunnerHandle, sequentialize } from "@grammyjs/runner";
 import type { Bot, Context } from "grammy";
-import type { BotCommandScope } from "grammy/types";
+import type { BotCommandScope, Update } from "grammy/types";
 import type { Logger } from "pino";
 import { createRecorder, type Recorder } from "../collect/recorder.ts";
 import { createScenarioEngine, type ScenarioEngine } from "../scenario/engine.ts";
 import { syntheticOf } from "../scenario/events.ts";
 import { createScenarioLibrary } from "../scenario/library.ts";
-import { getCase, listCases, listChats, listRoles } from "../store/cases.ts";
+import { listCases, listChats, listRoles } from "../store/cases.ts";
 import { apiRetry, type CreateBotOptions, createBot, sendThrottler } from "./bot.ts";
 import type { BotDeps, FeatureDeps } from "./deps.ts";
 import { approvalsFeature } from "./features/approvals.ts";
