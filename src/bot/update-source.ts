@@ -1,5 +1,10 @@
-import type { UpdateSource } from "@grammyjs/runner";
-import { type Api, GrammyError } from "grammy";
+import {
+  createConcurrentSink,
+  createRunner,
+  type RunnerHandle,
+  type UpdateSource,
+} from "@grammyjs/runner";
+import { type Api, type Bot, GrammyError } from "grammy";
 import type { Update } from "grammy/types";
 import type { Logger } from "pino";
 
@@ -51,13 +56,17 @@ export interface SecuredSource extends UpdateSource<Update> {
   unsecured(): number;
 }
 
-type State = "fetched";
-
 const LIMIT = 100;
 
 export function createSecuredSource(opts: SecuredSourceOptions): SecuredSource {
   const maxUnsecured = Math.min(opts.maxUnsecured ?? LIMIT, LIMIT);
-  const pending = new Map<number, State>();
+  // Fetched and not yet secured, by update id.
+  const pending = new Map<number, Update>();
+  // Updates whose handling failed before the recorder persisted them (e.g. a middleware in front
+  // of it met Redis down): handled again after a pause, since Telegram will not send them again
+  // while this process holds the offset before them.
+  const retry: Update[] = [];
+  const RETRY_MS = 1000;
   let fetchedMax = -1;
   let active = false;
   let controller: AbortController | undefined;
@@ -93,6 +102,10 @@ export function createSecuredSource(opts: SecuredSourceOptions): SecuredSource {
     let idleMs = 50;
     let failures = 0;
     while (active) {
+      if (retry.length > 0) {
+        yield retry.splice(0);
+        continue;
+      }
       // Every poll hands back the unsecured updates too: poll again only once at most half the
       // window is unsecured, so each poll brings at least as many new updates as known ones.
       if (pending.size > 0 && pending.size >= maxUnsecured / 2) {
@@ -129,7 +142,7 @@ export function createSecuredSource(opts: SecuredSourceOptions): SecuredSource {
       }
       const fresh = updates.filter((u) => u.update_id > fetchedMax);
       for (const u of fresh) {
-        pending.set(u.update_id, "fetched");
+        pending.set(u.update_id, u);
         if (u.update_id > fetchedMax) fetchedMax = u.update_id;
       }
       if (fresh.length > 0) {
@@ -166,18 +179,57 @@ export function createSecuredSource(opts: SecuredSourceOptions): SecuredSource {
       secure(updateId);
     },
     handled(updateId, ok) {
-      // Normally the recorder secured it long before; an update that never reached the recorder
-      // and failed stays unconfirmed (it comes back after a restart) — it only happens on shutdown.
-      const state = pending.get(updateId);
-      if (state === "fetched" && ok) secure(updateId);
-      else if (state === "fetched") {
-        opts.logger.error(
-          { update_id: updateId },
-          "an update failed before it was persisted: it stays unconfirmed and comes back after a restart",
-        );
+      // Normally the recorder secured it long before. One that failed before reaching the recorder
+      // is handled again; on shutdown it stays unconfirmed and Telegram delivers it after a restart.
+      const update = pending.get(updateId);
+      if (!update) return;
+      if (ok) {
+        secure(updateId);
+        return;
       }
+      if (!active) return;
+      opts.logger.warn(
+        { update_id: updateId },
+        "an update failed before it was persisted: handling it again shortly",
+      );
+      setTimeout(() => {
+        if (!active || !pending.has(updateId)) return;
+        retry.push(update);
+        wake?.();
+      }, RETRY_MS).unref();
     },
     offset,
     unsecured: () => pending.size,
   };
+}
+
+/**
+ * Runs `bot` on the runner with this source and the runner's concurrent sink,
+ * telling the source when each update's handling is over (the recorder tells
+ * it, earlier, when the update is persisted).
+ */
+export function runSecured(bot: Bot, source: SecuredSource, logger: Logger): RunnerHandle {
+  const sink = createConcurrentSink<Update>(
+    {
+      consume: async (update) => {
+        let ok = false;
+        try {
+          await bot.handleUpdate(update);
+          ok = true;
+        } finally {
+          source.handled(update.update_id, ok);
+        }
+      },
+    },
+    async (error) => {
+      try {
+        await bot.errorHandler(error as Parameters<typeof bot.errorHandler>[0]);
+      } catch (err) {
+        logger.error({ err: (err as Error).message }, "the bot's error handler failed");
+      }
+    },
+  );
+  const runner = createRunner(source, sink);
+  runner.start();
+  return runner;
 }
