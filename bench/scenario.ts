@@ -161,7 +161,16 @@ export async function benchScenario(): Promise<void> {
         console.log(
           `    sends to ${kind}: ${b.n} over ${((b.last - b.first) / 1000).toFixed(0)} s`,
         );
-      console.log(`  429s met: ${rateLimited}   goal: 0`);
+      const kindOf = (c: CallRecord) => {
+        const chat = Number((c.params as { chat_id?: number }).chat_id);
+        return chat === r.room ? "control room" : chat < 0 ? "group" : "private chats";
+      };
+      const limitedBy = new Map<string, number>();
+      for (const c of calls.filter((x) => x.error_code === 429))
+        limitedBy.set(kindOf(c), (limitedBy.get(kindOf(c)) ?? 0) + 1);
+      console.log(
+        `  429s met: ${rateLimited}   goal: 0${limitedBy.size ? ` (${[...limitedBy].map(([k, n]) => `${k} ${n}`).join(", ")}; each retried after retry_after)` : ""}`,
+      );
     } finally {
       await r.close();
     }

@@ -203,7 +203,7 @@ export function createWardenBot(opts: CreateWardenBotOptions): WardenBot {
     commands: group,
     publishCommands,
     scenarios,
-    busy: () => inFlight,
+    busy: () => inFlight + scenarios.busy(),
     async recoverScenarios() {
       await recover();
       await scenarios.tick();

@@ -4,6 +4,7 @@ import type { InlineKeyboardMarkup } from "grammy/types";
 import { runStep } from "../actions/run.ts";
 import { RecordRefusedError } from "../audit/record.ts";
 import { collectKeys } from "../collect/keys.ts";
+import type { RedisWrite } from "../store/cases.ts";
 import {
   actionEnvOf,
   type EngineDeps,
@@ -53,6 +54,34 @@ interface Begun {
 }
 
 type Answer = { value: string; messageId?: number } | "timeout" | "gone";
+
+/**
+ * Records an entry of one conversation at most once: a crash between the
+ * entry and the saving of the conversation's state replays the step, and the
+ * marker turns the second recording into nothing.
+ */
+async function once(
+  rc: RunContext,
+  start: ConversationStart,
+  what: string,
+  step: string,
+  entry: Parameters<typeof recordForRun>[2],
+  opts: { writes?: RedisWrite[] } = {},
+): Promise<void> {
+  const marker = scenarioKeys.done(
+    start.caseId,
+    start.runId,
+    `conv:${start.chatId}:${start.userId}:${start.nonce}:${what}`,
+  );
+  try {
+    await recordForRun(rc, step, entry, {
+      preconditions: [{ key: marker, exists: false, message: "already recorded" }],
+      writes: [["SET", marker, "1", "PX", 30 * 86_400_000], ...(opts.writes ?? [])],
+    });
+  } catch (err) {
+    if (!(err instanceof RecordRefusedError)) throw err;
+  }
+}
 
 /** I/O of conversations; each call is wrapped in `conversation.external` by the builder. */
 export function conversationHost(deps: EngineDeps) {
@@ -182,7 +211,7 @@ export function conversationHost(deps: EngineDeps) {
     async timedOut(start: ConversationStart, sid: string): Promise<void> {
       const rc = await context(start);
       if (!rc) return;
-      await recordForRun(rc, stepName(start, sid), {
+      await once(rc, start, `timeout:${sid}`, stepName(start, sid), {
         op: "conversation.timeout",
         phase: "info",
         target: { chat_id: start.chatId, user_ids: [start.userId] },
@@ -201,8 +230,10 @@ export function conversationHost(deps: EngineDeps) {
       const rc = await context(start);
       if (!rc) return;
       const field = `${start.chatId}:${messageId ?? `answer-${start.nonce}-${name}`}`;
-      await recordForRun(
+      await once(
         rc,
+        start,
+        `answer:${name}:${messageId ?? sid}`,
         stepName(start, sid),
         {
           op: "collect",
@@ -241,7 +272,7 @@ export function conversationHost(deps: EngineDeps) {
     async end(start: ConversationStart, how: string): Promise<void> {
       const rc = await context(start);
       if (rc)
-        await recordForRun(rc, stepName(start, "end"), {
+        await once(rc, start, "end", stepName(start, "end"), {
           op: "conversation.end",
           phase: "info",
           target: { chat_id: start.chatId, user_ids: [start.userId] },

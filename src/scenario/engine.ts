@@ -20,7 +20,7 @@ import { clearRun, type RunState, readDefinition, readRun, setRun } from "./runs
 import type { Scenario } from "./schema.ts";
 import { executeStep, stepRef } from "./steps.ts";
 import { escapeHtml } from "./templates.ts";
-import { handleEvent } from "./triggers.ts";
+import { handleEvent, runQueued } from "./triggers.ts";
 
 /**
  * The scenario engine: starts runs, moves them through their phases and
@@ -73,12 +73,51 @@ export interface ScenarioEngine {
   answerApproval(answer: ApprovalAnswer): Promise<{ text: string; edit?: string; runId?: string }>;
   /** Moves one run on as far as it can go now. */
   advance(caseId: string, runId: string): Promise<void>;
+  /** Runs whose queued trigger actions are being worked through right now (rehearsals wait for 0). */
+  busy(): number;
   /** The soonest timer of a case's runs (ms), for rehearsals that jump the clock. */
   nextTimer(caseId: string): Promise<number | undefined>;
 }
 
 export function createScenarioEngine(deps: EngineDeps): ScenarioEngine {
   const locks = new Map<string, Promise<void>>();
+  const draining = new Map<string, Promise<void>>();
+
+  /**
+   * Works through a run's queue of trigger firings, one at a time and in
+   * order, removing each only once its actions ran (they are idempotent, so
+   * one interrupted by a crash is simply run again). One worker per run.
+   */
+  function drain(caseId: string, runId: string): Promise<void> {
+    const running = draining.get(runId);
+    if (running) return running.then(() => drain(caseId, runId));
+    const key = scenarioKeys.queue(caseId, runId);
+    const work = (async () => {
+      for (;;) {
+        const head = await deps.redis.lindex(key, 0);
+        if (head === null) return;
+        try {
+          await runQueued(deps, caseId, head);
+        } catch (err) {
+          if (err instanceof AuditUnavailableError) throw err; // left queued; the next tick tries again
+          deps.logger.error(
+            { case: caseId, run: runId, err: (err as Error).message },
+            "a queued trigger firing failed",
+          );
+        }
+        await deps.redis.lpop(key);
+      }
+    })();
+    const settled = work
+      .catch((err: Error) =>
+        deps.logger.warn({ case: caseId, run: runId, err: err.message }, "trigger queue paused"),
+      )
+      .finally(() => {
+        if (draining.get(runId) === settled) draining.delete(runId);
+      });
+    draining.set(runId, settled);
+    return settled;
+  }
 
   /** One advance per run at a time in this process; callers wait for the one in progress, then run. */
   function locked(runId: string, body: () => Promise<void>): Promise<void> {
@@ -498,6 +537,8 @@ export function createScenarioEngine(deps: EngineDeps): ScenarioEngine {
     for (const caseId of await deps.redis.smembers(globalScenarioKeys.cases())) {
       for (const runId of Object.values(await deps.redis.hgetall(scenarioKeys.active(caseId)))) {
         try {
+          if ((await deps.redis.llen(scenarioKeys.queue(caseId, runId))) > 0)
+            await drain(caseId, runId);
           await advance(caseId, runId);
         } catch (err) {
           deps.logger.error(
@@ -559,7 +600,12 @@ export function createScenarioEngine(deps: EngineDeps): ScenarioEngine {
       ticking = run.catch(() => undefined);
       return run;
     },
-    handleEvent: (event) => handleEvent(deps, event),
+    async handleEvent(event) {
+      const { starts, queued } = await handleEvent(deps, event);
+      for (const q of queued) void drain(q.caseId, q.runId);
+      return starts;
+    },
+    busy: () => draining.size,
     advance,
     async answerApproval(answer) {
       const key = scenarioKeys.approval(answer.caseId, answer.approvalId);

@@ -28,6 +28,8 @@ export const scenarioKeys = {
   /** Sorted set: a member's offences on a ladder (update ids by time). */
   ladder: (caseId: string, runId: string, ladder: string, memberId: number) =>
     keys.casePart(caseId, `scenario:run:${runId}:ladder:${ladder}:${memberId}`),
+  /** List of JSON: trigger firings whose actions have yet to run, oldest first. */
+  queue: (caseId: string, runId: string) => keys.casePart(caseId, `scenario:run:${runId}:queue`),
   /** Hash: offers watched for ghost ads: `<msg>` → JSON, `reply:<msg>` → offer msg. */
   ghost: (caseId: string, runId: string) => keys.casePart(caseId, `scenario:run:${runId}:ghost`),
   /** String: a pending approval request of a run's approve step. */

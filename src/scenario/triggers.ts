@@ -126,12 +126,48 @@ async function runsFor(
   return [...seen, ...other];
 }
 
-/** Handles one event for every run it concerns; returns the conversations to start. */
-export async function handleEvent(
-  deps: EngineDeps,
-  event: ScenarioEvent,
-): Promise<ConversationStart[]> {
+/** A firing as kept in its run's queue until its actions have run. */
+export interface QueuedFiring {
+  phase: number;
+  trigger: number;
+  occasion: string;
+  chatId: number;
+  member: Member;
+  messageId?: number;
+  text?: string;
+  private: boolean;
+  updateIds: number[];
+  at?: number;
+}
+
+/** Whether a trigger can start a conversation (directly or through a ladder): then it must act in the update's own context. */
+function startsConversation(scenario: Scenario, trigger: Trigger): boolean {
+  const direct = (actions: TriggerAction[]) => actions.some((a) => "start" in a);
+  return trigger.do.some(
+    (a) =>
+      "start" in a ||
+      ("ladder" in a && (scenario.ladders?.[a.ladder]?.rungs ?? []).some((rung) => direct(rung))),
+  );
+}
+
+export interface HandledEvent {
+  /** Conversations to start in the update's context. */
+  starts: ConversationStart[];
+  /** Runs whose queue got a firing: their actions run off the update's path. */
+  queued: Array<{ caseId: string; runId: string }>;
+}
+
+/**
+ * Handles one event for every run it concerns. A trigger's firing is
+ * recorded at once (with why it matched) and, unless it starts a
+ * conversation, queued in its run's Redis list in the same atomic step: its
+ * actions (replies, notifications, restrictions) then run in order off the
+ * update's path, so a reply waiting for Telegram's flood limits does not hold
+ * up the group's other updates, and a crash loses nothing queued.
+ */
+export async function handleEvent(deps: EngineDeps, event: ScenarioEvent): Promise<HandledEvent> {
   const starts: ConversationStart[] = [];
+  const queued: HandledEvent["queued"] = [];
   for (const { caseId, runId } of await runsFor(deps, event)) {
     const run = await readRun(deps.redis, caseId, runId);
     if (run?.status !== "running") continue;
@@ -175,25 +211,54 @@ export async function handleEvent(
         updateIds: [event.updateId],
         at,
       };
-      await recordFiring(firing, trigger, {
-        ...(event.message?.offer
-          ? { score: event.message.offer.score, rules: event.message.offer.rules }
-          : {}),
-      });
-      starts.push(...(await runActions(firing, trigger.do, "")));
+      const why = event.message?.offer
+        ? { score: event.message.offer.score, rules: event.message.offer.rules }
+        : {};
+      if (startsConversation(scenario, trigger)) {
+        await recordFiring(firing, trigger, why);
+        starts.push(...(await runActions(firing, trigger.do, "")));
+      } else {
+        const { rc: _rc, scenario: _s, phaseId: _p, trigger: _t, ...rest } = firing;
+        await recordFiring(firing, trigger, why, { ...rest, phase: run.phase, trigger: index });
+        if (!queued.some((q) => q.runId === runId)) queued.push({ caseId, runId });
+      }
       if (event.kind === "private_message" && starts.length > 0) break;
     }
     // A private message is answered by one run only.
     if (event.kind === "private_message" && starts.length > 0) break;
   }
-  return starts;
+  return { starts, queued };
 }
 
-/** `scenario.trigger`: why a trigger fired, once per occasion. */
+/** Runs the actions of the firing at the head of a run's queue (which the caller then removes). */
+export async function runQueued(deps: EngineDeps, caseId: string, raw: string): Promise<void> {
+  const q = JSON.parse(raw) as QueuedFiring & { run: string };
+  const run = await readRun(deps.redis, caseId, q.run);
+  if (!run || run.status === "finished" || run.status === "aborted") return;
+  const scenario = await readDefinition(deps.redis, caseId, run.hash);
+  const phase = scenario.phases[q.phase];
+  const trigger = phase?.triggers?.[q.trigger];
+  if (!phase || !trigger) return;
+  const { phase: _phase, trigger: _trigger, run: _run, ...rest } = q;
+  await runActions(
+    {
+      ...rest,
+      rc: await runContext(deps, run),
+      scenario,
+      phaseId: phase.id,
+      trigger: triggerId(trigger, q.trigger),
+    },
+    trigger.do,
+    "",
+  );
+}
+
+/** `scenario.trigger`: why a trigger fired, once per occasion; queued for its actions when `queue` is given. */
 export async function recordFiring(
   f: Firing,
   trigger: Trigger,
   why: Record<string, unknown>,
+  queue?: QueuedFiring,
 ): Promise<void> {
   const ref = `${f.phaseId}/${f.trigger}`;
   const marker = scenarioKeys.done(f.rc.run.caseId, f.rc.run.id, `trigger:${ref}:${f.occasion}`);
@@ -219,7 +284,18 @@ export async function recordFiring(
       },
       {
         preconditions: [{ key: marker, exists: false, message: "already recorded" }],
-        writes: [["SET", marker, "1", "PX", 30 * 86_400_000]],
+        writes: [
+          ["SET", marker, "1", "PX", 30 * 86_400_000],
+          ...(queue
+            ? [
+                [
+                  "RPUSH",
+                  scenarioKeys.queue(f.rc.run.caseId, f.rc.run.id),
+                  JSON.stringify({ run: f.rc.run.id, ...queue }),
+                ] as const,
+              ]
+            : []),
+        ],
       },
     );
   } catch (err) {
