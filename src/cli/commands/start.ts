@@ -43,6 +43,7 @@ async function startLive(c: CliContext): Promise<void> {
     redis: connection.redis,
     audit,
     logger,
+    dataDir: config.WARDEN_DATA_DIR,
   });
   try {
     const me = await warden.bot.api.getMe();
