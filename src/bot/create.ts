@@ -21,7 +21,9 @@ import { createSecuredSource, runSecured } from "./update-source.ts";
  * Warden's bot, whole. Every update passes, in this order:
  *   1. sequentialize: one update at a time per chat, so commands and the
  *      updates they act on are seen in order;
- *   2. the recorder (src/collect): persisted before anything else looks at it;
+ *   2. the recorder (src/collect): persisted before anything else looks at it
+ *      (while scenarios run, the update is also kept in their inbox until
+ *      handled, so a crash cannot make a trigger miss it);
  *   3. lifecycle: the bot's own status, join requests, supergroup migration;
  *   4. trade guard: in a chat frozen in `trade` mode, removes offers and forwards;
  *   5. commands: access control, then the takeover actions (src/actions);
