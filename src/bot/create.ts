@@ -53,6 +53,8 @@ export interface WardenBot {
   busy(): number;
   /** After a restart: hands interrupted updates to the bot again, then moves every run on. */
   recoverScenarios(): Promise<void>;
+  /** Hands updates a previous process did not finish to the bot again (once; before polling). */
+  replayInterrupted(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -210,6 +212,9 @@ export function createWardenBot(opts: CreateWardenBotOptions): WardenBot {
       await recover();
       await scenarios.tick();
     },
+    async replayInterrupted() {
+      await recover();
+    },
     async close() {
       if (ticker) clearInterval(ticker);
       await ticking;
@@ -271,7 +276,11 @@ export function startPolling(
     timeoutSeconds: opts.timeoutSeconds ?? 30,
     logger,
     ...(opts.maxUnsecured !== undefined ? { maxUnsecured: opts.maxUnsecured } : {}),
-    init: () => bot.init(),
+    // Updates whose handling a crash cut short go first, before anything newer is fetched.
+    init: async () => {
+      await bot.init();
+      await warden.replayInterrupted();
+    },
   });
   const unsubscribe = warden.recorder.onRecorded((id) => source.recorded(id));
   const runner = runSecured(bot, source, logger);
