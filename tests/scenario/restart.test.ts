@@ -199,4 +199,59 @@ describe("a scenario across SIGKILL and restart", () => {
     ]);
     await expectLogVerifies(redis, CASE);
   }, 90_000);
+
+  it("hands an update cut short by SIGKILL to the new process, which sends nothing twice", async () => {
+    const joan = users.joan as number;
+    child = await startBot();
+    await sim.control.sendMessage(room, {
+      from_id: users.officer as number,
+      text: "/scenario start restartable fw1",
+    });
+    await eventually(
+      async () => (await run())?.status === "running" && (await run())?.wakeStep === "0.1",
+      20_000,
+    );
+    await sim.control.sendMessage(joan, { from_id: joan, text: "hi" });
+    await eventually(async () => (await botTexts(joan)).at(-1) === "First question?", 20_000);
+    await drained();
+
+    // Telegram is slow to take the second question: the bot dies while it waits for the answer.
+    await sim.control.injectFault({ method: "sendMessage", count: 1, latency_ms: 3000 });
+    await sim.control.sendMessage(joan, { from_id: joan, text: "one" });
+    const pendingSay = async () => {
+      const entries = await auditEntries(redis, CASE);
+      const outcomes = new Set(
+        entries.filter((e) => e.phase === "outcome").map((e) => e.intent_seq),
+      );
+      return entries.find(
+        (e) => e.phase === "intent" && e.op === "conversation.say" && !outcomes.has(e.seq),
+      );
+    };
+    await eventually(pendingSay, 20_000);
+    await kill(child);
+    // Telegram did deliver it, after the bot was gone.
+    await eventually(async () => (await botTexts(joan)).at(-1) === "Second question, one?", 20_000);
+
+    child = await startBot();
+    await sim.control.sendMessage(joan, { from_id: joan, text: "two" });
+    await eventually(async () => (await botTexts(joan)).at(-1) === "Thank you, two.", 20_000);
+    await drained();
+    expect(await botTexts(joan)).toEqual([
+      "First question?",
+      "Second question, one?",
+      "Thank you, two.",
+    ]);
+    const entries = await auditEntries(redis, CASE);
+    const answers = entries.filter(
+      (e) =>
+        e.op === "collect" &&
+        e.params?.purpose === "scenario conversation answer" &&
+        e.target?.user_ids?.[0] === joan,
+    );
+    expect(answers.map((e) => e.params?.name)).toEqual(["first", "second"]);
+    // The interrupted send stays on the record as begun and never finished; it was not repeated.
+    const interrupted = await pendingSay();
+    expect(interrupted?.params).toMatchObject({ conversation: "chat", step: "two" });
+    await kill(child);
+  }, 90_000);
 });

@@ -184,14 +184,13 @@ const INBOX_KEY = "warden:global:scenario-inbox";
 export function scenarioInbox(redis: Redis, logger: Logger): ScenarioInbox {
   // This process's entries are its own work in progress; only older processes' are replayed.
   const owner = `${process.pid}-${Date.now().toString(36)}`;
-  let active = false;
-  let checkedAt = 0;
+  // A positive answer is trusted for a second; a negative one never, so a run just started is covered at once.
+  let activeAt = 0;
   async function scenariosActive(): Promise<boolean> {
-    if (Date.now() - checkedAt > 1000) {
-      active = (await redis.scard(globalScenarioKeys.cases())) > 0;
-      checkedAt = Date.now();
-    }
-    return active;
+    if (Date.now() - activeAt < 1000) return true;
+    if ((await redis.scard(globalScenarioKeys.cases())) === 0) return false;
+    activeAt = Date.now();
+    return true;
   }
   const relevant = (u: Update) =>
     u.update_id >= 0 &&
