@@ -142,6 +142,7 @@ export function describeEntry(e: AuditEntry): string | undefined {
   if (e.phase === "refused")
     return `#${e.seq} ${e.op} refused: ${String(e.params?.reason ?? "")}${where}`;
   const interesting = [
+    "purpose",
     "reason",
     "why",
     "to",
