@@ -15,6 +15,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addChat, addRole, createCase, setControlRoom } from "../../src/actions/registry.ts";
 import { createAuditLog } from "../../src/audit/record.ts";
+import { auditKeys } from "../../src/audit/storage.ts";
 import { scenarioKeys } from "../../src/scenario/keys.ts";
 import { readRun } from "../../src/scenario/runs.ts";
 import { type RunningSimulator, startSimulator } from "../../src/sim/index.ts";
@@ -69,9 +70,16 @@ async function botTexts(chatId: number): Promise<string[]> {
     .map((m) => (m.message as { text?: string }).text ?? "");
 }
 
-/** Everything the bot has queued was fetched and handled (the next poll confirmed it). */
-async function drained(): Promise<void> {
+/**
+ * The bot is quiet: every update fetched and confirmed, and no action between
+ * its intent and its outcome (trigger actions run off the update's path).
+ */
+async function drained(interrupted = 0): Promise<void> {
   await eventually(async () => (await sim.control.bot(botId)).pending_update_count === 0, 20_000);
+  await eventually(
+    async () => (await redis.hlen(auditKeys.openIntents(CASE))) === interrupted,
+    20_000,
+  );
 }
 
 async function run() {
@@ -235,7 +243,7 @@ describe("a scenario across SIGKILL and restart", () => {
     child = await startBot();
     await sim.control.sendMessage(joan, { from_id: joan, text: "two" });
     await eventually(async () => (await botTexts(joan)).at(-1) === "Thank you, two.", 20_000);
-    await drained();
+    await drained(1);
     expect(await botTexts(joan)).toEqual([
       "First question?",
       "Second question, one?",
