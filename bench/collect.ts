@@ -211,7 +211,9 @@ async function runWarden(
   bot.api.config.use(canned);
   await feed((u) => bot.handleUpdate(u), warmup);
   progress(whole ? "warden bot" : "warden recorder")();
+  if (process.env.BENCH_COLLECT_STATS) await redis.call("CONFIG", "RESETSTAT");
   const timing = await measured(redis, (u) => bot.handleUpdate(u), list);
+  if (process.env.BENCH_COLLECT_STATS) console.log(await redis.info("commandstats"));
   await close();
   const expected = expectedCounts([...warmup, ...list]);
   let lost = 0;
@@ -317,6 +319,11 @@ export async function benchCollect(): Promise<void> {
     const all = updates(UPDATES + 2000);
     const warmup = all.slice(0, 2000);
     const list = all.slice(2000);
+    if (process.env.BENCH_COLLECT_ONLY === "recorder") {
+      // For profiling (node --cpu-prof): the recorder alone, nothing printed.
+      await runWarden(server.url, list, warmup, false);
+      return;
+    }
     const base = await runBaseline(server.url, list, warmup);
     const recorder = await runWarden(server.url, list, warmup, false);
     const whole = await runWarden(server.url, list, warmup, true);

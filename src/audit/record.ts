@@ -1,6 +1,7 @@
 import type { Redis } from "ioredis";
 import type { Precondition, RedisWrite } from "../store/cases.ts";
 import { getCase } from "../store/cases.ts";
+import { luaApplyWrites, pushWrites } from "../store/lua-writes.ts";
 import { checkpointOrigin, type Signer, signCheckpoint } from "./checkpoint.ts";
 import {
   type AuditEntry,
@@ -146,14 +147,7 @@ for k = 1, n do
 end
 redis.call('HSET', KEYS[3], unpack(payload))
 redis.call('HSET', KEYS[2], 'seq', string.format('%d', seq + n), 'hash', ARGV[4], 'ts', ARGV[5], 'frontier', ARGV[6])
-local nWrites = tonumber(ARGV[i]); i = i + 1
-for w = 1, nWrites do
-  local argc = tonumber(ARGV[i]); i = i + 1
-  local cmd = {}
-  for a = 1, argc do cmd[a] = ARGV[i + a - 1] end
-  i = i + argc
-  redis.call(unpack(cmd))
-end
+${luaApplyWrites()}
 return {1, 'ok'}
 `;
 
@@ -422,8 +416,7 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
     const pre = (live[0] as Pending).opts.preconditions ?? [];
     argv.push(pre.length);
     for (const c of pre) argv.push(c.key, c.field ?? "", c.exists ? "1" : "0");
-    argv.push(writes.length);
-    for (const w of writes) argv.push(w.length, ...w);
+    pushWrites(argv, writes);
     let reply: Promise<ScriptReply>;
     try {
       reply = redis.eval(

@@ -2,7 +2,7 @@ import type { Chat, ChatMemberUpdated, Message, Update, User } from "grammy/type
 import type { RedisWrite } from "../store/cases.ts";
 import { casePrefix, collectParts as parts } from "./keys.ts";
 import { minimiseMessage } from "./minimise.ts";
-import type { MemberFact, OnceWrite, UpdateFacts } from "./persist.ts";
+import type { MemberFact, MessageFact, OnceWrite, UpdateFacts } from "./persist.ts";
 
 /**
  * Turns one update into the facts Warden keeps in one case: who the people in
@@ -169,29 +169,6 @@ export function detectableText(message: Message): string | undefined {
   return undefined;
 }
 
-function messageWrites(
-  chat: Chat,
-  message: Message,
-  stored: string,
-  edited: boolean,
-): RedisWrite[] {
-  const id = message.message_id;
-  // The hash keeps the version first seen; every edit is appended to the message's version list,
-  // so no version is ever overwritten.
-  const writes: RedisWrite[] = edited
-    ? [
-        ["RPUSH", parts.messageVersions(chat.id, id), stored],
-        ["HSETNX", parts.messages(chat.id), id, stored],
-      ]
-    : [["HSETNX", parts.messages(chat.id), id, stored]];
-  writes.push(["ZADD", parts.messageDates(chat.id), "NX", message.date, id]);
-  const sender = senderId(message);
-  if (sender !== undefined) {
-    writes.push(["ZADD", parts.messagesFrom(chat.id, sender), "NX", message.date, id]);
-  }
-  return writes;
-}
-
 function event(fields: Record<string, unknown>): RedisWrite {
   return ["XADD", parts.events(), "*", "e", JSON.stringify(fields)];
 }
@@ -285,6 +262,7 @@ export function factsOf(
   let rosterChange = false;
   let membershipChange = false;
   let media: MediaRef[] = [];
+  let messageFact: MessageFact | undefined;
 
   const message = update.message ?? update.edited_message;
   if (message) {
@@ -328,9 +306,16 @@ export function factsOf(
     } else {
       person(message.from, countField);
     }
-    writes.push(...messageWrites(message.chat, message, stored, edited));
-    if (isPrivate) writes.push(["SADD", parts.privateChats(), chatId]);
     const sender = senderId(message);
+    messageFact = {
+      chatId,
+      messageId,
+      date: message.date,
+      ...(sender !== undefined ? { senderId: sender } : {}),
+      stored,
+      edited,
+    };
+    if (isPrivate) writes.push(["SADD", parts.privateChats(), chatId]);
     if (offer && sender !== undefined) {
       const byChat = message.sender_chat !== undefined;
       once.push({
@@ -442,7 +427,8 @@ export function factsOf(
     );
   }
 
-  if (chatId === undefined || (members.length === 0 && writes.length === 0)) return undefined;
+  if (chatId === undefined || (members.length === 0 && writes.length === 0 && !messageFact))
+    return undefined;
   // For a possible trade-freeze violation, the chat's freeze mode is read in the same step.
   const watch = (offer !== undefined || forwarded) && chatId < 0;
   return {
@@ -451,6 +437,7 @@ export function factsOf(
       updateId: update.update_id,
       receivedAt,
       members,
+      ...(messageFact ? { message: messageFact } : {}),
       once,
       writes,
       ...(watch ? { stateKey: parts.chatState(chatId) } : {}),

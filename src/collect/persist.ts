@@ -1,10 +1,15 @@
 import type { Redis } from "ioredis";
 import type { RedisWrite } from "../store/cases.ts";
-import { collectParts } from "./keys.ts";
+import { luaApplyWrites, pushWrites } from "../store/lua-writes.ts";
 
 /**
  * One update's facts, written in one atomic step that first checks the update
  * was not persisted before: a redelivered update changes nothing.
+ *
+ * Updates handled at the same moment go to Redis together, in one script call
+ * per case: most of what a busy group costs is the per-call overhead (in
+ * ioredis and in Redis), not the writes themselves. Each update keeps its own
+ * check and its own result.
  */
 
 export interface MemberFact {
@@ -25,6 +30,24 @@ export interface MemberFact {
 }
 
 /**
+ * A message as evidence: the step stores it under its chat (first version in
+ * the chat's message hash, every edit appended to the message's versions) and
+ * indexes it by date and by sender. The keys are built in the step, exactly as
+ * `collectParts` builds them.
+ */
+export interface MessageFact {
+  chatId: number;
+  messageId: number;
+  /** Telegram's `date` (seconds), the score of both indexes. */
+  date: number;
+  /** The user or sender chat it is attributed to, if any. */
+  senderId?: number;
+  /** JSON of the message as stored, with its provenance. */
+  stored: string;
+  edited: boolean;
+}
+
+/**
  * A hash field set only if absent, and a counter bumped only when it was set:
  * how an offer is counted once per message however often it is edited.
  * Keys are parts (see `collectParts`), as everywhere in `UpdateFacts`.
@@ -40,7 +63,8 @@ export interface OnceWrite {
 /**
  * One update's facts in one case. Every key is a part after the case's
  * prefix (`collectParts`); the atomic step adds the prefix, so keys cannot
- * leave the case's hash slot.
+ * leave the case's hash slot. The update id is also queued for the case's
+ * batched `collect` audit entry (`collect:pending`) in the same step.
  */
 export interface UpdateFacts {
   /** `warden:{<case>}:` */
@@ -48,8 +72,9 @@ export interface UpdateFacts {
   updateId: number;
   receivedAt: number;
   members: MemberFact[];
+  message?: MessageFact;
   once: OnceWrite[];
-  /** Commands whose second element is a key part. */
+  /** Everything else (events, sender chats, files): commands whose second element is a key part. */
   writes: RedisWrite[];
   /** A chat-state hash (part) whose `frozen` field the step should report (for the trade guard). */
   stateKey?: string;
@@ -62,73 +87,102 @@ export interface PersistResult {
   frozen?: string;
 }
 
-// KEYS[1]: the case's set of persisted update ids. ARGV: prefix, update id, now, state part or "",
-// member count, 5 fields per member (id, profile JSON, name signature, lower-cased username,
-// counter), once count, 5 fields per once, write count, then (argc, argv…)
-// per write with a key part second. Member keys are built here from the prefix and the user id,
-// exactly as collectParts builds them (member:<id>, member:<id>:names, members, usernames).
-// Positional arguments: no JSON to build in Node or decode in Lua, and user text is never escaped
-// twice.
+/**
+ * How long an update id is remembered for de-duplication. Telegram keeps an
+ * unconfirmed update for 24 hours and redelivers nothing older; a week leaves
+ * room for a bot that was stopped and is replaying, and keeps the set from
+ * growing without end in a case that runs for months.
+ */
+export const SEEN_UPDATES_MS = 7 * 24 * 3600 * 1000;
+
+// ARGV: prefix, oldest seen score to keep, update count, then per update: its argument count
+// (so a duplicate is skipped in one step), update id, receive time, state part or "", member
+// count, 5 fields per member (id, profile JSON, name signature, lower-cased username, counter),
+// message chat id or "" (then message id, date, sender id or "", stored JSON, "1" if edited),
+// once count, 5 fields per once, then the writes (see src/store/lua-writes.ts).
+// Keys are built here from the prefix exactly as collectParts builds them (updates,
+// collect:pending, member:<id>, member:<id>:names, members, usernames, chat:<id>:msgs,
+// chat:<id>:msg-dates, chat:<id>:from:<sender>, chat:<id>:msg:<id>:versions).
+// Returns one string per update: "1" applied or "0" seen before, then ":<freeze mode>" if asked.
 const PERSIST_SCRIPT = `
 local p = ARGV[1]
-local frozen = nil
-if ARGV[4] ~= '' then frozen = redis.call('HGET', p .. ARGV[4], 'frozen') or '' end
-if redis.call('ZADD', KEYS[1], 'NX', ARGV[3], ARGV[2]) == 0 then return {0, frozen} end
-local now = ARGV[3]
-local i = 5
-local nMembers = tonumber(ARGV[i]); i = i + 1
-for _ = 1, nMembers do
-  local userId, profile, sig, usernameLower, countField = ARGV[i], ARGV[i+1], ARGV[i+2], ARGV[i+3], ARGV[i+4]
-  i = i + 5
-  local memberKey = p .. 'member:' .. userId
-  -- One read and one write per member: the script runs atomically, so read-then-write is safe.
-  local field = countField ~= '' and countField or 'last_seen'
-  local had = redis.call('HMGET', memberKey, 'first_seen', 'name_sig', 'profile', field)
-  local set = {'last_seen', now}
-  -- A missing field is false in Redis and null in the embedded Redis of rehearsals: test for a string.
-  if type(had[1]) ~= 'string' then
-    set[#set + 1] = 'first_seen'; set[#set + 1] = now
-    redis.call('ZADD', p .. 'members', now, userId)
+local seenKey = p .. 'updates'
+local pendingKey = p .. 'collect:pending'
+local n = tonumber(ARGV[3])
+local out = {}
+local i = 4
+for u = 1, n do
+  local nextUpdate = i + 1 + tonumber(ARGV[i])
+  local updateId, now, state = ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+  i = i + 4
+  local tail = ''
+  if state ~= '' then tail = ':' .. (redis.call('HGET', p .. state, 'frozen') or '') end
+  if redis.call('ZADD', seenKey, 'NX', now, updateId) == 0 then
+    out[u] = '0' .. tail
+    i = nextUpdate
+  else
+    out[u] = '1' .. tail
+    redis.call('RPUSH', pendingKey, updateId)
+    local nMembers = tonumber(ARGV[i]); i = i + 1
+    for _ = 1, nMembers do
+      local userId, profile, sig, usernameLower, countField = ARGV[i], ARGV[i+1], ARGV[i+2], ARGV[i+3], ARGV[i+4]
+      i = i + 5
+      local memberKey = p .. 'member:' .. userId
+      -- One read and one write per member: the script runs atomically, so read-then-write is safe.
+      local field = countField ~= '' and countField or 'last_seen'
+      local had = redis.call('HMGET', memberKey, 'first_seen', 'name_sig', 'profile', field)
+      local set = {'last_seen', now}
+      -- A missing field is false in Redis and null in the embedded Redis of rehearsals: test for a string.
+      if type(had[1]) ~= 'string' then
+        set[#set + 1] = 'first_seen'; set[#set + 1] = now
+        redis.call('ZADD', p .. 'members', now, userId)
+      end
+      if had[3] ~= profile then set[#set + 1] = 'profile'; set[#set + 1] = profile end
+      if had[2] ~= sig then
+        set[#set + 1] = 'name_sig'; set[#set + 1] = sig
+        redis.call('RPUSH', memberKey .. ':names', '{"name":' .. sig .. ',"seen":' .. now .. '}')
+        if usernameLower ~= '' then redis.call('HSET', p .. 'usernames', usernameLower, userId) end
+      end
+      if countField ~= '' then
+        set[#set + 1] = countField; set[#set + 1] = (tonumber(had[4]) or 0) + 1
+      end
+      redis.call('HSET', memberKey, unpack(set))
+    end
+    local chatId = ARGV[i]; i = i + 1
+    if chatId ~= '' then
+      local messageId, date, sender, stored, edited = ARGV[i], ARGV[i+1], ARGV[i+2], ARGV[i+3], ARGV[i+4]
+      i = i + 5
+      local chat = p .. 'chat:' .. chatId
+      -- The hash keeps the version first seen; every edit is appended, so no version is overwritten.
+      if edited == '1' then redis.call('RPUSH', chat .. ':msg:' .. messageId .. ':versions', stored) end
+      redis.call('HSETNX', chat .. ':msgs', messageId, stored)
+      redis.call('ZADD', chat .. ':msg-dates', 'NX', date, messageId)
+      if sender ~= '' then redis.call('ZADD', chat .. ':from:' .. sender, 'NX', date, messageId) end
+    end
+    local nOnce = tonumber(ARGV[i]); i = i + 1
+    for _ = 1, nOnce do
+      if redis.call('HSETNX', p .. ARGV[i], ARGV[i+1], ARGV[i+2]) == 1 then
+        redis.call('HINCRBY', p .. ARGV[i+3], ARGV[i+4], 1)
+      end
+      i = i + 5
+    end
+    ${luaApplyWrites("p")}
   end
-  if had[3] ~= profile then set[#set + 1] = 'profile'; set[#set + 1] = profile end
-  if had[2] ~= sig then
-    set[#set + 1] = 'name_sig'; set[#set + 1] = sig
-    redis.call('RPUSH', memberKey .. ':names', '{"name":' .. sig .. ',"seen":' .. now .. '}')
-    if usernameLower ~= '' then redis.call('HSET', p .. 'usernames', usernameLower, userId) end
-  end
-  if countField ~= '' then
-    set[#set + 1] = countField; set[#set + 1] = (tonumber(had[4]) or 0) + 1
-  end
-  redis.call('HSET', memberKey, unpack(set))
 end
-local nOnce = tonumber(ARGV[i]); i = i + 1
-for _ = 1, nOnce do
-  if redis.call('HSETNX', p .. ARGV[i], ARGV[i+1], ARGV[i+2]) == 1 then
-    redis.call('HINCRBY', p .. ARGV[i+3], ARGV[i+4], 1)
-  end
-  i = i + 5
-end
-local nWrites = tonumber(ARGV[i]); i = i + 1
-for _ = 1, nWrites do
-  local argc = tonumber(ARGV[i]); i = i + 1
-  local cmd = {}
-  for a = 1, argc do cmd[a] = ARGV[i + a - 1] end
-  cmd[2] = p .. cmd[2]
-  redis.call(unpack(cmd))
-  i = i + argc
-end
-return {1, frozen}
+-- Forget ids past the de-duplication window (cheap when there are none).
+redis.call('ZREMRANGEBYSCORE', seenKey, '-inf', '(' .. ARGV[2])
+return out
 `;
 
-const SCRIPT_NAME = "wardenPersistUpdate";
+const SCRIPT_NAME = "wardenPersistUpdates";
 
 type WithPersist = Redis & {
-  [SCRIPT_NAME](key: string, ...argv: (string | number)[]): Promise<[number, string?]>;
+  [SCRIPT_NAME](key: string, ...argv: (string | number)[]): Promise<string[]>;
 };
 
 /**
  * The script registered on the connection, so ioredis sends EVALSHA (the
- * script's hash) rather than its text with every update.
+ * script's hash) rather than its text with every call.
  */
 function scripted(redis: Redis): WithPersist {
   const r = redis as WithPersist;
@@ -137,39 +191,39 @@ function scripted(redis: Redis): WithPersist {
   return r;
 }
 
-/** The script's arguments for one update's facts. */
-export function persistArgs(facts: UpdateFacts): (string | number)[] {
-  const argv: (string | number)[] = [
-    facts.prefix,
-    facts.updateId,
-    facts.receivedAt,
-    facts.stateKey ?? "",
-    facts.members.length,
-  ];
+/** Appends one update's arguments (see the script) to `argv`. */
+function pushUpdate(argv: (string | number)[], facts: UpdateFacts): void {
+  const countAt = argv.length;
+  argv.push(0, facts.updateId, facts.receivedAt, facts.stateKey ?? "", facts.members.length);
   for (const m of facts.members) {
     argv.push(m.userId, m.profile, m.nameSignature, m.usernameLower, m.countField);
   }
+  const m = facts.message;
+  if (m) argv.push(m.chatId, m.messageId, m.date, m.senderId ?? "", m.stored, m.edited ? "1" : "");
+  else argv.push("");
   argv.push(facts.once.length);
   for (const o of facts.once) argv.push(o.key, o.field, o.value, o.counterKey, o.counterField);
-  argv.push(facts.writes.length);
-  for (const w of facts.writes) {
-    argv.push(w.length);
-    for (const a of w) argv.push(a);
-  }
-  return argv;
+  pushWrites(argv, facts.writes);
+  argv[countAt] = argv.length - countAt - 1;
 }
 
-function seenKey(facts: UpdateFacts): string {
-  return facts.prefix + collectParts.seenUpdates();
+function resultOf(reply: string): PersistResult {
+  const applied = reply.charCodeAt(0) === 49; // "1"
+  return reply.length > 1 ? { applied, frozen: reply.slice(2) } : { applied };
 }
 
-/** Persists the facts (once: a redelivered update changes nothing). */
-export async function persistFacts(redis: Redis, facts: UpdateFacts): Promise<PersistResult> {
-  const [applied, frozen] = await scripted(redis)[SCRIPT_NAME](
-    seenKey(facts),
-    ...persistArgs(facts),
-  );
-  return { applied: applied === 1, ...(frozen !== undefined ? { frozen } : {}) };
+/** Persists the facts of updates of one case (prefix) in one atomic step. */
+async function persistCase(
+  redis: Redis,
+  prefix: string,
+  list: readonly UpdateFacts[],
+  now: number,
+): Promise<PersistResult[]> {
+  const argv: (string | number)[] = [prefix, now - SEEN_UPDATES_MS, list.length];
+  for (const facts of list) pushUpdate(argv, facts);
+  // KEYS[1] names the case's seen set, so a cluster routes the call to the case's slot.
+  const replies = await scripted(redis)[SCRIPT_NAME](`${prefix}updates`, ...argv);
+  return replies.map(resultOf);
 }
 
 export interface Persister {
@@ -182,43 +236,57 @@ interface Pending {
   reject(err: unknown): void;
 }
 
-function resultOf(reply: unknown): PersistResult {
-  const [applied, frozen] = reply as [number, string?];
-  return { applied: applied === 1, ...(frozen !== undefined ? { frozen } : {}) };
+/** Redis answered with an error (a script or type error), rather than not answering. */
+function isReplyError(err: unknown): boolean {
+  return (err as Error)?.name === "ReplyError" || /\blua\b/i.test((err as Error)?.message ?? "");
 }
 
 /**
- * Persists updates handled at the same moment in one pipeline: many updates in
- * flight at once then cost Redis one network write instead of one each, which
- * is most of what a busy group costs. Each update is still its own atomic
- * step and its own result; a lone update goes out on the next turn of the
- * event loop.
+ * Collects the updates handled at the same moment and persists them together:
+ * one script call per case on the next turn of the event loop, or as soon as
+ * `maxBatch` are waiting. A batch the script refuses is sent again one update
+ * at a time, so one odd update fails alone (updates of the batch that were
+ * already written then report "seen before", which is true).
  */
-export function createPersister(redis: Redis, maxBatch = 128): Persister {
+export function createPersister(redis: Redis, maxBatch = 8): Persister {
   let queue: Pending[] = [];
   let scheduled = false;
+
+  function settle(batch: Pending[], results: PersistResult[]) {
+    batch.forEach((p, i) => {
+      const result = results[i];
+      if (result) p.resolve(result);
+      else p.reject(new Error("Redis answered fewer results than updates sent"));
+    });
+  }
+
+  function send(batch: Pending[]) {
+    const first = batch[0] as Pending;
+    persistCase(
+      redis,
+      first.facts.prefix,
+      batch.map((p) => p.facts),
+      Date.now(),
+    ).then(
+      (results) => settle(batch, results),
+      (err: unknown) => {
+        if (batch.length > 1 && isReplyError(err)) for (const p of batch) send([p]);
+        else for (const p of batch) p.reject(err);
+      },
+    );
+  }
 
   function flush() {
     scheduled = false;
     const batch = queue;
     queue = [];
-    if (batch.length === 0) return;
-    const pipeline = scripted(redis).pipeline() as unknown as {
-      exec(): Promise<[Error | null, unknown][] | null>;
-    } & Record<string, (key: string, ...argv: (string | number)[]) => unknown>;
-    for (const p of batch) pipeline[SCRIPT_NAME]?.(seenKey(p.facts), ...persistArgs(p.facts));
-    pipeline.exec().then(
-      (replies) => {
-        batch.forEach((p, i) => {
-          const [err, reply] = replies?.[i] ?? [new Error("no reply from Redis"), undefined];
-          if (err) p.reject(err);
-          else p.resolve(resultOf(reply));
-        });
-      },
-      (err: unknown) => {
-        for (const p of batch) p.reject(err);
-      },
-    );
+    const byCase = new Map<string, Pending[]>();
+    for (const p of batch) {
+      const list = byCase.get(p.facts.prefix);
+      if (list) list.push(p);
+      else byCase.set(p.facts.prefix, [p]);
+    }
+    for (const list of byCase.values()) send(list);
   }
 
   return {

@@ -11,7 +11,7 @@ import {
   type OfferVerdict,
   rawFacts,
 } from "./facts.ts";
-import { collectKeys, collectParts } from "./keys.ts";
+import { collectKeys } from "./keys.ts";
 import { createMediaQueue, type Download, type MediaQueue } from "./media.ts";
 import { createPersister, type UpdateFacts } from "./persist.ts";
 import { attributePrivate } from "./private.ts";
@@ -256,7 +256,6 @@ export function createRecorder(deps: RecorderDeps): Recorder {
       facts = rawFacts(target.caseId, update, receivedAt);
     }
     if (!facts) return undefined;
-    facts.writes.push(["RPUSH", collectParts.pendingCollect(), update.update_id]);
     const { applied, frozen } = await persister.persist(facts);
     if (applied) {
       schedule(target.caseId);
