@@ -6,15 +6,28 @@ import {
   type Verifier,
 } from "./checkpoint.ts";
 import {
+  ACTOR_KINDS,
   type AuditEntry,
   auditEntrySchema,
   GENESIS_PREV,
   isAuditEntry,
   isCanonical,
+  PHASES,
   tombstoneSchema,
 } from "./entry.ts";
 import { appendLeafHex, emptyHexFrontier, hexFrontierRoot, leafHashHex } from "./merkle.ts";
 import type { StoredLine } from "./storage.ts";
+import {
+  CODES,
+  ENTRY,
+  KIND_MASK,
+  type LineFacts,
+  NUMS,
+  PREV_OK,
+  ROLE_CODES,
+  TOMBSTONE,
+} from "./verify-lines.ts";
+import { defaultThreads, LinePool } from "./verify-pool.ts";
 
 /**
  * The verifier auditors run. It reads a log once, front to back, holding only
@@ -24,6 +37,12 @@ import type { StoredLine } from "./storage.ts";
  *
  * It stops at the first failure, because after one everything else is suspect,
  * and names the seq where the log stops being trustworthy.
+ *
+ * A long log is checked by more than one thread: past `parallelFrom` lines,
+ * worker threads parse, check and hash batches of lines (`verify-lines.ts`,
+ * `verify-pool.ts`) while this thread runs the checks that need the lines in
+ * order. A line the workers find anything unusual about is checked here the
+ * one-thread way, so the findings and their words are the same either way.
  */
 
 export interface VerifyOptions {
@@ -43,7 +62,19 @@ export interface VerifyOptions {
   counters?: { length: number; entriesAdded: number };
   /** Called with each intact entry (undefined for an erased one), e.g. to build a report. */
   onEntry?(entry: AuditEntry | undefined, seq: number, line: string): void;
+  /** Worker threads for the per-line checks of a long log; 0: none. Default min(cores − 1, 3), at least 1. */
+  threads?: number;
+  /**
+   * Lines checked in this thread before worker threads join in (default
+   * `PARALLEL_FROM`): a shorter log is done before workers would have started.
+   */
+  parallelFrom?: number;
 }
+
+/** Below this many lines, a log is verified in the calling thread only. */
+export const PARALLEL_FROM = 20_000;
+/** Lines per batch handed to a worker. */
+const BATCH_LINES = 2048;
 
 export interface Finding {
   /** The seq where the problem is, when it has one. */
@@ -67,6 +98,15 @@ export interface VerifyReport {
 }
 
 const MAX_WARNINGS = 100;
+
+const INTENT = PHASES.indexOf("intent");
+const OUTCOME = PHASES.indexOf("outcome");
+const REFUSED = PHASES.indexOf("refused");
+const MEMBER = ACTOR_KINDS.indexOf("member");
+/** Actor kinds whose role the history must show, by code. */
+const ROLE_KINDS: (string | undefined)[] = ACTOR_KINDS.map((k) =>
+  k === "operator" || k === "supervisor" || k === "auditor" ? k : undefined,
+);
 
 /** Grows as needed; one bit per seq keeps intent bookkeeping small for millions of entries. */
 class BitSet {
@@ -145,6 +185,7 @@ export async function verifyEntries(lines: LineSource, opts: VerifyOptions): Pro
   const tombstonesBy = new Map<number, number>();
   const roles = new Map<number, string>();
   let pending: Checkpoint[] = [];
+  let pool: LinePool<LineInput> | undefined;
 
   try {
     // Checkpoints first: their signatures do not depend on the entries.
@@ -285,9 +326,14 @@ export async function verifyEntries(lines: LineSource, opts: VerifyOptions): Pro
           `seq ${expected} does not match the hash the stream holds for it: the entry was altered`,
         );
       }
+      settle(leafHex);
+    };
+
+    /** Adds the leaf of the line just checked to the chain and the tree, and compares checkpoints. */
+    const settle = (leafHex: string): void => {
       appendLeafHex(tree, leafHex);
       prev = leafHex;
-      count = expected;
+      count++;
       while (pending[nextCp] && (pending[nextCp] as Checkpoint).size === count) {
         const cp = pending[nextCp] as Checkpoint;
         if (!hexFrontierRoot(tree).equals(cp.root)) {
@@ -300,10 +346,116 @@ export async function verifyEntries(lines: LineSource, opts: VerifyOptions): Pro
       }
     };
 
+    /**
+     * `step` for line `i` of an analysed batch: the in-order checks, on the
+     * facts a worker found. Whatever they do not settle as sound, `step`
+     * checks again from the line itself, so a failure reads as it always has.
+     */
+    const stepAnalysed = (item: LineInput, facts: LineFacts, i: number, stamps: string[]): void => {
+      const expected = count + 1;
+      const kind = (facts.kinds[i] as number) & KIND_MASK;
+      let line: string;
+      let storedHash: string | undefined;
+      if (typeof item === "string") line = item;
+      else {
+        if ((item.seq !== undefined && item.seq !== expected) || item.line === null) return step(item);
+        line = item.line;
+        storedHash = item.hash;
+      }
+      const leafHex = facts.leaves.slice(i * 64, i * 64 + 64);
+      if (storedHash !== undefined && storedHash !== leafHex) return step(item);
+      if (kind === ENTRY) {
+        const prevOk =
+          i === 0 ? facts.firstPrev === prev : ((facts.kinds[i] as number) & PREV_OK) !== 0;
+        const phase = facts.codes[i * CODES] as number;
+        const actorKind = facts.codes[i * CODES + 1] as number;
+        const roleCode = facts.codes[i * CODES + 2] as number;
+        const actorId = facts.nums[i * NUMS] as number;
+        const intentSeq = facts.nums[i * NUMS + 1] as number;
+        // checkSemantics' checks, for an entry that is not role.add, role.remove or erase.
+        let sound = prevOk;
+        if (sound && phase !== REFUSED) {
+          const roleKind = ROLE_KINDS[actorKind];
+          if (roleKind !== undefined) {
+            const held = Number.isNaN(actorId) ? undefined : roles.get(actorId);
+            sound =
+              held !== undefined &&
+              held === roleKind &&
+              (roleCode === 0 || ROLE_CODES[roleCode] === held);
+          } else if (actorKind === MEMBER) sound = false;
+        }
+        if (sound && phase === OUTCOME)
+          sound = (intents.has(intentSeq) || erased.has(intentSeq)) && !closed.has(intentSeq);
+        if (sound && tombstonesBy.size > 0 && tombstonesBy.has(expected)) sound = false;
+        if (!sound) return step(item);
+        const ts = stamps[i] as string;
+        if (ts >= lastTs) lastTs = ts;
+        else {
+          const back = Date.parse(lastTs) - Date.parse(ts);
+          if (back > tolerance) {
+            warn(
+              expected,
+              `timestamp goes back ${back} ms (more than ${tolerance} ms) from the entry before: check the server clocks`,
+            );
+          }
+        }
+        if (phase === INTENT) intents.add(expected);
+        else if (phase === OUTCOME) closed.add(intentSeq);
+        opts.onEntry?.(JSON.parse(line) as AuditEntry, expected, line);
+      } else if (kind === TOMBSTONE) {
+        const seq = facts.nums[i * NUMS] as number;
+        const by = facts.nums[i * NUMS + 1] as number;
+        if (seq !== expected || by <= expected) return step(item);
+        erased.add(expected);
+        erasedCount++;
+        tombstonesBy.set(by, (tombstonesBy.get(by) ?? 0) + 1);
+        opts.onEntry?.(undefined, expected, line);
+      } else return step(item);
+      settle(leafHex);
+    };
+
+    const threads = opts.threads ?? defaultThreads();
+    const parallelFrom = opts.parallelFrom ?? PARALLEL_FROM;
+    // Lines taken from the source; past `parallelFrom` they go to `pool` in batches.
+    let seen = 0;
+    let batch: LineInput[] = [];
+    const take = (item: LineInput): boolean => {
+      if (!pool) {
+        if (seen < parallelFrom || threads <= 0) {
+          seen++;
+          step(item);
+          return false;
+        }
+        pool = new LinePool(threads, opts.caseId);
+      }
+      seen++;
+      batch.push(item);
+      return batch.length >= BATCH_LINES;
+    };
+    const checkBatch = async (): Promise<void> => {
+      const done = await (pool as LinePool<LineInput>).next();
+      const facts = done.facts as LineFacts;
+      const stamps = facts.ts.split("\n");
+      for (let i = 0; i < done.items.length; i++)
+        stepAnalysed(done.items[i] as LineInput, facts, i, stamps);
+    };
+    const flush = async (): Promise<void> => {
+      if (!pool || batch.length === 0) return;
+      const items = batch;
+      batch = [];
+      const texts = items.map((item) => (typeof item === "string" ? item : (item.line ?? "")));
+      pool.add(seen - items.length + 1, items, texts);
+      // A bounded window: a few batches per worker, and some for this thread to take on.
+      while (pool.size > threads * 2 + 4) await checkBatch();
+    };
+
     for await (const item of lines) {
-      if (Array.isArray(item)) for (const one of item as readonly LineInput[]) step(one);
-      else step(item as LineInput);
+      if (Array.isArray(item)) {
+        for (const one of item as readonly LineInput[]) if (take(one)) await flush();
+      } else if (take(item as LineInput)) await flush();
     }
+    await flush();
+    while (pool && pool.size > 0) await checkBatch();
 
     const beyond = pending[nextCp];
     if (beyond) {
@@ -372,6 +524,8 @@ export async function verifyEntries(lines: LineSource, opts: VerifyOptions): Pro
       signedSize,
       root: hexFrontierRoot(tree).toString("hex"),
     };
+  } finally {
+    await pool?.close();
   }
 
   function checkSemantics(entry: AuditEntry): void {

@@ -95,11 +95,15 @@ export interface PersistResult {
  */
 export const SEEN_UPDATES_MS = 7 * 24 * 3600 * 1000;
 
-// ARGV: prefix, oldest seen score to keep, update count, then per update: its argument count
-// (so a duplicate is skipped in one step), update id, receive time, state part or "", member
-// count, 5 fields per member (id, profile JSON, name signature, lower-cased username, counter),
-// message chat id or "" (then message id, date, sender id or "", stored JSON, "1" if edited),
-// once count, 5 fields per once, then the writes (see src/store/lua-writes.ts).
+// ARGV: prefix, oldest seen score to keep, update count, then per update a header of short
+// comma-separated fields and the update's longer arguments. Few arguments matter: each costs
+// ioredis and Redis more than its bytes do.
+//   header: count of the update's arguments after the header (so a duplicate is skipped in one
+//           step), update id, receive time, state part or "", member count, 3 fields per member
+//           (id, lower-cased username, counter), message chat id or "" (then message id, date,
+//           sender id or "", "1" if edited), once count
+//   then: 2 per member (profile JSON, name signature), the message's stored JSON if any, 5 per
+//         once, then the writes (see src/store/lua-writes.ts).
 // Keys are built here from the prefix exactly as collectParts builds them (updates,
 // collect:pending, member:<id>, member:<id>:names, members, usernames, chat:<id>:msgs,
 // chat:<id>:msg-dates, chat:<id>:from:<sender>, chat:<id>:msg:<id>:versions).
@@ -111,10 +115,20 @@ local pendingKey = p .. 'collect:pending'
 local n = tonumber(ARGV[3])
 local out = {}
 local i = 4
+local function fields(s)
+  local list, pos = {}, 1
+  while true do
+    local comma = string.find(s, ',', pos, true)
+    if not comma then list[#list + 1] = string.sub(s, pos); return list end
+    list[#list + 1] = string.sub(s, pos, comma - 1)
+    pos = comma + 1
+  end
+end
 for u = 1, n do
-  local nextUpdate = i + 1 + tonumber(ARGV[i])
-  local updateId, now, state = ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
-  i = i + 4
+  local h = fields(ARGV[i])
+  local nextUpdate = i + 1 + tonumber(h[1])
+  i = i + 1
+  local updateId, now, state = h[2], h[3], h[4]
   local tail = ''
   if state ~= '' then tail = ':' .. (redis.call('HGET', p .. state, 'frozen') or '') end
   if redis.call('ZADD', seenKey, 'NX', now, updateId) == 0 then
@@ -123,10 +137,13 @@ for u = 1, n do
   else
     out[u] = '1' .. tail
     redis.call('RPUSH', pendingKey, updateId)
-    local nMembers = tonumber(ARGV[i]); i = i + 1
+    local nMembers = tonumber(h[5])
+    local f = 6
     for _ = 1, nMembers do
-      local userId, profile, sig, usernameLower, countField = ARGV[i], ARGV[i+1], ARGV[i+2], ARGV[i+3], ARGV[i+4]
-      i = i + 5
+      local userId, usernameLower, countField = h[f], h[f+1], h[f+2]
+      local profile, sig = ARGV[i], ARGV[i+1]
+      f = f + 3
+      i = i + 2
       local memberKey = p .. 'member:' .. userId
       -- One read and one write per member: the script runs atomically, so read-then-write is safe.
       local field = countField ~= '' and countField or 'last_seen'
@@ -148,10 +165,11 @@ for u = 1, n do
       end
       redis.call('HSET', memberKey, unpack(set))
     end
-    local chatId = ARGV[i]; i = i + 1
+    local chatId = h[f]; f = f + 1
     if chatId ~= '' then
-      local messageId, date, sender, stored, edited = ARGV[i], ARGV[i+1], ARGV[i+2], ARGV[i+3], ARGV[i+4]
-      i = i + 5
+      local messageId, date, sender, edited = h[f], h[f+1], h[f+2], h[f+3]
+      f = f + 4
+      local stored = ARGV[i]; i = i + 1
       local chat = p .. 'chat:' .. chatId
       -- The hash keeps the version first seen; every edit is appended, so no version is overwritten.
       if edited == '1' then redis.call('RPUSH', chat .. ':msg:' .. messageId .. ':versions', stored) end
@@ -159,7 +177,7 @@ for u = 1, n do
       redis.call('ZADD', chat .. ':msg-dates', 'NX', date, messageId)
       if sender ~= '' then redis.call('ZADD', chat .. ':from:' .. sender, 'NX', date, messageId) end
     end
-    local nOnce = tonumber(ARGV[i]); i = i + 1
+    local nOnce = tonumber(h[f])
     for _ = 1, nOnce do
       if redis.call('HSETNX', p .. ARGV[i], ARGV[i+1], ARGV[i+2]) == 1 then
         redis.call('HINCRBY', p .. ARGV[i+3], ARGV[i+4], 1)
@@ -191,20 +209,30 @@ function scripted(redis: Redis): WithPersist {
   return r;
 }
 
-/** Appends one update's arguments (see the script) to `argv`. */
+/** A header field: it must not hold the separator (usernames and Warden's own parts never do). */
+function field(value: string): string {
+  if (value.includes(",")) throw new Error(`"${value}" cannot be sent as a header field`);
+  return value;
+}
+
+/** Appends one update's header and arguments (see the script) to `argv`. */
 function pushUpdate(argv: (string | number)[], facts: UpdateFacts): void {
-  const countAt = argv.length;
-  argv.push(0, facts.updateId, facts.receivedAt, facts.stateKey ?? "", facts.members.length);
+  const headerAt = argv.length;
+  argv.push("");
+  let header = `${facts.updateId},${facts.receivedAt},${field(facts.stateKey ?? "")},${facts.members.length}`;
   for (const m of facts.members) {
-    argv.push(m.userId, m.profile, m.nameSignature, m.usernameLower, m.countField);
+    header += `,${m.userId},${field(m.usernameLower)},${field(m.countField)}`;
+    argv.push(m.profile, m.nameSignature);
   }
   const m = facts.message;
-  if (m) argv.push(m.chatId, m.messageId, m.date, m.senderId ?? "", m.stored, m.edited ? "1" : "");
-  else argv.push("");
-  argv.push(facts.once.length);
+  if (m) {
+    header += `,${m.chatId},${m.messageId},${m.date},${m.senderId ?? ""},${m.edited ? "1" : ""}`;
+    argv.push(m.stored);
+  } else header += ",";
+  header += `,${facts.once.length}`;
   for (const o of facts.once) argv.push(o.key, o.field, o.value, o.counterKey, o.counterField);
   pushWrites(argv, facts.writes);
-  argv[countAt] = argv.length - countAt - 1;
+  argv[headerAt] = `${argv.length - headerAt - 1},${header}`;
 }
 
 function resultOf(reply: string): PersistResult {
