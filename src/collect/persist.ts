@@ -95,7 +95,8 @@ export interface PersistResult {
  */
 export const SEEN_UPDATES_MS = 7 * 24 * 3600 * 1000;
 
-// ARGV: prefix, oldest seen score to keep, update count, then per update a header of short
+// ARGV: prefix, oldest seen score to keep, update count, the update ids (comma-separated), then
+// per update a header of short
 // comma-separated fields and the update's longer arguments. Few arguments matter: each costs
 // ioredis and Redis more than its bytes do.
 //   header: count of the update's arguments after the header (so a duplicate is skipped in one
@@ -114,7 +115,7 @@ local seenKey = p .. 'updates'
 local pendingKey = p .. 'collect:pending'
 local n = tonumber(ARGV[3])
 local out = {}
-local i = 4
+local i = 5
 local function fields(s)
   local list, pos = {}, 1
   while true do
@@ -124,6 +125,9 @@ local function fields(s)
     pos = comma + 1
   end
 end
+-- Which updates were persisted before: one read for the batch, one write for the new ones at the end.
+local seenBefore = redis.call('ZMSCORE', seenKey, unpack(fields(ARGV[4])))
+local seenNow, fresh, freshScored = {}, {}, {}
 for u = 1, n do
   local h = fields(ARGV[i])
   local nextUpdate = i + 1 + tonumber(h[1])
@@ -131,12 +135,16 @@ for u = 1, n do
   local updateId, now, state = h[2], h[3], h[4]
   local tail = ''
   if state ~= '' then tail = ':' .. (redis.call('HGET', p .. state, 'frozen') or '') end
-  if redis.call('ZADD', seenKey, 'NX', now, updateId) == 0 then
+  -- A missing score is false in Redis and null in the embedded Redis of rehearsals: test for a string.
+  if type(seenBefore[u]) == 'string' or seenNow[updateId] then
     out[u] = '0' .. tail
     i = nextUpdate
   else
     out[u] = '1' .. tail
-    redis.call('RPUSH', pendingKey, updateId)
+    seenNow[updateId] = true
+    fresh[#fresh + 1] = updateId
+    freshScored[#freshScored + 1] = now
+    freshScored[#freshScored + 1] = updateId
     local nMembers = tonumber(h[5])
     local f = 6
     for _ = 1, nMembers do
@@ -186,6 +194,11 @@ for u = 1, n do
     end
     ${luaApplyWrites("p")}
   end
+end
+if #fresh > 0 then
+  redis.call('ZADD', seenKey, unpack(freshScored))
+  -- Queued for the case's batched collect audit entry, in the same step.
+  redis.call('RPUSH', pendingKey, unpack(fresh))
 end
 -- Forget ids past the de-duplication window (cheap when there are none).
 redis.call('ZREMRANGEBYSCORE', seenKey, '-inf', '(' .. ARGV[2])
@@ -247,7 +260,8 @@ async function persistCase(
   list: readonly UpdateFacts[],
   now: number,
 ): Promise<PersistResult[]> {
-  const argv: (string | number)[] = [prefix, now - SEEN_UPDATES_MS, list.length];
+  const ids = list.map((facts) => facts.updateId).join(",");
+  const argv: (string | number)[] = [prefix, now - SEEN_UPDATES_MS, list.length, ids];
   for (const facts of list) pushUpdate(argv, facts);
   // KEYS[1] names the case's seen set, so a cluster routes the call to the case's slot.
   const replies = await scripted(redis)[SCRIPT_NAME](`${prefix}updates`, ...argv);
