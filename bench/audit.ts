@@ -12,6 +12,7 @@ import { appendLeaf, emptyFrontier, frontierRoot, leafHash } from "../src/audit/
 import { createAuditLog } from "../src/audit/record.ts";
 import { verifyEntries } from "../src/audit/verify.ts";
 import { verifyCaseLog } from "../src/audit/verify-case.ts";
+import { poolStats } from "../src/audit/verify-pool.ts";
 
 /**
  * Audit log throughput, side by side, against a private loopback redis-server
@@ -23,7 +24,8 @@ import { verifyCaseLog } from "../src/audit/verify-case.ts";
  *                             BENCH_AUDIT_ROUNDS alternating raw/Warden rounds,
  *                             BENCH_AUDIT_PARTS=append,aof,verify to pick,
  *                             BENCH_AUDIT_BATCH / BENCH_AUDIT_DEPTH to try other
- *                             maxBatch / pipelineDepth settings)
+ *                             maxBatch / pipelineDepth settings, BENCH_AUDIT_THREADS
+ *                             for verify's worker threads, 0 for none)
  */
 
 const APPENDS = Number(process.env.BENCH_AUDIT_APPENDS ?? 200_000);
@@ -31,6 +33,7 @@ const VERIFY = Number(process.env.BENCH_AUDIT_VERIFY ?? 1_000_000);
 /** Comma-separated subset of append, aof, verify (default: all). */
 /** Alternating raw/Warden rounds of the append comparison (default 3). */
 const ROUNDS = Number(process.env.BENCH_AUDIT_ROUNDS ?? 3);
+const THREADS = process.env.BENCH_AUDIT_THREADS;
 const PARTS = new Set((process.env.BENCH_AUDIT_PARTS ?? "append,aof,verify").split(","));
 
 function freePort(): Promise<number> {
@@ -302,17 +305,19 @@ export async function benchAudit(): Promise<void> {
       const verifier = verifierOf({ verifierKey: signed.slice(split) } as never);
       const start = performance.now();
       // Timed from the first byte read: reading and splitting the file is part of verifying it.
+      const batches = { ...poolStats };
       const report = await verifyEntries(readLineBatches(file), {
         caseId: "bench",
         checkpoints: [note],
         verifiers: [verifier],
+        ...(THREADS === undefined ? {} : { threads: Number(THREADS) }),
       });
       const ms = performance.now() - start;
       if (!report.ok || report.entries !== VERIFY)
         throw new Error(`generated log does not verify: ${report.failure?.message}`);
       results.push([
         "verify from entries.jsonl (schema, canonical bytes, chain, tree, roles, intents, checkpoint)",
-        `${rate(VERIFY, ms)}  (${VERIFY} in ${(ms / 1000).toFixed(1)} s; generating them took ${(genMs / 1000).toFixed(1)} s)`,
+        `${rate(VERIFY, ms)}  (${VERIFY} in ${(ms / 1000).toFixed(1)} s; batches of 2048 checked by workers ${poolStats.workerBatches - batches.workerBatches}, by the calling thread ${poolStats.localBatches - batches.localBatches}; generating them took ${(genMs / 1000).toFixed(1)} s)`,
       ]);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -59,7 +59,11 @@ const phaseCode = new Map<string, number>(PHASES.map((p, i) => [p, i]));
 const kindCode = new Map<string, number>(ACTOR_KINDS.map((k, i) => [k, i]));
 
 /** Facts of `lines`, the lines with seqs `firstSeq`, `firstSeq + 1`, … of the log of `caseId`. */
-export function analyseLines(lines: readonly string[], firstSeq: number, caseId: string): LineFacts {
+export function analyseLines(
+  lines: readonly string[],
+  firstSeq: number,
+  caseId: string,
+): LineFacts {
   const n = lines.length;
   const kinds = new Uint8Array(n);
   const codes = new Uint8Array(n * CODES);

@@ -1,5 +1,10 @@
 import { availableParallelism } from "node:os";
-import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from "node:worker_threads";
+import {
+  MessageChannel,
+  type MessagePort,
+  receiveMessageOnPort,
+  Worker,
+} from "node:worker_threads";
 import { analyseLines, type LineFacts } from "./verify-lines.ts";
 import type { BatchRequest, WorkerData } from "./verify-worker.ts";
 
@@ -24,6 +29,13 @@ export function defaultThreads(): number {
   return Math.max(1, Math.min(availableParallelism() - 1, 3));
 }
 
+/**
+ * Parsing leaves much short-lived garbage: a young generation larger than a
+ * worker's default makes it scavenged less often, which cut a quarter of the
+ * workers' time per line.
+ */
+const YOUNG_GENERATION_MB = 48;
+
 /** Batches a worker holds at once: one it works on, one waiting, so it never idles on a round trip. */
 const PER_WORKER = 2;
 
@@ -47,7 +59,7 @@ interface Slot<T> {
 }
 
 /** How the batches of one verification were analysed: for tests and benchmarks. */
-export const poolStats = { workerBatches: 0, localBatches: 0, workerFailures: 0 };
+export const poolStats = { workersReady: 0, workerBatches: 0, localBatches: 0, workerFailures: 0 };
 
 interface Answer {
   ready?: true;
@@ -71,7 +83,11 @@ export class LinePool<T> {
     for (let k = 0; k < threads; k++) {
       const { port1: port, port2 } = new MessageChannel();
       const data: WorkerData = { caseId, port: port2 };
-      const worker = new Worker(WORKER_URL, { workerData: data, transferList: [port2] });
+      const worker = new Worker(WORKER_URL, {
+        workerData: data,
+        transferList: [port2],
+        resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
+      });
       const slot: Slot<T> = { worker, port, ready: false, dead: false, held: new Map() };
       port.on("message", (message: Answer) => {
         this.receive(slot, message);
@@ -145,6 +161,7 @@ export class LinePool<T> {
   private receive(slot: Slot<T>, message: Answer): void {
     if (message.ready) {
       slot.ready = true;
+      poolStats.workersReady++;
       return;
     }
     const batch = slot.held.get(message.id as number);

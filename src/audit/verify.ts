@@ -347,47 +347,54 @@ export async function verifyEntries(lines: LineSource, opts: VerifyOptions): Pro
     };
 
     /**
-     * `step` for line `i` of an analysed batch: the in-order checks, on the
-     * facts a worker found. Whatever they do not settle as sound, `step`
-     * checks again from the line itself, so a failure reads as it always has.
+     * `step` for line `i` of an analysed batch, on the facts a worker found:
+     * false, having changed nothing, unless they show the line sound. Then
+     * `step` checks it again from the line itself, so that a failure reads as
+     * it always has.
      */
-    const stepAnalysed = (item: LineInput, facts: LineFacts, i: number, stamps: string[]): void => {
+    const stepAnalysed = (
+      item: LineInput,
+      facts: LineFacts,
+      i: number,
+      stamps: string[],
+    ): boolean => {
       const expected = count + 1;
       const kind = (facts.kinds[i] as number) & KIND_MASK;
       let line: string;
       let storedHash: string | undefined;
       if (typeof item === "string") line = item;
       else {
-        if ((item.seq !== undefined && item.seq !== expected) || item.line === null) return step(item);
+        if ((item.seq !== undefined && item.seq !== expected) || item.line === null) return false;
         line = item.line;
         storedHash = item.hash;
       }
       const leafHex = facts.leaves.slice(i * 64, i * 64 + 64);
-      if (storedHash !== undefined && storedHash !== leafHex) return step(item);
+      if (storedHash !== undefined && storedHash !== leafHex) return false;
       if (kind === ENTRY) {
         const prevOk =
           i === 0 ? facts.firstPrev === prev : ((facts.kinds[i] as number) & PREV_OK) !== 0;
+        if (!prevOk) return false;
         const phase = facts.codes[i * CODES] as number;
         const actorKind = facts.codes[i * CODES + 1] as number;
         const roleCode = facts.codes[i * CODES + 2] as number;
         const actorId = facts.nums[i * NUMS] as number;
         const intentSeq = facts.nums[i * NUMS + 1] as number;
         // checkSemantics' checks, for an entry that is not role.add, role.remove or erase.
-        let sound = prevOk;
-        if (sound && phase !== REFUSED) {
+        if (phase !== REFUSED) {
           const roleKind = ROLE_KINDS[actorKind];
           if (roleKind !== undefined) {
             const held = Number.isNaN(actorId) ? undefined : roles.get(actorId);
-            sound =
-              held !== undefined &&
-              held === roleKind &&
-              (roleCode === 0 || ROLE_CODES[roleCode] === held);
-          } else if (actorKind === MEMBER) sound = false;
+            if (held !== roleKind) return false;
+            if (roleCode !== 0 && ROLE_CODES[roleCode] !== held) return false;
+          } else if (actorKind === MEMBER) return false;
         }
-        if (sound && phase === OUTCOME)
-          sound = (intents.has(intentSeq) || erased.has(intentSeq)) && !closed.has(intentSeq);
-        if (sound && tombstonesBy.size > 0 && tombstonesBy.has(expected)) sound = false;
-        if (!sound) return step(item);
+        if (
+          phase === OUTCOME &&
+          ((!intents.has(intentSeq) && !erased.has(intentSeq)) || closed.has(intentSeq))
+        )
+          return false;
+        if (tombstonesBy.size > 0 && tombstonesBy.has(expected)) return false;
+        // Sound: what follows only records it.
         const ts = stamps[i] as string;
         if (ts >= lastTs) lastTs = ts;
         else {
@@ -405,13 +412,14 @@ export async function verifyEntries(lines: LineSource, opts: VerifyOptions): Pro
       } else if (kind === TOMBSTONE) {
         const seq = facts.nums[i * NUMS] as number;
         const by = facts.nums[i * NUMS + 1] as number;
-        if (seq !== expected || by <= expected) return step(item);
+        if (seq !== expected || by <= expected) return false;
         erased.add(expected);
         erasedCount++;
         tombstonesBy.set(by, (tombstonesBy.get(by) ?? 0) + 1);
         opts.onEntry?.(undefined, expected, line);
-      } else return step(item);
+      } else return false;
       settle(leafHex);
+      return true;
     };
 
     const threads = opts.threads ?? defaultThreads();
@@ -436,8 +444,10 @@ export async function verifyEntries(lines: LineSource, opts: VerifyOptions): Pro
       const done = await (pool as LinePool<LineInput>).next();
       const facts = done.facts as LineFacts;
       const stamps = facts.ts.split("\n");
-      for (let i = 0; i < done.items.length; i++)
-        stepAnalysed(done.items[i] as LineInput, facts, i, stamps);
+      for (let i = 0; i < done.items.length; i++) {
+        const item = done.items[i] as LineInput;
+        if (!stepAnalysed(item, facts, i, stamps)) step(item);
+      }
     };
     const flush = async (): Promise<void> => {
       if (!pool || batch.length === 0) return;
