@@ -1,7 +1,7 @@
 import type { Chat, ChatMemberUpdated, Message, Update, User } from "grammy/types";
 import type { RedisWrite } from "../store/cases.ts";
 import { casePrefix, collectParts as parts } from "./keys.ts";
-import { minimiseMessage } from "./minimise.ts";
+import { FILE_FIELDS, minimiseMessage } from "./minimise.ts";
 import type { MemberFact, MessageFact, OnceWrite, UpdateFacts } from "./persist.ts";
 
 /**
@@ -10,16 +10,11 @@ import type { MemberFact, MessageFact, OnceWrite, UpdateFacts } from "./persist.
  * it reads nothing and writes nothing.
  */
 
+// In this order: a GIF comes with both `animation` and `document`, and is an animation.
 const MESSAGE_KINDS = [
   "text",
   "photo",
-  "video",
-  "animation",
-  "document",
-  "audio",
-  "voice",
-  "video_note",
-  "sticker",
+  ...FILE_FIELDS,
   "poll",
   "contact",
   "location",
@@ -156,16 +151,6 @@ export function senderId(message: Message): number | undefined {
   return message.sender_chat?.id ?? message.from?.id;
 }
 
-const MEDIA_FIELDS = [
-  "video",
-  "animation",
-  "document",
-  "audio",
-  "voice",
-  "video_note",
-  "sticker",
-] as const;
-
 /** The files a message carries: the largest size of a photo, the file of anything else. */
 export function mediaOf(message: Message): MediaRef[] {
   const out: MediaRef[] = [];
@@ -179,7 +164,7 @@ export function mediaOf(message: Message): MediaRef[] {
       mime_type: "image/jpeg",
     });
   }
-  for (const kind of MEDIA_FIELDS) {
+  for (const kind of FILE_FIELDS) {
     const file = message[kind] as
       | { file_id: string; file_unique_id: string; file_size?: number; mime_type?: string }
       | undefined;

@@ -63,20 +63,20 @@ export function keptCategories(
   return new Set(record?.collection?.keep ?? DEFAULT_KEEP);
 }
 
+/** Message fields that carry one file (a photo carries several sizes, see `mediaOf`). */
+export const FILE_FIELDS = [
+  "video",
+  "animation",
+  "document",
+  "audio",
+  "voice",
+  "video_note",
+  "sticker",
+] as const;
+
 const FIELDS: Record<Exclude<CollectionCategory, "files" | "bios" | "profiles">, string[]> = {
   text: ["text", "entities", "caption", "caption_entities", "poll", "quote"],
-  media: [
-    "photo",
-    "video",
-    "animation",
-    "document",
-    "audio",
-    "voice",
-    "video_note",
-    "sticker",
-    "paid_media",
-    "story",
-  ],
+  media: ["photo", ...FILE_FIELDS, "paid_media", "story"],
   forwards: ["forward_origin", "external_reply"],
   contacts: ["contact"],
   locations: ["location", "venue"],
