@@ -20,6 +20,23 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** `warden export <kind>` of the stage's case, with the justification and any further options. */
+function exportArgs(caseId: string, kind: string, format: string, out: string, ...more: string[]) {
+  return [
+    "export",
+    kind,
+    "--case",
+    caseId,
+    "--format",
+    format,
+    "--out",
+    out,
+    "--justification",
+    WHY,
+    ...more,
+  ];
+}
+
 /**
  * The CLI run in this process (fast: no new Node process per command), with stdout and stderr
  * captured; `runWarden` (a real child process) is used once per file to check the wiring.
@@ -69,21 +86,9 @@ describe("warden export", () => {
     );
 
     const out = join(dir, "members.csv");
-    const exported = await runWarden(
-      [
-        "export",
-        "members",
-        "--case",
-        stage.caseId,
-        "--format",
-        "csv",
-        "--out",
-        out,
-        "--justification",
-        WHY,
-      ],
-      { REDIS_URL: stage.redisUrl },
-    );
+    const exported = await runWarden(exportArgs(stage.caseId, "members", "csv", out), {
+      REDIS_URL: stage.redisUrl,
+    });
     expect(exported.stderr).toBe("");
     expect(exported.code).toBe(0);
     expect(exported.stdout).toContain("logged as consult");
@@ -118,39 +123,24 @@ describe("warden export", () => {
 
     // An existing path is refused, and nothing is logged for it; --force replaces it.
     const before = (await auditEntries(stage.redis, stage.caseId)).length;
-    const again = await warden([
-      "export",
-      "members",
-      "--case",
-      stage.caseId,
-      "--format",
-      "csv",
-      "--out",
-      out,
-      "--justification",
-      WHY,
-    ]);
+    const again = await warden(exportArgs(stage.caseId, "members", "csv", out));
     expect(again.code).toBe(2);
     expect(again.stderr).toContain("already exists");
     expect(again.stderr).toContain("--force");
     expect((await auditEntries(stage.redis, stage.caseId)).length).toBe(before);
-    const forced = await warden([
-      "export",
-      "members",
-      "--case",
-      stage.caseId,
-      "--format",
-      "jsonl",
-      "--out",
-      out,
-      "--justification",
-      WHY,
-      "--recipient",
-      "OM Rotterdam",
-      "--recipient",
-      "FIOD",
-      "--force",
-    ]);
+    const forced = await warden(
+      exportArgs(
+        stage.caseId,
+        "members",
+        "jsonl",
+        out,
+        "--recipient",
+        "OM Rotterdam",
+        "--recipient",
+        "FIOD",
+        "--force",
+      ),
+    );
     expect(forced.code).toBe(0);
     const rows = readFileSync(out, "utf8")
       .trim()
@@ -240,22 +230,7 @@ describe("warden export", () => {
     await eventually(async () => (await stage.redis.xlen(collectKeys.admins(stage.caseId))) > 0);
 
     const messages = join(dir, "messages.jsonl");
-    expect(
-      (
-        await warden([
-          "export",
-          "messages",
-          "--case",
-          stage.caseId,
-          "--format",
-          "jsonl",
-          "--out",
-          messages,
-          "--justification",
-          WHY,
-        ])
-      ).code,
-    ).toBe(0);
+    expect((await warden(exportArgs(stage.caseId, "messages", "jsonl", messages))).code).toBe(0);
     const rows = readFileSync(messages, "utf8")
       .trim()
       .split("\n")
@@ -268,37 +243,11 @@ describe("warden export", () => {
     expect(rows.find((r) => r.text === "5 cobra 6 voor 50 euro")?.offer).toBe(true);
 
     const csv = join(dir, "messages.csv");
-    expect(
-      (
-        await warden([
-          "export",
-          "messages",
-          "--case",
-          stage.caseId,
-          "--format",
-          "csv",
-          "--out",
-          csv,
-          "--justification",
-          WHY,
-        ])
-      ).code,
-    ).toBe(0);
+    expect((await warden(exportArgs(stage.caseId, "messages", "csv", csv))).code).toBe(0);
     expect(readFileSync(csv, "utf8")).toContain(`"'=1+1\nline two"`);
     for (const kind of ["events", "admins"]) {
       const out = join(dir, `${kind}.csv`);
-      const result = await warden([
-        "export",
-        kind,
-        "--case",
-        stage.caseId,
-        "--format",
-        "csv",
-        "--out",
-        out,
-        "--justification",
-        WHY,
-      ]);
+      const result = await warden(exportArgs(stage.caseId, kind, "csv", out));
       expect(result.code).toBe(0);
       expect((await warden(["export", "verify", out])).code).toBe(0);
     }
