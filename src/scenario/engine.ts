@@ -16,6 +16,7 @@ import type { ConversationStart, ScenarioEvent } from "./events.ts";
 import { fireGhost } from "./ghost.ts";
 import { globalScenarioKeys, scenarioKeys } from "./keys.ts";
 import type { LoadedScenario } from "./load.ts";
+import { phaseStepKind } from "./model.ts";
 import { clearRun, type RunState, readDefinition, readRun, setRun } from "./runs.ts";
 import type { Scenario } from "./schema.ts";
 import { executeStep, stepRef } from "./steps.ts";
@@ -59,7 +60,7 @@ export interface ScenarioEngine {
   control(req: {
     caseId: string;
     chatId: number;
-    action: "pause" | "resume" | "abort";
+    action: "pause" | "resume" | "skip" | "abort";
     actor: Actor;
     updateIds?: number[];
   }): Promise<string>;
@@ -278,7 +279,7 @@ export function createScenarioEngine(deps: EngineDeps): ScenarioEngine {
       ref,
       `scn:${run.id}:fail:${ref}#${run.attempt}`,
       escapeHtml(
-        `step ${ref} failed: ${reason}. /scenario resume ${run.alias} tries it again; /scenario abort ${run.alias} ends the run.`,
+        `step ${ref} failed: ${reason}. /scenario resume ${run.alias} tries it again; /scenario skip ${run.alias} goes on without it (say, once you have checked it was done after all); /scenario abort ${run.alias} ends the run.`,
       ),
     ).catch((err: Error) =>
       deps.logger.error({ err: err.message }, "could not tell the operators a step failed"),
@@ -479,6 +480,42 @@ export function createScenarioEngine(deps: EngineDeps): ScenarioEngine {
         await advance(run.caseId, run.id);
         const after = await readRun(deps.redis, run.caseId, run.id);
         return after ? await describe(after) : "resumed";
+      }
+      case "skip": {
+        // For a step whose outcome is unknown (the bot stopped while Telegram was asked), retrying
+        // could do it twice: the operator checks the chat and goes on without it instead.
+        if (run.status !== "failed")
+          return `run ${run.id} is ${run.status}: only the failed step of a failed run can be skipped`;
+        const step = scenario.phases[run.phase]?.steps?.[run.step];
+        if (!step) return `run ${run.id} failed outside a phase step (${ref}): resume or abort it`;
+        if (phaseStepKind(step) === "approve")
+          return `step ${ref} is a supervisor's approval: it cannot be skipped, only asked again (/scenario resume ${run.alias})`;
+        const marker = scenarioKeys.done(run.caseId, run.id, `step:${ref}`);
+        await recordForRun(
+          rc,
+          ref,
+          entry("scenario.skip", { step: ref, ...(run.reason ? { failure: run.reason } : {}) }),
+          {
+            preconditions: [from, { key: marker, exists: false, message: "step already completed" }],
+            writes: [
+              ["SET", marker, String(now)],
+              ...setRun(run.caseId, run.id, { status: "running", step: run.step + 1 }),
+              ...clearRun(run.caseId, run.id, [
+                "reason",
+                "pausedAt",
+                "wakeAt",
+                "wakeStep",
+                "approvalId",
+                "approvalStep",
+                "approvalResult",
+              ]),
+              ["ZREM", scenarioKeys.timers(run.caseId), `run:${run.id}`],
+            ],
+          },
+        );
+        await advance(run.caseId, run.id);
+        const after = await readRun(deps.redis, run.caseId, run.id);
+        return `skipped ${ref}${after ? `\n${await describe(after)}` : ""}`;
       }
       case "abort": {
         if (run.status === "finished" || run.status === "aborted")

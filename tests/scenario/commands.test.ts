@@ -2,8 +2,8 @@
  * `/scenario` in the control room: list, start (with a supervisor's approval
  * when the scenario seals or releases the group, refused when the bot lacks a
  * declared right or the chat already runs one), pause and resume (time spent
- * paused does not count), abort, status — and two chats running different
- * scenarios at once. Only operators act; an auditor may only look.
+ * paused does not count), skip past a failed step, abort, status — and two
+ * chats running different scenarios at once. Only operators act; an auditor may only look.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addRole } from "../../src/actions/registry.ts";
@@ -149,5 +149,39 @@ describe("/scenario", () => {
     expect(await command("/scenario resume fw1")).toBe(
       "no scenario runs there: /scenario start <id> <alias> starts one",
     );
+  });
+
+  it("skips a failed step on an operator's word, on the record, and only a failed one", async () => {
+    expect(await command("/scenario start pinning fw1")).toMatch(/^started pinning/);
+    expect(await command("/scenario skip fw1")).toBe(
+      `run ${(await s.r.warden.scenarios.runs(s.r.caseId, 1))[0]?.id} is running: only the failed step of a failed run can be skipped`,
+    );
+    // The owner takes the pin right away during the wait: the pin step fails when the hour is up.
+    await s.r.control.promote(fw1(), s.r.botId, {
+      can_manage_chat: true,
+      can_delete_messages: true,
+      can_restrict_members: true,
+      can_invite_users: true,
+      can_change_info: true,
+    });
+    await later(3600);
+    const failedNote = (await botTexts(s.r.room)).at(-1) ?? "";
+    expect(failedNote).toContain("step only/pin-it failed");
+    expect(failedNote).toContain("/scenario skip fw1 goes on without it");
+    expect(await command("/scenario status fw1")).toMatch(/fw1: pinning .*\n {2}failed/);
+
+    const skipped = await command("/scenario skip fw1");
+    expect(skipped).toContain("skipped only/pin-it");
+    expect(skipped).toContain("fw1: pinned or skipped");
+    expect(skipped).toMatch(/finished/);
+    expect(await command("/scenario skip fw1")).toBe(
+      "no scenario runs there: /scenario start <id> <alias> starts one",
+    );
+    const skip = (await s.entries()).find((e) => e.op === "scenario.skip");
+    expect(skip).toMatchObject({
+      actor: { kind: "operator" },
+      params: { step: "only/pin-it", failure: expect.stringContaining("can_pin_messages") },
+      scenario: { id: "pinning" },
+    });
   });
 });

@@ -8,13 +8,13 @@ import type { CommandRun, CommandSpec } from "./command-specs.ts";
 
 /**
  * `/scenario`: operators run scripted scenarios on seized chats. `list` and
- * `status` only read (auditors may use them); `start`, `pause`, `resume` and
- * `abort` act. Starting a scenario with lockdown, release, ban or purge steps
+ * `status` only read (auditors may use them); `start`, `pause`, `resume`,
+ * `skip` (go on past a failed step) and `abort` act. Starting a scenario with lockdown, release, ban or purge steps
  * needs a supervisor's approval, as giving those commands by hand does.
  */
 
 const USAGE =
-  "usage: /scenario list | /scenario start <id> <alias> | /scenario pause|resume|abort <alias> | /scenario status [alias]";
+  "usage: /scenario list | /scenario start <id> <alias> | /scenario pause|resume|skip|abort <alias> | /scenario status [alias]";
 
 function engineOf(run: CommandRun) {
   const engine = run.deps.scenarios;
@@ -74,8 +74,8 @@ async function list(run: CommandRun): Promise<string> {
 export const scenarioCommand: CommandSpec = {
   name: "scenario",
   description:
-    "scripted scenarios: /scenario list | start <id> <alias> | pause | resume | abort | status",
-  args: "list | start <id> <alias> | pause|resume|abort|status <alias>",
+    "scripted scenarios: /scenario list | start <id> <alias> | pause | resume | skip | abort | status",
+  args: "list | start <id> <alias> | pause|resume|skip|abort|status <alias>",
   // list and status read; the subcommands that act check for an operator themselves.
   role: "auditor",
   needsChat: false,
@@ -120,6 +120,7 @@ export const scenarioCommand: CommandSpec = {
       }
       case "pause":
       case "resume":
+      case "skip":
       case "abort": {
         requireOperator(run, sub);
         const chat = await chatNamed(run, rest[0]);
