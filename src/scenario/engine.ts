@@ -496,7 +496,10 @@ export function createScenarioEngine(deps: EngineDeps): ScenarioEngine {
           ref,
           entry("scenario.skip", { step: ref, ...(run.reason ? { failure: run.reason } : {}) }),
           {
-            preconditions: [from, { key: marker, exists: false, message: "step already completed" }],
+            preconditions: [
+              from,
+              { key: marker, exists: false, message: "step already completed" },
+            ],
             writes: [
               ["SET", marker, String(now)],
               ...setRun(run.caseId, run.id, { status: "running", step: run.step + 1 }),
