@@ -206,8 +206,9 @@ function sortedKeys(value: unknown): unknown {
   const record = value as Record<string, unknown>;
   const names = Object.keys(record);
   let ascending = true;
-  // Members that had to be copied themselves; most objects have none.
-  let replaced: Map<string, unknown> | undefined;
+  // Members that had to be copied themselves, and their keys; most objects have none.
+  let replaced: unknown[] | undefined;
+  let replacedNames: string[] | undefined;
   for (let i = 0; i < names.length; i++) {
     const name = names[i] as string;
     const first = name.charCodeAt(0);
@@ -220,17 +221,50 @@ function sortedKeys(value: unknown): unknown {
       const item = sortedKeys(member);
       if (item === SLOW) return SLOW;
       if (item !== member) {
-        replaced ??= new Map();
-        replaced.set(name, item);
+        replaced ??= [];
+        replacedNames ??= [];
+        replaced.push(item);
+        replacedNames.push(name);
       }
     }
   }
   if (ascending && !replaced) return value;
-  // Keys are strings: the default sort orders them by UTF-16 code units, as JCS does.
-  if (!ascending) names.sort();
-  const copy: Record<string, unknown> = {};
-  for (const name of names) copy[name] = replaced?.has(name) ? replaced.get(name) : record[name];
+  let copy: Record<string, unknown>;
+  if (ascending) {
+    // Keys already in order: a spread copies them wholesale, far cheaper than key by key.
+    copy = { ...record };
+  } else {
+    sortNames(names);
+    copy = {};
+    for (const name of names) copy[name] = record[name];
+  }
+  // Setting an existing key keeps its place.
+  if (replaced && replacedNames)
+    for (let k = 0; k < replaced.length; k++) copy[replacedNames[k] as string] = replaced[k];
   return copy;
+}
+
+/**
+ * Sorts distinct keys in place by UTF-16 code units, as JCS orders them (and as
+ * `<` and the default sort compare strings). The few keys of an object are
+ * insertion-sorted: Array.prototype.sort allocates work space on every call,
+ * several times the garbage of the copy it serves when entries are built by
+ * the hundred thousand.
+ */
+function sortNames(names: string[]): void {
+  if (names.length > 16) {
+    names.sort();
+    return;
+  }
+  for (let i = 1; i < names.length; i++) {
+    const name = names[i] as string;
+    let j = i - 1;
+    while (j >= 0 && (names[j] as string) > name) {
+      names[j + 1] = names[j] as string;
+      j--;
+    }
+    names[j + 1] = name;
+  }
 }
 
 /**

@@ -87,7 +87,11 @@ export interface AuditLogDeps {
   checkpointEvery?: number;
   /** …and at least this often while entries arrive (default 60 s). */
   checkpointIntervalMs?: number;
-  /** Most entries per script call (default 500). */
+  /**
+   * Most entries per script call (default 250). Larger batches save little:
+   * past a few hundred entries the command becomes one string large enough for
+   * V8's large-object space, and a burst appended measurably slower at 500.
+   */
   maxBatch?: number;
   /** Most script calls in flight per case (default 4); 1 sends one batch at a time. */
   pipelineDepth?: number;
@@ -97,8 +101,12 @@ export interface AuditLogDeps {
 
 // KEYS: stream, head, payloads, open intents.
 // ARGV: expected head seq, expected head hash, n, new head hash, new head ts, new frontier,
-//   n × (entry bytes, leaf hex, intent tag: "o" .. op opens an intent, "c" .. seq closes one, "-"),
-//   preconditions (count, key, field, 1|0 …) for the first entry, writes (count, argc, argv …).
+//   the n leaf hashes (hex, one string), the n intent tags joined by "," ("o" .. op opens an
+//   intent, "c" .. seq closes one, "-": ops hold no comma), the n entries' bytes joined by "\n"
+//   (canonical JSON holds no raw line break), preconditions (count, key, field, 1|0 …) for the
+//   first entry, writes (count, argc, argv …).
+// Each of the three travels as one argument: per argument, the client pays more than for its
+// bytes.
 // The head is checked by seq and hash: a batch chained on a batch that was refused
 // expects a head that never came about, even if another writer reached the same seq.
 const APPEND_SCRIPT = `
@@ -114,16 +122,19 @@ if top[1] then
 end
 if topSeq ~= seq then return {0, 'diverged', topSeq} end
 local n = tonumber(ARGV[3])
+local leaves = ARGV[7]
+local tags = {}
+for tag in string.gmatch(ARGV[8], '[^,]+') do tags[#tags + 1] = tag end
 local closing = {}
 for k = 1, n do
-  local tag = ARGV[6 + (k - 1) * 3 + 3]
+  local tag = tags[k]
   if string.byte(tag, 1) == 99 then
     local ref = string.sub(tag, 2)
     if closing[ref] or redis.call('HEXISTS', KEYS[4], ref) == 0 then return {0, 'closed', k} end
     closing[ref] = true
   end
 end
-local i = 7 + n * 3
+local i = 10
 local nPre = tonumber(ARGV[i]); i = i + 1
 for p = 1, nPre do
   local key, field, want = ARGV[i], ARGV[i + 1], ARGV[i + 2]
@@ -134,13 +145,16 @@ for p = 1, nPre do
   if (want == '1') ~= found then return {0, 'precondition', p} end
 end
 local payload = {}
+local bytes = ARGV[9]
+local at = 1
 for k = 1, n do
-  local j = 7 + (k - 1) * 3
   local s = string.format('%d', seq + k)
-  redis.call('XADD', KEYS[1], '0-' .. s, 'h', ARGV[j + 1])
+  redis.call('XADD', KEYS[1], '0-' .. s, 'h', string.sub(leaves, k * 64 - 63, k * 64))
   payload[#payload + 1] = s
-  payload[#payload + 1] = ARGV[j]
-  local tag = ARGV[j + 2]
+  local stop = string.find(bytes, '\\n', at, true) or (#bytes + 1)
+  payload[#payload + 1] = string.sub(bytes, at, stop - 1)
+  at = stop + 1
+  local tag = tags[k]
   local t = string.byte(tag, 1)
   if t == 111 then redis.call('HSET', KEYS[4], s, string.sub(tag, 2))
   elseif t == 99 then redis.call('HDEL', KEYS[4], string.sub(tag, 2)) end
@@ -152,6 +166,9 @@ return {1, 'ok'}
 `;
 
 const MAX_ATTEMPTS = 50;
+
+/** What `record` is given most of the time: shared rather than allocated per entry. */
+const NO_OPTIONS: RecordOptions = Object.freeze({});
 
 const INPUT_KEYS: ReadonlySet<string> = new Set([
   "case",
@@ -220,7 +237,7 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
   const software = deps.software ?? currentSoftware();
   const now = deps.now ?? Date.now;
   const every = deps.checkpointEvery ?? 1000;
-  const maxBatch = deps.maxBatch ?? 500;
+  const maxBatch = deps.maxBatch ?? 250;
   const depth = Math.max(1, deps.pipelineDepth ?? 4);
   const cases = new Map<string, CaseState>();
   let closed = false;
@@ -373,6 +390,9 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
     const tree = cloneHexFrontier(from.frontier);
     const ts = new Date(now()).toISOString();
     const entries: AuditEntry[] = [];
+    const leaves: string[] = [];
+    const tags: string[] = [];
+    const payloads: string[] = [];
     const argv: (string | number)[] = [];
     let prev = from.hash;
     let writes: RedisWrite[];
@@ -397,9 +417,15 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
         appendLeafHex(tree, prev);
         live.push(p);
         entries.push(entry);
-        if (entry.phase === "intent") argv.push(bytes, prev, `o${entry.op}`);
-        else if (entry.phase === "outcome") argv.push(bytes, prev, `c${entry.intent_seq}`);
-        else argv.push(bytes, prev, "-");
+        leaves.push(prev);
+        tags.push(
+          entry.phase === "intent"
+            ? `o${entry.op}`
+            : entry.phase === "outcome"
+              ? `c${entry.intent_seq}`
+              : "-",
+        );
+        payloads.push(bytes);
       }
       if (live.length === 0) return undefined;
       writes = live.flatMap((p, k) => {
@@ -432,6 +458,9 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
         prev,
         ts,
         encodeHexFrontier(tree),
+        leaves.join(""),
+        tags.join(","),
+        payloads.join("\n"),
         ...argv,
       ) as Promise<ScriptReply>;
     } catch (err) {
@@ -570,14 +599,15 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
     st.onDrained?.();
   }
 
-  function record(input: AuditEntryInput, opts: RecordOptions = {}): Promise<AuditEntry> {
+  function record(input: AuditEntryInput, opts: RecordOptions = NO_OPTIONS): Promise<AuditEntry> {
     if (closed)
       return Promise.reject(
         new AuditUnavailableError("the audit log is closed: Warden is shutting down"),
       );
     const st = stateOf(input.case);
     const promise = new Promise<AuditEntry>((resolve, reject) => {
-      st.queue.push({ input, opts, resolve, reject, attempts: 0 });
+      // Every field set from the start: one object shape, however the entry fares later.
+      st.queue.push({ input, opts, resolve, reject, late: false, checked: false, attempts: 0 });
     });
     if (!st.flushing) {
       st.flushing = true;
