@@ -1,8 +1,7 @@
 import { autoRetry } from "@grammyjs/auto-retry";
-import { type APIThrottlerOptions, apiThrottler } from "@grammyjs/transformer-throttler";
-import Bottleneck from "bottleneck";
 import { Bot, GrammyError, HttpError, type Transformer } from "grammy";
 import type { Logger } from "pino";
+import { type SendThrottleOptions, sendThrottler } from "./throttle.ts";
 
 export interface CreateBotOptions {
   token: string;
@@ -15,61 +14,6 @@ export interface CreateBotOptions {
    * e.g. against the simulator with its rate limits off.
    */
   throttle?: false | SendThrottleOptions;
-}
-
-export interface SendThrottleOptions {
-  /** Sends to one group in any window of `groupWindowMs` (Telegram: 20 a minute). */
-  groupLimit?: number;
-  /** Default 61 s: Telegram's minute and a second for requests that arrive late. */
-  groupWindowMs?: number;
-  /** The throttler plugin's own settings, for the overall and private-chat limits. */
-  plugin?: APIThrottlerOptions;
-}
-
-/** Methods that post a message: the ones Telegram's flood limits count. */
-const SENDING = /^(send|copy|forward)/;
-
-/** Groups and channels: negative ids, or a public @username. */
-function isGroupChat(chatId: unknown): boolean {
-  if (typeof chatId === "number") return chatId < 0;
-  return typeof chatId === "string" && (chatId.startsWith("-") || chatId.startsWith("@"));
-}
-
-/**
- * A throttler for sends only. The plugin throttles every call that names a
- * chat; admin calls (restrict, delete, getChat…) are not limited that way,
- * and queueing them behind messages would slow a takeover for nothing.
- *
- * Groups get a sliding window in front of the plugin: the plugin refills a
- * group's 20 sends at fixed minute marks, so 20 at the end of one minute and
- * 20 at the start of the next reach Telegram within seconds, and Telegram
- * answers 429. Here each send takes a slot that comes back a window later:
- * a burst of 20 goes at once (an operator's answers are not held back), the
- * 21st waits until the first is a minute old. The plugin still keeps each
- * chat's sends in order and under the overall limit.
- *
- * Exported so conversations, which do not inherit `bot.api` transformers, can
- * install the same one.
- */
-export function sendThrottler(opts: SendThrottleOptions = {}): Transformer {
-  const limit = opts.groupLimit ?? 20;
-  const windowMs = opts.groupWindowMs ?? 61_000;
-  const throttled = apiThrottler({
-    ...opts.plugin,
-    group: opts.plugin?.group ?? { maxConcurrent: 1 },
-  });
-  const groups = new Bottleneck.Group({ maxConcurrent: 1, reservoir: limit });
-  groups.on("created", (limiter) => {
-    limiter.on("executing", () => {
-      setTimeout(() => void limiter.incrementReservoir(1), windowMs).unref();
-    });
-  });
-  return (prev, method, payload, signal) => {
-    if (!SENDING.test(method)) return prev(method, payload, signal);
-    const chatId = (payload as { chat_id?: unknown } | undefined)?.chat_id;
-    if (!isGroupChat(chatId)) return throttled(prev, method, payload, signal);
-    return groups.key(String(chatId)).schedule(() => throttled(prev, method, payload, signal));
-  };
 }
 
 /**

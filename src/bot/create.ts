@@ -8,13 +8,14 @@ import { createScenarioEngine, type ScenarioEngine } from "../scenario/engine.ts
 import { syntheticOf } from "../scenario/events.ts";
 import { createScenarioLibrary } from "../scenario/library.ts";
 import { listCases, listChats, listRoles } from "../store/cases.ts";
-import { apiRetry, type CreateBotOptions, createBot, sendThrottler } from "./bot.ts";
+import { apiRetry, type CreateBotOptions, createBot } from "./bot.ts";
 import type { BotDeps, FeatureDeps } from "./deps.ts";
 import { approvalsFeature } from "./features/approvals.ts";
 import { commandsFeature, executeApproved } from "./features/commands.ts";
 import { lifecycleFeature } from "./features/lifecycle.ts";
 import { scenarioFeature, scenarioInbox } from "./features/scenario.ts";
 import { tradeGuardFeature } from "./features/trade-guard.ts";
+import { sendThrottler } from "./throttle.ts";
 import { createSecuredSource, runSecured } from "./update-source.ts";
 
 /**

@@ -1,63 +1,87 @@
 import type { Transformer } from "grammy";
 import { describe, expect, it } from "vitest";
-import { sendThrottler } from "../../src/bot/bot.ts";
+import { sendThrottler } from "../../src/bot/throttle.ts";
 
 /**
- * The send throttler against a recording stand-in for the Bot API: every
- * window of `WINDOW_MS` may hold at most `LIMIT` sends to one group, however
- * the sends are timed, while admin calls are never queued behind them.
+ * The send throttler against a recording stand-in for the Bot API, with short
+ * windows: however the sends are timed, no window holds more than its limit
+ * (per group, per private chat, overall), each chat's sends keep their order,
+ * and admin calls are never queued behind sends.
  */
-
-const LIMIT = 3;
-const WINDOW_MS = 300;
 
 interface Call {
   method: string;
   chatId: unknown;
+  text?: string;
   at: number;
 }
 
 function recordingApi(calls: Call[]): Parameters<Transformer>[0] {
-  return (async (method: string, payload: { chat_id?: unknown }) => {
-    calls.push({ method, chatId: payload.chat_id, at: performance.now() });
+  return (async (method: string, payload: { chat_id?: unknown; text?: string }) => {
+    calls.push({ method, chatId: payload.chat_id, text: payload.text, at: performance.now() });
     return { ok: true, result: true };
   }) as unknown as Parameters<Transformer>[0];
 }
+
+/** Every `limit + 1` consecutive calls span at least the window. */
+function expectWindow(calls: Call[], limit: number, windowMs: number): void {
+  for (let i = 0; i + limit < calls.length; i++) {
+    const gap = (calls[i + limit] as Call).at - (calls[i] as Call).at;
+    expect(gap, `call ${i + limit} came ${gap} ms after call ${i}`).toBeGreaterThanOrEqual(
+      windowMs - 1,
+    );
+  }
+}
+
+/** A window that never holds anything back, for the limits a test is not about. */
+const loose = { limit: 1000, windowMs: 10 };
 
 describe("send throttler", () => {
   it("keeps each group within a sliding window, in order, and lets admin calls through", async () => {
     const calls: Call[] = [];
     const prev = recordingApi(calls);
-    const throttle = sendThrottler({ groupLimit: LIMIT, groupWindowMs: WINDOW_MS });
+    const throttle = sendThrottler({
+      limits: { group: { limit: 3, windowMs: 300 }, overall: loose, privateChat: loose },
+    });
     const send = (chatId: number | string, text: string) =>
       throttle(prev, "sendMessage", { chat_id: chatId, text } as never);
 
     const first = Array.from({ length: 7 }, (_, i) => send(-1001, `a${i}`));
     const other = Array.from({ length: 2 }, (_, i) => send("@otherpublicgroup", `b${i}`));
     // An admin call made while the group's window is full is not held behind the queued sends.
-    await first[LIMIT - 1];
+    await first[2];
     await throttle(prev, "restrictChatMember", { chat_id: -1001, user_id: 1 } as never);
     await Promise.all([...first, ...other]);
 
     const toGroup = calls.filter((c) => c.chatId === -1001);
     const sends = toGroup.filter((c) => c.method === "sendMessage");
-    expect(sends).toHaveLength(7);
-    for (let i = 0; i + LIMIT < sends.length; i++) {
-      const gap = (sends[i + LIMIT] as Call).at - (sends[i] as Call).at;
-      expect(gap, `send ${i + LIMIT} came ${gap} ms after send ${i}`).toBeGreaterThanOrEqual(
-        WINDOW_MS - 1,
-      );
-    }
+    expect(sends.map((c) => c.text)).toEqual(["a0", "a1", "a2", "a3", "a4", "a5", "a6"]);
+    expectWindow(sends, 3, 300);
     const restrictAt = toGroup.findIndex((c) => c.method === "restrictChatMember");
-    expect(restrictAt).toBeLessThan(toGroup.indexOf(sends[LIMIT] as Call));
+    expect(restrictAt).toBeLessThan(toGroup.indexOf(sends[3] as Call));
     expect(calls.filter((c) => c.chatId === "@otherpublicgroup")).toHaveLength(2);
   });
 
-  it("does not hold private chats to the group window", async () => {
+  it("keeps all sends together within the overall window, and each private chat within its own", async () => {
     const calls: Call[] = [];
-    const throttle = sendThrottler({ groupLimit: 1, groupWindowMs: 60_000 });
-    await throttle(recordingApi(calls), "sendMessage", { chat_id: 42, text: "x" } as never);
-    await throttle(recordingApi(calls), "sendMessage", { chat_id: 42, text: "y" } as never);
-    expect(calls.map((c) => c.chatId)).toEqual([42, 42]);
+    const prev = recordingApi(calls);
+    const throttle = sendThrottler({
+      limits: {
+        overall: { limit: 4, windowMs: 250 },
+        privateChat: { limit: 1, windowMs: 200 },
+        group: loose,
+      },
+    });
+    const sends = [];
+    for (let i = 0; i < 10; i++)
+      sends.push(throttle(prev, "sendMessage", { chat_id: 100 + (i % 5), text: `p${i}` } as never));
+    await Promise.all(sends);
+    expect(calls).toHaveLength(10);
+    expectWindow(calls, 4, 250);
+    for (let chat = 100; chat < 105; chat++) {
+      const mine = calls.filter((c) => c.chatId === chat);
+      expect(mine.map((c) => c.text)).toEqual([`p${chat - 100}`, `p${chat - 95}`]);
+      expectWindow(mine, 1, 200);
+    }
   });
 });
