@@ -428,10 +428,13 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
         payloads.push(bytes);
       }
       if (live.length === 0) return undefined;
-      writes = live.flatMap((p, k) => {
-        const w = p.opts.writes;
-        return typeof w === "function" ? [...w(entries[k] as AuditEntry)] : [...(w ?? [])];
-      });
+      writes = [];
+      for (let k = 0; k < live.length; k++) {
+        const w = (live[k] as Pending).opts.writes;
+        if (w === undefined) continue;
+        for (const write of typeof w === "function" ? w(entries[k] as AuditEntry) : w)
+          writes.push(write);
+      }
     } catch (err) {
       const failure = new AuditUnavailableError(
         `could not write to the audit log of case ${caseId} (${(err as Error).message}); the action was not performed`,
