@@ -95,7 +95,7 @@ export interface PersistResult {
  */
 export const SEEN_UPDATES_MS = 7 * 24 * 3600 * 1000;
 
-// ARGV: prefix, oldest seen score to keep, update count, the update ids (comma-separated), then
+// ARGV: prefix, oldest seen score to keep (or "" not to prune now), update count, the update ids (comma-separated), then
 // per update a header of short
 // comma-separated fields and the update's longer arguments. Few arguments matter: each costs
 // ioredis and Redis more than its bytes do.
@@ -200,8 +200,8 @@ if #fresh > 0 then
   -- Queued for the case's batched collect audit entry, in the same step.
   redis.call('RPUSH', pendingKey, unpack(fresh))
 end
--- Forget ids past the de-duplication window (cheap when there are none).
-redis.call('ZREMRANGEBYSCORE', seenKey, '-inf', '(' .. ARGV[2])
+-- Forget ids past the de-duplication window (asked for about once a minute per case).
+if ARGV[2] ~= '' then redis.call('ZREMRANGEBYSCORE', seenKey, '-inf', '(' .. ARGV[2]) end
 return out
 `;
 
@@ -253,6 +253,10 @@ function resultOf(reply: string): PersistResult {
   return reply.length > 1 ? { applied, frozen: reply.slice(2) } : { applied };
 }
 
+/** When each case's seen set was last pruned (ms), by prefix: pruning every call would cost for nothing. */
+const lastPruned = new Map<string, number>();
+const PRUNE_EVERY_MS = 60_000;
+
 /** Persists the facts of updates of one case (prefix) in one atomic step. */
 async function persistCase(
   redis: Redis,
@@ -261,7 +265,9 @@ async function persistCase(
   now: number,
 ): Promise<PersistResult[]> {
   const ids = list.map((facts) => facts.updateId).join(",");
-  const argv: (string | number)[] = [prefix, now - SEEN_UPDATES_MS, list.length, ids];
+  const prune = now - (lastPruned.get(prefix) ?? 0) >= PRUNE_EVERY_MS;
+  if (prune) lastPruned.set(prefix, now);
+  const argv: (string | number)[] = [prefix, prune ? now - SEEN_UPDATES_MS : "", list.length, ids];
   for (const facts of list) pushUpdate(argv, facts);
   // KEYS[1] names the case's seen set, so a cluster routes the call to the case's slot.
   const replies = await scripted(redis)[SCRIPT_NAME](`${prefix}updates`, ...argv);
