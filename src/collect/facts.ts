@@ -327,14 +327,8 @@ export function factsOf(
       person(message.from, countField);
     }
     const sender = senderId(message);
-    messageFact = {
-      chatId,
-      messageId,
-      date: message.date,
-      ...(sender !== undefined ? { senderId: sender } : {}),
-      stored,
-      edited,
-    };
+    messageFact = { chatId, messageId, date: message.date, stored, edited };
+    if (sender !== undefined) messageFact.senderId = sender;
     if (isPrivate) writes.push(["SADD", parts.privateChats(), chatId]);
     if (offer && sender !== undefined) {
       const byChat = message.sender_chat !== undefined;
@@ -451,25 +445,28 @@ export function factsOf(
     return undefined;
   // For a possible trade-freeze violation, the chat's freeze mode is read in the same step.
   const watch = (offer !== undefined || forwarded) && chatId < 0;
-  return {
-    facts: {
-      prefix: casePrefix(caseId),
-      updateId: update.update_id,
-      receivedAt,
-      members,
-      ...(messageFact ? { message: messageFact } : {}),
-      once,
-      writes,
-      ...(watch ? { stateKey: parts.chatState(chatId) } : {}),
-    },
+  // Built field by field: this runs for every update, and each conditional spread is an object more.
+  const facts: UpdateFacts = {
+    prefix: casePrefix(caseId),
+    updateId: update.update_id,
+    receivedAt,
+    members,
+    once,
+    writes,
+  };
+  if (messageFact) facts.message = messageFact;
+  if (watch) facts.stateKey = parts.chatState(chatId);
+  const collected: CollectedUpdate = {
+    facts,
     chatId,
-    ...(messageId !== undefined ? { messageId } : {}),
-    ...(offer ? { offer } : {}),
     forwarded,
     rosterChange,
     membershipChange,
     media,
   };
+  if (messageId !== undefined) collected.messageId = messageId;
+  if (offer) collected.offer = offer;
+  return collected;
 }
 
 /**

@@ -264,7 +264,7 @@ export function createRecorder(deps: RecorderDeps): Recorder {
       schedule(target.caseId);
     }
     resumed.add(target.caseId);
-    return { collected, ...(frozen !== undefined ? { frozen } : {}) };
+    return frozen !== undefined ? { collected, frozen } : { collected };
   }
 
   /** Persists the update in every case it belongs to, retrying while Redis is unreachable. */
@@ -284,15 +284,19 @@ export function createRecorder(deps: RecorderDeps): Recorder {
           if (persisted === undefined) continue;
           kept = true;
           const { collected, frozen } = persisted;
-          if (collected && collected.chatId < 0)
-            recorded.set(update, {
-              ...(frozen !== undefined ? { frozen } : {}),
+          if (collected && collected.chatId < 0) {
+            // Built field by field: this runs for every update, and each conditional spread is an
+            // object more for the garbage collector.
+            const seen: RecordedUpdate = {
               caseId: target.caseId,
               chatId: collected.chatId,
-              ...(collected.messageId !== undefined ? { messageId: collected.messageId } : {}),
-              ...(collected.offer ? { offer: collected.offer } : {}),
               forwarded: collected.forwarded,
-            });
+            };
+            if (frozen !== undefined) seen.frozen = frozen;
+            if (collected.messageId !== undefined) seen.messageId = collected.messageId;
+            if (collected.offer) seen.offer = collected.offer;
+            recorded.set(update, seen);
+          }
         }
         return kept;
       } catch (err) {
