@@ -41,8 +41,8 @@ const UPDATES = Number(process.env.BENCH_COLLECT_UPDATES ?? 40_000);
 const MEMBERS = Number(process.env.BENCH_COLLECT_MEMBERS ?? 2_000);
 const CHATS = Number(process.env.BENCH_COLLECT_CHATS ?? 16);
 const IN_FLIGHT = 64;
-/** Alternating baseline/recorder rounds (BENCH_COLLECT_ROUNDS, default 3). */
-const ROUNDS = Number(process.env.BENCH_COLLECT_ROUNDS ?? 3);
+/** Alternating baseline/recorder rounds (BENCH_COLLECT_ROUNDS, default 5): single rounds swing ±20 % here. */
+const ROUNDS = Number(process.env.BENCH_COLLECT_ROUNDS ?? 5);
 const CASE = "bench-collect";
 const logger = pino({ level: "silent" });
 
