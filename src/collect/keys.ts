@@ -9,7 +9,7 @@ import { keys } from "../store/keys.ts";
 export const collectParts = {
   /** List: update ids persisted but not yet in a `collect` audit entry (the recorder's batch queue). */
   pendingCollect: () => "collect:pending",
-  /** Sorted set of update ids already persisted, scored by receive time (for de-duplication). */
+  /** Sorted set of update ids already persisted, scored by receive time (for de-duplication; kept a week, `SEEN_UPDATES_MS`). */
   seenUpdates: () => "updates",
   /** Hash: one member's profile, first/last seen and counts. */
   member: (userId: number) => `member:${userId}`,

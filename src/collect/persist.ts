@@ -95,10 +95,9 @@ export interface PersistResult {
  */
 export const SEEN_UPDATES_MS = 7 * 24 * 3600 * 1000;
 
-// ARGV: prefix, oldest seen score to keep (or "" not to prune now), update count, the update ids (comma-separated), then
-// per update a header of short
-// comma-separated fields and the update's longer arguments. Few arguments matter: each costs
-// ioredis and Redis more than its bytes do.
+// ARGV: prefix, oldest seen score to keep (or "" not to prune now), update count, the update ids
+// (comma-separated), then per update a header of short comma-separated fields and the update's
+// longer arguments. Few arguments matter: each costs ioredis and Redis more than its bytes do.
 //   header: count of the update's arguments after the header (so a duplicate is skipped in one
 //           step), update id, receive time, state part or "", member count, 3 fields per member
 //           (id, lower-cased username, counter), message chat id or "" (then message id, date,
@@ -253,20 +252,21 @@ function resultOf(reply: string): PersistResult {
   return reply.length > 1 ? { applied, frozen: reply.slice(2) } : { applied };
 }
 
-/** When each case's seen set was last pruned (ms), by prefix: pruning every call would cost for nothing. */
-const lastPruned = new Map<string, number>();
+/** How often a persister prunes a case's seen set: on every call it would cost for nothing. */
 const PRUNE_EVERY_MS = 60_000;
 
-/** Persists the facts of updates of one case (prefix) in one atomic step. */
+/**
+ * Persists the facts of updates of one case (prefix) in one atomic step,
+ * pruning the case's seen set too when `prune` is set.
+ */
 async function persistCase(
   redis: Redis,
   prefix: string,
   list: readonly UpdateFacts[],
   now: number,
+  prune: boolean,
 ): Promise<PersistResult[]> {
   const ids = list.map((facts) => facts.updateId).join(",");
-  const prune = now - (lastPruned.get(prefix) ?? 0) >= PRUNE_EVERY_MS;
-  if (prune) lastPruned.set(prefix, now);
   const argv: (string | number)[] = [prefix, prune ? now - SEEN_UPDATES_MS : "", list.length, ids];
   for (const facts of list) pushUpdate(argv, facts);
   // KEYS[1] names the case's seen set, so a cluster routes the call to the case's slot.
@@ -284,9 +284,16 @@ interface Pending {
   reject(err: unknown): void;
 }
 
-/** Redis answered with an error (a script or type error), rather than not answering. */
-function isReplyError(err: unknown): boolean {
-  return (err as Error)?.name === "ReplyError" || /\blua\b/i.test((err as Error)?.message ?? "");
+/**
+ * Redis answered, but refused the step (a script or type error), as opposed
+ * to not answering or being busy: sending the same step again will not help.
+ */
+export function isRefusal(err: unknown): boolean {
+  const text = (err as Error)?.message ?? "";
+  if (/^(LOADING|BUSY|NOSCRIPT|READONLY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|OOM)/.test(text))
+    return false;
+  // ioredis-mock (rehearsals) reports script errors as plain errors naming the Lua VM.
+  return (err as Error)?.name === "ReplyError" || /\blua\b/i.test(text);
 }
 
 /**
@@ -299,6 +306,8 @@ function isReplyError(err: unknown): boolean {
 export function createPersister(redis: Redis, maxBatch = 8): Persister {
   let queue: Pending[] = [];
   let scheduled = false;
+  /** When each case's seen set was last pruned (ms), by prefix. */
+  const lastPruned = new Map<string, number>();
 
   function settle(batch: Pending[], results: PersistResult[]) {
     batch.forEach((p, i) => {
@@ -310,15 +319,20 @@ export function createPersister(redis: Redis, maxBatch = 8): Persister {
 
   function send(batch: Pending[]) {
     const first = batch[0] as Pending;
+    const { prefix } = first.facts;
+    const now = Date.now();
+    const prune = now - (lastPruned.get(prefix) ?? 0) >= PRUNE_EVERY_MS;
+    if (prune) lastPruned.set(prefix, now);
     persistCase(
       redis,
-      first.facts.prefix,
+      prefix,
       batch.map((p) => p.facts),
-      Date.now(),
+      now,
+      prune,
     ).then(
       (results) => settle(batch, results),
       (err: unknown) => {
-        if (batch.length > 1 && isReplyError(err)) for (const p of batch) send([p]);
+        if (batch.length > 1 && isRefusal(err)) for (const p of batch) send([p]);
         else for (const p of batch) p.reject(err);
       },
     );

@@ -13,7 +13,7 @@ import {
 } from "./facts.ts";
 import { collectKeys } from "./keys.ts";
 import { createMediaQueue, type Download, type MediaQueue } from "./media.ts";
-import { createPersister, type UpdateFacts } from "./persist.ts";
+import { createPersister, isRefusal, type UpdateFacts } from "./persist.ts";
 import { attributePrivate } from "./private.ts";
 import { type CollectApi, createRoster, type Roster } from "./roster.ts";
 
@@ -90,15 +90,6 @@ export function pendingCollectKey(caseId: string): string {
 interface Target {
   caseId: string;
   attribution?: "seen" | "unseen";
-}
-
-/** An error Redis answered with (as opposed to not answering): retrying the same step will not help. */
-function isRefusal(err: unknown): boolean {
-  const text = (err as Error)?.message ?? "";
-  if (/^(LOADING|BUSY|NOSCRIPT|READONLY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|OOM)/.test(text))
-    return false;
-  // ioredis-mock (rehearsals) reports script errors as plain errors naming the Lua VM.
-  return (err as Error)?.name === "ReplyError" || /\blua\b/i.test(text);
 }
 
 function isSeizeCommand(update: Update): boolean {
