@@ -19,7 +19,7 @@ import type { LoadedScenario } from "./load.ts";
 import { phaseStepKind } from "./model.ts";
 import { clearRun, type RunState, readDefinition, readRun, setRun } from "./runs.ts";
 import type { Scenario } from "./schema.ts";
-import { executeStep, stepRef } from "./steps.ts";
+import { executeStep, passStep, stepRef } from "./steps.ts";
 import { escapeHtml } from "./templates.ts";
 import { handleEvent, runQueued } from "./triggers.ts";
 
@@ -490,29 +490,17 @@ export function createScenarioEngine(deps: EngineDeps): ScenarioEngine {
         if (!step) return `run ${run.id} failed outside a phase step (${ref}): resume or abort it`;
         if (phaseStepKind(step) === "approve")
           return `step ${ref} is a supervisor's approval: it cannot be skipped, only asked again (/scenario resume ${run.alias})`;
-        const marker = scenarioKeys.done(run.caseId, run.id, `step:${ref}`);
+        const passed = passStep(run, ref, run.step, now);
         await recordForRun(
           rc,
           ref,
           entry("scenario.skip", { step: ref, ...(run.reason ? { failure: run.reason } : {}) }),
           {
-            preconditions: [
-              from,
-              { key: marker, exists: false, message: "step already completed" },
-            ],
+            preconditions: [from, passed.precondition],
             writes: [
-              ["SET", marker, String(now)],
-              ...setRun(run.caseId, run.id, { status: "running", step: run.step + 1 }),
-              ...clearRun(run.caseId, run.id, [
-                "reason",
-                "pausedAt",
-                "wakeAt",
-                "wakeStep",
-                "approvalId",
-                "approvalStep",
-                "approvalResult",
-              ]),
-              ["ZREM", scenarioKeys.timers(run.caseId), `run:${run.id}`],
+              ...passed.writes,
+              ...setRun(run.caseId, run.id, { status: "running" }),
+              ...clearRun(run.caseId, run.id, ["reason", "pausedAt"]),
             ],
           },
         );

@@ -8,7 +8,7 @@ import { type ActionReport, runStep } from "../actions/run.ts";
 import { pin, warn } from "../actions/warn.ts";
 import { RecordRefusedError } from "../audit/record.ts";
 import { userIdByUsername } from "../collect/queries.ts";
-import type { RedisWrite } from "../store/cases.ts";
+import type { Precondition, RedisWrite } from "../store/cases.ts";
 import {
   actionEnvOf,
   failureOf,
@@ -22,7 +22,7 @@ import {
 import { formatDuration, parseDurationMs } from "./duration.ts";
 import { scenarioKeys } from "./keys.ts";
 import { phaseStepId, phaseStepKind } from "./model.ts";
-import { clearRun, setRun, stepKey } from "./runs.ts";
+import { clearRun, type RunState, setRun, stepKey } from "./runs.ts";
 import type { PhaseStep, Scenario } from "./schema.ts";
 import { escapeHtml, interpolate, renderForGroup } from "./templates.ts";
 import { DEFAULT_TIMEZONE, untilMs } from "./time.ts";
@@ -48,6 +48,35 @@ export function stepRef(scenario: Scenario, phase: number, step: number): string
   return `${p?.id ?? phase}/${s ? phaseStepId(s, step) : step}`;
 }
 
+/**
+ * What moves a run past one of its steps, once: a marker that refuses a second
+ * time, the next step, and the step's timer and approval forgotten. Shared by
+ * a step that completed and one an operator skipped.
+ */
+export function passStep(
+  run: RunState,
+  ref: string,
+  step: number,
+  now: number,
+): { precondition: Precondition; writes: RedisWrite[] } {
+  const marker = scenarioKeys.done(run.caseId, run.id, `step:${ref}`);
+  return {
+    precondition: { key: marker, exists: false, message: "step already completed" },
+    writes: [
+      ["SET", marker, String(now)],
+      ...setRun(run.caseId, run.id, { step: step + 1 }),
+      ...clearRun(run.caseId, run.id, [
+        "wakeAt",
+        "wakeStep",
+        "approvalId",
+        "approvalStep",
+        "approvalResult",
+      ]),
+      ["ZREM", scenarioKeys.timers(run.caseId), `run:${run.id}`],
+    ],
+  };
+}
+
 /** Marks a step done and moves the run on: one entry, once. */
 export async function completeStep(
   rc: RunContext,
@@ -58,28 +87,13 @@ export async function completeStep(
   writes: RedisWrite[] = [],
 ): Promise<void> {
   const ref = stepRef(scenario, phase, step);
-  const marker = scenarioKeys.done(rc.run.caseId, rc.run.id, `step:${ref}`);
+  const passed = passStep(rc.run, ref, step, rc.deps.now());
   try {
     await recordForRun(
       rc,
       ref,
       { op: "scenario.step", phase: "info", params: { run: rc.run.id, ...params } },
-      {
-        preconditions: [{ key: marker, exists: false, message: "step already completed" }],
-        writes: [
-          ["SET", marker, String(rc.deps.now())],
-          ...setRun(rc.run.caseId, rc.run.id, { step: step + 1 }),
-          ...clearRun(rc.run.caseId, rc.run.id, [
-            "wakeAt",
-            "wakeStep",
-            "approvalId",
-            "approvalStep",
-            "approvalResult",
-          ]),
-          ["ZREM", scenarioKeys.timers(rc.run.caseId), `run:${rc.run.id}`],
-          ...writes,
-        ],
-      },
+      { preconditions: [passed.precondition], writes: [...passed.writes, ...writes] },
     );
   } catch (err) {
     if (!(err instanceof RecordRefusedError)) throw err;
