@@ -13,6 +13,7 @@ import { createAuditLog } from "../src/audit/record.ts";
 import { verifyEntries } from "../src/audit/verify.ts";
 import { verifyCaseLog } from "../src/audit/verify-case.ts";
 import { poolStats } from "../src/audit/verify-pool.ts";
+import { median } from "./median.ts";
 
 /**
  * Audit log throughput, side by side, against a private loopback redis-server
@@ -146,11 +147,6 @@ async function timed(redis: Redis, n: number, run: () => Promise<void>): Promise
 
 function cpuNote(t: Timed): string {
   return `CPU/entry: node ${t.nodeCpu.toFixed(1)} µs, redis ${t.redisCpu.toFixed(1)} µs`;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] as number;
 }
 
 async function rawXadd(redis: Redis, n: number, payload: string): Promise<number> {

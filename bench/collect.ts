@@ -11,6 +11,7 @@ import { createWardenBot } from "../src/bot/create.ts";
 import { collectKeys } from "../src/collect/keys.ts";
 import { createRecorder } from "../src/collect/recorder.ts";
 import { startRedisServer } from "../tests/setup/redis-server.ts";
+import { median, medianBy } from "./median.ts";
 
 /**
  * Collection benchmark (issue 6), against a private loopback redis-server.
@@ -311,17 +312,6 @@ async function runBaseline(url: string, list: Update[], warmup: Update[]): Promi
   }
   redis.disconnect();
   return { ...timing, lost, doubled };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] as number;
-}
-
-/** The element whose `key` is the median. */
-function medianBy<T>(list: T[], key: (t: T) => number): T {
-  const m = median(list.map(key));
-  return list.find((t) => key(t) === m) as T;
 }
 
 function describe(label: string, r: Result, n: number): string {

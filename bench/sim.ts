@@ -11,6 +11,7 @@ import { pathToFileURL } from "node:url";
 import Fastify from "fastify";
 import { Bot } from "grammy";
 import { startSimulator } from "../src/sim/index.ts";
+import { median } from "./median.ts";
 
 const PHASE_MS = 2000;
 const CONCURRENCY = 8;
@@ -65,11 +66,6 @@ function post(url: string, body: unknown): Promise<unknown> {
     req.on("error", reject);
     req.end(payload);
   });
-}
-
-function median(values: number[]) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 }
 
 export async function benchSimulator(): Promise<void> {

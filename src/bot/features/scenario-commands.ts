@@ -9,8 +9,9 @@ import type { CommandRun, CommandSpec } from "./command-specs.ts";
 /**
  * `/scenario`: operators run scripted scenarios on seized chats. `list` and
  * `status` only read (auditors may use them); `start`, `pause`, `resume`,
- * `skip` (go on past a failed step) and `abort` act. Starting a scenario with lockdown, release, ban or purge steps
- * needs a supervisor's approval, as giving those commands by hand does.
+ * `skip` (go on past a failed step) and `abort` act. Starting a scenario with
+ * lockdown, release, ban or purge steps needs a supervisor's approval, as
+ * giving those commands by hand does.
  */
 
 const USAGE =
