@@ -57,6 +57,32 @@ export async function readHeadPosition(
   return { seq: Number(seq ?? 0), hash: hash ?? GENESIS_PREV };
 }
 
+/**
+ * The head and the seq of the stream's last entry, read at one instant (one
+ * MULTI). The append script moves both together, so on an intact log they
+ * agree whatever is being appended meanwhile.
+ */
+export async function readHeadAndTop(
+  redis: Redis,
+  caseId: string,
+): Promise<{ head: { seq: number; hash: string }; topSeq: number }> {
+  const replies = await redis
+    .multi()
+    .hmget(auditKeys.head(caseId), "seq", "hash")
+    .xrevrange(auditKeys.stream(caseId), "+", "-", "COUNT", 1)
+    .exec();
+  const [headErr, headReply] = replies?.[0] ?? [new Error("no reply from Redis")];
+  const [topErr, topReply] = replies?.[1] ?? [new Error("no reply from Redis")];
+  if (headErr) throw headErr;
+  if (topErr) throw topErr;
+  const [seq, hash] = headReply as (string | null)[];
+  const top = (topReply as StreamPage)[0];
+  return {
+    head: { seq: Number(seq ?? 0), hash: hash ?? GENESIS_PREV },
+    topSeq: top ? seqOfStreamId(top[0]) : 0,
+  };
+}
+
 /** One stored entry as read back: the payload (entry or tombstone) and what the stream says about it. */
 export interface StoredLine {
   /** Canonical entry bytes or a tombstone; null when the payload is missing. */

@@ -3,7 +3,7 @@ import type { Verifier } from "./checkpoint.ts";
 import {
   auditKeys,
   readCheckpointNotes,
-  readHeadPosition,
+  readHeadAndTop,
   readStoredLines,
   streamCounters,
 } from "./storage.ts";
@@ -24,12 +24,18 @@ export async function verifyCaseLog(
     clockToleranceMs?: number;
   } = {},
 ): Promise<VerifyReport> {
-  const [checkpoints, head, counters] = await Promise.all([
-    readCheckpointNotes(redis, caseId),
-    readHeadPosition(redis, caseId),
+  // A live log may grow while it is read. Checkpoints are read first: each stored before the head
+  // is read covers no more than that head, so a tail cut off behind a rewound head still shows.
+  const checkpoints = await readCheckpointNotes(redis, caseId);
+  const [{ head, topSeq }, counters] = await Promise.all([
+    readHeadAndTop(redis, caseId),
     streamCounters(redis, caseId),
   ]);
-  const report = await verifyEntries(readStoredLines(redis, caseId), {
+  // Where the head and the stream agreed, the log is verified as it stood then; entries appended
+  // since lie beyond it and are for the next verify. Where they did not, the whole stream is read,
+  // and the entries past the head are reported.
+  const lines = readStoredLines(redis, caseId, topSeq === head.seq ? { upTo: head.seq } : {});
+  const report = await verifyEntries(lines, {
     caseId,
     checkpoints,
     verifiers: opts.verifiers,

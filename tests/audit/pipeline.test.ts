@@ -124,4 +124,29 @@ describe("pipelined appends", () => {
     expect(watch.max()).toBe(1);
     expect((await verifyCaseLog(redis, "p5")).ok).toBe(true);
   });
+
+  it("verifies a live log as it stood when the read began, while appends go on", async () => {
+    const { log, redis, signer } = await freshLog({ checkpointEvery: 500 });
+    await Promise.all(
+      Array.from({ length: 5000 }, (_, i) => log.record(info("live", "warn", { i }))),
+    );
+    let reading = true;
+    let appended = 0;
+    const writer = (async () => {
+      while (reading) {
+        await log.record(info("live", "warn", { later: appended }));
+        appended++;
+      }
+    })();
+    const report = await verifyCaseLog(redis, "live", { verifiers: [verifierOf(signer)] });
+    reading = false;
+    await writer;
+    expect(appended).toBeGreaterThan(0);
+    expect(report.failure).toBeUndefined();
+    expect(report.ok).toBe(true);
+    expect(report.entries).toBeGreaterThanOrEqual(5000);
+    // Once the writer has stopped, everything it appended verifies too.
+    const after = await verifyCaseLog(redis, "live", { verifiers: [verifierOf(signer)] });
+    expect(after).toMatchObject({ ok: true, entries: 5000 + appended });
+  });
 });
