@@ -2,7 +2,7 @@ import type { Api } from "grammy";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { AuditLog } from "../audit/record.ts";
-import type { ScenarioEngine } from "../scenario/engine.ts";
+import type { ScenarioEngine } from "../scenario/runtime/engine.ts";
 
 /** What the bot's features are built from; passed in, never imported as globals. */
 export interface BotDeps {

@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AuditEntry } from "../../src/audit/entry.ts";
 import type { RehearsalResult } from "../../src/cli/rehearsal.ts";
-import { loadScenarioFile } from "../../src/scenario/load.ts";
+import { loadScenarioFile } from "../../src/scenario/definition/load.ts";
 import type { CallRecord } from "../../src/sim/index.ts";
 import { type Staged, stageRehearsal, textOf } from "./helpers.ts";
 

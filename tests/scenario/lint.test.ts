@@ -8,10 +8,14 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { lintScenarioFile, loadScenarioFile, ScenarioError } from "../../src/scenario/load.ts";
-import { formatProblem } from "../../src/scenario/problems.ts";
-import { compileSafeRegex, regexProblem } from "../../src/scenario/safe-regex.ts";
-import { MAX_SCENARIO_BYTES } from "../../src/scenario/source.ts";
+import {
+  lintScenarioFile,
+  loadScenarioFile,
+  ScenarioError,
+} from "../../src/scenario/definition/load.ts";
+import { formatProblem } from "../../src/scenario/definition/problems.ts";
+import { compileSafeRegex, regexProblem } from "../../src/scenario/definition/safe-regex.ts";
+import { MAX_SCENARIO_BYTES } from "../../src/scenario/definition/source.ts";
 import { runWarden } from "../helpers/cli.ts";
 
 const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url).pathname;

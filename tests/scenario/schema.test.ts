@@ -8,9 +8,9 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { scenarioJsonSchema } from "../../src/scenario/json-schema.ts";
-import { createScenarioLibrary } from "../../src/scenario/library.ts";
-import { lintScenarioFile } from "../../src/scenario/load.ts";
+import { scenarioJsonSchema } from "../../src/scenario/definition/json-schema.ts";
+import { createScenarioLibrary } from "../../src/scenario/definition/library.ts";
+import { lintScenarioFile } from "../../src/scenario/definition/load.ts";
 
 const dir = fileURLToPath(new URL("../../scenarios/", import.meta.url));
 const shipped = readdirSync(dir).filter((f) => f.endsWith(".yaml"));

@@ -1,5 +1,5 @@
-import { ScenarioError } from "../../scenario/load.ts";
-import { scenarioNeedsApproval } from "../../scenario/model.ts";
+import { ScenarioError } from "../../scenario/definition/load.ts";
+import { scenarioNeedsApproval } from "../../scenario/definition/names.ts";
 import type { SeizedChat } from "../../store/cases.ts";
 import { mayUse, resolveAlias } from "../access.ts";
 import { escapeHtml } from "../html.ts";

@@ -17,15 +17,15 @@ import {
   CONVERSATION_VERSION,
   conversationIndex,
   scenarioConversation,
-} from "../../scenario/conversation.ts";
-import type { ScenarioEngine } from "../../scenario/engine.ts";
+} from "../../scenario/runtime/conversation.ts";
+import type { ScenarioEngine } from "../../scenario/runtime/engine.ts";
 import {
   type ConversationStart,
   type Member,
   type ScenarioEvent,
   syntheticOf,
-} from "../../scenario/events.ts";
-import { globalScenarioKeys, scenarioKeys } from "../../scenario/keys.ts";
+} from "../../scenario/runtime/events.ts";
+import { globalScenarioKeys, scenarioKeys } from "../../scenario/runtime/keys.ts";
 import { getCase, getRole } from "../../store/cases.ts";
 import { actorOf } from "../access.ts";
 import type { FeatureDeps } from "../deps.ts";

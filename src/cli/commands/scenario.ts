@@ -1,6 +1,6 @@
 import { Command } from "commander";
-import { lintScenarioFile } from "../../scenario/load.ts";
-import { formatProblem } from "../../scenario/problems.ts";
+import { lintScenarioFile } from "../../scenario/definition/load.ts";
+import { formatProblem } from "../../scenario/definition/problems.ts";
 import { type CliContext, CliError } from "../context.ts";
 
 /**

@@ -1,11 +1,26 @@
-import { ban, restrict } from "../actions/members.ts";
-import { purge } from "../actions/purge.ts";
-import { runStep } from "../actions/run.ts";
-import { warn } from "../actions/warn.ts";
-import { RecordRefusedError } from "../audit/record.ts";
-import { collectKeys } from "../collect/keys.ts";
-import { caseOfChat } from "../store/cases.ts";
-import { keys } from "../store/keys.ts";
+import { ban, restrict } from "../../actions/members.ts";
+import { purge } from "../../actions/purge.ts";
+import { runStep } from "../../actions/run.ts";
+import { warn } from "../../actions/warn.ts";
+import { RecordRefusedError } from "../../audit/record.ts";
+import { parseDurationMs } from "../../base/duration.ts";
+import { collectKeys } from "../../collect/keys.ts";
+import { caseOfChat } from "../../store/cases.ts";
+import { keys } from "../../store/keys.ts";
+import { actionKind, triggerId } from "../definition/names.ts";
+import { compileSafeRegex, type SafeRegex } from "../definition/safe-regex.ts";
+import type { Scenario, Trigger, TriggerAction } from "../definition/schema.ts";
+import {
+  interpolate,
+  languageFor,
+  renderForGroup,
+  renderTemplate,
+  type Vars,
+} from "../definition/templates.ts";
+import { type ConversationStart, type Member, memberName, type ScenarioEvent } from "./events.ts";
+import { trackGhost } from "./ghost.ts";
+import { globalScenarioKeys, scenarioKeys } from "./keys.ts";
+import { type LimitCheck, offenceNumber, withinLimits } from "./limits.ts";
 import {
   actionEnvOf,
   type EngineDeps,
@@ -16,23 +31,8 @@ import {
   runContext,
   runVars,
   scopeOf,
-} from "./core.ts";
-import { parseDurationMs } from "./duration.ts";
-import { type ConversationStart, type Member, memberName, type ScenarioEvent } from "./events.ts";
-import { trackGhost } from "./ghost.ts";
-import { globalScenarioKeys, scenarioKeys } from "./keys.ts";
-import { type LimitCheck, offenceNumber, withinLimits } from "./limits.ts";
-import { actionKind, triggerId } from "./model.ts";
-import { readDefinition, readRun } from "./runs.ts";
-import { compileSafeRegex, type SafeRegex } from "./safe-regex.ts";
-import type { Scenario, Trigger, TriggerAction } from "./schema.ts";
-import {
-  interpolate,
-  languageFor,
-  renderForGroup,
-  renderTemplate,
-  type Vars,
-} from "./templates.ts";
+} from "./run-context.ts";
+import { readDefinition, readRun } from "./run-state.ts";
 
 /**
  * Triggers: what members do, answered while a phase runs. A matching event

@@ -1,4 +1,4 @@
-import { render, WARNING_TEMPLATES } from "../actions/templates.ts";
+import { render, WARNING_TEMPLATES } from "../../actions/templates.ts";
 import type { Language, Scenario } from "./schema.ts";
 
 /**

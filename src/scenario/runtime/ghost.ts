@@ -1,10 +1,10 @@
-import { type EngineDeps, type RunContext, runContext } from "./core.ts";
-import { parseDurationMs } from "./duration.ts";
+import { parseDurationMs } from "../../base/duration.ts";
+import { triggerId } from "../definition/names.ts";
+import type { Scenario } from "../definition/schema.ts";
 import type { Member, ScenarioEvent } from "./events.ts";
 import { scenarioKeys } from "./keys.ts";
-import { triggerId } from "./model.ts";
-import { readDefinition, readRun } from "./runs.ts";
-import type { Scenario } from "./schema.ts";
+import { type EngineDeps, type RunContext, runContext } from "./run-context.ts";
+import { readDefinition, readRun } from "./run-state.ts";
 import { recordFiring, runActions } from "./triggers.ts";
 
 /**

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { DURATION_PATTERN } from "./duration.ts";
+import { DURATION_PATTERN } from "../../base/duration.ts";
 
 /**
  * The scenario format: one zod schema that validates YAML and TypeScript

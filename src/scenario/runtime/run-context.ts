@@ -1,15 +1,15 @@
 import type { Api } from "grammy";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import type { ActionEnv, ActionScope } from "../actions/context.ts";
-import { type ActionReport, runStep, type StepReport } from "../actions/run.ts";
-import type { Actor, AuditEntry, AuditEntryInput } from "../audit/entry.ts";
-import type { AuditLog, RecordOptions } from "../audit/record.ts";
-import { type CaseRecord, chatByAlias, getCase, type SeizedChat } from "../store/cases.ts";
+import type { ActionEnv, ActionScope } from "../../actions/context.ts";
+import { type ActionReport, runStep, type StepReport } from "../../actions/run.ts";
+import type { Actor, AuditEntry, AuditEntryInput } from "../../audit/entry.ts";
+import type { AuditLog, RecordOptions } from "../../audit/record.ts";
+import { type CaseRecord, chatByAlias, getCase, type SeizedChat } from "../../store/cases.ts";
+import type { ScenarioLibrary } from "../definition/library.ts";
+import { escapeHtml, type Vars } from "../definition/templates.ts";
 import type { SyntheticUpdate } from "./events.ts";
-import type { ScenarioLibrary } from "./library.ts";
-import type { RunState } from "./runs.ts";
-import { escapeHtml, type Vars } from "./templates.ts";
+import type { RunState } from "./run-state.ts";
 
 /**
  * What every part of the engine shares: its dependencies (passed in, never

@@ -1,5 +1,5 @@
-import { RIGHTS_NEEDED } from "../actions/rights.ts";
-import { isDuration } from "./duration.ts";
+import { RIGHTS_NEEDED } from "../../actions/rights.ts";
+import { isDuration } from "../../base/duration.ts";
 import {
   actionKind,
   conversationEdges,
@@ -9,12 +9,12 @@ import {
   phaseStepKind,
   scenarioTemplateRefs,
   triggerId,
-} from "./model.ts";
+} from "./names.ts";
 import { closest, formatPath, type Problem } from "./problems.ts";
 import { regexProblem } from "./safe-regex.ts";
 import { type Scenario, scenarioSchema, TEMPLATE_VARIABLES, type TriggerAction } from "./schema.ts";
+import { checkStructure } from "./schema-problems.ts";
 import type { ScenarioSource } from "./source.ts";
-import { checkStructure } from "./structure.ts";
 import { hasScenarioTemplate, isShippedTemplate, VARIABLE_PATTERN } from "./templates.ts";
 import { isTimeZone, isUntil, UNTIL_HINT } from "./time.ts";
 

@@ -1,14 +1,20 @@
 import type { ChatMemberAdministrator } from "grammy/types";
-import { freeze, thaw } from "../actions/freeze.ts";
-import { lockdown } from "../actions/lockdown.ts";
-import { ban, restrict } from "../actions/members.ts";
-import { purge } from "../actions/purge.ts";
-import { release } from "../actions/release.ts";
-import { type ActionReport, runStep } from "../actions/run.ts";
-import { pin, warn } from "../actions/warn.ts";
-import { RecordRefusedError } from "../audit/record.ts";
-import { userIdByUsername } from "../collect/queries.ts";
-import type { Precondition, RedisWrite } from "../store/cases.ts";
+import { freeze, thaw } from "../../actions/freeze.ts";
+import { lockdown } from "../../actions/lockdown.ts";
+import { ban, restrict } from "../../actions/members.ts";
+import { purge } from "../../actions/purge.ts";
+import { release } from "../../actions/release.ts";
+import { type ActionReport, runStep } from "../../actions/run.ts";
+import { pin, warn } from "../../actions/warn.ts";
+import { RecordRefusedError } from "../../audit/record.ts";
+import { formatDuration, parseDurationMs } from "../../base/duration.ts";
+import { userIdByUsername } from "../../collect/queries.ts";
+import type { Precondition, RedisWrite } from "../../store/cases.ts";
+import { phaseStepId, phaseStepKind } from "../definition/names.ts";
+import type { PhaseStep, Scenario } from "../definition/schema.ts";
+import { escapeHtml, interpolate, renderForGroup } from "../definition/templates.ts";
+import { DEFAULT_TIMEZONE, untilMs } from "../definition/time.ts";
+import { scenarioKeys } from "./keys.ts";
 import {
   actionEnvOf,
   failureOf,
@@ -18,14 +24,8 @@ import {
   recordForRun,
   runVars,
   scopeOf,
-} from "./core.ts";
-import { formatDuration, parseDurationMs } from "./duration.ts";
-import { scenarioKeys } from "./keys.ts";
-import { phaseStepId, phaseStepKind } from "./model.ts";
-import { clearRun, type RunState, setRun, stepKey } from "./runs.ts";
-import type { PhaseStep, Scenario } from "./schema.ts";
-import { escapeHtml, interpolate, renderForGroup } from "./templates.ts";
-import { DEFAULT_TIMEZONE, untilMs } from "./time.ts";
+} from "./run-context.ts";
+import { clearRun, type RunState, setRun, stepKey } from "./run-state.ts";
 
 /**
  * One phase step, run durably. Actions run under the idempotency key

@@ -1,4 +1,4 @@
-import { keys } from "../store/keys.ts";
+import { keys } from "../../store/keys.ts";
 
 /**
  * Where scenario runs live in Redis. Everything a run needs to continue after

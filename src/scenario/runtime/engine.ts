@@ -1,8 +1,16 @@
 import { createHash } from "node:crypto";
 import type { ChatMemberAdministrator } from "grammy/types";
-import type { Actor } from "../audit/entry.ts";
-import { AuditUnavailableError, RecordRefusedError } from "../audit/record.ts";
-import type { CaseRecord, SeizedChat } from "../store/cases.ts";
+import type { Actor } from "../../audit/entry.ts";
+import { AuditUnavailableError, RecordRefusedError } from "../../audit/record.ts";
+import { formatDuration } from "../../base/duration.ts";
+import type { CaseRecord, SeizedChat } from "../../store/cases.ts";
+import type { LoadedScenario } from "../definition/load.ts";
+import { phaseStepKind } from "../definition/names.ts";
+import type { Scenario } from "../definition/schema.ts";
+import { escapeHtml } from "../definition/templates.ts";
+import type { ConversationStart, ScenarioEvent } from "./events.ts";
+import { fireGhost } from "./ghost.ts";
+import { globalScenarioKeys, scenarioKeys } from "./keys.ts";
 import {
   type EngineDeps,
   notifyOperators,
@@ -10,17 +18,9 @@ import {
   recordForRun,
   runContext,
   scenarioActor,
-} from "./core.ts";
-import { formatDuration } from "./duration.ts";
-import type { ConversationStart, ScenarioEvent } from "./events.ts";
-import { fireGhost } from "./ghost.ts";
-import { globalScenarioKeys, scenarioKeys } from "./keys.ts";
-import type { LoadedScenario } from "./load.ts";
-import { phaseStepKind } from "./model.ts";
-import { clearRun, type RunState, readDefinition, readRun, setRun } from "./runs.ts";
-import type { Scenario } from "./schema.ts";
+} from "./run-context.ts";
+import { clearRun, type RunState, readDefinition, readRun, setRun } from "./run-state.ts";
 import { executeStep, passStep, stepRef } from "./steps.ts";
-import { escapeHtml } from "./templates.ts";
 import { handleEvent, runQueued } from "./triggers.ts";
 
 /**

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { DURATION_HINT } from "./duration.ts";
+import { DURATION_HINT } from "../../base/duration.ts";
 import { closest, formatPath, type Problem } from "./problems.ts";
 import {
   CONVERSATION_STEP_KINDS,

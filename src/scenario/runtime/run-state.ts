@@ -1,8 +1,8 @@
 import type { Redis } from "ioredis";
-import type { Actor } from "../audit/entry.ts";
-import type { RedisWrite } from "../store/cases.ts";
+import type { Actor } from "../../audit/entry.ts";
+import type { RedisWrite } from "../../store/cases.ts";
+import type { Scenario } from "../definition/schema.ts";
 import { scenarioKeys } from "./keys.ts";
-import type { Scenario } from "./schema.ts";
 
 /**
  * A run: one scenario running on one seized chat. Its state is a Redis hash,

@@ -1,10 +1,17 @@
 import type { Conversation } from "@grammyjs/conversations";
 import type { Context } from "grammy";
 import type { InlineKeyboardMarkup } from "grammy/types";
-import { runStep } from "../actions/run.ts";
-import { RecordRefusedError } from "../audit/record.ts";
-import { collectKeys } from "../collect/keys.ts";
-import type { RedisWrite } from "../store/cases.ts";
+import { runStep } from "../../actions/run.ts";
+import { RecordRefusedError } from "../../audit/record.ts";
+import { parseDurationMs } from "../../base/duration.ts";
+import { collectKeys } from "../../collect/keys.ts";
+import type { RedisWrite } from "../../store/cases.ts";
+import { conversationStepId } from "../definition/names.ts";
+import { compileSafeRegex } from "../definition/safe-regex.ts";
+import type { Expect, Language, Scenario } from "../definition/schema.ts";
+import { renderBuiltIn, renderTemplate, type Vars } from "../definition/templates.ts";
+import { type ConversationStart, memberName, syntheticOf } from "./events.ts";
+import { globalScenarioKeys, scenarioKeys } from "./keys.ts";
 import {
   actionEnvOf,
   type EngineDeps,
@@ -13,15 +20,8 @@ import {
   runContext,
   runVars,
   scopeOf,
-} from "./core.ts";
-import { parseDurationMs } from "./duration.ts";
-import { type ConversationStart, memberName, syntheticOf } from "./events.ts";
-import { globalScenarioKeys, scenarioKeys } from "./keys.ts";
-import { conversationStepId } from "./model.ts";
-import { readDefinition, readRun } from "./runs.ts";
-import { compileSafeRegex } from "./safe-regex.ts";
-import type { Expect, Language, Scenario } from "./schema.ts";
-import { renderBuiltIn, renderTemplate, type Vars } from "./templates.ts";
+} from "./run-context.ts";
+import { readDefinition, readRun } from "./run-state.ts";
 
 /**
  * Scenario conversations, on @grammyjs/conversations (v2). One conversation

@@ -10,7 +10,7 @@ import { type LoadedScenario, loadScenarioFile, ScenarioError } from "./load.ts"
  * half-run.
  */
 
-export const SHIPPED_SCENARIOS = fileURLToPath(new URL("../../scenarios/", import.meta.url));
+export const SHIPPED_SCENARIOS = fileURLToPath(new URL("../../../scenarios/", import.meta.url));
 
 const EXTENSIONS = new Set([".yaml", ".yml", ".ts"]);
 
