@@ -1,7 +1,7 @@
 import type { ChatMember, ChatMemberAdministrator } from "grammy/types";
+import { ACTION_NAMES, type ActionName, rightsOf as rightsNeeded } from "./catalog.ts";
 import type { ActionEnv, ActionScope } from "./context.ts";
 import { explainFailure } from "./reasons.ts";
-import { type ActionName, RIGHTS_NEEDED } from "./rights.ts";
 
 /**
  * Pre-flight: what the bot can do in a seized chat, and what could undo the
@@ -76,10 +76,8 @@ export async function check(env: ActionEnv, scope: ActionScope): Promise<CheckRe
 
     const botRights =
       botMember?.status === "administrator" ? (botMember as ChatMemberAdministrator) : undefined;
-    for (const [action, rights] of Object.entries(RIGHTS_NEEDED) as Array<
-      [ActionName, readonly string[]]
-    >) {
-      const lacking = rights.filter(
+    for (const action of ACTION_NAMES) {
+      const lacking = rightsNeeded(action).filter(
         (r) => !botRights || (botRights as unknown as Record<string, unknown>)[r] !== true,
       );
       if (lacking.length) result.missing[action] = lacking;

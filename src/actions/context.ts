@@ -5,7 +5,7 @@ import type { Actor, ScenarioRef } from "../audit/entry.ts";
 import type { AuditLog } from "../audit/record.ts";
 import type { CaseRecord, SeizedChat } from "../store/cases.ts";
 
-/** What every action needs from its surroundings; built once by the caller (bot or scenario engine). */
+/** What every action needs from its surroundings; built by `actionEnv` from the bot's or the engine's dependencies. */
 export interface ActionEnv {
   /** grammY's API client for the bot, with retry and throttling installed. */
   api: Api;
@@ -16,6 +16,45 @@ export interface ActionEnv {
   botId?: number;
   /** Unix seconds, from the same clock Telegram dates use; injectable for rehearsals. */
   now?: () => number;
+  /** Acting on more targets than this needs a supervisor, unless the case sets its own threshold. */
+  approvalThreshold: number;
+  /** How long an approval request stays open. */
+  approvalTtlSeconds: number;
+}
+
+/** Banning, restricting, removing or purging more than this many needs a supervisor's approval. */
+export const DEFAULT_APPROVAL_THRESHOLD = 20;
+/** An approval request expires after this long. */
+export const DEFAULT_APPROVAL_TTL_SECONDS = 15 * 60;
+
+/** What the bot's features and the scenario engine both have, from which their actions' surroundings are built. */
+export interface ActionEnvSource {
+  api: Api;
+  redis: Redis;
+  audit: AuditLog;
+  logger: Logger;
+  /** Milliseconds since the epoch. */
+  now: () => number;
+  /** Known once the bot is initialised, so it may be read lazily. */
+  botId?: number | (() => number | undefined);
+  approvalThreshold?: number;
+  approvalTtlSeconds?: number;
+}
+
+/** The one way to build an `ActionEnv`: commands, scenarios and the trade guard act with the same surroundings. */
+export function actionEnv(source: ActionEnvSource): ActionEnv {
+  return {
+    api: source.api,
+    redis: source.redis,
+    audit: source.audit,
+    logger: source.logger,
+    now: () => Math.floor(source.now() / 1000),
+    get botId() {
+      return typeof source.botId === "function" ? source.botId() : source.botId;
+    },
+    approvalThreshold: source.approvalThreshold ?? DEFAULT_APPROVAL_THRESHOLD,
+    approvalTtlSeconds: source.approvalTtlSeconds ?? DEFAULT_APPROVAL_TTL_SECONDS,
+  };
 }
 
 /** Who asks for an action, on which chat, and why: carried into every audit entry it causes. */

@@ -1,6 +1,10 @@
 import type { ChatPermissions } from "grammy/types";
+import { z } from "zod";
+import { CHAT_PERMISSIONS } from "../base/bot-api-rights.ts";
+import { UsageError } from "../base/usage-error.ts";
 import { type ChatState, chatKeys, type FreezeMode, getChatState } from "./chat-state.ts";
 import type { ActionEnv, ActionScope } from "./context.ts";
+import { defineAction } from "./definition.ts";
 import { type ActionReport, report, runStep } from "./run.ts";
 
 /**
@@ -9,27 +13,9 @@ import { type ActionReport, report, runStep } from "./run.ts";
  * permissions, which is why /check lists them as risks.
  */
 
-const ALL_PERMISSIONS = [
-  "can_send_messages",
-  "can_send_audios",
-  "can_send_documents",
-  "can_send_photos",
-  "can_send_videos",
-  "can_send_video_notes",
-  "can_send_voice_notes",
-  "can_send_polls",
-  "can_send_other_messages",
-  "can_add_web_page_previews",
-  "can_react_to_messages",
-  "can_change_info",
-  "can_invite_users",
-  "can_pin_messages",
-  "can_manage_topics",
-] as const;
-
 /** Permissions for a freeze mode: `full` allows nothing; `trade` allows plain text only. */
 export function freezePermissions(mode: FreezeMode): ChatPermissions {
-  const perms = Object.fromEntries(ALL_PERMISSIONS.map((p) => [p, false])) as Record<
+  const perms = Object.fromEntries(CHAT_PERMISSIONS.map((p) => [p, false])) as Record<
     string,
     boolean
   >;
@@ -89,6 +75,7 @@ export async function thaw(env: ActionEnv, scope: ActionScope): Promise<ActionRe
       op: "thaw",
       alias: scope.chat.alias,
       ok: false,
+      nothingToDo: true,
       steps: [],
       summary: `${scope.chat.alias} is not frozen: nothing to restore`,
     };
@@ -111,3 +98,36 @@ export async function thaw(env: ActionEnv, scope: ActionScope): Promise<ActionRe
       : undefined,
   );
 }
+
+export const freezeAction = defineAction({
+  name: "freeze",
+  op: "freeze",
+  rights: () => ["can_restrict_members"],
+  args: z.strictObject({ mode: z.enum(["full", "trade"]) }),
+  approval: { kind: "never" },
+  run: (env, scope, args) => freeze(env, scope, args.mode),
+  command: {
+    usage: "[full|trade]",
+    describe: "stop trading: full (nobody posts) or trade (text only)",
+    parse({ words }) {
+      const mode = words[0] ?? "full";
+      if (words.length > 1 || (mode !== "full" && mode !== "trade"))
+        throw new UsageError("usage: /freeze [full|trade]");
+      return { mode: mode as FreezeMode };
+    },
+  },
+});
+
+export const thawAction = defineAction({
+  name: "thaw",
+  op: "thaw",
+  rights: () => ["can_restrict_members"],
+  args: z.strictObject({}),
+  approval: { kind: "never" },
+  run: (env, scope) => thaw(env, scope),
+  command: {
+    usage: "",
+    describe: "restore the permissions from before the freeze",
+    parse: () => ({}),
+  },
+});

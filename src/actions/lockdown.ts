@@ -1,8 +1,10 @@
 import { readFileSync } from "node:fs";
 import { InputFile } from "grammy";
+import { z } from "zod";
 import type { RedisWrite } from "../store/cases.ts";
 import { chatKeys } from "./chat-state.ts";
 import type { ActionEnv, ActionScope } from "./context.ts";
+import { defineAction } from "./definition.ts";
 import { type ActionReport, report, runStep, type StepReport } from "./run.ts";
 import { render } from "./templates.ts";
 
@@ -95,3 +97,22 @@ export async function lockdown(
       : undefined,
   );
 }
+
+export const lockdownAction = defineAction({
+  name: "lockdown",
+  op: "lockdown",
+  rights: () => ["can_change_info", "can_invite_users"],
+  args: z.strictObject({
+    title: z.string().min(1).max(128).optional(),
+    description: z.string().max(255).optional(),
+    /** Keep the group's photo (e.g. when it must stay as evidence). */
+    noPhoto: z.boolean().optional(),
+  }),
+  approval: { kind: "always", why: "lockdown changes the group for everyone" },
+  run: (env, scope, args) => lockdown(env, scope, args),
+  command: {
+    usage: "",
+    describe: "new title, description and photo; revoke invite links; decline join requests",
+    parse: () => ({}),
+  },
+});

@@ -1,5 +1,9 @@
 import type { ChatPermissions } from "grammy/types";
+import { z } from "zod";
+import { CHAT_PERMISSIONS } from "../base/bot-api-rights.ts";
 import type { ActionEnv, ActionScope } from "./context.ts";
+import { type ApprovalPolicy, defineAction } from "./definition.ts";
+import { MemberRef, membersOfCommand, resolveMembers } from "./members-named.ts";
 import { type ActionReport, report, runStep, type StepReport } from "./run.ts";
 
 /**
@@ -8,22 +12,8 @@ import { type ActionReport, report, runStep, type StepReport } from "./run.ts";
  * banChatSenderChat instead.
  */
 
-const MUTED: ChatPermissions = {
-  can_send_messages: false,
-  can_send_audios: false,
-  can_send_documents: false,
-  can_send_photos: false,
-  can_send_videos: false,
-  can_send_video_notes: false,
-  can_send_voice_notes: false,
-  can_send_polls: false,
-  can_send_other_messages: false,
-  can_add_web_page_previews: false,
-  can_change_info: false,
-  can_invite_users: false,
-  can_pin_messages: false,
-  can_manage_topics: false,
-};
+/** Muted: every permission Telegram knows, off. */
+const MUTED = Object.fromEntries(CHAT_PERMISSIONS.map((p) => [p, false])) as ChatPermissions;
 
 /**
  * Telegram treats an until_date under 30 seconds or over 366 days from now as
@@ -186,3 +176,129 @@ export async function kick(
       : undefined,
   );
 }
+
+/**
+ * Runs a one-member action for each member named, each under its own
+ * idempotency key (`<request>:<member id>`), so a repeated request repeats
+ * nothing and one member's failure does not hide the others' results.
+ */
+async function forEachMember(
+  env: ActionEnv,
+  scope: ActionScope,
+  op: string,
+  refs: readonly MemberRef[],
+  act: (scope: ActionScope, id: number) => Promise<ActionReport>,
+): Promise<ActionReport> {
+  const reports: ActionReport[] = [];
+  for (const id of await resolveMembers(env, scope.case.id, refs))
+    reports.push(await act({ ...scope, idempotencyKey: `${scope.idempotencyKey}:${id}` }, id));
+  return {
+    op,
+    alias: scope.chat.alias,
+    ok: reports.every((r) => r.ok),
+    steps: reports.flatMap((r) => r.steps),
+    summary: reports.map((r) => r.summary).join("\n"),
+  };
+}
+
+/** Telegram treats a restriction under 30 s or over 366 days as forever; operators are told so. */
+export function durationNote(seconds: number | undefined): string | undefined {
+  if (seconds === undefined) return undefined;
+  if (seconds < 30) return "Telegram treats less than 30 seconds as forever";
+  if (seconds > 366 * 86400) return "Telegram treats more than 366 days as forever";
+  return undefined;
+}
+
+function withNote(report: ActionReport, seconds: number | undefined): ActionReport {
+  const note = durationNote(seconds);
+  return {
+    ...report,
+    summary: note ? `${report.summary}\n(${note})` : report.summary,
+  };
+}
+
+const Targets = z.array(MemberRef).min(1).max(1000);
+const TimedTargets = z.strictObject({
+  targets: Targets,
+  /** How long; absent means for good. */
+  seconds: z.number().int().positive().optional(),
+});
+
+/** More members than the case's threshold need a second person, whichever path names them. */
+function countTargets(what: string): ApprovalPolicy<{ targets: MemberRef[] }> {
+  return { kind: "above-threshold", what, count: (_env, _scope, args) => args.targets.length };
+}
+
+function untilOf(env: ActionEnv, seconds: number | undefined): { untilDate?: number } {
+  return seconds === undefined ? {} : { untilDate: nowSeconds(env) + seconds };
+}
+
+export const restrictAction = defineAction({
+  name: "restrict",
+  op: "restrict",
+  rights: () => ["can_restrict_members"],
+  args: TimedTargets,
+  approval: countTargets("restricting"),
+  run: async (env, scope, { targets, seconds }) =>
+    withNote(
+      await forEachMember(env, scope, "restrict", targets, (s, id) =>
+        restrict(env, s, id, untilOf(env, seconds)),
+      ),
+      seconds,
+    ),
+  command: {
+    usage: "<@user|id…> [30s|10m|2h|7d]",
+    describe: "mute members, for a while or for good (or reply)",
+    parse: (input) => membersOfCommand(input, true),
+  },
+});
+
+export const banAction = defineAction({
+  name: "ban",
+  op: "ban",
+  rights: () => ["can_restrict_members"],
+  args: TimedTargets,
+  approval: countTargets("banning"),
+  run: async (env, scope, { targets, seconds }) =>
+    withNote(
+      await forEachMember(env, scope, "ban", targets, (s, id) =>
+        ban(env, s, id, untilOf(env, seconds)),
+      ),
+      seconds,
+    ),
+  command: {
+    usage: "<@user|id…> [duration]",
+    describe: "ban members or channels, for a while or for good (or reply)",
+    parse: (input) => membersOfCommand(input, true),
+  },
+});
+
+export const unbanAction = defineAction({
+  name: "unban",
+  op: "unban",
+  rights: () => ["can_restrict_members"],
+  args: z.strictObject({ targets: Targets }),
+  approval: { kind: "never" },
+  run: (env, scope, { targets }) =>
+    forEachMember(env, scope, "unban", targets, (s, id) => unban(env, s, id)),
+  command: {
+    usage: "<@user|id…>",
+    describe: "lift a ban",
+    parse: (input) => ({ targets: membersOfCommand(input, false).targets }),
+  },
+});
+
+export const kickAction = defineAction({
+  name: "kick",
+  op: "kick",
+  rights: () => ["can_restrict_members"],
+  args: z.strictObject({ targets: Targets }),
+  approval: countTargets("removing"),
+  run: (env, scope, { targets }) =>
+    forEachMember(env, scope, "kick", targets, (s, id) => kick(env, s, id)),
+  command: {
+    usage: "<@user|id…>",
+    describe: "remove members without a ban",
+    parse: (input) => ({ targets: membersOfCommand(input, false).targets }),
+  },
+});

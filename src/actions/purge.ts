@@ -1,7 +1,16 @@
+import { z } from "zod";
+import { UsageError } from "../base/usage-error.ts";
 import { collectKeys } from "../collect/keys.ts";
-import { getMessages, messageIdsFrom, recentMessageIds } from "../collect/queries.ts";
+import {
+  countMessagesFrom,
+  getMessages,
+  messageIdsFrom,
+  recentMessageIds,
+} from "../collect/queries.ts";
 import type { RedisWrite } from "../store/cases.ts";
 import type { ActionEnv, ActionScope } from "./context.ts";
+import { defineAction } from "./definition.ts";
+import { MemberRef, parseMemberRef, resolveMembers } from "./members-named.ts";
 import { type ActionReport, runStep, type StepReport } from "./run.ts";
 
 /**
@@ -122,6 +131,7 @@ export async function purge(
     ok: failed.length === 0 && tooOld.length === 0 && notSeen.length === 0,
     steps,
     summary: parts.join("\n"),
+    detail: { deleted: deleted.length, captured: captured.length, too_old: tooOld.length },
     captured,
     deleted,
     tooOld,
@@ -129,3 +139,78 @@ export async function purge(
     failed,
   };
 }
+
+/** Which messages, as people name them: by id, by sender (id or @username), or the last N. */
+const Selection = z.union([
+  z.strictObject({ messageIds: z.array(z.number().int().positive()).min(1).max(10_000) }),
+  z.strictObject({ sender: MemberRef }),
+  z.strictObject({ last: z.number().int().min(1).max(10_000) }),
+]);
+type Selection = z.infer<typeof Selection>;
+
+async function resolveSelection(
+  env: ActionEnv,
+  scope: ActionScope,
+  selection: Selection,
+): Promise<PurgeSelection> {
+  if (!("sender" in selection)) return selection;
+  const [senderId] = await resolveMembers(env, scope.case.id, [selection.sender]);
+  return { senderId: senderId as number };
+}
+
+const PURGE_USAGE =
+  "usage: /purge last N | /purge @user | /purge from <id> | /purge <message ids or ranges> | reply /purge";
+
+/** `3-7` → 3, 4, 5, 6, 7; single ids as they are. */
+function messageIdsOf(words: string[]): number[] {
+  return words.flatMap((word) => {
+    const range = /^(\d+)-(\d+)$/.exec(word);
+    if (range) {
+      const [from, to] = [Number(range[1]), Number(range[2])];
+      if (to < from || to - from >= 10_000)
+        throw new UsageError(`"${word}" is not a sensible range of message ids`);
+      return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+    }
+    if (!/^\d+$/.test(word)) throw new UsageError(PURGE_USAGE);
+    return [Number(word)];
+  });
+}
+
+export const purgeAction = defineAction({
+  name: "purge",
+  op: "purge",
+  rights: () => ["can_delete_messages"],
+  args: z.strictObject({ selection: Selection }),
+  approval: {
+    kind: "above-threshold",
+    what: "purging",
+    async count(env, scope, { selection }) {
+      if ("messageIds" in selection) return selection.messageIds.length;
+      if ("last" in selection) return selection.last;
+      const [senderId] = await resolveMembers(env, scope.case.id, [selection.sender]);
+      return countMessagesFrom(env.redis, scope.case.id, scope.chat.chatId, senderId as number);
+    },
+  },
+  run: async (env, scope, { selection }) =>
+    purge(env, scope, await resolveSelection(env, scope, selection)),
+  command: {
+    usage: "last N | @user | from <id> | <ids>",
+    describe: "delete messages, evidence first: the last N, a member's, or by id",
+    parse({ words, replyTo }) {
+      const [first, second] = words;
+      if (first === "last") {
+        if (!second || !/^\d{1,5}$/.test(second) || Number(second) < 1 || Number(second) > 10_000)
+          throw new UsageError(PURGE_USAGE);
+        return { selection: { last: Number(second) } };
+      }
+      if (first === "from" || first?.startsWith("@")) {
+        const who = first === "from" ? second : first;
+        if (!who) throw new UsageError(PURGE_USAGE);
+        return { selection: { sender: parseMemberRef(who) } };
+      }
+      if (!first && replyTo) return { selection: { messageIds: [replyTo.messageId] } };
+      if (!first) throw new UsageError(PURGE_USAGE);
+      return { selection: { messageIds: messageIdsOf(words) } };
+    },
+  },
+});

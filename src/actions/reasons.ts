@@ -16,6 +16,9 @@ const RIGHT_FOR_ERROR: Array<[RegExp, string]> = [
   [/message can't be deleted/, "can_delete_messages"],
 ];
 
+/** A deletion of a message someone else deleted first: usually nothing is left to do. */
+export const ALREADY_GONE = "the message is already gone";
+
 export interface FailureReason {
   /** One line for the operator: what went wrong and what to do. */
   reason: string;
@@ -60,7 +63,7 @@ export function explainFailure(err: unknown, where: string): FailureReason {
       };
     }
     if (/message to delete not found/.test(d)) {
-      return { reason: "the message is already gone", error_code: err.error_code, description: d };
+      return { reason: ALREADY_GONE, error_code: err.error_code, description: d };
     }
     if (/user is an administrator of the chat|can't remove chat owner/.test(d)) {
       return {

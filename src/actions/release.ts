@@ -1,5 +1,7 @@
+import { z } from "zod";
 import { chatKeys, getChatState } from "./chat-state.ts";
 import type { ActionEnv, ActionScope } from "./context.ts";
+import { defineAction } from "./definition.ts";
 import { thaw } from "./freeze.ts";
 import type { ActionReport } from "./run.ts";
 import { warn } from "./warn.ts";
@@ -31,3 +33,18 @@ export async function release(env: ActionEnv, scope: ActionScope): Promise<Actio
     summary: ok ? `${scope.chat.alias} is released` : reports.map((r) => r.summary).join("\n"),
   };
 }
+
+export const releaseAction = defineAction({
+  name: "release",
+  op: "release",
+  // Thawing needs it; a chat that was never frozen is released without it.
+  rights: () => ["can_restrict_members"],
+  args: z.strictObject({}),
+  approval: { kind: "always", why: "release ends the takeover" },
+  run: (env, scope) => release(env, scope),
+  command: {
+    usage: "",
+    describe: "end the takeover: thaw and tell members",
+    parse: () => ({}),
+  },
+});

@@ -164,6 +164,12 @@ export interface ActionReport {
   steps: StepReport[];
   /** One line for the operator. */
   summary: string;
+  /** Set when there was nothing to do (thawing a chat that is not frozen): not done, yet not a failure either. */
+  nothingToDo?: boolean;
+  /** The message it posted, if any: a scenario's pin step pins it later. */
+  messageId?: number;
+  /** What a scenario records about it in the step's entry (counts, users). */
+  detail?: Record<string, unknown>;
 }
 
 export function report(

@@ -1,7 +1,12 @@
 import type { Message } from "grammy/types";
+import { z } from "zod";
+import type { AdminRight } from "../base/bot-api-rights.ts";
+import { escapeHtml } from "../base/html.ts";
+import { UsageError } from "../base/usage-error.ts";
 import type { ActionEnv, ActionScope } from "./context.ts";
+import { defineAction } from "./definition.ts";
 import { type ActionReport, report, runStep, type StepReport } from "./run.ts";
-import { renderBilingual } from "./templates.ts";
+import { renderBilingual, WARNING_TEMPLATES, type WarningTemplate } from "./templates.ts";
 
 /** Sends a message to the seized chat and optionally pins it: the shared core of warn and announce. */
 async function post(
@@ -38,14 +43,17 @@ async function post(
     );
   }
   const ok = steps.every((s) => s.status === "done");
-  return report(
-    op,
-    scope,
-    steps,
-    ok
-      ? `${op === "warn" ? "warning" : "announcement"} posted in ${scope.chat.alias}${pin ? " and pinned" : ""}`
-      : undefined,
-  );
+  return {
+    ...report(
+      op,
+      scope,
+      steps,
+      ok
+        ? `${op === "warn" ? "warning" : "announcement"} posted in ${scope.chat.alias}${pin ? " and pinned" : ""}`
+        : undefined,
+    ),
+    ...(messageId !== undefined ? { messageId } : {}),
+  };
 }
 
 export interface WarnOptions {
@@ -119,3 +127,98 @@ export async function unpin(
   });
   return report("unpin", scope, [step]);
 }
+
+const PIN_RIGHTS: readonly AdminRight[] = ["can_pin_messages"];
+
+/** `… pin` at the end of a command's words: post, then pin. */
+function splitPin(words: string[]): { words: string[]; pin: boolean } {
+  return words.at(-1) === "pin" ? { words: words.slice(0, -1), pin: true } : { words, pin: false };
+}
+
+export const warnAction = defineAction({
+  name: "warn",
+  op: "warn",
+  rights: (args) => (args?.pin ? PIN_RIGHTS : []),
+  args: z.strictObject({
+    /** A shipped template, rendered in Dutch and English. */
+    template: z.enum(WARNING_TEMPLATES).optional(),
+    /** Or HTML ready to send (whoever wrote it escaped what people wrote). */
+    html: z.string().min(1).max(4096).optional(),
+    pin: z.boolean().optional(),
+  }),
+  approval: { kind: "never" },
+  run: (env, scope, args) =>
+    warn(env, scope, {
+      ...(args.template ? { template: args.template } : {}),
+      ...(args.html ? { text: args.html } : {}),
+      pin: args.pin ?? false,
+    }),
+  command: {
+    usage: `[${WARNING_TEMPLATES.join("|")}|text] [pin]`,
+    describe: "post a warning: a shipped template (Dutch and English) or your text; pin it",
+    parse(input) {
+      const { words, pin } = splitPin(input.words);
+      const first = words[0];
+      if (words.length === 1 && (WARNING_TEMPLATES as readonly string[]).includes(first ?? ""))
+        return { template: first as WarningTemplate, pin };
+      return words.length > 0 ? { html: escapeHtml(words.join(" ")), pin } : { pin };
+    },
+  },
+});
+
+export const announceAction = defineAction({
+  name: "announce",
+  op: "announce",
+  rights: (args) => (args?.pin ? PIN_RIGHTS : []),
+  args: z.strictObject({ html: z.string().min(1).max(4096), pin: z.boolean().optional() }),
+  approval: { kind: "never" },
+  run: (env, scope, args) => announce(env, scope, args.html, args.pin ?? false),
+  command: {
+    usage: "<text>",
+    describe: "post your own text",
+    parse(input) {
+      if (input.words.length === 0) throw new UsageError("usage: /announce <text>");
+      return { html: escapeHtml(input.words.join(" ")) };
+    },
+  },
+});
+
+const MessageId = z.number().int().positive();
+
+export const pinAction = defineAction({
+  name: "pin",
+  op: "pin",
+  rights: () => PIN_RIGHTS,
+  args: z.strictObject({ messageId: MessageId }),
+  approval: { kind: "never" },
+  run: (env, scope, args) => pin(env, scope, args.messageId),
+  command: {
+    usage: "<message id>",
+    describe: "pin a message: reply /pin, or /pin <message id>",
+    parse(input) {
+      const id = input.replyTo?.messageId ?? Number(input.words[0]);
+      if (!Number.isSafeInteger(id) || id <= 0)
+        throw new UsageError("usage: reply /pin to a message, or /pin <message id>");
+      return { messageId: id };
+    },
+  },
+});
+
+export const unpinAction = defineAction({
+  name: "unpin",
+  op: "unpin",
+  rights: () => PIN_RIGHTS,
+  args: z.strictObject({ messageId: MessageId.optional() }),
+  approval: { kind: "never" },
+  run: (env, scope, args) => unpin(env, scope, args.messageId),
+  command: {
+    usage: "[message id]",
+    describe: "unpin a message, or all",
+    parse(input) {
+      const raw = input.replyTo?.messageId ?? (input.words[0] ? Number(input.words[0]) : undefined);
+      if (raw !== undefined && (!Number.isSafeInteger(raw) || raw <= 0))
+        throw new UsageError("usage: /unpin [message id]");
+      return raw === undefined ? {} : { messageId: raw };
+    },
+  },
+});

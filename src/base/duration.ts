@@ -1,14 +1,17 @@
+import { UsageError } from "./usage-error.ts";
+
 /**
- * Durations in scenarios: `30s`, `10m`, `2h`, `3d`, `1w`, or several of them
- * in a row from the largest unit down (`1d12h`). Written as text so that a
- * scenario reads like the plan it is; parsed to milliseconds once.
+ * Durations, one grammar wherever people write them (operator commands,
+ * scenarios): `30s`, `10m`, `2h`, `3d`, `1w`, or several of them in a row from
+ * the largest unit down (`1d12h`). Written as text so that a command or a
+ * scenario reads like what it means; parsed once.
  */
 
 export const DURATION_PATTERN =
-  "^(?:\\d{1,5}w)?(?:\\d{1,5}d)?(?:\\d{1,5}h)?(?:\\d{1,5}m)?(?:\\d{1,5}s)?$";
+  "^(?:\\d{1,6}w)?(?:\\d{1,6}d)?(?:\\d{1,6}h)?(?:\\d{1,6}m)?(?:\\d{1,6}s)?$";
 
 const DURATION_RE = new RegExp(DURATION_PATTERN);
-const PART_RE = /(\d{1,5})([wdhms])/g;
+const PART_RE = /(\d{1,6})([wdhms])/g;
 const UNIT_MS: Record<string, number> = {
   w: 7 * 86_400_000,
   d: 86_400_000,
@@ -24,14 +27,19 @@ export function isDuration(text: string): boolean {
   return text.length > 0 && DURATION_RE.test(text) && parseDurationMs(text) > 0;
 }
 
-/** Milliseconds; throws with a hint on anything else. */
+/** Milliseconds; throws a `UsageError` with a hint on anything else. */
 export function parseDurationMs(text: string): number {
   if (!DURATION_RE.test(text) || text.length === 0)
-    throw new Error(`"${text}" is not a duration: ${DURATION_HINT}`);
+    throw new UsageError(`"${text}" is not a duration: ${DURATION_HINT}`);
   let total = 0;
   for (const [, amount, unit] of text.matchAll(PART_RE))
     total += Number(amount) * (UNIT_MS[unit as string] as number);
   return total;
+}
+
+/** Whole seconds, for Telegram's `until_date` arithmetic. */
+export function parseDurationSeconds(text: string): number {
+  return Math.floor(parseDurationMs(text) / 1000);
 }
 
 /** A duration as people say it: `3d`, `2h 30m`. */

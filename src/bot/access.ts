@@ -43,10 +43,6 @@ export function mayUse(
   return RANK[role] >= RANK[needed];
 }
 
-export function actorOf(grant: RoleGrant): Actor {
-  return { kind: grant.role, id: grant.userId, name: grant.name, role: grant.role };
-}
-
 /**
  * The case behind the chat a message came from, whether it is a control room
  * or a seized chat, and the role the sender holds there: two round trips to

@@ -3,6 +3,7 @@ import { type RunnerHandle, sequentialize } from "@grammyjs/runner";
 import type { Bot, Context } from "grammy";
 import type { BotCommandScope, Update } from "grammy/types";
 import type { Logger } from "pino";
+import { DEFAULT_APPROVAL_THRESHOLD, DEFAULT_APPROVAL_TTL_SECONDS } from "../actions/context.ts";
 import { createRecorder, type Recorder } from "../collect/recorder.ts";
 import { createScenarioLibrary } from "../scenario/definition/library.ts";
 import { createScenarioEngine, type ScenarioEngine } from "../scenario/runtime/engine.ts";
@@ -11,7 +12,7 @@ import { listCases, listChats, listRoles } from "../store/cases.ts";
 import { apiRetry, type CreateBotOptions, createBot } from "./bot.ts";
 import type { BotDeps, FeatureDeps } from "./deps.ts";
 import { approvalsFeature } from "./features/approvals.ts";
-import { commandsFeature, executeApproved } from "./features/commands.ts";
+import { commandsFeature, runApprovedCommand } from "./features/commands.ts";
 import { lifecycleFeature } from "./features/lifecycle.ts";
 import { scenarioFeature, scenarioInbox } from "./features/scenario.ts";
 import { tradeGuardFeature } from "./features/trade-guard.ts";
@@ -90,6 +91,10 @@ export function createWardenBot(opts: CreateWardenBotOptions): WardenBot {
     now: opts.now ?? Date.now,
     botId: () => (bot.isInited() ? bot.botInfo.id : undefined),
     library: createScenarioLibrary(opts.scenariosDir),
+    ...(opts.approvalThreshold !== undefined ? { approvalThreshold: opts.approvalThreshold } : {}),
+    ...(opts.approvalTtlSeconds !== undefined
+      ? { approvalTtlSeconds: opts.approvalTtlSeconds }
+      : {}),
     deliver: (update) => bot.handleUpdate(update as unknown as Update),
   });
   let inFlight = 0;
@@ -110,8 +115,8 @@ export function createWardenBot(opts: CreateWardenBotOptions): WardenBot {
     get botId() {
       return bot.isInited() ? bot.botInfo.id : undefined;
     },
-    approvalThreshold: opts.approvalThreshold ?? 20,
-    approvalTtlSeconds: opts.approvalTtlSeconds ?? 15 * 60,
+    approvalThreshold: opts.approvalThreshold ?? DEFAULT_APPROVAL_THRESHOLD,
+    approvalTtlSeconds: opts.approvalTtlSeconds ?? DEFAULT_APPROVAL_TTL_SECONDS,
   };
   const recorder = createRecorder({
     redis: opts.redis,
@@ -173,7 +178,7 @@ export function createWardenBot(opts: CreateWardenBotOptions): WardenBot {
   bot.use(lifecycleFeature(deps));
   bot.use(tradeGuardFeature(deps));
   bot.use(commands);
-  bot.use(approvalsFeature(deps, executeApproved(deps)));
+  bot.use(approvalsFeature(deps, runApprovedCommand(deps)));
   bot.use(
     scenarioFeature(deps, {
       engine: scenarios,

@@ -55,6 +55,16 @@ export async function messageIdsFrom(
   return ids.map(Number).sort((a, b) => a - b);
 }
 
+/** How many messages of one sender Warden keeps in a chat. */
+export function countMessagesFrom(
+  redis: Redis,
+  caseId: string,
+  chatId: number,
+  senderId: number,
+): Promise<number> {
+  return redis.zcard(collectKeys.messagesFrom(caseId, chatId, senderId));
+}
+
 /** Resolves @username to a user id from what Warden has seen; Telegram offers no lookup. */
 export async function userIdByUsername(
   redis: Redis,

@@ -32,6 +32,11 @@ export interface CaseRecord {
    * `warden case collection`; absent means the default (see src/collect/minimise.ts).
    */
   collection?: { keep: string[] };
+  /**
+   * Acting on more members or messages than this at once needs a supervisor's
+   * approval in this case; absent means the bot's default (20).
+   */
+  approvalThreshold?: number;
 }
 
 export interface RoleGrant {

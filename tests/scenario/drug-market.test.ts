@@ -44,7 +44,7 @@ describe("drug-market-deterrence rehearsal", () => {
       verified: true,
     });
     const approval = entries.find((e) => e.op === "approval.request");
-    expect(approval?.params?.why).toBe("scenario drug-market-deterrence has ban steps");
+    expect(approval?.params?.why).toBe("scenario drug-market-deterrence uses restrict, ban, purge");
     expect(entries.some((e) => e.op === "approval.grant")).toBe(true);
   });
 

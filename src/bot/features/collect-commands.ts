@@ -1,4 +1,8 @@
 import { getChatState } from "../../actions/chat-state.ts";
+import { actionEnv } from "../../actions/context.ts";
+import { parseMemberRef, resolveMembers } from "../../actions/members-named.ts";
+import { escapeHtml } from "../../base/html.ts";
+import { UsageError } from "../../base/usage-error.ts";
 import { ALL_CATEGORIES, keptCategories } from "../../collect/minimise.ts";
 import {
   caseCollection,
@@ -7,12 +11,9 @@ import {
   type MemberRecord,
   recentMessagesFrom,
   type StoredMessage,
-  userIdByUsername,
 } from "../../collect/queries.ts";
 import { chatByAlias, listChats } from "../../store/cases.ts";
-import { escapeHtml } from "../html.ts";
-import { parseTarget, UsageError } from "../parse.ts";
-import type { CommandRun, CommandSpec } from "./command-specs.ts";
+import type { CommandRun, CommandSpec } from "../command.ts";
 
 /**
  * `/collect` and `/who`: what Warden collects, and what it knows about one
@@ -95,14 +96,10 @@ async function whoTarget(run: CommandRun): Promise<{ id: number; rest: string[] 
   if (run.replyTo?.senderId !== undefined && (!first || !/^(@\w+|\d+)$/.test(first)))
     return { id: run.replyTo.senderId, rest: run.args };
   if (!first) throw new UsageError("usage: /who <@user|id> <justification…> (or reply to them)");
-  const target = parseTarget(first);
-  if (target.kind === "id") return { id: target.id, rest };
-  const id = await userIdByUsername(run.deps.redis, run.caller.case.id, target.username);
-  if (id === undefined)
-    throw new UsageError(
-      `@${target.username} has not been seen in case ${run.caller.case.id}: use their numeric id`,
-    );
-  return { id, rest };
+  const [id] = await resolveMembers(actionEnv(run.deps), run.caller.case.id, [
+    parseMemberRef(first),
+  ]);
+  return { id: id as number, rest };
 }
 
 function describeMessage(chatAlias: string, m: StoredMessage): string {

@@ -1,11 +1,13 @@
 import { CommandGroup } from "@grammyjs/commands";
 import { type CommandContext, Composer, type Context } from "grammy";
-import type { ActionEnv, ActionScope } from "../../actions/context.ts";
+import { actorOf, type RunApprovedCommand, requestApproval } from "../../actions/approvals.ts";
+import { type ActionScope, actionEnv } from "../../actions/context.ts";
 import { addChat } from "../../actions/registry.ts";
 import { runStep } from "../../actions/run.ts";
+import { escapeHtml } from "../../base/html.ts";
+import { UsageError } from "../../base/usage-error.ts";
 import { getCase, getRole, type RoleGrant, type SeizedChat } from "../../store/cases.ts";
 import {
-  actorOf,
   type Caller,
   caseOfContext,
   logRefused,
@@ -13,11 +15,10 @@ import {
   neverOperator,
   resolveAlias,
 } from "../access.ts";
+import { type CommandRun, type CommandSpec, type Reply, usage } from "../command.ts";
 import type { FeatureDeps } from "../deps.ts";
-import { escapeHtml } from "../html.ts";
-import { splitArgs, UsageError } from "../parse.ts";
-import { type ExecuteApproved, requestApproval } from "./approvals.ts";
-import { COMMANDS, type CommandRun, type CommandSpec, usage } from "./command-specs.ts";
+import { splitArgs } from "../parse.ts";
+import { COMMANDS } from "./command-specs.ts";
 
 /**
  * Operator commands. Each command is resolved the same way: who sent it, in
@@ -25,8 +26,6 @@ import { COMMANDS, type CommandRun, type CommandSpec, usage } from "./command-sp
  * approval, or refused without a word. In a seized chat the command message
  * is deleted first, so members never see it.
  */
-
-export type Reply = (html: string) => Promise<void>;
 
 /** How a caller's answer reaches them only: in the control room as a reply, from a seized chat privately. */
 function replierFor(
@@ -65,17 +64,6 @@ function replierFor(
     } catch (err) {
       deps.logger.warn({ err: (err as Error).message }, "could not answer an operator");
     }
-  };
-}
-
-export function actionEnv(deps: FeatureDeps): ActionEnv {
-  return {
-    api: deps.api,
-    redis: deps.redis,
-    audit: deps.audit,
-    logger: deps.logger,
-    now: () => Math.floor(deps.now() / 1000),
-    ...(deps.botId !== undefined ? { botId: deps.botId } : {}),
   };
 }
 
@@ -186,20 +174,31 @@ async function handle(
     };
     const approval = spec.needsApproval ? await spec.needsApproval(run) : undefined;
     if (approval) {
-      await requestApproval(
-        deps,
-        {
-          caller,
-          spec,
-          chat,
-          args,
-          replyTo,
-          updateId: ctx.update.update_id,
-          requestKey: `cmd:${chatId}:${ctx.msg.message_id}`,
-          why: approval,
+      const requested = await requestApproval(actionEnv(deps), {
+        case: caller.case,
+        subject:
+          approval.subject.kind === "command" && replyTo
+            ? { ...approval.subject, replyTo }
+            : approval.subject,
+        ...(chat ? { chat } : {}),
+        requester: {
+          userId: caller.grant.userId,
+          name: caller.grant.name,
+          role: caller.grant.role,
         },
-        reply,
-      );
+        actor: caller.actor,
+        why: approval.why,
+        requestKey: `cmd:${chatId}:${ctx.msg.message_id}`,
+        updateIds: [ctx.update.update_id],
+      });
+      if (!requested.requested)
+        await reply(
+          escapeHtml(`/${spec.name} needs a supervisor's approval, but ${requested.reason}`),
+        );
+      else if (caller.where !== "control-room")
+        await reply(
+          escapeHtml(`/${spec.name} is waiting for a supervisor's approval in the control room`),
+        );
       return;
     }
     await spec.run(run);
@@ -272,38 +271,33 @@ async function seize(
 }
 
 /**
- * Runs a command a supervisor approved, as the person who asked for it, with
- * the original command's idempotency key: an approval runs it at most once.
+ * Runs a command a supervisor approved that is not a catalog action
+ * (starting a scenario), as the person who asked for it, with the original
+ * command's idempotency key: an approval runs it at most once.
  */
-export function executeApproved(deps: FeatureDeps): ExecuteApproved {
-  return async (approved) => {
-    const spec = COMMANDS.find((c) => c.name === approved.command);
-    const record = await getCase(deps.redis, approved.caseId);
-    const grant = await getRole(deps.redis, approved.caseId, approved.requester.userId);
-    if (!spec || !record)
-      return escapeHtml(`/${approved.command} could not run: unknown command or case`);
-    if (!grant || !mayUse(grant.role, spec.role)) {
+export function runApprovedCommand(deps: FeatureDeps): RunApprovedCommand {
+  return async (approved, record, approver) => {
+    const { subject } = approved;
+    const spec = COMMANDS.find((c) => c.name === subject.command);
+    const userId = approved.requester.userId;
+    const grant = userId !== undefined ? await getRole(deps.redis, record.id, userId) : undefined;
+    if (!spec) return escapeHtml(`/${subject.command} could not run: unknown command`);
+    if (!grant || !mayUse(grant.role, spec.role))
       return escapeHtml(
-        `/${approved.command} was not run: ${approved.requester.name} no longer holds a role that may use it`,
+        `/${subject.command} was not run: ${approved.requester.name} no longer holds a role that may use it`,
       );
-    }
-    const caller: Caller = {
-      case: record,
-      where: "control-room",
-      grant,
-      actor: { ...actorOf(grant) },
-    };
+    const caller: Caller = { case: record, where: "control-room", grant, actor: actorOf(grant) };
     const replies: string[] = [];
     const run: CommandRun = {
       deps,
       caller,
-      args: approved.args,
+      args: subject.args,
       reply: async (html) => {
         replies.push(html);
       },
       requestKey: approved.requestKey,
       updateIds: approved.updateIds,
-      ...(approved.replyTo ? { replyTo: approved.replyTo } : {}),
+      ...(subject.replyTo ? { replyTo: subject.replyTo } : {}),
       ...(approved.chat
         ? {
             chat: approved.chat,
@@ -320,9 +314,13 @@ export function executeApproved(deps: FeatureDeps): ExecuteApproved {
     try {
       await spec.run(run);
     } catch (err) {
-      replies.push(escapeHtml(`/${approved.command} failed: ${(err as Error).message}`));
+      replies.push(escapeHtml(`/${subject.command} failed: ${(err as Error).message}`));
     }
-    return `${escapeHtml(`approved by ${approved.approver.name}:`)}\n${replies.join("\n")}`;
+    deps.logger.debug(
+      { approver: approver.userId, command: subject.command },
+      "approved command ran",
+    );
+    return replies.join("\n");
   };
 }
 

@@ -1,11 +1,11 @@
 import { Composer, type Context } from "grammy";
 import type { ChatMember, ChatMemberUpdated } from "grammy/types";
 import { chatKeys } from "../../actions/chat-state.ts";
+import { escapeHtml } from "../../base/html.ts";
 import type { RedisWrite } from "../../store/cases.ts";
 import { caseOfChat, getCase, listChats, type SeizedChat } from "../../store/cases.ts";
 import { keys } from "../../store/keys.ts";
 import type { FeatureDeps } from "../deps.ts";
-import { escapeHtml } from "../html.ts";
 
 /**
  * What happens to the bot and the chat itself: promoted, rights reduced,

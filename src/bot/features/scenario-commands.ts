@@ -1,10 +1,10 @@
+import { escapeHtml } from "../../base/html.ts";
+import { UsageError } from "../../base/usage-error.ts";
+import { scenarioNeedsApproval } from "../../scenario/definition/action-use.ts";
 import { ScenarioError } from "../../scenario/definition/load.ts";
-import { scenarioNeedsApproval } from "../../scenario/definition/names.ts";
 import type { SeizedChat } from "../../store/cases.ts";
 import { mayUse, resolveAlias } from "../access.ts";
-import { escapeHtml } from "../html.ts";
-import { UsageError } from "../parse.ts";
-import type { CommandRun, CommandSpec } from "./command-specs.ts";
+import type { CommandRun, CommandSpec } from "../command.ts";
 
 /**
  * `/scenario`: operators run scripted scenarios on seized chats. `list` and
@@ -84,7 +84,10 @@ export const scenarioCommand: CommandSpec = {
     const [sub, id] = run.args;
     if (sub !== "start" || !id || !mayUse(run.caller.grant.role, "operator")) return undefined;
     try {
-      return scenarioNeedsApproval((await engineOf(run).deps.library.get(id)).scenario);
+      const why = scenarioNeedsApproval((await engineOf(run).deps.library.get(id)).scenario);
+      return why
+        ? { why, subject: { kind: "command", command: "scenario", args: run.args } }
+        : undefined;
     } catch {
       return undefined; // run() explains what is wrong with it
     }

@@ -11,6 +11,8 @@ import { Composer, type Context, type Transformer } from "grammy";
 import type { ChatMember, Update } from "grammy/types";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
+import { actorOf, approverOf, recordRefusedAnswer } from "../../actions/approvals.ts";
+import { actionEnv } from "../../actions/context.ts";
 import { recordedOf } from "../../collect/recorder.ts";
 import {
   CONVERSATION_ID,
@@ -26,8 +28,6 @@ import {
   syntheticOf,
 } from "../../scenario/runtime/events.ts";
 import { globalScenarioKeys, scenarioKeys } from "../../scenario/runtime/keys.ts";
-import { getCase, getRole } from "../../store/cases.ts";
-import { actorOf } from "../access.ts";
 import type { FeatureDeps } from "../deps.ts";
 
 /**
@@ -276,26 +276,21 @@ export function scenarioFeature(
       string,
       string,
     ];
-    const record = await getCase(deps.redis, caseId);
-    const grant = record ? await getRole(deps.redis, caseId, ctx.from.id) : undefined;
-    if (!record || !grant || grant.role !== "supervisor" || record.controlRoom !== ctx.chat?.id) {
-      if (record)
-        await deps.audit.record({
-          case: caseId,
-          actor: grant
-            ? actorOf(grant)
-            : { kind: "member", id: ctx.from.id, name: ctx.from.first_name },
-          op: "approval.answer",
-          phase: "refused",
-          params: {
-            approval: approvalId,
-            reason: grant ? `role ${grant.role} may not approve` : "holds no role in the case",
-          },
-          update_ids: [ctx.update.update_id],
-        });
+    const presser = {
+      userId: ctx.from.id,
+      name: ctx.from.first_name,
+      chatId: ctx.chat?.id,
+      updateId: ctx.update.update_id,
+    };
+    const env = actionEnv(deps);
+    const gate = await approverOf(env, caseId, presser);
+    if (!gate.ok) {
+      if (gate.record)
+        await recordRefusedAnswer(env, caseId, presser, gate.grant, approvalId, gate.reason);
       await ctx.answerCallbackQuery({ text: "Only a supervisor of this case can answer." });
       return;
     }
+    const { grant } = gate;
     const result = await engine.answerApproval({
       caseId,
       approvalId,

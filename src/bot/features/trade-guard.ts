@@ -2,6 +2,7 @@ import { Composer, type Context } from "grammy";
 import type { Redis } from "ioredis";
 import { getChatState } from "../../actions/chat-state.ts";
 import type { ActionScope } from "../../actions/context.ts";
+import { actionEnv } from "../../actions/context.ts";
 import { purge } from "../../actions/purge.ts";
 import { warn } from "../../actions/warn.ts";
 import { collectKeys } from "../../collect/keys.ts";
@@ -9,7 +10,6 @@ import { recordedOf } from "../../collect/recorder.ts";
 import { getCase, getRole, type SeizedChat } from "../../store/cases.ts";
 import { keys } from "../../store/keys.ts";
 import type { FeatureDeps } from "../deps.ts";
-import { actionEnv } from "./commands.ts";
 
 /**
  * The `trade` freeze mode, enforced. Its permission set lets members post

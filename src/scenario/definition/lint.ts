@@ -1,5 +1,5 @@
-import { RIGHTS_NEEDED } from "../../actions/rights.ts";
 import { isDuration } from "../../base/duration.ts";
+import { stepRights, triggerActionRights } from "./action-use.ts";
 import {
   actionKind,
   conversationEdges,
@@ -34,29 +34,6 @@ interface Reporter {
 }
 
 const VARIABLES = Object.keys(TEMPLATE_VARIABLES);
-
-/** Which rights each kind of step or action needs (from the actions' own table). */
-function rightsOf(kind: string, extra?: { pin?: boolean }): readonly string[] {
-  switch (kind) {
-    case "warn":
-    case "announce":
-      return extra?.pin ? RIGHTS_NEEDED.pin : [];
-    case "pin":
-      return RIGHTS_NEEDED.pin;
-    case "freeze":
-    case "thaw":
-    case "restrict":
-    case "ban":
-    case "release":
-      return RIGHTS_NEEDED[kind === "release" ? "thaw" : kind];
-    case "lockdown":
-      return RIGHTS_NEEDED.lockdown;
-    case "purge":
-      return RIGHTS_NEEDED.purge;
-    default:
-      return [];
-  }
-}
 
 /** Lints a source: structure first, then meaning; returns every problem found. */
 export function lintSource(source: ScenarioSource): { problems: Problem[]; scenario?: Scenario } {
@@ -355,16 +332,13 @@ function checkRights(s: Scenario, r: Reporter): void {
   };
   const actionRights = (action: TriggerAction, path: Path) => {
     const kind = actionKind(action);
-    need(rightsOf(kind), [...path, kind], kind);
+    need(triggerActionRights(action), [...path, kind], kind);
   };
   s.phases.forEach((phase, p) => {
     (phase.steps ?? []).forEach((step, i) => {
       const kind = phaseStepKind(step);
-      const pin =
-        ("warn" in step && typeof step.warn === "object" && step.warn.pin === true) ||
-        ("announce" in step && typeof step.announce === "object" && step.announce.pin === true);
       need(
-        rightsOf(kind, { pin }),
+        stepRights(step),
         ["phases", p, "steps", i, kind],
         `step ${phaseStepId(step, i)} (${kind})`,
       );

@@ -92,26 +92,3 @@ export function scenarioTemplateRefs(scenario: Scenario): string[] {
     }
   return [...names];
 }
-
-/**
- * Why starting the scenario needs a supervisor's approval, as giving the same
- * commands by hand would: it locks down or releases the group, purges
- * messages in bulk, or bans members (by name or through a trigger or ladder).
- */
-export function scenarioNeedsApproval(scenario: Scenario): string | undefined {
-  const heavy = new Set<string>();
-  const fromAction = (a: TriggerAction) => {
-    if ("ban" in a) heavy.add("ban");
-  };
-  for (const phase of scenario.phases) {
-    for (const step of phase.steps ?? []) {
-      const kind = phaseStepKind(step);
-      if (kind === "lockdown" || kind === "release" || kind === "ban" || kind === "purge")
-        heavy.add(kind);
-    }
-    for (const trigger of phase.triggers ?? []) trigger.do.forEach(fromAction);
-  }
-  for (const ladder of Object.values(scenario.ladders ?? {}))
-    for (const rung of ladder.rungs) rung.forEach(fromAction);
-  return heavy.size > 0 ? `scenario ${scenario.id} has ${[...heavy].join(", ")} steps` : undefined;
-}

@@ -1,5 +1,12 @@
 import { z } from "zod";
-import { DURATION_PATTERN } from "../../base/duration.ts";
+import type { AdminRight } from "../../base/bot-api-rights.ts";
+import {
+  PHASE_ACTION_FORMS,
+  type PhaseActionKind,
+  TRIGGER_ACTION_FORMS,
+  type TriggerActionFormKind,
+} from "./action-forms.ts";
+import { Duration, Id, slug, TemplateRef, Text } from "./fields.ts";
 
 /**
  * The scenario format: one zod schema that validates YAML and TypeScript
@@ -24,7 +31,7 @@ export const ADMIN_RIGHTS = [
   "can_manage_topics",
   "can_promote_members",
   "can_manage_video_chats",
-] as const;
+] as const satisfies readonly AdminRight[];
 
 /** Variables a template or notification may use. */
 export const TEMPLATE_VARIABLES = {
@@ -40,41 +47,10 @@ export const TEMPLATE_VARIABLES = {
   scenario: "the scenario's title",
 } as const;
 
-const slug = (what: string) =>
-  z
-    .string()
-    .regex(
-      /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/,
-      `${what} must be a slug: lower-case letters, digits and inner hyphens`,
-    );
-
-const Id = slug("an id").describe("A name other parts of the scenario refer to.");
-const Duration = z
-  .string()
-  .regex(new RegExp(DURATION_PATTERN), "bad duration")
-  .min(2, "bad duration")
-  .describe("A duration: 30s, 10m, 2h, 3d, 1w or combined from the largest unit down, like 1d12h.");
-const TemplateRef = slug("a template name").describe(
-  "A template defined under `templates:` (or a shipped one: takeover, trade, freeze, release).",
-);
-const UserRef = z
-  .union([z.number().int().positive(), z.string().regex(/^@[A-Za-z0-9_]{4,32}$/)])
-  .describe("A member: numeric Telegram id or @username (as seen by Warden).");
-const Text = z.string().min(1).max(4000);
-
 const stepBase = {
   id: Id.optional().describe("Names the step in the audit log; defaults to its position and kind."),
   note: z.string().max(500).optional().describe("A remark for people reading the scenario."),
 };
-
-/** Group-wide messages: a template rendered in every language of the scenario, optionally pinned. */
-const PostArgs = z.union([
-  TemplateRef,
-  z.strictObject({
-    template: TemplateRef,
-    pin: z.boolean().optional().describe("Pin the message once posted."),
-  }),
-]);
 
 const Limit = z
   .strictObject({
@@ -83,165 +59,120 @@ const Limit = z
   })
   .describe("At most `count` times per `per`, e.g. { count: 1, per: 1d }.");
 
-export const PHASE_STEP_KINDS = [
-  "warn",
-  "announce",
-  "pin",
-  "freeze",
-  "thaw",
-  "lockdown",
-  "restrict",
-  "ban",
-  "purge",
-  "release",
-  "wait",
-  "until",
-  "approve",
-  "notify",
-  "snapshot",
-] as const;
-export type PhaseStepKind = (typeof PHASE_STEP_KINDS)[number];
+/** A step object: the base fields and one key, the step's kind. */
+type StepObject<K extends string, S extends z.ZodType> = z.ZodObject<
+  typeof stepBase & { [P in K]: S },
+  z.core.$strict
+>;
 
-const phaseStepSchemas = {
-  warn: z
-    .strictObject({ ...stepBase, warn: PostArgs })
-    .describe("Post a warning in the seized group, in every language of the scenario."),
-  announce: z
-    .strictObject({ ...stepBase, announce: PostArgs })
-    .describe("Post an announcement in the seized group."),
-  pin: z
-    .strictObject({
-      ...stepBase,
-      pin: z.strictObject({ step: Id.describe("The warn or announce step whose message to pin.") }),
-    })
-    .describe("Pin the message an earlier step posted."),
-  freeze: z
-    .strictObject({ ...stepBase, freeze: z.enum(["full", "trade"]) })
-    .describe("Change the group's permissions: full (nobody posts) or trade (text only)."),
-  thaw: z
-    .strictObject({ ...stepBase, thaw: z.literal(true) })
-    .describe("Restore the permissions from before the first freeze."),
-  lockdown: z
-    .strictObject({
-      ...stepBase,
-      lockdown: z.union([
-        z.literal(true),
-        z.strictObject({
-          title: z.string().min(1).max(128).optional(),
-          description: z.string().max(255).optional(),
-          photo: z.boolean().optional().describe("false keeps the group's photo."),
-        }),
-      ]),
-    })
-    .describe("New title, description and photo; revoke invite links; decline join requests."),
-  restrict: z
-    .strictObject({
-      ...stepBase,
-      restrict: z.strictObject({
-        users: z.array(UserRef).min(1).max(100),
-        for: Duration.optional(),
+function stepObject<K extends string, S extends z.ZodType>(
+  kind: K,
+  schema: S,
+  describe: string,
+): StepObject<K, S> {
+  return z.strictObject({ ...stepBase, [kind]: schema }).describe(describe) as StepObject<K, S>;
+}
+
+/** A step schema per catalog action a phase may use (`src/scenario/definition/action-forms.ts`). */
+const actionStepSchemas = Object.fromEntries(
+  Object.entries(PHASE_ACTION_FORMS).map(([kind, form]) => [
+    kind,
+    stepObject(kind, form.schema, form.describe),
+  ]),
+) as unknown as {
+  [K in PhaseActionKind]: StepObject<K, (typeof PHASE_ACTION_FORMS)[K]["schema"]>;
+};
+
+/** Steps that are the scenario's own rather than actions on the group. */
+const ownStepSchemas = {
+  wait: stepObject("wait", Duration, "Wait this long."),
+  until: stepObject(
+    "until",
+    z
+      .string()
+      .describe(
+        "Wait until an instant (2026-12-31T23:00:00+01:00) or the next HH:MM in the scenario's time zone.",
+      ),
+    "Wait until a time.",
+  ),
+  approve: stepObject(
+    "approve",
+    z.union([
+      Text,
+      z.strictObject({
+        reason: Text,
+        timeout: Duration.optional(),
+        on_timeout: z.enum(["abort", "continue"]).optional(),
       }),
-    })
-    .describe("Mute named members, for a while or for good."),
-  ban: z
-    .strictObject({
-      ...stepBase,
-      ban: z.strictObject({ users: z.array(UserRef).min(1).max(100), for: Duration.optional() }),
-    })
-    .describe("Ban named members."),
-  purge: z
-    .strictObject({
-      ...stepBase,
-      purge: z.union([
-        z.strictObject({ last: z.number().int().min(1).max(1000) }),
-        z.strictObject({ from: UserRef }),
-      ]),
-    })
-    .describe("Delete messages, evidence first."),
-  release: z
-    .strictObject({ ...stepBase, release: z.literal(true) })
-    .describe("End the takeover: thaw and tell members."),
-  wait: z.strictObject({ ...stepBase, wait: Duration }).describe("Wait this long."),
-  until: z
-    .strictObject({
-      ...stepBase,
-      until: z
-        .string()
-        .describe(
-          "Wait until an instant (2026-12-31T23:00:00+01:00) or the next HH:MM in the scenario's time zone.",
-        ),
-    })
-    .describe("Wait until a time."),
-  approve: z
-    .strictObject({
-      ...stepBase,
-      approve: z.union([
-        Text,
-        z.strictObject({
-          reason: Text,
-          timeout: Duration.optional(),
-          on_timeout: z.enum(["abort", "continue"]).optional(),
-        }),
-      ]),
-    })
-    .describe("A supervisor must approve in the control room before the scenario goes on."),
-  notify: z
-    .strictObject({ ...stepBase, notify: Text })
-    .describe("A line to the control room; may use {variables}."),
-  snapshot: z
-    .strictObject({ ...stepBase, snapshot: z.literal(true) })
-    .describe("Record the group's admins and member count in the audit log."),
-} as const satisfies Record<PhaseStepKind, z.ZodType>;
+    ]),
+    "A supervisor must approve in the control room before the scenario goes on.",
+  ),
+  notify: stepObject("notify", Text, "A line to the control room; may use {variables}."),
+  snapshot: stepObject(
+    "snapshot",
+    z.literal(true),
+    "Record the group's admins and member count in the audit log.",
+  ),
+};
 
-export const TRIGGER_ACTION_KINDS = [
-  "reply",
-  "purge",
-  "restrict",
-  "ban",
-  "warn",
-  "notify",
-  "start",
-  "ladder",
-] as const;
-export type TriggerActionKind = (typeof TRIGGER_ACTION_KINDS)[number];
+const phaseStepSchemas = { ...actionStepSchemas, ...ownStepSchemas };
+export type PhaseStepKind = keyof typeof phaseStepSchemas;
+export const PHASE_STEP_KINDS = Object.keys(phaseStepSchemas) as PhaseStepKind[];
+export type OwnPhaseStepKind = keyof typeof ownStepSchemas;
 
-const triggerActionSchemas = {
-  reply: z
-    .strictObject({ reply: TemplateRef })
-    .describe("Answer the member: a reply to their message, in their language."),
-  purge: z
-    .strictObject({ purge: z.literal("message") })
-    .describe("Delete the message that fired the trigger, evidence first."),
-  restrict: z
-    .strictObject({ restrict: z.union([Duration, z.literal("forever")]) })
-    .describe("Mute the member for a while, or forever."),
-  ban: z
-    .strictObject({ ban: z.union([Duration, z.literal("forever")]) })
-    .describe("Ban the member for a while, or forever."),
-  warn: z
-    .strictObject({ warn: TemplateRef })
-    .describe("Post a warning to the whole group, in every language."),
-  notify: z
-    .strictObject({ notify: Text })
-    .describe("Tell the operators in the control room; may use {variables}."),
-  start: z
-    .strictObject({ start: Id.describe("A conversation under `conversations:`.") })
-    .describe("Start a conversation with the member."),
-  ladder: z
-    .strictObject({ ladder: Id.describe("A ladder under `ladders:`.") })
-    .describe("Climb the member one rung of an escalation ladder."),
-} as const satisfies Record<TriggerActionKind, z.ZodType>;
+/** A trigger action object: exactly one key, its kind. */
+type ActionObject<K extends string, S extends z.ZodType> = z.ZodObject<
+  { [P in K]: S },
+  z.core.$strict
+>;
 
-const TriggerAction = z.union([
-  triggerActionSchemas.reply,
-  triggerActionSchemas.purge,
-  triggerActionSchemas.restrict,
-  triggerActionSchemas.ban,
-  triggerActionSchemas.warn,
-  triggerActionSchemas.notify,
-  triggerActionSchemas.start,
-  triggerActionSchemas.ladder,
-]);
+function actionObject<K extends string, S extends z.ZodType>(
+  kind: K,
+  schema: S,
+  describe: string,
+): ActionObject<K, S> {
+  return z.strictObject({ [kind]: schema }).describe(describe) as ActionObject<K, S>;
+}
+
+const catalogTriggerActions = Object.fromEntries(
+  Object.entries(TRIGGER_ACTION_FORMS).map(([kind, form]) => [
+    kind,
+    actionObject(kind, form.schema, form.describe),
+  ]),
+) as unknown as {
+  [K in TriggerActionFormKind]: ActionObject<K, (typeof TRIGGER_ACTION_FORMS)[K]["schema"]>;
+};
+
+const ownTriggerActions = {
+  notify: actionObject(
+    "notify",
+    Text,
+    "Tell the operators in the control room; may use {variables}.",
+  ),
+  start: actionObject(
+    "start",
+    Id.describe("A conversation under `conversations:`."),
+    "Start a conversation with the member.",
+  ),
+  ladder: actionObject(
+    "ladder",
+    Id.describe("A ladder under `ladders:`."),
+    "Climb the member one rung of an escalation ladder.",
+  ),
+};
+
+const triggerActionSchemas = { ...catalogTriggerActions, ...ownTriggerActions };
+export type TriggerActionKind = keyof typeof triggerActionSchemas;
+export const TRIGGER_ACTION_KINDS = Object.keys(triggerActionSchemas) as TriggerActionKind[];
+
+/** Every value of a record of schemas, as one union schema with the union's type. */
+function unionOf<T extends Record<string, z.ZodType>>(schemas: T): z.ZodType<z.output<T[keyof T]>> {
+  return z.union(Object.values(schemas) as [z.ZodType, z.ZodType, ...z.ZodType[]]) as z.ZodType<
+    z.output<T[keyof T]>
+  >;
+}
+
+const TriggerAction = unionOf(triggerActionSchemas);
 
 export const TRIGGER_EVENTS = [
   "trade_offer",
@@ -289,28 +220,7 @@ const Trigger = z
 const Phase = z.strictObject({
   id: Id,
   title: z.string().max(200).optional(),
-  steps: z
-    .array(
-      z.union([
-        phaseStepSchemas.warn,
-        phaseStepSchemas.announce,
-        phaseStepSchemas.pin,
-        phaseStepSchemas.freeze,
-        phaseStepSchemas.thaw,
-        phaseStepSchemas.lockdown,
-        phaseStepSchemas.restrict,
-        phaseStepSchemas.ban,
-        phaseStepSchemas.purge,
-        phaseStepSchemas.release,
-        phaseStepSchemas.wait,
-        phaseStepSchemas.until,
-        phaseStepSchemas.approve,
-        phaseStepSchemas.notify,
-        phaseStepSchemas.snapshot,
-      ]),
-    )
-    .max(200)
-    .optional(),
+  steps: z.array(unionOf(phaseStepSchemas)).max(200).optional(),
   triggers: z.array(Trigger).max(50).optional(),
 });
 

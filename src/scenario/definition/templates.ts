@@ -1,4 +1,5 @@
 import { render, WARNING_TEMPLATES } from "../../actions/templates.ts";
+import { escapeHtml } from "../../base/html.ts";
 import type { Language, Scenario } from "./schema.ts";
 
 /**
@@ -12,14 +13,6 @@ import type { Language, Scenario } from "./schema.ts";
 export const VARIABLE_PATTERN = /\{([a-z_]+)\}/g;
 
 export type Vars = Partial<Record<string, string | number>>;
-
-export function escapeHtml(text: string): string {
-  return text
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/"/g, "&quot;");
-}
 
 /** Fills `{name}` variables, escaped; unknown ones are left as written (the linter reports them). */
 export function interpolate(text: string, vars: Vars, html = true): string {

@@ -1,6 +1,7 @@
 import type { Conversation } from "@grammyjs/conversations";
 import type { Context } from "grammy";
 import type { InlineKeyboardMarkup } from "grammy/types";
+import { actionEnv } from "../../actions/context.ts";
 import { runStep } from "../../actions/run.ts";
 import { RecordRefusedError } from "../../audit/record.ts";
 import { parseDurationMs } from "../../base/duration.ts";
@@ -13,7 +14,6 @@ import { renderBuiltIn, renderTemplate, type Vars } from "../definition/template
 import { type ConversationStart, memberName, syntheticOf } from "./events.ts";
 import { globalScenarioKeys, scenarioKeys } from "./keys.ts";
 import {
-  actionEnvOf,
   type EngineDeps,
   type RunContext,
   recordForRun,
@@ -152,7 +152,7 @@ export function conversationHost(deps: EngineDeps) {
       const rc = await context(start);
       if (!rc) return false;
       const report = await runStep(
-        actionEnvOf(deps),
+        actionEnv(deps),
         scopeOf(rc, stepName(start, sid), keyOf(start, seq)),
         {
           op: "conversation.say",

@@ -1,13 +1,14 @@
 import type { Api } from "grammy";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import type { ActionEnv, ActionScope } from "../../actions/context.ts";
+import { type ActionScope, actionEnv } from "../../actions/context.ts";
 import { type ActionReport, runStep, type StepReport } from "../../actions/run.ts";
 import type { Actor, AuditEntry, AuditEntryInput } from "../../audit/entry.ts";
 import type { AuditLog, RecordOptions } from "../../audit/record.ts";
+import { escapeHtml } from "../../base/html.ts";
 import { type CaseRecord, chatByAlias, getCase, type SeizedChat } from "../../store/cases.ts";
 import type { ScenarioLibrary } from "../definition/library.ts";
-import { escapeHtml, type Vars } from "../definition/templates.ts";
+import type { Vars } from "../definition/templates.ts";
 import type { SyntheticUpdate } from "./events.ts";
 import type { RunState } from "./run-state.ts";
 
@@ -27,6 +28,9 @@ export interface EngineDeps {
   now: () => number;
   /** The bot's own user id, once known. */
   botId: () => number | undefined;
+  /** The bot's approval threshold and request lifetime (`ActionEnv`), defaults when absent. */
+  approvalThreshold?: number;
+  approvalTtlSeconds?: number;
   library: ScenarioLibrary;
   /**
    * Hands a synthetic update (a conversation to start elsewhere, a question
@@ -42,18 +46,6 @@ export interface RunContext {
   run: RunState;
   record: CaseRecord;
   chat: SeizedChat;
-}
-
-export function actionEnvOf(deps: EngineDeps): ActionEnv {
-  const botId = deps.botId();
-  return {
-    api: deps.api,
-    redis: deps.redis,
-    audit: deps.audit,
-    logger: deps.logger,
-    now: () => Math.floor(deps.now() / 1000),
-    ...(botId !== undefined ? { botId } : {}),
-  };
 }
 
 export function scenarioActor(run: RunState): Actor {
@@ -136,7 +128,7 @@ export async function notifyOperators(
       reason: `case ${rc.record.id} has no control room: set one with warden control-room set`,
     };
   const html = `<b>${escapeHtml(rc.run.scenario)}</b> · ${escapeHtml(rc.chat.alias)}: ${text}`;
-  return runStep(actionEnvOf(rc.deps), scopeOf(rc, step, key), {
+  return runStep(actionEnv(rc.deps), scopeOf(rc, step, key), {
     op: "notify",
     step: "send",
     target: { chat_id: room },
@@ -159,10 +151,4 @@ export function failureOf(report: ActionReport | StepReport): string | undefined
     return failed?.reason ?? report.summary;
   }
   return report.status === "done" ? undefined : (report.reason ?? report.status);
-}
-
-/** The admin right a failure was missing, if Telegram said so. */
-export function missingRightOf(report: ActionReport | StepReport): string | undefined {
-  if ("summary" in report) return report.steps.find((s) => s.missingRight)?.missingRight;
-  return report.missingRight;
 }

@@ -1,24 +1,26 @@
 import type { ChatMemberAdministrator } from "grammy/types";
-import { freeze, thaw } from "../../actions/freeze.ts";
-import { lockdown } from "../../actions/lockdown.ts";
-import { ban, restrict } from "../../actions/members.ts";
-import { purge } from "../../actions/purge.ts";
-import { release } from "../../actions/release.ts";
+import type { z } from "zod";
+import { approvalNeeded, runAction } from "../../actions/catalog.ts";
+import { actionEnv } from "../../actions/context.ts";
 import { type ActionReport, runStep } from "../../actions/run.ts";
-import { pin, warn } from "../../actions/warn.ts";
 import { RecordRefusedError } from "../../audit/record.ts";
 import { formatDuration, parseDurationMs } from "../../base/duration.ts";
-import { userIdByUsername } from "../../collect/queries.ts";
+import { escapeHtml } from "../../base/html.ts";
 import type { Precondition, RedisWrite } from "../../store/cases.ts";
+import {
+  PHASE_ACTION_FORMS,
+  type PhaseActionForm,
+  type PhaseActionKind,
+  type PhaseFormContext,
+} from "../definition/action-forms.ts";
+import { actionOfStep } from "../definition/action-use.ts";
 import { phaseStepId, phaseStepKind } from "../definition/names.ts";
-import type { PhaseStep, Scenario } from "../definition/schema.ts";
-import { escapeHtml, interpolate, renderForGroup } from "../definition/templates.ts";
+import type { OwnPhaseStepKind, PhaseStep, Scenario } from "../definition/schema.ts";
+import { interpolate, renderForGroup } from "../definition/templates.ts";
 import { DEFAULT_TIMEZONE, untilMs } from "../definition/time.ts";
 import { scenarioKeys } from "./keys.ts";
 import {
-  actionEnvOf,
   failureOf,
-  missingRightOf,
   notifyOperators,
   type RunContext,
   recordForRun,
@@ -100,27 +102,84 @@ export async function completeStep(
   }
 }
 
-function fromReport(report: ActionReport): StepOutcome {
-  const reason = failureOf(report);
-  if (!reason) return DONE;
-  const missingRight = missingRightOf(report);
-  return { kind: "failed", reason, ...(missingRight ? { missingRight } : {}) };
+/** What a phase step's YAML needs from the run to become an action's arguments. */
+function formContext(rc: RunContext, scenario: Scenario): PhaseFormContext {
+  const vars = runVars(rc);
+  return {
+    renderForGroup: (template) => renderForGroup(scenario, template, vars),
+    fill: (text) => interpolate(text, vars, false),
+    async posted(stepId) {
+      const raw = await rc.deps.redis.hget(scenarioKeys.posted(rc.run.caseId, rc.run.id), stepId);
+      return raw ? Number(raw) : undefined;
+    },
+  };
 }
 
-async function resolveUsers(rc: RunContext, users: Array<number | string>): Promise<number[]> {
-  const ids: number[] = [];
-  for (const user of users) {
-    if (typeof user === "number") ids.push(user);
-    else {
-      const id = await userIdByUsername(rc.deps.redis, rc.run.caseId, user);
-      if (id === undefined)
-        throw new Error(
-          `${user} has not been seen in case ${rc.run.caseId}: use their numeric id in the scenario`,
-        );
-      ids.push(id);
-    }
+/** Whether an action's report means its step is done: every Telegram call of it went through. */
+function stepOutcomeOf(report: ActionReport): StepOutcome {
+  const failed = report.steps.find((s) => s.status !== "done");
+  if (!failed) return DONE;
+  return {
+    kind: "failed",
+    reason: failed.reason ?? report.summary,
+    ...(failed.missingRight ? { missingRight: failed.missingRight } : {}),
+  };
+}
+
+/**
+ * A step that runs a catalog action: its YAML becomes the action's
+ * arguments, the catalog says whether a supervisor must approve this use
+ * (then the run waits for one, as at an `approve:` step), and the action runs
+ * under the step's idempotency key.
+ */
+async function actionStep(
+  rc: RunContext,
+  scenario: Scenario,
+  phase: number,
+  index: number,
+  name: PhaseActionKind,
+  step: PhaseStep,
+): Promise<StepOutcome> {
+  const id = phaseStepId(step, index);
+  const ref = stepRef(scenario, phase, index);
+  const key = stepKey(rc.run, scenario.phases[phase]?.id ?? String(phase), id);
+  const env = actionEnv(rc.deps);
+  const scope = scopeOf(rc, ref, key);
+  const form = PHASE_ACTION_FORMS[name] as unknown as PhaseActionForm<typeof name, z.ZodType>;
+  const value = (step as Record<string, unknown>)[name];
+  const args = await form.args(value, formContext(rc, scenario));
+  const why = await approvalNeeded(env, scope, name, args, "in-an-approved-scenario");
+  if (why) {
+    const gate = await awaitApproval(rc, scenario, phase, index, { reason: why });
+    if (gate !== "granted" && gate !== "timed-out") return gate;
+    if (gate === "timed-out") return { kind: "failed", reason: "nobody approved in time" };
   }
-  return ids;
+  const report = await runAction(env, scope, name, args);
+  if (report.nothingToDo) {
+    // Nothing to do (thawing a chat that is not frozen) is not a failure: the chat is as it should be.
+    await completeStep(rc, scenario, phase, index, { kind: name, note: report.summary });
+    return DONE;
+  }
+  const outcome = stepOutcomeOf(report);
+  if (outcome.kind !== "done") return outcome;
+  const writes: RedisWrite[] =
+    report.messageId !== undefined
+      ? [["HSET", scenarioKeys.posted(rc.run.caseId, rc.run.id), id, report.messageId]]
+      : [];
+  await completeStep(
+    rc,
+    scenario,
+    phase,
+    index,
+    {
+      kind: name,
+      ...form.record?.(value),
+      ...report.detail,
+      ...(report.messageId !== undefined ? { message_id: report.messageId } : {}),
+    },
+    writes,
+  );
+  return DONE;
 }
 
 /** Runs (or resumes) the step the run is at. */
@@ -132,106 +191,12 @@ export async function executeStep(
 ): Promise<StepOutcome> {
   const p = scenario.phases[phase];
   const step = p?.steps?.[index] as PhaseStep;
-  const id = phaseStepId(step, index);
-  const kind = phaseStepKind(step);
-  const ref = `${p?.id}/${id}`;
-  const key = stepKey(rc.run, p?.id ?? String(phase), id);
-  const env = actionEnvOf(rc.deps);
-  const scope = scopeOf(rc, ref, key);
-  const vars = runVars(rc);
-  const finish = async (
-    outcome: StepOutcome,
-    params: Record<string, unknown> = {},
-    writes: RedisWrite[] = [],
-  ) => {
-    if (outcome.kind === "done")
-      await completeStep(rc, scenario, phase, index, { kind, ...params }, writes);
-    return outcome;
-  };
-
+  const action = actionOfStep(step);
+  if (action) return actionStep(rc, scenario, phase, index, action, step);
+  const kind = phaseStepKind(step) as OwnPhaseStepKind;
+  const ref = `${p?.id}/${phaseStepId(step, index)}`;
+  const key = stepKey(rc.run, p?.id ?? String(phase), phaseStepId(step, index));
   switch (kind) {
-    case "warn":
-    case "announce": {
-      const args = "warn" in step ? step.warn : "announce" in step ? step.announce : "";
-      const template = typeof args === "string" ? args : args.template;
-      const pinIt = typeof args === "object" && args.pin === true;
-      const html = renderForGroup(scenario, template, vars);
-      const report = await warn(env, scope, { text: html, pin: pinIt });
-      const sent = report.steps[0];
-      const messageId =
-        (sent?.value as { message_id?: number } | undefined)?.message_id ??
-        (sent?.detail?.message_id as number | undefined);
-      const writes: RedisWrite[] =
-        messageId !== undefined
-          ? [["HSET", scenarioKeys.posted(rc.run.caseId, rc.run.id), id, messageId]]
-          : [];
-      return finish(fromReport(report), { template, message_id: messageId }, writes);
-    }
-    case "pin": {
-      if (!("pin" in step)) return DONE;
-      const raw = await rc.deps.redis.hget(
-        scenarioKeys.posted(rc.run.caseId, rc.run.id),
-        step.pin.step,
-      );
-      if (!raw) return { kind: "failed", reason: `step ${step.pin.step} posted no message to pin` };
-      return finish(fromReport(await pin(env, scope, Number(raw))), { message_id: Number(raw) });
-    }
-    case "freeze":
-      if (!("freeze" in step)) return DONE;
-      return finish(fromReport(await freeze(env, scope, step.freeze)), { mode: step.freeze });
-    case "thaw": {
-      const report = await thaw(env, scope);
-      // Nothing to restore is not a failure of the scenario: the chat is as it should be.
-      if (!report.ok && report.steps.length === 0) return finish(DONE, { note: report.summary });
-      return finish(fromReport(report));
-    }
-    case "lockdown": {
-      if (!("lockdown" in step)) return DONE;
-      const opts = step.lockdown === true ? {} : step.lockdown;
-      const report = await lockdown(env, scope, {
-        ...(opts.title ? { title: interpolate(opts.title, vars, false) } : {}),
-        ...(opts.description ? { description: interpolate(opts.description, vars, false) } : {}),
-        ...(opts.photo === false ? { noPhoto: true } : {}),
-      });
-      return finish(fromReport(report));
-    }
-    case "restrict":
-    case "ban": {
-      const spec = "restrict" in step ? step.restrict : "ban" in step ? step.ban : undefined;
-      if (!spec) return DONE;
-      const until = spec.for
-        ? Math.floor((rc.deps.now() + parseDurationMs(spec.for)) / 1000)
-        : undefined;
-      for (const userId of await resolveUsers(rc, spec.users)) {
-        const memberScope = { ...scope, idempotencyKey: `${key}:${userId}` };
-        const opts = until === undefined ? {} : { untilDate: until };
-        const report =
-          kind === "ban"
-            ? await ban(env, memberScope, userId, opts)
-            : await restrict(env, memberScope, userId, opts);
-        const outcome = fromReport(report);
-        if (outcome.kind !== "done") return outcome;
-      }
-      return finish(DONE, { users: spec.users, for: spec.for ?? "forever" });
-    }
-    case "purge": {
-      if (!("purge" in step)) return DONE;
-      const selection =
-        "last" in step.purge
-          ? { last: step.purge.last }
-          : { senderId: (await resolveUsers(rc, [step.purge.from]))[0] as number };
-      const report = await purge(env, scope, selection);
-      // Messages older than 48 hours or never seen are reported, not a failure of the step.
-      const failed = report.steps.find((s) => s.status !== "done");
-      if (failed) return { kind: "failed", reason: failed.reason ?? "deletion failed" };
-      return finish(DONE, {
-        deleted: report.deleted.length,
-        captured: report.captured.length,
-        too_old: report.tooOld.length,
-      });
-    }
-    case "release":
-      return finish(fromReport(await release(env, scope)));
     case "wait":
     case "until":
       return timed(rc, scenario, phase, index, step);
@@ -239,12 +204,19 @@ export async function executeStep(
       return approveStep(rc, scenario, phase, index, step);
     case "notify": {
       if (!("notify" in step)) return DONE;
-      const report = await notifyOperators(rc, ref, key, interpolate(step.notify, vars));
+      const report = await notifyOperators(rc, ref, key, interpolate(step.notify, runVars(rc)));
       const reason = failureOf(report);
-      return finish(reason ? { kind: "failed", reason } : DONE);
+      if (reason) return { kind: "failed", reason };
+      await completeStep(rc, scenario, phase, index, { kind });
+      return DONE;
     }
-    case "snapshot":
-      return finish(await snapshot(rc, ref, key));
+    case "snapshot": {
+      const outcome = await snapshot(rc, ref, key);
+      if (outcome.kind === "done") await completeStep(rc, scenario, phase, index, { kind });
+      return outcome;
+    }
+    default:
+      return kind satisfies never;
   }
 }
 
@@ -317,6 +289,7 @@ export function approvalIdOf(runId: string, where: string, attempt: number): str
   return `${runId.slice(-8)}${h.toString(16).padStart(8, "0")}`;
 }
 
+/** An `approve:` step: the run goes on once a supervisor approves (or, if it says so, when nobody did in time). */
 async function approveStep(
   rc: RunContext,
   scenario: Scenario,
@@ -326,6 +299,32 @@ async function approveStep(
 ): Promise<StepOutcome> {
   if (!("approve" in step)) return DONE;
   const spec = typeof step.approve === "string" ? { reason: step.approve } : step.approve;
+  const gate = await awaitApproval(rc, scenario, phase, index, spec);
+  if (gate === "granted" || (gate === "timed-out" && spec.on_timeout === "continue")) {
+    await completeStep(rc, scenario, phase, index, {
+      kind: "approve",
+      result: gate === "granted" ? "granted" : "expired",
+    });
+    return DONE;
+  }
+  return gate === "timed-out" ? { kind: "failed", reason: "nobody approved in time" } : gate;
+}
+
+/**
+ * A supervisor's approval for the step the run is at: asked once per attempt
+ * (the request's id is derived from the run, step and attempt, so a restart
+ * asks nothing twice), waited for, and answered through the same gate as
+ * every approval (`src/actions/approvals.ts`). "granted" and "timed-out" are
+ * for the caller to act on; a rejection is the step's failure.
+ */
+async function awaitApproval(
+  rc: RunContext,
+  scenario: Scenario,
+  phase: number,
+  index: number,
+  spec: { reason: string; timeout?: string },
+): Promise<"granted" | "timed-out" | StepOutcome> {
+  const step = scenario.phases[phase]?.steps?.[index] as PhaseStep;
   const where = `${phase}.${index}`;
   const ref = stepRef(scenario, phase, index);
   const key = stepKey(
@@ -335,25 +334,15 @@ async function approveStep(
   );
   if (rc.run.approvalStep === where && rc.run.approvalResult) {
     const result = rc.run.approvalResult;
-    if (result === "granted") {
-      await completeStep(rc, scenario, phase, index, { kind: "approve", result });
-      return DONE;
-    }
-    if (result === "expired" && spec.on_timeout === "continue") {
-      await completeStep(rc, scenario, phase, index, { kind: "approve", result });
-      return DONE;
-    }
-    return {
-      kind: "failed",
-      reason:
-        result === "rejected" ? "a supervisor rejected the approval" : "nobody approved in time",
-    };
+    if (result === "granted") return "granted";
+    if (result === "expired") return "timed-out";
+    return { kind: "failed", reason: "a supervisor rejected the approval" };
   }
   if (rc.run.approvalStep === where && rc.run.approvalId) {
     // Waiting: an answer or the deadline moves the run on.
     if (rc.run.wakeAt !== undefined && rc.deps.now() >= rc.run.wakeAt) {
       await expireApproval(rc, ref, rc.run.approvalId);
-      return approveStep(rc, scenario, phase, index, step);
+      return awaitApproval(rc, scenario, phase, index, spec);
     }
     return BLOCKED;
   }
@@ -448,7 +437,7 @@ async function expireApproval(rc: RunContext, ref: string, approvalId: string): 
 
 /** Admins and member count, read and recorded (once: a repeat returns the stored result). */
 async function snapshot(rc: RunContext, ref: string, key: string): Promise<StepOutcome> {
-  const env = actionEnvOf(rc.deps);
+  const env = actionEnv(rc.deps);
   const chatId = rc.chat.chatId;
   const read = await runStep(env, scopeOf(rc, ref, key), {
     op: "scenario.snapshot",

@@ -1,12 +1,19 @@
-import { ban, restrict } from "../../actions/members.ts";
-import { purge } from "../../actions/purge.ts";
-import { runStep } from "../../actions/run.ts";
-import { warn } from "../../actions/warn.ts";
+import type { z } from "zod";
+import { requestApproval } from "../../actions/approvals.ts";
+import { approvalNeeded, runAction } from "../../actions/catalog.ts";
+import { actionEnv } from "../../actions/context.ts";
+import { ALREADY_GONE } from "../../actions/reasons.ts";
+import type { ScenarioRef } from "../../audit/entry.ts";
 import { RecordRefusedError } from "../../audit/record.ts";
-import { parseDurationMs } from "../../base/duration.ts";
 import { collectKeys } from "../../collect/keys.ts";
 import { caseOfChat } from "../../store/cases.ts";
 import { keys } from "../../store/keys.ts";
+import {
+  TRIGGER_ACTION_FORMS,
+  type TriggerActionForm,
+  type TriggerActionFormKind,
+  type TriggerFormContext,
+} from "../definition/action-forms.ts";
 import { actionKind, triggerId } from "../definition/names.ts";
 import { compileSafeRegex, type SafeRegex } from "../definition/safe-regex.ts";
 import type { Scenario, Trigger, TriggerAction } from "../definition/schema.ts";
@@ -22,7 +29,6 @@ import { trackGhost } from "./ghost.ts";
 import { globalScenarioKeys, scenarioKeys } from "./keys.ts";
 import { type LimitCheck, offenceNumber, withinLimits } from "./limits.ts";
 import {
-  actionEnvOf,
   type EngineDeps,
   failureOf,
   notifyOperators,
@@ -315,6 +321,70 @@ function varsOf(f: Firing, extra: Vars = {}): Vars {
   });
 }
 
+/** What a trigger action's YAML needs from the firing to become an action's arguments. */
+function formContext(f: Firing, vars: Vars): TriggerFormContext {
+  return {
+    chatId: f.chatId,
+    memberId: f.member.id,
+    ...(f.messageId !== undefined ? { messageId: f.messageId } : {}),
+    private: f.private,
+    renderForMember(template) {
+      const language = languageFor(f.scenario, f.member.languageCode);
+      return { html: renderTemplate(f.scenario, template, language, vars), language };
+    },
+    renderForGroup: (template) => renderForGroup(f.scenario, template, vars),
+  };
+}
+
+/**
+ * A trigger action that is a catalog action. When the catalog says this use
+ * needs a supervisor (more members than the case's threshold), it is not run
+ * but sent for approval like an operator's command, as the person who started
+ * the run: the approved action then runs under this firing's key.
+ */
+async function catalogAction(
+  f: Firing,
+  name: TriggerActionFormKind,
+  value: unknown,
+  key: string,
+  vars: Vars,
+): Promise<string | undefined> {
+  const env = actionEnv(f.rc.deps);
+  const ref = `${f.phaseId}/${f.trigger}`;
+  const scope = scopeOf(f.rc, ref, key, f.updateIds);
+  const form = TRIGGER_ACTION_FORMS[name] as unknown as TriggerActionForm<typeof name, z.ZodType>;
+  const args = form.args(value, formContext(f, vars));
+  if (args === undefined) return undefined;
+  const why = await approvalNeeded(env, scope, name, args, "in-an-approved-scenario");
+  if (why) {
+    const starter = f.rc.run.startedBy;
+    const requested = await requestApproval(env, {
+      case: f.rc.record,
+      chat: f.rc.chat,
+      subject: { kind: "action", action: name, args, scenario: scope.scenario as ScenarioRef },
+      requester: {
+        ...(starter.id !== undefined ? { userId: starter.id } : {}),
+        name: `${starter.name ?? "an operator"} (scenario ${f.rc.run.scenario})`,
+        role: starter.role ?? starter.kind,
+      },
+      actor: scope.actor,
+      why,
+      requestKey: key,
+      updateIds: f.updateIds,
+    });
+    return requested.requested ? undefined : `${name} needs approval, but ${requested.reason}`;
+  }
+  const report = await runAction(env, scope, name, args);
+  const failed = report.steps.find((s) => s.status !== "done");
+  // A message gone already (the trade guard, an admin, the member) leaves nothing to do.
+  if (!failed || failed.reason === ALREADY_GONE) return undefined;
+  return failed.reason ?? report.summary;
+}
+
+function isCatalogTriggerAction(kind: string): kind is TriggerActionFormKind {
+  return Object.hasOwn(TRIGGER_ACTION_FORMS, kind);
+}
+
 /** Runs a list of trigger actions (a trigger's or a ladder rung's) in order. */
 export async function runActions(
   f: Firing,
@@ -323,69 +393,20 @@ export async function runActions(
   extra: Vars = {},
 ): Promise<ConversationStart[]> {
   const starts: ConversationStart[] = [];
-  const env = actionEnvOf(f.rc.deps);
   const ref = `${f.phaseId}/${f.trigger}`;
   let vars = varsOf(f, extra);
   for (const [i, action] of actions.entries()) {
     const key = `scn:${f.rc.run.id}:${f.phaseId}:${f.trigger}:${f.occasion}:${prefix}${i}`;
-    const scope = scopeOf(f.rc, ref, key, f.updateIds);
     const kind = actionKind(action);
     let failure: string | undefined;
     try {
-      if ("reply" in action) {
-        const language = languageFor(f.scenario, f.member.languageCode);
-        const html = renderTemplate(f.scenario, action.reply, language, vars);
-        const chatId = f.chatId;
-        const report = await runStep(env, scope, {
-          op: "reply",
-          step: "send",
-          target: {
-            chat_id: chatId,
-            user_ids: [f.member.id],
-            ...(f.private ? {} : { alias: f.rc.chat.alias }),
-          },
-          params: {
-            template: action.reply,
-            language,
-            ...(f.messageId !== undefined ? { reply_to: f.messageId } : {}),
-          },
-          perform: () =>
-            f.rc.deps.api.sendMessage(chatId, html, {
-              parse_mode: "HTML",
-              link_preview_options: { is_disabled: true },
-              ...(f.messageId !== undefined
-                ? {
-                    reply_parameters: {
-                      message_id: f.messageId,
-                      allow_sending_without_reply: true,
-                    },
-                  }
-                : {}),
-            }),
-          detail: (m) => ({ message_id: m.message_id }),
-        });
-        failure = failureOf(report);
-      } else if ("purge" in action) {
-        if (f.messageId === undefined || f.private) continue;
-        const report = await purge(env, scope, { messageIds: [f.messageId] });
-        const failed = report.steps.find((s) => s.status !== "done");
-        // Gone already (the trade guard, an admin, the member): nothing left to do.
-        failure = failed && !/already gone/.test(failed.reason ?? "") ? failed.reason : undefined;
-      } else if ("restrict" in action || "ban" in action) {
-        const span =
-          "restrict" in action ? action.restrict : "ban" in action ? action.ban : "forever";
-        const until =
-          span === "forever"
-            ? {}
-            : { untilDate: Math.floor((f.rc.deps.now() + parseDurationMs(span)) / 1000) };
-        const report =
-          kind === "ban"
-            ? await ban(env, scope, f.member.id, until)
-            : await restrict(env, scope, f.member.id, until);
-        failure = failureOf(report);
-      } else if ("warn" in action) {
-        failure = failureOf(
-          await warn(env, scope, { text: renderForGroup(f.scenario, action.warn, vars) }),
+      if (isCatalogTriggerAction(kind)) {
+        failure = await catalogAction(
+          f,
+          kind,
+          (action as Record<string, unknown>)[kind],
+          key,
+          vars,
         );
       } else if ("notify" in action) {
         failure = failureOf(
