@@ -9,7 +9,7 @@ import { advance } from "./advance.ts";
 import { globalScenarioKeys, scenarioKeys } from "./keys.ts";
 import type { EngineDeps } from "./run-context.ts";
 import type { RunLocks } from "./run-lock.ts";
-import { type RunState, readRun, setRun } from "./run-state.ts";
+import { type RunState, readRun, setNewRun } from "./run-state.ts";
 import { describeRun } from "./status.ts";
 
 /**
@@ -203,7 +203,7 @@ async function recordStart(
       ],
       writes: [
         ["SET", scenarioKeys.definition(caseId, hash), JSON.stringify(scenario)],
-        ...setRun(caseId, runId, run),
+        ...setNewRun(caseId, runId, run),
         ["HSET", scenarioKeys.active(caseId), String(req.chat.chatId), runId],
         ["ZADD", scenarioKeys.runs(caseId), run.startedAt, runId],
         ["SADD", globalScenarioKeys.cases(), caseId],
