@@ -120,7 +120,9 @@ describe("/scenario", () => {
     expect(status).toMatch(/fw2: sealing .*\n {2}finished/);
     expect((await s.r.control.chat(fw2())).permissions).toMatchObject({ can_send_messages: true });
     await later(86_400);
-    expect(status).toMatch(/fw1: pausable .*\n {2}paused at only\/day/);
+    expect(await command("/scenario status fw1")).toMatch(
+      /fw1: pausable .*\n {2}paused at only\/day/,
+    );
     expect((await botTexts(s.r.room)).some((t) => t.includes("the day is over"))).toBe(false);
 
     const resumed = await command("/scenario resume fw1");

@@ -80,7 +80,5 @@ export function actionsUsed(scenario: Scenario): Set<ActionName> {
 export function scenarioNeedsApproval(scenario: Scenario): string | undefined {
   const used = actionsUsed(scenario);
   const guarded = ACTION_NAMES.filter((name) => used.has(name) && isGuarded(name));
-  return guarded.length > 0
-    ? `scenario ${scenario.id} uses ${guarded.join(", ")}`
-    : undefined;
+  return guarded.length > 0 ? `scenario ${scenario.id} uses ${guarded.join(", ")}` : undefined;
 }

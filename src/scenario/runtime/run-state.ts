@@ -3,14 +3,22 @@ import type { Actor } from "../../audit/entry.ts";
 import type { RedisWrite } from "../../store/cases.ts";
 import type { Scenario } from "../definition/schema.ts";
 import { scenarioKeys } from "./keys.ts";
+import {
+  parseRunState,
+  RUN_STATE_VERSION,
+  type RunStatus,
+  VERSION_FIELD,
+} from "./run-state-schema.ts";
+
+export { RunStateError, type RunStatus } from "./run-state-schema.ts";
 
 /**
  * A run: one scenario running on one seized chat. Its state is a Redis hash,
  * changed only together with the audit entry that explains the change, so
- * after a crash the run is exactly where its log says it is.
+ * after a crash the run is exactly where its log says it is. The hash is
+ * checked on every read, and carries the version of its layout
+ * (run-state-schema.ts).
  */
-
-export type RunStatus = "running" | "paused" | "finished" | "aborted" | "failed";
 
 export interface RunState {
   id: string;
@@ -41,41 +49,42 @@ export interface RunState {
   endedAt?: number;
 }
 
-const NUMBERS = [
-  "chatId",
-  "phase",
-  "step",
-  "attempt",
-  "startedAt",
-  "wakeAt",
-  "pausedAt",
-  "endedAt",
-];
-
+/**
+ * The run, or undefined when there is none. Throws `RunStateError` for a run
+ * this Warden cannot read exactly (a newer layout, a damaged field), so that
+ * nothing acts on a misread run.
+ */
 export async function readRun(
   redis: Redis,
   caseId: string,
   runId: string,
 ): Promise<RunState | undefined> {
   const raw = await redis.hgetall(scenarioKeys.run(caseId, runId));
-  if (!raw.id) return undefined;
-  const run: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(raw)) {
-    if (k === "startedBy") run[k] = JSON.parse(v);
-    else if (NUMBERS.includes(k)) run[k] = Number(v);
-    else run[k] = v;
-  }
-  return run as unknown as RunState;
+  if (Object.keys(raw).length === 0) return undefined;
+  return parseRunState(caseId, runId, raw);
+}
+
+/** A new run's hash, with the version of the layout it is written in (only here: see run-state-schema.ts). */
+export function setNewRun(caseId: string, runId: string, run: RunState): RedisWrite[] {
+  return [
+    ["HSET", scenarioKeys.run(caseId, runId), VERSION_FIELD, RUN_STATE_VERSION, ...hashArgs(run)],
+  ];
 }
 
 /** HSET of the given fields (undefined ones are skipped; use `clear` to remove fields). */
 export function setRun(caseId: string, runId: string, fields: Partial<RunState>): RedisWrite[] {
+  const args = hashArgs(fields);
+  return args.length ? [["HSET", scenarioKeys.run(caseId, runId), ...args]] : [];
+}
+
+/** Field, value, …: numbers and text as they are, the actor as JSON. */
+function hashArgs(fields: Partial<RunState>): (string | number)[] {
   const args: (string | number)[] = [];
   for (const [k, v] of Object.entries(fields)) {
     if (v === undefined) continue;
     args.push(k, typeof v === "object" ? JSON.stringify(v) : (v as string | number));
   }
-  return args.length ? [["HSET", scenarioKeys.run(caseId, runId), ...args]] : [];
+  return args;
 }
 
 export function clearRun(

@@ -1,0 +1,58 @@
+import { AuditUnavailableError } from "../../audit/record.ts";
+import { scenarioKeys } from "./keys.ts";
+import type { EngineDeps } from "./run-context.ts";
+import { runQueued } from "./triggers.ts";
+
+/**
+ * A run's queue of trigger firings (see `handleEvent` in triggers.ts) is
+ * worked through off the update's path, one firing at a time and in order,
+ * removing each only once its actions ran: they are idempotent, so one
+ * interrupted by a crash is simply run again. One worker per run.
+ */
+
+/** Run id → the worker draining its queue now. */
+export type QueueWorkers = Map<string, Promise<void>>;
+
+export function createQueueWorkers(): QueueWorkers {
+  return new Map();
+}
+
+/** Drains a run's queue; a call while a worker runs waits for it, then drains what came meanwhile. */
+export function drainQueue(
+  deps: EngineDeps,
+  workers: QueueWorkers,
+  caseId: string,
+  runId: string,
+): Promise<void> {
+  const running = workers.get(runId);
+  if (running) return running.then(() => drainQueue(deps, workers, caseId, runId));
+  const settled = workThrough(deps, caseId, runId)
+    .catch((err: Error) =>
+      deps.logger.warn({ case: caseId, run: runId, err: err.message }, "trigger queue paused"),
+    )
+    .finally(() => {
+      if (workers.get(runId) === settled) workers.delete(runId);
+    });
+  workers.set(runId, settled);
+  return settled;
+}
+
+async function workThrough(deps: EngineDeps, caseId: string, runId: string): Promise<void> {
+  const key = scenarioKeys.queue(caseId, runId);
+  for (;;) {
+    const head = await deps.redis.lindex(key, 0);
+    if (head === null) return;
+    try {
+      await runQueued(deps, caseId, head);
+    } catch (err) {
+      // Left queued: the worker stops, and the next tick tries again once the log is back.
+      if (err instanceof AuditUnavailableError) throw err;
+      // Anything else would fail again: it is logged and dropped, so one bad firing holds up no other.
+      deps.logger.error(
+        { case: caseId, run: runId, err: (err as Error).message },
+        "a queued trigger firing failed",
+      );
+    }
+    await deps.redis.lpop(key);
+  }
+}
