@@ -368,7 +368,7 @@ export function registerControlRoutes(
     iso: new Date(sim().clock.nowMs()).toISOString(),
   }));
   route("POST", "/sim/clock", (_, body) => {
-    const result = advanceClock(sim(), Number(field(body, "advance_seconds")));
+    const result = advanceClock(sim(), body.advance_seconds);
     return { ...result, iso: new Date(sim().clock.nowMs()).toISOString() };
   });
   route("GET", "/sim/timeline", () => sim().timeline);
