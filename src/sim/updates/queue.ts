@@ -114,7 +114,9 @@ export function pollUpdates(queue: UpdateQueue, options: PollOptions): Promise<T
   if (options.allowedUpdates) queue.allowed = options.allowedUpdates;
   confirmUpdates(queue, options.offset);
   const ready = queue.items.slice(0, options.limit);
-  if (ready.length > 0 || options.timeoutSeconds <= 0) return Promise.resolve(ready);
+  // A client that already hung up gets its answer at once: an aborted signal fires no more events.
+  const waits = ready.length === 0 && options.timeoutSeconds > 0 && !options.signal?.aborted;
+  if (!waits) return Promise.resolve(ready);
   return new Promise((resolve, reject) => {
     const onAbort = () => poll.finish([]);
     const timer = setTimeout(() => poll.finish([]), options.timeoutSeconds * 1000);
