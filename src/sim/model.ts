@@ -4,47 +4,12 @@
  * operations in `world/` and the Bot API methods in `methods/`, so that
  * every change also emits the updates Telegram would send.
  *
- * Objects whose names start with `Tg` are Bot API JSON shapes exactly as a
- * bot receives them; the others are the simulator's own bookkeeping.
+ * The Bot API objects a bot receives (`Tg…`) live in `bot-api-objects.ts`;
+ * these are the simulator's own bookkeeping.
  */
+import type { ChatType, TgMessage, TgUser } from "./bot-api-objects.ts";
 import type { FileRecord } from "./files.ts";
 import type { UpdateQueue } from "./updates/queue.ts";
-
-export interface TgUser {
-  id: number;
-  is_bot: boolean;
-  first_name: string;
-  last_name?: string;
-  username?: string;
-  language_code?: string;
-  is_premium?: boolean;
-}
-
-export type ChatType = "private" | "group" | "supergroup" | "channel";
-
-export interface TgChat {
-  id: number;
-  type: ChatType;
-  title?: string;
-  username?: string;
-  first_name?: string;
-  last_name?: string;
-}
-
-/** A Bot API Message object; only the always-present fields are typed. */
-export interface TgMessage {
-  message_id: number;
-  date: number;
-  chat: TgChat;
-  from?: TgUser;
-  sender_chat?: TgChat;
-  text?: string;
-  caption?: string;
-  reply_to_message?: TgMessage;
-  [field: string]: unknown;
-}
-
-export type TgUpdate = { update_id: number } & Record<string, unknown>;
 
 export const ADMIN_RIGHTS = [
   "can_manage_chat",

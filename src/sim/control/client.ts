@@ -4,9 +4,11 @@
  * the HTTP status and Telegram-style description, except
  * `trySendMessage`, which returns the refusal so tests can assert on it.
  */
+
+import type { TgChat, TgMessage, TgUpdate, TgUser } from "../bot-api-objects.ts";
 import type { CallRecord } from "../calls.ts";
 import type { FaultSpec } from "../limits/faults.ts";
-import type { AdminRights, Permissions, TgChat, TgMessage, TgUpdate, TgUser } from "../model.ts";
+import type { AdminRights, Permissions } from "../model.ts";
 import type { LoadedWorld, World } from "../world/load.ts";
 import type { PlayedMessage } from "./clock.ts";
 import type { MemberMessageInput } from "./member-messages.ts";

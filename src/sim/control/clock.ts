@@ -3,9 +3,10 @@
  * order, each stamped with its own scheduled time, before the clock settles
  * on the target.
  */
+
+import type { TgMessage } from "../bot-api-objects.ts";
 import { isClockTime, LATEST_MS } from "../clock.ts";
 import { ControlError, controlInvalid } from "../errors.ts";
-import type { TgMessage } from "../model.ts";
 import type { Simulator } from "../simulator.ts";
 import { withReply } from "../world/load.ts";
 import { postMemberMessage } from "./member-messages.ts";

@@ -6,11 +6,12 @@
  * stored and reach no bot.
  */
 import { createHash } from "node:crypto";
+import type { TgMessage } from "../bot-api-objects.ts";
 import { BotApiError, ControlError, controlInvalid, controlNotFound } from "../errors.ts";
 import { documentOf, photoSize, storeFile } from "../files.ts";
 import { CHANNEL_BOT, GROUP_ANONYMOUS_BOT, randomString } from "../ids.ts";
 import { checkSendPermission, contentKind } from "../methods/messages.ts";
-import type { BotState, ChatState, StoredMessage, TgMessage } from "../model.ts";
+import type { BotState, ChatState, StoredMessage } from "../model.ts";
 import type { Simulator } from "../simulator.ts";
 import { requireBot, requireUser, userObject } from "../world/accounts.ts";
 import { chatObject, privateChat } from "../world/chats.ts";

@@ -1,16 +1,11 @@
 /**
  * Sending, forwarding, copying, editing, deleting and pinning messages.
  */
+
+import type { TgMessage } from "../bot-api-objects.ts";
 import { badRequest, tooManyRequests } from "../errors.ts";
 import { documentOf, type FileRecord, photoSize, storeFile, storeUpload } from "../files.ts";
-import type {
-  BotState,
-  ChatState,
-  Membership,
-  Permission,
-  StoredMessage,
-  TgMessage,
-} from "../model.ts";
+import type { BotState, ChatState, Membership, Permission, StoredMessage } from "../model.ts";
 import type { Simulator } from "../simulator.ts";
 import type { FileInput } from "../spec/params.ts";
 import { chatObject } from "../world/chats.ts";

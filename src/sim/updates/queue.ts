@@ -6,8 +6,9 @@
  * they are created (not when they are read); and a second concurrent
  * getUpdates ends the first one with 409.
  */
+
+import type { TgUpdate } from "../bot-api-objects.ts";
 import { BotApiError, conflict } from "../errors.ts";
-import type { TgUpdate } from "../model.ts";
 
 /** Update kinds a bot gets only when it lists them in allowed_updates. */
 export const OPT_IN_UPDATES = ["chat_member", "message_reaction", "message_reaction_count"];

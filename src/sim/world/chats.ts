@@ -3,14 +3,14 @@
  * between a bot and a user (whose chat id is the user's id, as the bot sees
  * it).
  */
+
+import type { ChatType, TgChat } from "../bot-api-objects.ts";
 import { badRequest, controlInvalid, controlNotFound } from "../errors.ts";
 import {
   type BotState,
   type ChatState,
-  type ChatType,
   defaultChatPermissions,
   type Permissions,
-  type TgChat,
 } from "../model.ts";
 import type { Simulator } from "../simulator.ts";
 
