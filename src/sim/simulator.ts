@@ -6,11 +6,11 @@
 import { EventEmitter } from "node:events";
 import { type CallLog, createCallLog } from "./calls.ts";
 import { createClock, type SimClock } from "./clock.ts";
-import type { MemberMessageInput } from "./control/member-messages.ts";
 import { createFileStore, type FileStore } from "./files.ts";
 import { createIdAllocator, type IdAllocator } from "./ids.ts";
 import { createFaultInjector, type FaultInjector } from "./limits/faults.ts";
 import { createRateLimiter, type RateLimiter } from "./limits/rate-limit.ts";
+import type { MemberMessageInput } from "./member-message-input.ts";
 import { createWorldState, type WorldState } from "./model.ts";
 import type { Violation } from "./spec/validate.ts";
 

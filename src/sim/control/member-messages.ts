@@ -10,6 +10,7 @@ import type { TgMessage } from "../bot-api-objects.ts";
 import { BotApiError, ControlError, controlInvalid, controlNotFound } from "../errors.ts";
 import { documentOf, photoSize, storeFile } from "../files.ts";
 import { CHANNEL_BOT, GROUP_ANONYMOUS_BOT, randomString } from "../ids.ts";
+import type { MemberMessageInput } from "../member-message-input.ts";
 import { checkSendPermission, contentKind } from "../methods/messages.ts";
 import type { BotState, ChatState, StoredMessage } from "../model.ts";
 import type { Simulator } from "../simulator.ts";
@@ -25,31 +26,6 @@ import {
   nestedCopy,
   postMessage,
 } from "../world/messages.ts";
-
-export interface MemberMessageInput {
-  from_id: number;
-  text?: string;
-  caption?: string;
-  entities?: unknown[];
-  /** `true` for a generated picture, or base64 image data. */
-  photo?: boolean | string;
-  /** `true`, a file name, or `{file_name, mime_type, content}` (content as text). */
-  document?: boolean | string | { file_name?: string; mime_type?: string; content?: string };
-  reply_to_message_id?: number;
-  /** Post as this channel (the user must run it). */
-  sender_chat_id?: number;
-  /** Post anonymously as the group (the user must be an administrator). */
-  anonymous?: boolean;
-  /** Make it a forward of something this user wrote elsewhere. */
-  forward_from_id?: number;
-  forward_from_chat_id?: number;
-  /** Show the forward as from a hidden account with this name. */
-  forward_sender_name?: string;
-  /** In private chats: the bot written to, by username, when there are several. */
-  bot?: string;
-  /** Simulated date to stamp (defaults to now); history only. */
-  date?: number;
-}
 
 /** A 1×1 PNG, for photos a scenario does not bother to provide. */
 const PIXEL = Buffer.from(

@@ -12,7 +12,6 @@ import {
   controlChat,
   deleteMemberMessage,
   editMemberMessage,
-  type MemberMessageInput,
   postMemberMessage,
   postPrivateMessage,
   pressButton,
@@ -23,6 +22,7 @@ import { botSnapshot, chatSnapshot } from "../control/snapshot.ts";
 import { BotApiError, ControlError, controlInvalid, controlNotFound } from "../errors.ts";
 import { storeFile } from "../files.ts";
 import type { FaultSpec } from "../limits/faults.ts";
+import type { MemberMessageInput } from "../member-message-input.ts";
 import {
   ADMIN_RIGHTS,
   type AdminRights,
