@@ -7,11 +7,10 @@
  */
 import { createHash } from "node:crypto";
 import type { TgMessage } from "../bot-api-objects.ts";
-import { BotApiError, ControlError, controlInvalid, controlNotFound } from "../errors.ts";
+import { ControlError, controlInvalid, controlNotFound } from "../errors.ts";
 import { documentOf, photoSize, storeFile } from "../files.ts";
 import { CHANNEL_BOT, GROUP_ANONYMOUS_BOT, randomString } from "../ids.ts";
 import type { MemberMessageInput } from "../member-message-input.ts";
-import { checkSendPermission, contentKind } from "../methods/messages.ts";
 import type { BotState, ChatState, StoredMessage } from "../model.ts";
 import type { Simulator } from "../simulator.ts";
 import { requireBot, requireUser, userObject } from "../world/accounts.ts";
@@ -26,6 +25,7 @@ import {
   nestedCopy,
   postMessage,
 } from "../world/messages.ts";
+import { contentKind, sendRefusal } from "../world/permissions.ts";
 
 /** A 1×1 PNG, for photos a scenario does not bother to provide. */
 const PIXEL = Buffer.from(
@@ -102,13 +102,8 @@ export function postMemberMessage(
   if (chat.type === "channel") {
     if (!isAdmin(m)) throw refuse("only administrators can post in the channel");
   } else {
-    try {
-      checkSendPermission(chat, m, contentKind(body));
-    } catch (error) {
-      if (error instanceof BotApiError)
-        throw refuse(error.description.replace(/^Bad Request: /, ""));
-      throw error;
-    }
+    const refusal = sendRefusal(chat, m, contentKind(body));
+    if (refusal) throw refuse(refusal);
   }
   let replyTo: StoredMessage | undefined;
   if (input.reply_to_message_id !== undefined) {

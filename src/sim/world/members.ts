@@ -13,8 +13,6 @@ import {
   type InviteLinkState,
   type MemberStatus,
   type Membership,
-  PERMISSIONS,
-  type Permissions,
 } from "../model.ts";
 import type { Simulator } from "../simulator.ts";
 import { userObject } from "./accounts.ts";
@@ -59,16 +57,6 @@ export function rightsForChat(chat: ChatState, rights: AdminRights): Partial<Adm
     if (chat.type === "channel" && GROUP_ONLY_RIGHTS.includes(right)) continue;
     if (chat.type !== "channel" && CHANNEL_ONLY_RIGHTS.includes(right)) continue;
     out[right] = rights[right] ?? false;
-  }
-  return out;
-}
-
-/** Effective permissions of a member: their own restriction combined with the chat's defaults. */
-export function effectivePermissions(chat: ChatState, m: Membership | undefined): Permissions {
-  if (isAdmin(m)) return allPermissions(true);
-  const out = { ...chat.permissions };
-  if (m?.status === "restricted" && m.permissions) {
-    for (const p of PERMISSIONS) out[p] = out[p] && m.permissions[p];
   }
   return out;
 }
