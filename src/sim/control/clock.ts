@@ -9,7 +9,7 @@ import { isClockTime, LATEST_MS } from "../clock.ts";
 import { ControlError, controlInvalid } from "../errors.ts";
 import type { Simulator } from "../simulator.ts";
 import { withReply } from "../world/load.ts";
-import { postMemberMessage } from "./member-messages.ts";
+import { postMemberMessage } from "../world/member-messages.ts";
 
 export type PlayedMessage =
   | { ok: true; at: number; chat_id: number; message: TgMessage }

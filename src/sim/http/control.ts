@@ -7,17 +7,6 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { advanceClock } from "../control/clock.ts";
-import {
-  type CallbackInput,
-  controlChat,
-  deleteMemberMessage,
-  editMemberMessage,
-  postMemberMessage,
-  postPrivateMessage,
-  pressButton,
-  react,
-  setBlocked,
-} from "../control/member-messages.ts";
 import { botSnapshot, chatSnapshot } from "../control/snapshot.ts";
 import { BotApiError, ControlError, controlInvalid, controlNotFound } from "../errors.ts";
 import { storeFile } from "../files.ts";
@@ -44,9 +33,17 @@ import {
   unbanMember,
   upgradeToSupergroup,
 } from "../world/actions.ts";
-import { createChat, type NewChat, requireChat } from "../world/chats.ts";
+import { type CallbackInput, pressButton } from "../world/buttons.ts";
+import { createChat, type NewChat, requireChat, requireChatOrDialog } from "../world/chats.ts";
 import { isAdmin } from "../world/delivery.ts";
+import { postPrivateMessage, setBlocked } from "../world/dialogs.ts";
 import { applyWorld, loadWorld } from "../world/load.ts";
+import {
+  deleteMemberMessage,
+  editMemberMessage,
+  postMemberMessage,
+  react,
+} from "../world/member-messages.ts";
 import { memberOf } from "../world/members.ts";
 
 type Body = Record<string, unknown>;
@@ -142,7 +139,7 @@ export function registerControlRoutes(
   }
 
   const chatOf = (request: FastifyRequest, body: Body = {}) =>
-    controlChat(
+    requireChatOrDialog(
       sim(),
       numberParam(params(request).id, "chat id"),
       (body.bot ?? (request.query as Body).bot) as string | undefined,

@@ -13,6 +13,7 @@ import {
   type Permissions,
 } from "../model.ts";
 import type { Simulator } from "../simulator.ts";
+import { requireBot, requireUser } from "./accounts.ts";
 
 export interface NewChat {
   id?: number;
@@ -114,6 +115,19 @@ export function chatObject(sim: Simulator, chat: ChatState): TgChat {
     title: chat.title ?? "",
     ...(chat.username ? { username: chat.username } : {}),
   };
+}
+
+/**
+ * The chat a control route names: a group, supergroup or channel by its id,
+ * or, for a user id, that user's dialog with the bot `botRef` (which may be
+ * left out when there is only one bot).
+ */
+export function requireChatOrDialog(sim: Simulator, id: number, botRef?: string): ChatState {
+  if (id > 0) {
+    requireUser(sim, id);
+    return privateChat(requireBot(sim, botRef), id);
+  }
+  return requireChat(sim, id);
 }
 
 /**

@@ -8,13 +8,13 @@ import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { isClockTime, LATEST_MS } from "../clock.ts";
-import { postMemberMessage } from "../control/member-messages.ts";
 import { controlInvalid } from "../errors.ts";
 import type { MemberMessageInput } from "../member-message-input.ts";
 import { ADMIN_RIGHTS, allRights, PERMISSIONS, type Permissions } from "../model.ts";
 import type { Simulator } from "../simulator.ts";
 import { createBot, createUser, findUserByUsername } from "./accounts.ts";
 import { createChat } from "./chats.ts";
+import { postMemberMessage } from "./member-messages.ts";
 
 const Ref = z.union([z.string().min(1), z.number().int()]);
 const PermissionsSchema = z.partialRecord(z.enum(PERMISSIONS), z.boolean());
