@@ -11,7 +11,7 @@ import type { AdminRights, ChatState, InviteLinkState, Membership, Permissions }
 import type { Simulator } from "../simulator.ts";
 import { userObject } from "./accounts.ts";
 import { chatObject } from "./chats.ts";
-import { deliver, isAdmin, isPresent } from "./delivery.ts";
+import { deliver, isPresent } from "./delivery.ts";
 import { inviteLinkObject, linkUnusable } from "./links.ts";
 import { changeMember, leftMembership, memberOf } from "./members.ts";
 import { postServiceMessage } from "./messages.ts";
@@ -266,5 +266,3 @@ export function upgradeToSupergroup(sim: Simulator, chat: ChatState, actorId: nu
   postServiceMessage(sim, next, actorId, { migrate_from_chat_id: chat.id });
   return next;
 }
-
-export { isAdmin };

@@ -17,7 +17,7 @@ import {
 import type { Simulator } from "../simulator.ts";
 import { userObject } from "./accounts.ts";
 import { chatObject } from "./chats.ts";
-import { deliver, isAdmin, isPresent } from "./delivery.ts";
+import { deliver, isAdmin } from "./delivery.ts";
 import { inviteLinkObject } from "./links.ts";
 
 export function leftMembership(userId: number): Membership {
@@ -161,5 +161,3 @@ export function changeMember(
     });
   }
 }
-
-export { isAdmin, isPresent };
