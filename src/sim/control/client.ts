@@ -4,7 +4,6 @@
  * the HTTP status and Telegram-style description, except
  * `trySendMessage`, which returns the refusal so tests can assert on it.
  */
-
 import type { TgChat, TgMessage, TgUpdate, TgUser } from "../bot-api-objects.ts";
 import type { CallRecord } from "../calls.ts";
 import type { FaultSpec } from "../limits/faults.ts";

@@ -3,7 +3,6 @@
  * order, each stamped with its own scheduled time, before the clock settles
  * on the target.
  */
-
 import type { TgMessage } from "../bot-api-objects.ts";
 import { isClockTime, LATEST_MS } from "../clock.ts";
 import { ControlError, controlInvalid } from "../errors.ts";

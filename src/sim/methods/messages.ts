@@ -1,7 +1,6 @@
 /**
  * Sending, forwarding, copying, editing, deleting and pinning messages.
  */
-
 import type { TgMessage } from "../bot-api-objects.ts";
 import { badRequest, tooManyRequests } from "../errors.ts";
 import { documentOf, type FileRecord, photoSize, storeFile, storeUpload } from "../files.ts";

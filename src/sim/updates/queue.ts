@@ -6,7 +6,6 @@
  * they are created (not when they are read); and a second concurrent
  * getUpdates ends the first one with 409.
  */
-
 import type { TgUpdate } from "../bot-api-objects.ts";
 import { BotApiError, conflict } from "../errors.ts";
 

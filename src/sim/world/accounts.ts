@@ -2,7 +2,6 @@
  * Users and bots. Bots under test get a token and an update queue; other
  * bots are plain accounts with `is_bot: true`.
  */
-
 import type { TgUser } from "../bot-api-objects.ts";
 import { ControlError, controlInvalid, controlNotFound } from "../errors.ts";
 import { CHANNEL_BOT, GROUP_ANONYMOUS_BOT, makeToken, TOKEN_PATTERN } from "../ids.ts";

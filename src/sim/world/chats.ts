@@ -3,7 +3,6 @@
  * between a bot and a user (whose chat id is the user's id, as the bot sees
  * it).
  */
-
 import type { ChatType, TgChat } from "../bot-api-objects.ts";
 import { badRequest, controlInvalid, controlNotFound } from "../errors.ts";
 import {

@@ -3,7 +3,6 @@
  * posting stores the Message object exactly as bots will receive it and
  * hands it to delivery.
  */
-
 import type { TgChat, TgMessage } from "../bot-api-objects.ts";
 import type { ChatState, StoredMessage } from "../model.ts";
 import type { Simulator } from "../simulator.ts";

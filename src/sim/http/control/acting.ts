@@ -4,7 +4,6 @@
  * owner. Someone named by `by` must hold the right Telegram would require, so
  * a scenario cannot quietly do what that admin could not.
  */
-
 import { controlForbidden, controlInvalid } from "../../errors.ts";
 import type { AdminRights, ChatState } from "../../model.ts";
 import type { Simulator } from "../../simulator.ts";
