@@ -7,6 +7,7 @@
 
 export type { TgChat, TgMessage, TgUpdate, TgUser } from "./bot-api-objects.ts";
 export type { CallRecord } from "./calls.ts";
+export type { Permissions } from "./chat-permissions.ts";
 export { runSimulatorCli, type SimulatorCliOptions } from "./cli.ts";
 export {
   type BotSnapshot,
@@ -33,7 +34,7 @@ export {
   startSimulator,
 } from "./http/server.ts";
 export { CHANNEL_BOT, GROUP_ANONYMOUS_BOT } from "./ids.ts";
-export type { AdminRights, Permissions } from "./model.ts";
+export type { AdminRights } from "./model.ts";
 export type { Simulator, SimulatorOptions } from "./simulator.ts";
 export { botApiSpec } from "./spec/spec.ts";
 export { createValidator, type Validator, type Violation } from "./spec/validate.ts";

@@ -6,9 +6,10 @@
  */
 import type { TgChat, TgMessage, TgUpdate, TgUser } from "../bot-api-objects.ts";
 import type { CallRecord } from "../calls.ts";
+import type { Permissions } from "../chat-permissions.ts";
 import type { FaultSpec } from "../limits/faults.ts";
 import type { MemberMessageInput } from "../member-message-input.ts";
-import type { AdminRights, Permissions } from "../model.ts";
+import type { AdminRights } from "../model.ts";
 import type { LoadedWorld, World } from "../world/load.ts";
 import type { PlayedMessage } from "./clock.ts";
 import type { botSnapshot, chatSnapshot } from "./snapshot.ts";

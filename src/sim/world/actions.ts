@@ -6,8 +6,9 @@
  * checked by the callers (Bot API methods check the calling bot's rights,
  * the control API acts as the chat owner).
  */
+import type { Permissions } from "../chat-permissions.ts";
 import { ControlError, controlInvalid } from "../errors.ts";
-import type { AdminRights, ChatState, InviteLinkState, Membership, Permissions } from "../model.ts";
+import type { AdminRights, ChatState, InviteLinkState, Membership } from "../model.ts";
 import type { Simulator } from "../simulator.ts";
 import { userObject } from "./accounts.ts";
 import { chatObject } from "./chats.ts";

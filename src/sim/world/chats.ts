@@ -4,13 +4,13 @@
  * it).
  */
 import type { ChatType, TgChat } from "../bot-api-objects.ts";
-import { badRequest, controlInvalid, controlNotFound } from "../errors.ts";
 import {
-  type BotState,
-  type ChatState,
+  changedPermissions,
   defaultChatPermissions,
   type Permissions,
-} from "../model.ts";
+} from "../chat-permissions.ts";
+import { badRequest, controlInvalid, controlNotFound } from "../errors.ts";
+import type { BotState, ChatState } from "../model.ts";
 import type { Simulator } from "../simulator.ts";
 import { requireBot, requireUser } from "./accounts.ts";
 
@@ -59,7 +59,7 @@ export function createChat(sim: Simulator, input: NewChat): ChatState {
   chat.title = input.title;
   if (input.username) chat.username = input.username;
   if (input.description) chat.description = input.description;
-  chat.permissions = { ...chat.permissions, ...input.permissions };
+  chat.permissions = changedPermissions(chat.permissions, input.permissions);
   chat.members.set(input.owner_id, {
     userId: input.owner_id,
     status: "creator",

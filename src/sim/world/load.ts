@@ -7,10 +7,11 @@
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { givenPermissions, PERMISSIONS } from "../chat-permissions.ts";
 import { isClockTime, LATEST_MS } from "../clock.ts";
 import { controlInvalid } from "../errors.ts";
 import type { MemberMessageInput } from "../member-message-input.ts";
-import { ADMIN_RIGHTS, allRights, PERMISSIONS, type Permissions } from "../model.ts";
+import { ADMIN_RIGHTS, allRights } from "../model.ts";
 import type { Simulator } from "../simulator.ts";
 import { createBot, createUser, findUserByUsername } from "./accounts.ts";
 import { createChat } from "./chats.ts";
@@ -203,9 +204,7 @@ export function applyWorld(sim: Simulator, world: ParsedWorld): LoadedWorld {
           });
           break;
         case "restricted": {
-          const permissions = Object.fromEntries(
-            PERMISSIONS.map((p) => [p, member.permissions?.[p] ?? false]),
-          ) as Permissions;
+          const permissions = givenPermissions(member.permissions);
           chat.members.set(userId, {
             ...base,
             status: "restricted",

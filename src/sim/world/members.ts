@@ -3,10 +3,10 @@
  * which sends `my_chat_member` to a bot whose own status changed and
  * `chat_member` to the admin bots that asked for it, the way Telegram does.
  */
+import { allPermissions } from "../chat-permissions.ts";
 import {
   ADMIN_RIGHTS,
   type AdminRights,
-  allPermissions,
   CHANNEL_ONLY_RIGHTS,
   type ChatState,
   GROUP_ONLY_RIGHTS,

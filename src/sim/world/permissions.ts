@@ -7,12 +7,11 @@
  */
 import {
   allPermissions,
-  type ChatState,
-  type Membership,
   PERMISSIONS,
   type Permission,
   type Permissions,
-} from "../model.ts";
+} from "../chat-permissions.ts";
+import type { ChatState, Membership } from "../model.ts";
 import { isAdmin } from "./delivery.ts";
 
 /** Effective permissions of a member: their own restriction combined with the chat's defaults. */
@@ -20,7 +19,7 @@ export function effectivePermissions(chat: ChatState, m: Membership | undefined)
   if (isAdmin(m)) return allPermissions(true);
   const out = { ...chat.permissions };
   if (m?.status === "restricted" && m.permissions) {
-    for (const p of PERMISSIONS) out[p] = out[p] && m.permissions[p];
+    for (const p of PERMISSIONS) out[p] = out[p] === true && m.permissions[p] === true;
   }
   return out;
 }

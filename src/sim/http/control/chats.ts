@@ -4,8 +4,8 @@
  * description or default permissions, and upgrade a basic group to a
  * supergroup.
  */
+import { changedPermissions, type Permissions } from "../../chat-permissions.ts";
 import { chatSnapshot } from "../../control/snapshot.ts";
-import type { Permissions } from "../../model.ts";
 import type { Simulator } from "../../simulator.ts";
 import { upgradeToSupergroup } from "../../world/actions.ts";
 import { createChat, type NewChat } from "../../world/chats.ts";
@@ -36,7 +36,10 @@ export function registerChatRoutes(route: ControlRoute, sim: () => Simulator) {
     if (typeof body.title === "string" && body.title) chat.title = body.title;
     if (typeof body.description === "string") chat.description = body.description || undefined;
     if (body.permissions)
-      chat.permissions = { ...chat.permissions, ...(body.permissions as Partial<Permissions>) };
+      chat.permissions = changedPermissions(
+        chat.permissions,
+        body.permissions as Partial<Permissions>,
+      );
     return chatSnapshot(sim(), chat);
   });
   route("POST", "/sim/chats/:id/upgrade", (request, body) => {

@@ -4,15 +4,10 @@
  * holds the right, does to others: promote, edit or demote, ban, unban,
  * restrict. Bots in the chat hear of each change as they would on Telegram.
  */
+import { givenPermissions } from "../../chat-permissions.ts";
 import { chatSnapshot } from "../../control/snapshot.ts";
 import { controlInvalid } from "../../errors.ts";
-import {
-  ADMIN_RIGHTS,
-  type AdminRights,
-  allRights,
-  PERMISSIONS,
-  type Permissions,
-} from "../../model.ts";
+import { ADMIN_RIGHTS, type AdminRights, allRights } from "../../model.ts";
 import type { Simulator } from "../../simulator.ts";
 import { requireUser } from "../../world/accounts.ts";
 import {
@@ -38,12 +33,6 @@ function readRights(value: unknown): { rights: AdminRights; isAnonymous: boolean
   for (const r of ADMIN_RIGHTS) rights[r] = given[r] === true;
   if (ADMIN_RIGHTS.some((r) => rights[r])) rights.can_manage_chat = true;
   return { rights, isAnonymous: given.is_anonymous === true };
-}
-
-/** `permissions` of a restriction: those set to true, the rest false, with no implications. */
-function readPermissionObject(value: unknown): Permissions {
-  const given = (value ?? {}) as Record<string, unknown>;
-  return Object.fromEntries(PERMISSIONS.map((p) => [p, given[p] === true])) as Permissions;
 }
 
 export function registerMemberRoutes(route: ControlRoute, sim: () => Simulator) {
@@ -121,7 +110,7 @@ export function registerMemberRoutes(route: ControlRoute, sim: () => Simulator) 
       sim(),
       chat,
       userId,
-      readPermissionObject(body.permissions),
+      givenPermissions(body.permissions),
       normalizeUntilDate(sim(), body.until_date as number | undefined),
       by,
     );
