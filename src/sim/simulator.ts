@@ -4,7 +4,7 @@
  * API methods and the control API operate on one `Simulator`.
  */
 import { EventEmitter } from "node:events";
-import { type CallLog, createCallLog } from "./calls.ts";
+import { type CallLog, type CallRecord, createCallLog } from "./calls.ts";
 import { createClock, type SimClock } from "./clock.ts";
 import { createFileStore, type FileStore } from "./files.ts";
 import { createIdAllocator, type IdAllocator } from "./ids.ts";
@@ -36,7 +36,7 @@ export interface SimulatorOptions {
 
 export interface SimEvents {
   update: [botId: number, update: Record<string, unknown>];
-  call: [record: import("./calls.ts").CallRecord];
+  call: [record: CallRecord];
 }
 
 export interface Simulator {
