@@ -38,7 +38,8 @@ export function createClock(startMs: number = Date.now()): SimClock {
         throw new RangeError("the simulated clock only moves forward");
       }
       const target = current + seconds * 1000;
-      if (!isClockTime(target)) throw new RangeError("the simulated clock can't pass LATEST_MS");
+      if (!isClockTime(target))
+        throw new RangeError(`the simulated clock can't move to ${target} ms`);
       current = target;
     },
     set(ms) {
