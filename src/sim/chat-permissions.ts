@@ -4,8 +4,9 @@
  * description (`spec/bot-api.json`), not written out by hand, so it always
  * holds every field the spec declares: a permission Telegram adds reaches
  * chats, restrictions and ChatMember objects as soon as the spec is derived
- * again. Every rule that names a permission (defaults, implications, what a
- * kind of message needs) names one of these.
+ * again. The price: TypeScript knows a permission only as `can_…`, so the
+ * rules that name one (defaults, implications, what a kind of message needs)
+ * are held to the spec's names by the tests, not the compiler.
  */
 import { botApiSpec } from "./spec/spec.ts";
 
