@@ -7,6 +7,18 @@
  * Wall-clock concerns (long-poll timeouts, rate limits, webhook retries) do
  * not use it: they concern the real process talking to the simulator.
  */
+/**
+ * The last instant a JavaScript Date can hold (13 September 275760). The
+ * clock never goes past it, in either direction, so every date it gives
+ * stays a date that can be printed and compared.
+ */
+export const LATEST_MS = 8.64e15;
+
+/** Whether the clock can stand at `ms`: a finite time within a Date's range. */
+export function isClockTime(ms: number): boolean {
+  return Number.isFinite(ms) && Math.abs(ms) <= LATEST_MS;
+}
+
 export interface SimClock {
   /** Current simulated Unix time in whole seconds. */
   now(): number;
@@ -25,9 +37,13 @@ export function createClock(startMs: number = Date.now()): SimClock {
       if (!Number.isFinite(seconds) || seconds < 0) {
         throw new RangeError("the simulated clock only moves forward");
       }
-      current += seconds * 1000;
+      const target = current + seconds * 1000;
+      if (!isClockTime(target))
+        throw new RangeError(`the simulated clock can't move to ${target} ms`);
+      current = target;
     },
     set(ms) {
+      if (!isClockTime(ms)) throw new RangeError(`the simulated clock can't stand at ${ms} ms`);
       current = ms;
     },
   };

@@ -66,3 +66,8 @@ export function controlNotFound(what: string): ControlError {
 export function controlInvalid(reason: string): ControlError {
   return new ControlError(400, reason);
 }
+
+/** The simulated world refuses a person what Telegram would refuse them (403). */
+export function controlForbidden(reason: string): ControlError {
+  return new ControlError(403, reason);
+}

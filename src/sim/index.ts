@@ -4,7 +4,10 @@
  * else through the control API. It stands in for Telegram, so nothing here
  * depends on the rest of Warden.
  */
+
+export type { TgChat, TgMessage, TgUpdate, TgUser } from "./bot-api-objects.ts";
 export type { CallRecord } from "./calls.ts";
+export type { Permissions } from "./chat-permissions.ts";
 export { runSimulatorCli, type SimulatorCliOptions } from "./cli.ts";
 export {
   type BotSnapshot,
@@ -31,7 +34,7 @@ export {
   startSimulator,
 } from "./http/server.ts";
 export { CHANNEL_BOT, GROUP_ANONYMOUS_BOT } from "./ids.ts";
-export type { AdminRights, Permissions, TgChat, TgMessage, TgUpdate, TgUser } from "./model.ts";
+export type { AdminRights } from "./model.ts";
 export type { Simulator, SimulatorOptions } from "./simulator.ts";
 export { botApiSpec } from "./spec/spec.ts";
 export { createValidator, type Validator, type Violation } from "./spec/validate.ts";

@@ -4,47 +4,13 @@
  * operations in `world/` and the Bot API methods in `methods/`, so that
  * every change also emits the updates Telegram would send.
  *
- * Objects whose names start with `Tg` are Bot API JSON shapes exactly as a
- * bot receives them; the others are the simulator's own bookkeeping.
+ * The Bot API objects a bot receives (`Tg…`) live in `bot-api-objects.ts`;
+ * these are the simulator's own bookkeeping.
  */
+import type { ChatType, TgMessage, TgUser } from "./bot-api-objects.ts";
+import type { Permissions } from "./chat-permissions.ts";
 import type { FileRecord } from "./files.ts";
 import type { UpdateQueue } from "./updates/queue.ts";
-
-export interface TgUser {
-  id: number;
-  is_bot: boolean;
-  first_name: string;
-  last_name?: string;
-  username?: string;
-  language_code?: string;
-  is_premium?: boolean;
-}
-
-export type ChatType = "private" | "group" | "supergroup" | "channel";
-
-export interface TgChat {
-  id: number;
-  type: ChatType;
-  title?: string;
-  username?: string;
-  first_name?: string;
-  last_name?: string;
-}
-
-/** A Bot API Message object; only the always-present fields are typed. */
-export interface TgMessage {
-  message_id: number;
-  date: number;
-  chat: TgChat;
-  from?: TgUser;
-  sender_chat?: TgChat;
-  text?: string;
-  caption?: string;
-  reply_to_message?: TgMessage;
-  [field: string]: unknown;
-}
-
-export type TgUpdate = { update_id: number } & Record<string, unknown>;
 
 export const ADMIN_RIGHTS = [
   "can_manage_chat",
@@ -78,27 +44,6 @@ export const GROUP_ONLY_RIGHTS: readonly AdminRight[] = [
   "can_manage_topics",
   "can_manage_tags",
 ];
-
-export const PERMISSIONS = [
-  "can_send_messages",
-  "can_send_audios",
-  "can_send_documents",
-  "can_send_photos",
-  "can_send_videos",
-  "can_send_video_notes",
-  "can_send_voice_notes",
-  "can_send_polls",
-  "can_send_other_messages",
-  "can_add_web_page_previews",
-  "can_react_to_messages",
-  "can_edit_tag",
-  "can_change_info",
-  "can_invite_users",
-  "can_pin_messages",
-  "can_manage_topics",
-] as const;
-export type Permission = (typeof PERMISSIONS)[number];
-export type Permissions = Record<Permission, boolean>;
 
 export type MemberStatus =
   | "creator"
@@ -245,21 +190,6 @@ export function createWorldState(): WorldState {
   };
 }
 
-export function allPermissions(value: boolean): Permissions {
-  return Object.fromEntries(PERMISSIONS.map((p) => [p, value])) as Permissions;
-}
-
 export function allRights(value: boolean): AdminRights {
   return Object.fromEntries(ADMIN_RIGHTS.map((r) => [r, value])) as AdminRights;
-}
-
-/** Telegram's default permissions for a new group: members may do everything but change info and pin. */
-export function defaultChatPermissions(): Permissions {
-  return {
-    ...allPermissions(true),
-    can_change_info: false,
-    can_pin_messages: false,
-    can_manage_topics: false,
-    can_edit_tag: false,
-  };
 }

@@ -4,13 +4,13 @@
  * API methods and the control API operate on one `Simulator`.
  */
 import { EventEmitter } from "node:events";
-import { type CallLog, createCallLog } from "./calls.ts";
+import { type CallLog, type CallRecord, createCallLog } from "./calls.ts";
 import { createClock, type SimClock } from "./clock.ts";
-import type { MemberMessageInput } from "./control/member-messages.ts";
 import { createFileStore, type FileStore } from "./files.ts";
 import { createIdAllocator, type IdAllocator } from "./ids.ts";
 import { createFaultInjector, type FaultInjector } from "./limits/faults.ts";
 import { createRateLimiter, type RateLimiter } from "./limits/rate-limit.ts";
+import type { MemberMessageInput } from "./member-message-input.ts";
 import { createWorldState, type WorldState } from "./model.ts";
 import type { Violation } from "./spec/validate.ts";
 
@@ -36,7 +36,7 @@ export interface SimulatorOptions {
 
 export interface SimEvents {
   update: [botId: number, update: Record<string, unknown>];
-  call: [record: import("./calls.ts").CallRecord];
+  call: [record: CallRecord];
 }
 
 export interface Simulator {

@@ -118,6 +118,80 @@ describe("control API", () => {
   });
 });
 
+describe("the simulated clock", () => {
+  /** Posts a raw body to POST /sim/clock, so tests can send what the typed client would not. */
+  async function postClock(body: string) {
+    const url = `${cast?.sim.url}/sim/clock`;
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body,
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  }
+
+  it.each([
+    ["far beyond any date", '{"advance_seconds":1e308}'],
+    ["more than ten years", `{"advance_seconds":${10 * 365 * 86400 + 1}}`],
+    ["a trillion seconds", '{"advance_seconds":1e12}'],
+    ["a negative number", '{"advance_seconds":-1}'],
+    ["infinity (1e999 in JSON)", '{"advance_seconds":1e999}'],
+    ["minus infinity", '{"advance_seconds":-1e999}'],
+    ["a numeric string", '{"advance_seconds":"60"}'],
+    ["a word", '{"advance_seconds":"soon"}'],
+    ["true", '{"advance_seconds":true}'],
+    ["an array", '{"advance_seconds":[60]}'],
+    ["null", '{"advance_seconds":null}'],
+    ["no field", "{}"],
+  ])("refuses to move by %s and keeps running", async (_, body) => {
+    cast = await startCast();
+    const before = await cast.sim.control.clock();
+    const refused = await postClock(body);
+    expect(refused.status).toBe(400);
+    expect(refused.body).toEqual({
+      ok: false,
+      error_code: 400,
+      description: expect.stringContaining("advance_seconds must be a number of seconds from 0 to"),
+    });
+    expect(await cast.sim.control.clock()).toEqual(before);
+    const moved = await cast.sim.control.advanceClock(60);
+    expect(moved.now).toBe(before.now + 60);
+  });
+
+  it("moves by up to ten years at once, in fractions of a second too", async () => {
+    cast = await startCast();
+    const start = Date.UTC(2027, 0, 1) / 1000;
+    await cast.sim.control.loadWorld({ start });
+    const tenYears = 10 * 365 * 86400;
+    expect((await cast.sim.control.advanceClock(tenYears)).now).toBe(start + tenYears);
+    expect((await cast.sim.control.advanceClock(0.5)).now).toBe(start + tenYears);
+    expect((await cast.sim.control.advanceClock(0.5)).now).toBe(start + tenYears + 1);
+    expect((await cast.sim.control.advanceClock(0)).now).toBe(start + tenYears + 1);
+  });
+
+  it("refuses to move past the last date JavaScript can represent", async () => {
+    cast = await startCast();
+    const lastSecond = 8.64e12;
+    await cast.sim.control.loadWorld({ start: lastSecond - 60 });
+    const refused = await postClock('{"advance_seconds":61}');
+    expect(refused.status).toBe(400);
+    expect(refused.body.description).toContain("+275760-09-13T00:00:00.000Z");
+    expect((await cast.sim.control.advanceClock(60)).iso).toBe("+275760-09-13T00:00:00.000Z");
+  });
+
+  it("refuses a world that starts where the clock cannot be, and keeps the current one", async () => {
+    cast = await startCast();
+    const before = await cast.sim.control.clock();
+    const chats = await cast.sim.control.chats();
+    for (const start of [1e300, 8.64e12 + 1, -8.64e12 - 1, "not a date"]) {
+      const refused = cast.sim.control.loadWorld({ start });
+      await expect(refused).rejects.toThrow(/invalid start/);
+    }
+    expect(await cast.sim.control.clock()).toEqual(before);
+    expect(await cast.sim.control.chats()).toEqual(chats);
+  });
+});
+
 describe("runSimulatorCli", () => {
   it("prints the API root and the bot tokens of the world", async () => {
     const lines: string[] = [];

@@ -4,7 +4,7 @@
  */
 import { Bot, InputFile } from "grammy";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type Cast, startCast } from "./helpers.ts";
+import { type Cast, drainUpdates, eventually, startCast } from "./helpers.ts";
 
 let cast: Cast;
 beforeEach(async () => {
@@ -174,6 +174,35 @@ describe("refusals", () => {
     expect(broken.body.description).toBe(
       'Bad Request: can\'t parse entities: Unsupported start tag "blink" at byte offset 0',
     );
+  });
+});
+
+describe("long polls", () => {
+  const longPolls: [string, (url: string) => [string, RequestInit]][] = [
+    [
+      "as POST with a JSON body",
+      (url) => [
+        url,
+        {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ timeout: 30 }),
+        },
+      ],
+    ],
+    ["as GET with a query string", (url) => [`${url}?timeout=30`, { method: "GET" }]],
+  ];
+
+  it.each(longPolls)("notices when a client cancels a long poll sent %s", async (_, request) => {
+    await drainUpdates(cast.api);
+    const polling = async () => (await cast.sim.control.bot(cast.bot.id)).polling;
+    const client = new AbortController();
+    const [url, init] = request(`${cast.sim.apiRoot}/bot${cast.token}/getUpdates`);
+    const poll = fetch(url, { ...init, signal: client.signal });
+    await eventually(polling);
+    client.abort();
+    await expect(poll).rejects.toThrow(/abort/i);
+    await eventually(async () => !(await polling()));
   });
 });
 

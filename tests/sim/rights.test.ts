@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { AdminRights } from "../../src/sim/index.ts";
+import { type AdminRights, botApiSpec } from "../../src/sim/index.ts";
 import { type Cast, startCast } from "./helpers.ts";
 
 let cast: Cast;
@@ -208,6 +208,54 @@ describe("setChatPermissions", () => {
       can_send_polls: true,
       can_send_messages: false,
     });
+  });
+});
+
+describe("ChatPermissions", () => {
+  const messagesAndMedia = {
+    can_send_messages: true,
+    can_send_audios: true,
+    can_send_documents: true,
+    can_send_photos: true,
+    can_send_videos: true,
+    can_send_video_notes: true,
+    can_send_voice_notes: true,
+  };
+
+  it.each([
+    ["link previews", { can_add_web_page_previews: true }],
+    ["the legacy can_send_media_messages", { can_send_media_messages: true }],
+  ])("lets %s imply messages and media", async (_, permissions) => {
+    const chat = await chatWithBot("admin with the right", "can_restrict_members");
+    await cast.api("setChatPermissions", { chat_id: chat, permissions });
+    const info = await cast.api<{ permissions: Record<string, boolean> }>("getChat", {
+      chat_id: chat,
+    });
+    expect(info.body.result?.permissions).toMatchObject({
+      ...messagesAndMedia,
+      can_send_polls: false,
+      can_send_other_messages: false,
+    });
+  });
+
+  it("reports every field the spec declares, in chats and for restricted members", async () => {
+    const declared = botApiSpec().types.ChatPermissions;
+    const fields = declared && !declared.subtypes ? declared.fields.map((f) => f.name) : [];
+    expect(fields).toContain("can_edit_tag");
+    const chat = await chatWithBot("admin with the right", "can_restrict_members");
+    await cast.api("restrictChatMember", { chat_id: chat, user_id: cast.alice.id, ...mute });
+    const info = await cast.api<{ permissions: Record<string, boolean> }>("getChat", {
+      chat_id: chat,
+    });
+    expect(Object.keys(info.body.result?.permissions ?? {}).sort()).toEqual([...fields].sort());
+    const member = await cast.api<Record<string, unknown>>("getChatMember", {
+      chat_id: chat,
+      user_id: cast.alice.id,
+    });
+    const memberFields = Object.keys(member.body.result ?? {}).filter((k) => k.startsWith("can_"));
+    expect(memberFields.sort()).toEqual([...fields].sort());
+    const snapshot = await cast.sim.control.chat(chat);
+    expect(Object.keys(snapshot.permissions).sort()).toEqual([...fields].sort());
   });
 });
 

@@ -4,12 +4,14 @@
  * the HTTP status and Telegram-style description, except
  * `trySendMessage`, which returns the refusal so tests can assert on it.
  */
+import type { TgChat, TgMessage, TgUpdate, TgUser } from "../bot-api-objects.ts";
 import type { CallRecord } from "../calls.ts";
+import type { Permissions } from "../chat-permissions.ts";
 import type { FaultSpec } from "../limits/faults.ts";
-import type { AdminRights, Permissions, TgChat, TgMessage, TgUpdate, TgUser } from "../model.ts";
+import type { MemberMessageInput } from "../member-message-input.ts";
+import type { AdminRights } from "../model.ts";
 import type { LoadedWorld, World } from "../world/load.ts";
 import type { PlayedMessage } from "./clock.ts";
-import type { MemberMessageInput } from "./member-messages.ts";
 import type { botSnapshot, chatSnapshot } from "./snapshot.ts";
 
 export type ChatSnapshot = ReturnType<typeof chatSnapshot>;

@@ -3,23 +3,67 @@
  * order, each stamped with its own scheduled time, before the clock settles
  * on the target.
  */
-import { ControlError } from "../errors.ts";
-import type { TgMessage } from "../model.ts";
+import type { TgMessage } from "../bot-api-objects.ts";
+import { isClockTime, LATEST_MS } from "../clock.ts";
+import { ControlError, controlInvalid } from "../errors.ts";
 import type { Simulator } from "../simulator.ts";
 import { withReply } from "../world/load.ts";
-import { postMemberMessage } from "./member-messages.ts";
+import { postMemberMessage } from "../world/member-messages.ts";
 
 export type PlayedMessage =
   | { ok: true; at: number; chat_id: number; message: TgMessage }
   | { ok: false; at: number; chat_id: number; description: string };
 
+/**
+ * The most one move may advance the clock: ten years of 365 days. That is
+ * longer than any ban, restriction, retention or delete window a rehearsal
+ * needs to cross; a larger number is a mistake (1e308 once stopped the clock
+ * for good, as the time became Infinity).
+ */
+export const MAX_ADVANCE_SECONDS = 10 * 365 * 24 * 3600;
+
+/** A value as the refusal quotes it: numbers as JavaScript prints them, the rest as JSON, cut short. */
+function quote(value: unknown): string {
+  if (value === undefined) return "nothing";
+  const text = typeof value === "number" ? String(value) : (JSON.stringify(value) ?? String(value));
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
+}
+
+/** What to do instead, for the mistakes that have an obvious fix. */
+function advanceHint(value: unknown): string {
+  if (typeof value === "string") return "; send it as a JSON number";
+  if (typeof value !== "number") return "";
+  if (value < 0) return "; the simulated clock only moves forward";
+  if (Number.isFinite(value) && value > MAX_ADVANCE_SECONDS) {
+    return "; move further in steps of at most ten years";
+  }
+  return "";
+}
+
+/** `advance_seconds` as given: a number (fractions allowed) from 0 to ten years, nothing else. */
+export function requireAdvanceSeconds(value: unknown): number {
+  const valid =
+    typeof value === "number" &&
+    Number.isFinite(value) &&
+    value >= 0 &&
+    value <= MAX_ADVANCE_SECONDS;
+  if (valid) return value;
+  throw controlInvalid(
+    `advance_seconds must be a number of seconds from 0 to ${MAX_ADVANCE_SECONDS} (ten years), got ${quote(value)}${advanceHint(value)}`,
+  );
+}
+
+/** Moves the clock by `seconds` (see requireAdvanceSeconds), playing the timeline messages that fall due. */
 export function advanceClock(
   sim: Simulator,
-  seconds: number,
+  seconds: unknown,
 ): { now: number; played: PlayedMessage[] } {
-  if (!Number.isFinite(seconds) || seconds < 0)
-    throw new ControlError(400, "advance_seconds must be ≥ 0");
-  const targetMs = sim.clock.nowMs() + seconds * 1000;
+  const targetMs = sim.clock.nowMs() + requireAdvanceSeconds(seconds) * 1000;
+  if (!isClockTime(targetMs)) {
+    throw controlInvalid(
+      `the simulated clock can't pass ${new Date(LATEST_MS).toISOString()}, the last date JavaScript can represent, and stands at ${new Date(sim.clock.nowMs()).toISOString()}; reset the simulator or load a world that starts earlier`,
+    );
+  }
   const played: PlayedMessage[] = [];
   for (;;) {
     const next = sim.timeline[0];

@@ -14,8 +14,8 @@ import {
   primaryLink,
   replacePrimaryLink,
 } from "../world/links.ts";
-import { effectivePermissions } from "../world/members.ts";
 import { postServiceMessage } from "../world/messages.ts";
+import { effectivePermissions } from "../world/permissions.ts";
 import {
   chatParam,
   hasRight,

@@ -3,6 +3,7 @@
  * and answer join requests. Checks run in Telegram's order: the chat kind,
  * the bot's presence, the target, the bot's right, then the target's status.
  */
+import { givenPermissions, type Permission, type Permissions } from "../chat-permissions.ts";
 import { badRequest } from "../errors.ts";
 import {
   ADMIN_RIGHTS,
@@ -10,8 +11,6 @@ import {
   allRights,
   type ChatState,
   type Membership,
-  PERMISSIONS,
-  type Permissions,
 } from "../model.ts";
 import {
   banMember,
@@ -43,40 +42,31 @@ import {
 
 const RESTRICT_RIGHTS = "not enough rights to restrict/unrestrict chat member";
 
+/** The permissions that sending other messages, link previews or (legacy) media all imply. */
+const MESSAGES_AND_MEDIA: readonly Permission[] = [
+  "can_send_messages",
+  "can_send_audios",
+  "can_send_documents",
+  "can_send_photos",
+  "can_send_videos",
+  "can_send_video_notes",
+  "can_send_voice_notes",
+];
+
 /**
  * Reads a ChatPermissions object the way setChatPermissions and
  * restrictChatMember do: omitted fields are false, and unless the caller
  * asks for independent permissions, broader permissions imply the basic ones.
  */
 export function readPermissions(value: unknown, independent: boolean): Permissions {
-  const given = (value ?? {}) as Record<string, unknown>;
-  const p = Object.fromEntries(PERMISSIONS.map((k) => [k, given[k] === true])) as Permissions;
-  if (!independent) {
-    if (p.can_send_other_messages || p.can_add_web_page_previews) {
-      p.can_send_messages = true;
-      p.can_send_audios = true;
-      p.can_send_documents = true;
-      p.can_send_photos = true;
-      p.can_send_videos = true;
-      p.can_send_video_notes = true;
-      p.can_send_voice_notes = true;
-    }
-    if (p.can_send_polls) p.can_send_messages = true;
-    // Legacy clients send can_send_media_messages; Telegram still maps it.
-    if (given.can_send_media_messages === true) {
-      for (const k of [
-        "can_send_messages",
-        "can_send_audios",
-        "can_send_documents",
-        "can_send_photos",
-        "can_send_videos",
-        "can_send_video_notes",
-        "can_send_voice_notes",
-      ] as const) {
-        p[k] = true;
-      }
-    }
+  const p = givenPermissions(value);
+  if (independent) return p;
+  // Legacy clients send can_send_media_messages; Telegram still maps it.
+  const legacyMedia = (value as Record<string, unknown> | undefined)?.can_send_media_messages;
+  if (p.can_send_other_messages || p.can_add_web_page_previews || legacyMedia === true) {
+    for (const k of MESSAGES_AND_MEDIA) p[k] = true;
   }
+  if (p.can_send_polls) p.can_send_messages = true;
   return p;
 }
 

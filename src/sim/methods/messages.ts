@@ -1,22 +1,15 @@
 /**
  * Sending, forwarding, copying, editing, deleting and pinning messages.
  */
+import type { TgMessage } from "../bot-api-objects.ts";
 import { badRequest, tooManyRequests } from "../errors.ts";
 import { documentOf, type FileRecord, photoSize, storeFile, storeUpload } from "../files.ts";
-import type {
-  BotState,
-  ChatState,
-  Membership,
-  Permission,
-  StoredMessage,
-  TgMessage,
-} from "../model.ts";
+import type { BotState, ChatState, StoredMessage } from "../model.ts";
 import type { Simulator } from "../simulator.ts";
 import type { FileInput } from "../spec/params.ts";
 import { chatObject } from "../world/chats.ts";
 import { isAdmin } from "../world/delivery.ts";
 import { formatText } from "../world/format.ts";
-import { effectivePermissions } from "../world/members.ts";
 import {
   editMessage,
   liveMessage,
@@ -25,6 +18,7 @@ import {
   postMessage,
   postServiceMessage,
 } from "../world/messages.ts";
+import { contentKind, effectivePermissions, sendRefusal } from "../world/permissions.ts";
 import {
   chatParam,
   hasRight,
@@ -38,34 +32,6 @@ const MAX_TEXT = 4096;
 const MAX_CAPTION = 1024;
 const DELETE_WINDOW_SECONDS = 48 * 3600;
 
-/** What the content of a message needs, and how Telegram words the refusal. */
-const CONTENT_RIGHTS: Record<string, [Permission, string]> = {
-  text: ["can_send_messages", "text messages"],
-  photo: ["can_send_photos", "photos"],
-  document: ["can_send_documents", "documents"],
-  audio: ["can_send_audios", "audios"],
-  video: ["can_send_videos", "videos"],
-  voice: ["can_send_voice_notes", "voice notes"],
-  video_note: ["can_send_video_notes", "video notes"],
-  poll: ["can_send_polls", "polls"],
-  sticker: ["can_send_other_messages", "stickers"],
-  animation: ["can_send_other_messages", "animations"],
-};
-
-export function contentKind(content: Record<string, unknown>): string {
-  for (const kind of Object.keys(CONTENT_RIGHTS)) if (content[kind] !== undefined) return kind;
-  return "text";
-}
-
-/** Refuses a member (bot or person) whose effective permissions do not allow this content. */
-export function checkSendPermission(chat: ChatState, m: Membership | undefined, kind: string) {
-  const [permission, words] = CONTENT_RIGHTS[kind] ??
-    CONTENT_RIGHTS.text ?? ["can_send_messages", "text messages"];
-  if (!effectivePermissions(chat, m)[permission]) {
-    throw badRequest(`not enough rights to send ${words} to the chat`);
-  }
-}
-
 /** Everything that must hold before the calling bot may post `kind` into `chat`. */
 function prepareSend(ctx: MethodContext, chat: ChatState, kind: string) {
   const { sim, bot } = ctx;
@@ -77,7 +43,8 @@ function prepareSend(ctx: MethodContext, chat: ChatState, kind: string) {
       if (!hasRight(m, "can_post_messages"))
         throw badRequest("need administrator rights in the channel chat");
     } else {
-      checkSendPermission(chat, m, kind);
+      const refusal = sendRefusal(chat, m, kind);
+      if (refusal) throw badRequest(refusal);
     }
   }
 }

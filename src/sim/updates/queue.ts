@@ -6,8 +6,8 @@
  * they are created (not when they are read); and a second concurrent
  * getUpdates ends the first one with 409.
  */
+import type { TgUpdate } from "../bot-api-objects.ts";
 import { BotApiError, conflict } from "../errors.ts";
-import type { TgUpdate } from "../model.ts";
 
 /** Update kinds a bot gets only when it lists them in allowed_updates. */
 export const OPT_IN_UPDATES = ["chat_member", "message_reaction", "message_reaction_count"];
@@ -114,7 +114,9 @@ export function pollUpdates(queue: UpdateQueue, options: PollOptions): Promise<T
   if (options.allowedUpdates) queue.allowed = options.allowedUpdates;
   confirmUpdates(queue, options.offset);
   const ready = queue.items.slice(0, options.limit);
-  if (ready.length > 0 || options.timeoutSeconds <= 0) return Promise.resolve(ready);
+  // A client that already hung up gets its answer at once: an aborted signal fires no more events.
+  const waits = ready.length === 0 && options.timeoutSeconds > 0 && !options.signal?.aborted;
+  if (!waits) return Promise.resolve(ready);
   return new Promise((resolve, reject) => {
     const onAbort = () => poll.finish([]);
     const timer = setTimeout(() => poll.finish([]), options.timeoutSeconds * 1000);

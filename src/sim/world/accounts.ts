@@ -2,9 +2,10 @@
  * Users and bots. Bots under test get a token and an update queue; other
  * bots are plain accounts with `is_bot: true`.
  */
+import type { TgUser } from "../bot-api-objects.ts";
 import { ControlError, controlInvalid, controlNotFound } from "../errors.ts";
 import { CHANNEL_BOT, GROUP_ANONYMOUS_BOT, makeToken, TOKEN_PATTERN } from "../ids.ts";
-import type { BotState, TgUser, UserState } from "../model.ts";
+import type { BotState, UserState } from "../model.ts";
 import type { Simulator } from "../simulator.ts";
 import { createUpdateQueue } from "../updates/queue.ts";
 

@@ -6,12 +6,13 @@
  * checked by the callers (Bot API methods check the calling bot's rights,
  * the control API acts as the chat owner).
  */
+import type { Permissions } from "../chat-permissions.ts";
 import { ControlError, controlInvalid } from "../errors.ts";
-import type { AdminRights, ChatState, InviteLinkState, Membership, Permissions } from "../model.ts";
+import type { AdminRights, ChatState, InviteLinkState, Membership } from "../model.ts";
 import type { Simulator } from "../simulator.ts";
 import { userObject } from "./accounts.ts";
 import { chatObject } from "./chats.ts";
-import { deliver, isAdmin, isPresent } from "./delivery.ts";
+import { deliver, isPresent } from "./delivery.ts";
 import { inviteLinkObject, linkUnusable } from "./links.ts";
 import { changeMember, leftMembership, memberOf } from "./members.ts";
 import { postServiceMessage } from "./messages.ts";
@@ -266,5 +267,3 @@ export function upgradeToSupergroup(sim: Simulator, chat: ChatState, actorId: nu
   postServiceMessage(sim, next, actorId, { migrate_from_chat_id: chat.id });
   return next;
 }
-
-export { isAdmin };

@@ -3,16 +3,16 @@
  * between a bot and a user (whose chat id is the user's id, as the bot sees
  * it).
  */
-import { badRequest, controlInvalid, controlNotFound } from "../errors.ts";
+import type { ChatType, TgChat } from "../bot-api-objects.ts";
 import {
-  type BotState,
-  type ChatState,
-  type ChatType,
+  changedPermissions,
   defaultChatPermissions,
   type Permissions,
-  type TgChat,
-} from "../model.ts";
+} from "../chat-permissions.ts";
+import { badRequest, controlInvalid, controlNotFound } from "../errors.ts";
+import type { BotState, ChatState } from "../model.ts";
 import type { Simulator } from "../simulator.ts";
+import { requireBot, requireUser } from "./accounts.ts";
 
 export interface NewChat {
   id?: number;
@@ -59,7 +59,7 @@ export function createChat(sim: Simulator, input: NewChat): ChatState {
   chat.title = input.title;
   if (input.username) chat.username = input.username;
   if (input.description) chat.description = input.description;
-  chat.permissions = { ...chat.permissions, ...input.permissions };
+  chat.permissions = changedPermissions(chat.permissions, input.permissions);
   chat.members.set(input.owner_id, {
     userId: input.owner_id,
     status: "creator",
@@ -114,6 +114,19 @@ export function chatObject(sim: Simulator, chat: ChatState): TgChat {
     title: chat.title ?? "",
     ...(chat.username ? { username: chat.username } : {}),
   };
+}
+
+/**
+ * The chat a control route names: a group, supergroup or channel by its id,
+ * or, for a user id, that user's dialog with the bot `botRef` (which may be
+ * left out when there is only one bot).
+ */
+export function requireChatOrDialog(sim: Simulator, id: number, botRef?: string): ChatState {
+  if (id > 0) {
+    requireUser(sim, id);
+    return privateChat(requireBot(sim, botRef), id);
+  }
+  return requireChat(sim, id);
 }
 
 /**

@@ -7,12 +7,15 @@
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { type MemberMessageInput, postMemberMessage } from "../control/member-messages.ts";
+import { givenPermissions, PERMISSIONS } from "../chat-permissions.ts";
+import { isClockTime, LATEST_MS } from "../clock.ts";
 import { controlInvalid } from "../errors.ts";
-import { ADMIN_RIGHTS, allRights, PERMISSIONS, type Permissions } from "../model.ts";
+import type { MemberMessageInput } from "../member-message-input.ts";
+import { ADMIN_RIGHTS, allRights } from "../model.ts";
 import type { Simulator } from "../simulator.ts";
 import { createBot, createUser, findUserByUsername } from "./accounts.ts";
 import { createChat } from "./chats.ts";
+import { postMemberMessage } from "./member-messages.ts";
 
 const Ref = z.union([z.string().min(1), z.number().int()]);
 const PermissionsSchema = z.partialRecord(z.enum(PERMISSIONS), z.boolean());
@@ -72,9 +75,20 @@ const ChatSchema = z.object({
   history: z.array(MessageSchema.extend({ at: z.number().max(0).default(0) })).default([]),
 });
 
+/** A world's `start` in milliseconds: Unix seconds, or a date Date.parse reads; NaN when unreadable. */
+function startMs(start: string | number): number {
+  return typeof start === "number" ? start * 1000 : Date.parse(start);
+}
+
 export const WorldSchema = z.object({
   /** Where the simulated clock starts (ISO date or Unix seconds); defaults to now. */
-  start: z.union([z.string(), z.number()]).optional(),
+  start: z
+    .union([z.string(), z.number()])
+    .refine((start) => isClockTime(startMs(start)), {
+      error: (issue) =>
+        `invalid start ${JSON.stringify(issue.input)}: give an ISO date or Unix seconds, at most ${LATEST_MS / 1000} seconds from 1970 either way`,
+    })
+    .optional(),
   users: z
     .array(
       z.object({
@@ -133,11 +147,7 @@ export interface LoadedWorld {
 
 /** Builds a parsed world into the simulator (which should be empty or freshly reset). */
 export function applyWorld(sim: Simulator, world: ParsedWorld): LoadedWorld {
-  if (world.start !== undefined) {
-    const ms = typeof world.start === "number" ? world.start * 1000 : Date.parse(world.start);
-    if (Number.isNaN(ms)) throw controlInvalid(`invalid start "${world.start}"`);
-    sim.clock.set(ms);
-  }
+  if (world.start !== undefined) sim.clock.set(startMs(world.start));
   const start = sim.clock.now();
   const keys = new Map<string, number>();
   const result: LoadedWorld = { users: {}, bots: [], chats: {} };
@@ -194,9 +204,7 @@ export function applyWorld(sim: Simulator, world: ParsedWorld): LoadedWorld {
           });
           break;
         case "restricted": {
-          const permissions = Object.fromEntries(
-            PERMISSIONS.map((p) => [p, member.permissions?.[p] ?? false]),
-          ) as Permissions;
+          const permissions = givenPermissions(member.permissions);
           chat.members.set(userId, {
             ...base,
             status: "restricted",

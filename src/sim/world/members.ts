@@ -3,23 +3,21 @@
  * which sends `my_chat_member` to a bot whose own status changed and
  * `chat_member` to the admin bots that asked for it, the way Telegram does.
  */
+import { allPermissions } from "../chat-permissions.ts";
 import {
   ADMIN_RIGHTS,
   type AdminRights,
-  allPermissions,
   CHANNEL_ONLY_RIGHTS,
   type ChatState,
   GROUP_ONLY_RIGHTS,
   type InviteLinkState,
   type MemberStatus,
   type Membership,
-  PERMISSIONS,
-  type Permissions,
 } from "../model.ts";
 import type { Simulator } from "../simulator.ts";
 import { userObject } from "./accounts.ts";
 import { chatObject } from "./chats.ts";
-import { deliver, isAdmin, isPresent } from "./delivery.ts";
+import { deliver, isAdmin } from "./delivery.ts";
 import { inviteLinkObject } from "./links.ts";
 
 export function leftMembership(userId: number): Membership {
@@ -59,16 +57,6 @@ export function rightsForChat(chat: ChatState, rights: AdminRights): Partial<Adm
     if (chat.type === "channel" && GROUP_ONLY_RIGHTS.includes(right)) continue;
     if (chat.type !== "channel" && CHANNEL_ONLY_RIGHTS.includes(right)) continue;
     out[right] = rights[right] ?? false;
-  }
-  return out;
-}
-
-/** Effective permissions of a member: their own restriction combined with the chat's defaults. */
-export function effectivePermissions(chat: ChatState, m: Membership | undefined): Permissions {
-  if (isAdmin(m)) return allPermissions(true);
-  const out = { ...chat.permissions };
-  if (m?.status === "restricted" && m.permissions) {
-    for (const p of PERMISSIONS) out[p] = out[p] && m.permissions[p];
   }
   return out;
 }
@@ -173,5 +161,3 @@ export function changeMember(
     });
   }
 }
-
-export { isAdmin, isPresent };

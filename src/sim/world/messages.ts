@@ -3,7 +3,8 @@
  * posting stores the Message object exactly as bots will receive it and
  * hands it to delivery.
  */
-import type { ChatState, StoredMessage, TgChat, TgMessage } from "../model.ts";
+import type { TgChat, TgMessage } from "../bot-api-objects.ts";
+import type { ChatState, StoredMessage } from "../model.ts";
 import type { Simulator } from "../simulator.ts";
 import { userObject } from "./accounts.ts";
 import { chatObject } from "./chats.ts";
