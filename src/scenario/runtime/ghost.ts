@@ -2,10 +2,10 @@ import { parseDurationMs } from "../../base/duration.ts";
 import { triggerId } from "../definition/names.ts";
 import type { Scenario } from "../definition/schema.ts";
 import type { Member, ScenarioEvent } from "./events.ts";
+import { recordFiring, runActions } from "./firing.ts";
 import { scenarioKeys } from "./keys.ts";
 import { type EngineDeps, type RunContext, runContext } from "./run-context.ts";
 import { readDefinition, readRun } from "./run-state.ts";
-import { recordFiring, runActions } from "./triggers.ts";
 
 /**
  * Ghost ads: a seller posts an offer, buyers answer it in the group, and the

@@ -1,7 +1,7 @@
 import { z } from "zod";
+import type { Actor } from "../../audit/entry.ts";
 import { auditEntrySchema } from "../../audit/entry.ts";
 import { scenarioKeys } from "./keys.ts";
-import type { RunState } from "./run-state.ts";
 
 /**
  * How a run's Redis hash is read, checked field by field on every read.
@@ -33,6 +33,36 @@ export const RUN_STATE_VERSION = 1;
 
 export const RUN_STATUSES = ["running", "paused", "finished", "aborted", "failed"] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/** A run's state as this Warden reads and writes it (today's layout). */
+export interface RunState {
+  id: string;
+  caseId: string;
+  scenario: string;
+  hash: string;
+  title: string;
+  chatId: number;
+  alias: string;
+  /** The group's title when the run started, for templates: after a lockdown the title is the police's. */
+  groupTitle?: string;
+  status: RunStatus;
+  /** Index of the current phase, and of the current step in it. */
+  phase: number;
+  step: number;
+  /** Raised by each retry after a failure, so a retried step gets a fresh idempotency key. */
+  attempt: number;
+  startedAt: number;
+  startedBy: Actor;
+  /** A wait, until or approve step's deadline (ms), and which step (`<phase>.<step>`) it belongs to. */
+  wakeAt?: number;
+  wakeStep?: string;
+  approvalId?: string;
+  approvalStep?: string;
+  approvalResult?: "granted" | "rejected" | "expired";
+  pausedAt?: number;
+  reason?: string;
+  endedAt?: number;
+}
 
 /** The hash field holding the layout version; not part of `RunState`, which is always today's. */
 export const VERSION_FIELD = "stateVersion";

@@ -1,16 +1,15 @@
 import type { Redis } from "ioredis";
-import type { Actor } from "../../audit/entry.ts";
 import type { RedisWrite } from "../../store/cases.ts";
 import type { Scenario } from "../definition/schema.ts";
 import { scenarioKeys } from "./keys.ts";
 import {
   parseRunState,
   RUN_STATE_VERSION,
-  type RunStatus,
+  type RunState,
   VERSION_FIELD,
 } from "./run-state-schema.ts";
 
-export { RunStateError, type RunStatus } from "./run-state-schema.ts";
+export { type RunState, RunStateError, type RunStatus } from "./run-state-schema.ts";
 
 /**
  * A run: one scenario running on one seized chat. Its state is a Redis hash,
@@ -19,35 +18,6 @@ export { RunStateError, type RunStatus } from "./run-state-schema.ts";
  * checked on every read, and carries the version of its layout
  * (run-state-schema.ts).
  */
-
-export interface RunState {
-  id: string;
-  caseId: string;
-  scenario: string;
-  hash: string;
-  title: string;
-  chatId: number;
-  alias: string;
-  /** The group's title when the run started, for templates: after a lockdown the title is the police's. */
-  groupTitle?: string;
-  status: RunStatus;
-  /** Index of the current phase, and of the current step in it. */
-  phase: number;
-  step: number;
-  /** Raised by each retry after a failure, so a retried step gets a fresh idempotency key. */
-  attempt: number;
-  startedAt: number;
-  startedBy: Actor;
-  /** A wait, until or approve step's deadline (ms), and which step (`<phase>.<step>`) it belongs to. */
-  wakeAt?: number;
-  wakeStep?: string;
-  approvalId?: string;
-  approvalStep?: string;
-  approvalResult?: "granted" | "rejected" | "expired";
-  pausedAt?: number;
-  reason?: string;
-  endedAt?: number;
-}
 
 /**
  * The run, or undefined when there is none. Throws `RunStateError` for a run
