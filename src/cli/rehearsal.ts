@@ -5,9 +5,8 @@ import type { Logger } from "pino";
 import { addChat, addRole, createCase, setControlRoom } from "../actions/registry.ts";
 import { exportBundle } from "../audit/bundle.ts";
 import { type Signer, signerForRun, verifierOf } from "../audit/checkpoint.ts";
-import type { AuditEntry } from "../audit/entry.ts";
+import { entriesSince } from "../audit/recent.ts";
 import { type AuditLog, createAuditLog } from "../audit/record.ts";
-import { auditKeys, readHeadPosition } from "../audit/storage.ts";
 import { verifyCaseLog } from "../audit/verify-case.ts";
 import { createWardenBot, startPolling, type WardenBot } from "../bot/create.ts";
 import { createScenarioLibrary, SHIPPED_SCENARIOS } from "../scenario/definition/library.ts";
@@ -570,26 +569,6 @@ function timelineStep(timeline: ReadonlyArray<{ at: number }>): number | undefin
 function loadedStart(worldText: string): string | undefined {
   const m = /^start:\s*(\S+)/m.exec(worldText);
   return m?.[1];
-}
-
-/** Audit entries after `seq`, oldest first. */
-export async function entriesSince(
-  redis: Redis,
-  caseId: string,
-  seq: number,
-): Promise<AuditEntry[]> {
-  const head = await readHeadPosition(redis, caseId);
-  const out: AuditEntry[] = [];
-  for (let from = seq + 1; from <= head.seq; from += 1000) {
-    const seqs: string[] = [];
-    for (let s = from; s <= Math.min(head.seq, from + 999); s++) seqs.push(String(s));
-    for (const raw of await redis.hmget(auditKeys.payloads(caseId), ...seqs)) {
-      if (!raw) continue;
-      const parsed = JSON.parse(raw) as AuditEntry;
-      if (typeof parsed.op === "string") out.push(parsed);
-    }
-  }
-  return out;
 }
 
 async function namesOf(
