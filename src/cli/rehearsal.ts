@@ -16,6 +16,7 @@ import { type RunState, readRun } from "../scenario/runtime/run-state.ts";
 import { type RunningSimulator, type SimClient, startSimulator } from "../sim/index.ts";
 import { keys } from "../store/keys.ts";
 import { connectRedis, type RedisConnection } from "../store/redis.ts";
+import { buttonsOf } from "./rehearsal/keyboard.ts";
 import {
   type RehearsalSection,
   readRehearsalSection,
@@ -23,11 +24,13 @@ import {
   worldFor,
 } from "./rehearsal-world.ts";
 import {
-  clockLabel,
+  auditLine,
   describeCall,
+  describeEnd,
   describeEntry,
   describePlayed,
   type Names,
+  stamp,
 } from "./transcript.ts";
 
 /**
@@ -269,13 +272,13 @@ export async function openRehearsal(opts: RehearsalOptions): Promise<Rehearsal> 
         lastCall = Math.max(lastCall, call.seq);
         if (call.bot_id !== bot.id) continue;
         const line = describeCall(call, names);
-        if (line) out(`[${clockLabel(call.time)}] ${line}`);
+        if (line) out(`${stamp(call.time)} ${line}`);
       }
       const entries = await entriesSince(redis, caseId, lastSeq);
       for (const e of entries) {
         lastSeq = Math.max(lastSeq, e.seq);
         const line = describeEntry(e);
-        if (line) out(`           audit ${line}`);
+        if (line) out(auditLine(line));
       }
     }
 
@@ -284,23 +287,17 @@ export async function openRehearsal(opts: RehearsalOptions): Promise<Rehearsal> 
       let count = 0;
       for (const m of snapshot.messages) {
         if (m.sender_id !== bot.id || pressed.has(m.message.message_id)) continue;
-        const message = m.message as {
-          message_id: number;
-          text?: string;
-          reply_markup?: {
-            inline_keyboard: Array<Array<{ text: string; callback_data?: string }>>;
-          };
-        };
-        const approve = message.reply_markup?.inline_keyboard
-          .flat()
-          .find((b) => /^(ap|sa):.*:y$/.test(b.callback_data ?? ""));
-        if (!approve?.callback_data || !message.text?.includes("Approval needed")) continue;
-        pressed.add(message.message_id);
-        out(`[${clockLabel(clock.now())}] supervisor presses Approve`);
+        const text = (m.message as { text?: string }).text;
+        const approve = buttonsOf(m.message)?.find((b) =>
+          /^(ap|sa):.*:y$/.test(b.callback_data ?? ""),
+        );
+        if (!approve?.callback_data || !text?.includes("Approval needed")) continue;
+        pressed.add(m.message.message_id);
+        out(`${stamp(clock.now())} supervisor presses Approve`);
         await control.pressButton({
           from_id: supervisor,
           chat_id: room,
-          message_id: message.message_id,
+          message_id: m.message.message_id,
           data: approve.callback_data,
         });
         count++;
@@ -309,7 +306,7 @@ export async function openRehearsal(opts: RehearsalOptions): Promise<Rehearsal> 
     }
 
     async function play(entry: ScriptEntry): Promise<void> {
-      const at = `[${clockLabel(clock.now())}]`;
+      const at = stamp(clock.now());
       if ("private" in entry) {
         const userId = ref("user", entry.private);
         const input = entry.photo
@@ -326,27 +323,13 @@ export async function openRehearsal(opts: RehearsalOptions): Promise<Rehearsal> 
       } else if ("press" in entry) {
         const userId = ref("user", entry.press);
         const dialog = await control.chat(userId).catch(() => undefined);
-        const target = [...(dialog?.messages ?? [])].reverse().find((m) => {
-          const markup = (
-            m.message as { reply_markup?: { inline_keyboard: Array<Array<{ text: string }>> } }
-          ).reply_markup;
-          return (
-            m.sender_id === bot.id &&
-            markup?.inline_keyboard.flat().some((b) => b.text === entry.button)
-          );
-        });
-        const button = (
-          target?.message as
-            | {
-                reply_markup?: {
-                  inline_keyboard: Array<Array<{ text: string; callback_data?: string }>>;
-                };
-              }
-            | undefined
-        )?.reply_markup?.inline_keyboard
-          .flat()
-          .find((b) => b.text === entry.button);
-        if (!target || !button?.callback_data) {
+        const named = (m: { message: unknown }) =>
+          buttonsOf(m.message)?.find((b) => b.text === entry.button);
+        const target = [...(dialog?.messages ?? [])]
+          .reverse()
+          .find((m) => m.sender_id === bot.id && named(m) !== undefined);
+        const data = target && named(target)?.callback_data;
+        if (!target || !data) {
           out(
             `${at} (${names.user(userId)} looked for a "${entry.button}" button but the bot showed none)`,
           );
@@ -357,7 +340,7 @@ export async function openRehearsal(opts: RehearsalOptions): Promise<Rehearsal> 
           from_id: userId,
           chat_id: userId,
           message_id: target.message.message_id,
-          data: button.callback_data,
+          data,
         });
       } else {
         const chatId = ref("chat", entry.join_request);
@@ -376,7 +359,7 @@ export async function openRehearsal(opts: RehearsalOptions): Promise<Rehearsal> 
         const seconds = Math.max(0, (target - clock.nowMs()) / 1000);
         if (seconds > 0) {
           const played = await control.advanceClock(seconds);
-          for (const p of played.played) out(`[${clockLabel(p.at)}] ${describePlayed(p, names)}`);
+          for (const p of played.played) out(`${stamp(p.at)} ${describePlayed(p, names)}`);
         }
         if (!entry || entryMs > ms) return;
         scriptIndex++;
@@ -416,7 +399,7 @@ export async function openRehearsal(opts: RehearsalOptions): Promise<Rehearsal> 
       approvePending,
       advanceTo,
       async operatorSays(text) {
-        out(`[${clockLabel(clock.now())}] operator in the control room: ${text}`);
+        out(`${stamp(clock.now())} operator in the control room: ${text}`);
         await control.sendMessage(room, { from_id: operator, text });
         await settle();
       },
@@ -606,29 +589,8 @@ export async function rehearseScenario(opts: RehearsalOptions): Promise<Rehearsa
     await r.runUntilDone(alias);
     const group = await r.control.chat(r.aliases[alias] as number);
     const result = await r.finish(alias);
-    const o = opts.out;
-    o("");
-    o(`What members of ${alias} see at the end:`);
-    o(`  title: ${group.title}`);
-    o(`  pinned: ${group.pinned_message_ids.join(", ") || "nothing"}`);
-    o(
-      `  may post: ${
-        Object.entries(group.permissions as Record<string, boolean>)
-          .filter(([, v]) => v)
-          .map(([k]) => k.replace(/^can_/, ""))
-          .join(", ") || "nothing"
-      }`,
-    );
-    o(`run: ${result.runStatus}`);
-    for (const f of result.failures) o(`  failed: ${f}`);
-    if (result.missingRights.length)
-      o(`  missing admin rights: ${result.missingRights.join(", ")}`);
-    o(
-      `warden audit verify: ${result.verified ? "intact" : "FAILED"} (${result.entries} entries in case ${result.caseId})`,
-    );
-    o(`audit bundle: ${result.exportDir}`);
-    for (const f of result.exportFiles) o(`  ${f}`);
-    o(`rehearsal took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    for (const line of describeEnd(alias, group, result)) opts.out(line);
+    opts.out(`rehearsal took ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return result;
   } finally {
     await r.close();
