@@ -1,7 +1,7 @@
 import type { AuditEntry } from "../audit/entry.ts";
 import type { CallRecord, ChatSnapshot, PlayedMessage } from "../sim/index.ts";
+import type { RehearsalResult } from "./rehearsal/finish.ts";
 import { inlineButtons } from "./rehearsal/keyboard.ts";
-import type { RehearsalResult } from "./rehearsal.ts";
 
 /**
  * A rehearsal's transcript, for people: what members saw, what operators
