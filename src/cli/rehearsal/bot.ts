@@ -8,8 +8,8 @@ import type { SimClient } from "../../sim/index.ts";
 /**
  * Warden's real bot, polling the simulator as it would poll Telegram, with
  * two differences: it reads the simulated clock, and its scenario engine
- * moves only when the rehearsal ticks it, so the transcript is the same
- * however fast the machine is.
+ * moves only when the rehearsal ticks it, so scenario steps fall due in
+ * simulated time, not when a real timer fires.
  */
 export interface RunningBot {
   warden: WardenBot;

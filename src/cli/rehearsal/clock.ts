@@ -5,9 +5,9 @@ import { describePlayed, type Names, stamp } from "../transcript.ts";
 /**
  * The simulated clock, moved by the rehearsal and by nothing else: from one
  * thing that happens to the next — a member's message on the world's
- * timeline, an entry of the rehearsal script, a scenario's timer — with the
- * bot settled before and after each script entry, so what the bot does
- * depends on simulated time only.
+ * timeline, an entry of the rehearsal script, a scenario's timer. The bot is
+ * settled before and after each script entry, so each entry meets a bot that
+ * has handled everything before it.
  */
 
 /** The rehearsal script in time order, and how much of it has been played. */

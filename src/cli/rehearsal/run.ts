@@ -28,9 +28,12 @@ export interface Turns {
   approvePending(): Promise<number>;
   /** Moves due scenario runs on. */
   tick(): Promise<void>;
+  /** Prints what happened since the last turn. */
   flush(): Promise<void>;
+  /** The run being rehearsed, as stored. */
   run(): Promise<RunState | undefined>;
   nowMs(): number;
+  /** When the next thing happens (simulated ms); undefined when nothing will. */
   nextEventMs(): Promise<number | undefined>;
   advanceTo(ms: number): Promise<void>;
 }
