@@ -62,27 +62,25 @@ export function readRehearsalSection(worldText: string, file: string): Rehearsal
 /** The shipped world made for a scenario (its rehearsal section names it), or the fireworks world. */
 export function worldFor(scenarioId: string | undefined, dir = WORLDS_DIR): string {
   if (!scenarioId) return DEFAULT_WORLD;
+  const worlds = readableWorlds(dir);
+  const made =
+    worlds.find((w) => w.section.scenarios?.[0] === scenarioId) ??
+    worlds.find((w) => w.section.scenarios?.includes(scenarioId));
+  return made?.file ?? DEFAULT_WORLD;
+}
+
+/** The worlds in `dir` whose rehearsal section reads, in name order. */
+function readableWorlds(dir: string): Array<{ file: string; section: RehearsalSection }> {
+  const worlds: Array<{ file: string; section: RehearsalSection }> = [];
   for (const name of readdirSync(dir)
     .filter((n) => n.endsWith(".yaml"))
     .sort()) {
     const file = join(dir, name);
     try {
-      const section = readRehearsalSection(readFileSync(file, "utf8"), file);
-      if (section.scenarios?.[0] === scenarioId) return file;
+      worlds.push({ file, section: readRehearsalSection(readFileSync(file, "utf8"), file) });
     } catch {
       // A broken world is reported when it is used.
     }
   }
-  for (const name of readdirSync(dir)
-    .filter((n) => n.endsWith(".yaml"))
-    .sort()) {
-    const file = join(dir, name);
-    try {
-      if (readRehearsalSection(readFileSync(file, "utf8"), file).scenarios?.includes(scenarioId))
-        return file;
-    } catch {
-      // as above
-    }
-  }
-  return DEFAULT_WORLD;
+  return worlds;
 }

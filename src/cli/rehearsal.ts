@@ -1,35 +1,22 @@
-import { readFileSync } from "node:fs";
-import { dirname, extname, join, resolve } from "node:path";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import { addChat, addRole, createCase, setControlRoom } from "../actions/registry.ts";
-import { exportBundle } from "../audit/bundle.ts";
-import { type Signer, signerForRun, verifierOf } from "../audit/checkpoint.ts";
-import type { AuditEntry } from "../audit/entry.ts";
-import { type AuditLog, createAuditLog } from "../audit/record.ts";
-import { auditKeys, readHeadPosition } from "../audit/storage.ts";
-import { verifyCaseLog } from "../audit/verify-case.ts";
-import { createWardenBot, startPolling, type WardenBot } from "../bot/create.ts";
-import { createScenarioLibrary, SHIPPED_SCENARIOS } from "../scenario/definition/library.ts";
-import { loadScenarioFile } from "../scenario/definition/load.ts";
-import { globalScenarioKeys, scenarioKeys } from "../scenario/runtime/keys.ts";
-import { type RunState, readRun } from "../scenario/runtime/run-state.ts";
+import type { AuditLog } from "../audit/record.ts";
+import type { WardenBot } from "../bot/create.ts";
+import type { RunState } from "../scenario/runtime/run-state.ts";
 import { type RunningSimulator, type SimClient, startSimulator } from "../sim/index.ts";
-import { keys } from "../store/keys.ts";
-import { connectRedis, type RedisConnection } from "../store/redis.ts";
-import {
-  type RehearsalSection,
-  readRehearsalSection,
-  type ScriptEntry,
-  worldFor,
-} from "./rehearsal-world.ts";
-import {
-  clockLabel,
-  describeCall,
-  describeEntry,
-  describePlayed,
-  type Names,
-} from "./transcript.ts";
+import { settle, stopBot, stopBotQuietly } from "./rehearsal/bot.ts";
+import { releaseSimulatedChats } from "./rehearsal/case.ts";
+import { chooseRehearsal } from "./rehearsal/choice.ts";
+import { advanceTo, nextEventMs } from "./rehearsal/clock.ts";
+import { concludeRehearsal, type RehearsalResult } from "./rehearsal/finish.ts";
+import { type Cursor, flush } from "./rehearsal/follow.ts";
+import { playEntry } from "./rehearsal/members.ts";
+import { approvePending, operatorTypes } from "./rehearsal/police.ts";
+import { currentRun, runUntilDone } from "./rehearsal/run.ts";
+import { type Stage, setStage } from "./rehearsal/stage.ts";
+import { describeEnd } from "./transcript.ts";
+
+export type { RehearsalResult };
 
 /**
  * `warden rehearse`: a scenario, run end to end against the built-in
@@ -61,20 +48,6 @@ export interface RehearsalOptions {
   quiet?: boolean;
   logger: Logger;
   out(line: string): void;
-}
-
-export interface RehearsalResult {
-  ok: boolean;
-  caseId: string;
-  scenarioId: string;
-  runStatus: RunState["status"] | "not started";
-  verified: boolean;
-  entries: number;
-  /** Steps or actions of the scenario that failed, one line each. */
-  failures: string[];
-  missingRights: string[];
-  exportDir?: string;
-  exportFiles: string[];
 }
 
 export interface Rehearsal {
@@ -111,507 +84,105 @@ export interface Rehearsal {
   close(): Promise<void>;
 }
 
-const SCENARIO_EXTENSIONS = new Set([".yaml", ".yml", ".ts"]);
-
-/** Resolves the scenario argument to a library directory and an id. */
-async function resolveScenario(
-  arg: string | undefined,
-  fallbackDir: string,
-): Promise<{ dir: string; id?: string }> {
-  if (arg && SCENARIO_EXTENSIONS.has(extname(arg))) {
-    const loaded = await loadScenarioFile(arg);
-    return { dir: dirname(resolve(arg)), id: loaded.scenario.id };
-  }
-  return { dir: fallbackDir, ...(arg ? { id: arg } : {}) };
-}
-
+/** Sets the stage (`./rehearsal/stage.ts`) and wires the rehearsal's parts to it. */
 export async function openRehearsal(opts: RehearsalOptions): Promise<Rehearsal> {
   const out = opts.quiet ? () => undefined : opts.out;
-  const chosen = await resolveScenario(opts.scenario, opts.scenariosDir ?? SHIPPED_SCENARIOS);
-  const worldPath = opts.worldPath ?? worldFor(chosen.id);
-  const worldText = readFileSync(worldPath, "utf8");
-  const section: RehearsalSection = readRehearsalSection(worldText, worldPath);
-  const scenarioId = chosen.id ?? section.scenarios?.[0] ?? "fireworks-takeover";
-  // Refuse a broken scenario before anything starts.
-  await createScenarioLibrary(chosen.dir).get(scenarioId);
-
+  const choice = await chooseRehearsal(opts);
   const rateLimits = opts.rateLimits ?? true;
   const sim = await startSimulator({ rateLimits });
-  let connection: RedisConnection | undefined;
   try {
-    const control = sim.control;
-    const loaded = await control.loadWorld(worldText);
-    const first = loaded.bots[0];
-    if (!first) throw new Error(`${worldPath} defines no bot for Warden: add one under bots:`);
-    const bot = first;
-    const users = { ...loaded.users };
-    const chats = { ...loaded.chats };
-    const ref = (kind: "user" | "chat", key: string): number => {
-      const id = (kind === "user" ? users : chats)[key];
-      if (id === undefined)
-        throw new Error(
-          `${worldPath}: the rehearsal section names ${kind} "${key}", which the world does not define`,
-        );
-      return id;
-    };
-
-    // The police: from the world when it names them, otherwise made up here.
-    const operator =
-      section.operator !== undefined
-        ? ref("user", section.operator)
-        : (
-            await control.createUser({
-              first_name: "Duty",
-              last_name: "Officer",
-              language_code: "nl",
-            })
-          ).id;
-    const supervisor =
-      section.supervisor !== undefined
-        ? ref("user", section.supervisor)
-        : (await control.createUser({ first_name: "Team", last_name: "Lead", language_code: "nl" }))
-            .id;
-    let room: number;
-    if (section.control_room !== undefined) room = ref("chat", section.control_room);
-    else {
-      room = (
-        await control.createChat({
-          type: "supergroup",
-          title: "Warden control room",
-          owner_id: operator,
-        })
-      ).id;
-      await control.join(room, supervisor);
-      await control.join(room, bot.id);
-      await control.promote(room, bot.id, "all");
-    }
-    const seize: Record<string, string> = section.seize ?? {};
-    if (Object.keys(seize).length === 0) {
-      const group = (await control.chats()).find((c) => c.type === "supergroup" && c.id !== room);
-      if (!group) throw new Error(`${worldPath} has no supergroup to seize`);
-      const key = Object.entries(chats).find(([, id]) => id === group.id)?.[0] ?? String(group.id);
-      seize[key] = "fw1";
-    }
-
-    connection = await connectRedis({
-      ...(opts.redisUrl ? { url: opts.redisUrl } : {}),
-      logger: opts.logger,
-      embeddedName: `rehearsal-${Date.now().toString(36)}`,
-    });
-    const redis = connection.redis;
-    const { signer, notice } = signerForRun({
-      ...(opts.auditKeyPath ? { keyPath: opts.auditKeyPath } : {}),
-      live: false,
-    });
-    if (notice) out(notice);
-    const audit = createAuditLog({ redis, signer });
-    const clock = sim.sim.clock;
-    const day = new Date(clock.nowMs()).toISOString().slice(0, 10);
-    const caseId = `${section.case?.id ?? "rehearsal"}-${day}-${Date.now().toString(36)}`;
-    const registry = { redis, audit, actor: { kind: "cli" as const, name: "rehearsal" } };
-    await createCase(registry, {
-      id: caseId,
-      title: section.case?.title ?? `Rehearsal of ${scenarioId}`,
-      authority: section.case?.authority ?? "REHEARSAL",
-      purpose: section.case?.purpose ?? "rehearse a scenario",
-      retentionDays: 1,
-    });
-    await addRole(registry, caseId, { userId: operator, role: "operator", name: "Duty officer" });
-    await addRole(registry, caseId, { userId: supervisor, role: "supervisor", name: "Team lead" });
-    const aliases: Record<string, number> = {};
-    for (const [key, alias] of Object.entries(seize)) {
-      const chatId = ref("chat", key);
-      aliases[alias] = chatId;
-      await addChat(registry, caseId, { chatId, alias });
-    }
-    await setControlRoom(registry, caseId, room);
-
-    const warden = createWardenBot({
-      token: bot.token,
-      apiRoot: sim.apiRoot,
-      redis,
-      audit,
-      logger: opts.logger,
-      now: () => clock.nowMs(),
-      scenariosDir: chosen.dir,
-      scenarioTickMs: 0,
+    const stage = await setStage(sim, choice, { ...opts, rateLimits, out });
+    return wire(stage, {
+      out,
+      fast: opts.fast === true,
+      maxDays: opts.maxDays ?? 30,
       dataDir: opts.dataDir,
-      ...(rateLimits ? {} : { throttle: false as const }),
     });
-    await warden.bot.init();
-    const runner = startPolling(warden, opts.logger, { timeoutSeconds: 1 });
-
-    const names = await namesOf(control, { room, aliases, users });
-    const worldStart = Date.parse(
-      String(loadedStart(worldText) ?? new Date(clock.nowMs()).toISOString()),
-    );
-    const script = [...section.script].sort((a, b) => a.at - b.at);
-    let lastCall = 0;
-    let lastSeq = 0;
-    const pressed = new Set<number>();
-
-    async function settle(): Promise<void> {
-      const deadline = Date.now() + 120_000;
-      let quiet = 0;
-      while (quiet < 2) {
-        const pending = (await control.bot(bot.id)).pending_update_count;
-        quiet = pending === 0 && warden.busy() === 0 ? quiet + 1 : 0;
-        if (Date.now() > deadline)
-          throw new Error(
-            "the rehearsal stalled: the bot did not finish handling its updates within 2 minutes",
-          );
-        await new Promise((r) => setTimeout(r, quiet > 0 ? 5 : 10));
-      }
-    }
-
-    async function flush(): Promise<void> {
-      const calls = await control.calls(lastCall);
-      for (const call of calls) {
-        lastCall = Math.max(lastCall, call.seq);
-        if (call.bot_id !== bot.id) continue;
-        const line = describeCall(call, names);
-        if (line) out(`[${clockLabel(call.time)}] ${line}`);
-      }
-      const entries = await entriesSince(redis, caseId, lastSeq);
-      for (const e of entries) {
-        lastSeq = Math.max(lastSeq, e.seq);
-        const line = describeEntry(e);
-        if (line) out(`           audit ${line}`);
-      }
-    }
-
-    async function approvePending(): Promise<number> {
-      const snapshot = await control.chat(room);
-      let count = 0;
-      for (const m of snapshot.messages) {
-        if (m.sender_id !== bot.id || pressed.has(m.message.message_id)) continue;
-        const message = m.message as {
-          message_id: number;
-          text?: string;
-          reply_markup?: {
-            inline_keyboard: Array<Array<{ text: string; callback_data?: string }>>;
-          };
-        };
-        const approve = message.reply_markup?.inline_keyboard
-          .flat()
-          .find((b) => /^(ap|sa):.*:y$/.test(b.callback_data ?? ""));
-        if (!approve?.callback_data || !message.text?.includes("Approval needed")) continue;
-        pressed.add(message.message_id);
-        out(`[${clockLabel(clock.now())}] supervisor presses Approve`);
-        await control.pressButton({
-          from_id: supervisor,
-          chat_id: room,
-          message_id: message.message_id,
-          data: approve.callback_data,
-        });
-        count++;
-      }
-      return count;
-    }
-
-    async function play(entry: ScriptEntry): Promise<void> {
-      const at = `[${clockLabel(clock.now())}]`;
-      if ("private" in entry) {
-        const userId = ref("user", entry.private);
-        const input = entry.photo
-          ? {
-              from_id: userId,
-              photo: true as const,
-              ...(entry.text ? { caption: entry.text } : {}),
-            }
-          : { from_id: userId, text: entry.text ?? "" };
-        out(
-          `${at} ${names.user(userId)} writes to the bot: ${entry.photo ? "[photo] " : ""}${entry.text ?? ""}`,
-        );
-        await control.sendMessage(userId, input);
-      } else if ("press" in entry) {
-        const userId = ref("user", entry.press);
-        const dialog = await control.chat(userId).catch(() => undefined);
-        const target = [...(dialog?.messages ?? [])].reverse().find((m) => {
-          const markup = (
-            m.message as { reply_markup?: { inline_keyboard: Array<Array<{ text: string }>> } }
-          ).reply_markup;
-          return (
-            m.sender_id === bot.id &&
-            markup?.inline_keyboard.flat().some((b) => b.text === entry.button)
-          );
-        });
-        const button = (
-          target?.message as
-            | {
-                reply_markup?: {
-                  inline_keyboard: Array<Array<{ text: string; callback_data?: string }>>;
-                };
-              }
-            | undefined
-        )?.reply_markup?.inline_keyboard
-          .flat()
-          .find((b) => b.text === entry.button);
-        if (!target || !button?.callback_data) {
-          out(
-            `${at} (${names.user(userId)} looked for a "${entry.button}" button but the bot showed none)`,
-          );
-          return;
-        }
-        out(`${at} ${names.user(userId)} presses “${entry.button}”`);
-        await control.pressButton({
-          from_id: userId,
-          chat_id: userId,
-          message_id: target.message.message_id,
-          data: button.callback_data,
-        });
-      } else {
-        const chatId = ref("chat", entry.join_request);
-        const userId = ref("user", entry.from);
-        out(`${at} ${names.user(userId)} asks to join ${names.chat(chatId)}`);
-        await control.requestToJoin(chatId, userId);
-      }
-    }
-
-    let scriptIndex = 0;
-    async function advanceTo(ms: number): Promise<void> {
-      for (;;) {
-        const entry = script[scriptIndex];
-        const entryMs = entry ? worldStart + entry.at * 1000 : Number.POSITIVE_INFINITY;
-        const target = Math.min(entryMs, ms);
-        const seconds = Math.max(0, (target - clock.nowMs()) / 1000);
-        if (seconds > 0) {
-          const played = await control.advanceClock(seconds);
-          for (const p of played.played) out(`[${clockLabel(p.at)}] ${describePlayed(p, names)}`);
-        }
-        if (!entry || entryMs > ms) return;
-        scriptIndex++;
-        await settle();
-        await play(entry);
-        await settle();
-      }
-    }
-
-    async function currentRun(alias: string): Promise<RunState | undefined> {
-      const chatId = aliases[alias];
-      if (chatId === undefined) return undefined;
-      const runId =
-        (await redis.hget(scenarioKeys.active(caseId), String(chatId))) ??
-        (await redis.zrevrange(scenarioKeys.runs(caseId), 0, 0))[0];
-      return runId ? readRun(redis, caseId, runId) : undefined;
-    }
-
-    const maxMs = clock.nowMs() + (opts.maxDays ?? 30) * 86_400_000;
-    const rehearsal: Rehearsal = {
-      sim,
-      control,
-      redis,
-      audit,
-      warden,
-      caseId,
-      scenarioId,
-      botId: bot.id,
-      room,
-      users,
-      chats,
-      aliases,
-      operator,
-      supervisor,
-      settle,
-      flush,
-      approvePending,
-      advanceTo,
-      async operatorSays(text) {
-        out(`[${clockLabel(clock.now())}] operator in the control room: ${text}`);
-        await control.sendMessage(room, { from_id: operator, text });
-        await settle();
-      },
-      async runUntilDone(alias) {
-        for (;;) {
-          await settle();
-          while ((await approvePending()) > 0) await settle();
-          await warden.scenarios.tick();
-          await settle();
-          while ((await approvePending()) > 0) await settle();
-          await flush();
-          const run = await currentRun(alias);
-          if (run && run.status !== "running" && run.status !== "paused") return run;
-          const now = clock.nowMs();
-          const candidates = [
-            timelineStep(sim.sim.timeline),
-            script[scriptIndex]
-              ? worldStart + (script[scriptIndex] as ScriptEntry).at * 1000
-              : undefined,
-            await warden.scenarios.nextTimer(caseId),
-          ].filter((t): t is number => t !== undefined);
-          if (candidates.length === 0) return run;
-          const next = Math.max(Math.min(...candidates), now + 1000);
-          if (next > maxMs) {
-            out(`(stopping: nothing more happens within ${opts.maxDays ?? 30} simulated days)`);
-            return run;
-          }
-          if (!opts.fast)
-            await new Promise((r) => setTimeout(r, Math.min(2000, (next - now) / 3600)));
-          await advanceTo(next);
-        }
-      },
-      async finish(alias) {
-        await settle();
-        await flush();
-        if (runner.isRunning()) await runner.stop();
-        await warden.close();
-        const run = await currentRun(alias);
-        const all = await entriesSince(redis, caseId, 0);
-        const failures = all
-          .filter(
-            (e) =>
-              e.scenario &&
-              ((e.phase === "outcome" && e.result?.ok !== true) || e.op === "scenario.fail"),
-          )
-          .map(
-            (e) =>
-              `#${e.seq} ${e.op} ‹${e.scenario?.step}›: ${e.op === "scenario.fail" ? String(e.params?.reason) : ((e.result as { description?: string } | undefined)?.description ?? "unknown")}`,
-          );
-        const missingRights = [
-          ...new Set(
-            all.flatMap((e) =>
-              e.op === "scenario.start" && e.phase === "refused"
-                ? ((e.params?.missing as string[] | undefined) ?? [])
-                : e.op === "scenario.fail" && e.params?.missing_right
-                  ? [String(e.params.missing_right)]
-                  : [],
-            ),
-          ),
-        ];
-        const exportDir = join(opts.dataDir, "rehearsals", caseId);
-        const exported = await exportBundle(audit, {
-          caseId,
-          out: exportDir,
-          justification: "rehearsal: the audit trail of a scenario rehearsal, for review",
-          recipients: ["scenario authors"],
-          actor: { kind: "cli", name: "rehearsal" },
-        });
-        await audit.close();
-        const report = await verifyCaseLog(redis, caseId, {
-          verifiers: [verifierOf(signer as Signer)],
-        });
-        const ok =
-          report.ok &&
-          run?.status === "finished" &&
-          failures.length === 0 &&
-          missingRights.length === 0;
-        return {
-          ok,
-          caseId,
-          scenarioId,
-          runStatus: run?.status ?? "not started",
-          verified: report.ok,
-          entries: report.entries,
-          failures,
-          missingRights,
-          exportDir,
-          exportFiles: exported.files.map((f) => join(exportDir, f)),
-          ...(report.failure
-            ? { verifyFailure: `${report.failure.seq}: ${report.failure.message}` }
-            : {}),
-        };
-      },
-      async close() {
-        if (runner.isRunning()) await runner.stop().catch(() => undefined);
-        await warden.close().catch(() => undefined);
-        await audit.close().catch(() => undefined);
-        await releaseSimulatedChats(redis, caseId, [room, ...Object.values(aliases)]);
-        await connection?.close();
-        await sim.close();
-      },
-    };
-    return rehearsal;
   } catch (err) {
-    await connection?.close();
     await sim.close();
     throw err;
   }
 }
 
-/**
- * The simulator hands out the same chat ids every run, so a rehearsal's chats
- * are unbound from the global indexes when it ends; otherwise the next
- * rehearsal on the same Redis would find them seized. The case, its log and
- * its export stay.
- */
-async function releaseSimulatedChats(
-  redis: Redis,
-  caseId: string,
-  chatIds: number[],
-): Promise<void> {
-  for (const index of [keys.chatIndex(), keys.controlRoomIndex()]) {
-    for (const chatId of chatIds) {
-      if ((await redis.hget(index, String(chatId))) === caseId)
-        await redis.hdel(index, String(chatId));
-    }
-  }
-  await redis.srem(globalScenarioKeys.cases(), caseId);
-}
-
-/**
- * Where the next clock jump should end for the world's timeline: at its next
- * message, or — when members write faster than 20 messages in 5 simulated
- * minutes — after a batch of them, so a busy world does not cost a round of
- * polling per message. Limits and ladders count by each message's own date.
- */
-function timelineStep(timeline: ReadonlyArray<{ at: number }>): number | undefined {
-  const first = timeline[0];
-  if (!first) return undefined;
-  let end = first.at;
-  let count = 0;
-  for (const entry of timeline.slice(0, 500)) {
-    if (entry.at > first.at + 300) break;
-    end = entry.at;
-    count++;
-  }
-  return (count >= 20 ? end : first.at) * 1000;
-}
-
-function loadedStart(worldText: string): string | undefined {
-  const m = /^start:\s*(\S+)/m.exec(worldText);
-  return m?.[1];
-}
-
-/** Audit entries after `seq`, oldest first. */
-export async function entriesSince(
-  redis: Redis,
-  caseId: string,
-  seq: number,
-): Promise<AuditEntry[]> {
-  const head = await readHeadPosition(redis, caseId);
-  const out: AuditEntry[] = [];
-  for (let from = seq + 1; from <= head.seq; from += 1000) {
-    const seqs: string[] = [];
-    for (let s = from; s <= Math.min(head.seq, from + 999); s++) seqs.push(String(s));
-    for (const raw of await redis.hmget(auditKeys.payloads(caseId), ...seqs)) {
-      if (!raw) continue;
-      const parsed = JSON.parse(raw) as AuditEntry;
-      if (typeof parsed.op === "string") out.push(parsed);
-    }
-  }
-  return out;
-}
-
-async function namesOf(
-  control: SimClient,
-  where: { room: number; aliases: Record<string, number>; users: Record<string, number> },
-): Promise<Names> {
-  const people = new Map(
-    (await control.users()).map((u) => [
-      u.id,
-      [u.first_name, u.last_name].filter(Boolean).join(" "),
-    ]),
-  );
-  const groups = new Map(
-    Object.entries(where.aliases).map(([alias, id]) => [id, `group ${alias}`]),
-  );
-  return {
-    user: (id) => people.get(id) ?? String(id),
-    chat: (id) =>
-      id === where.room
-        ? "control room"
-        : (groups.get(id) ?? (id > 0 ? `${people.get(id) ?? id} (private)` : String(id))),
+/** The rehearsal's operations, each a part of `./rehearsal/` given what it needs of the stage. */
+function wire(
+  stage: Stage,
+  how: { out(line: string): void; fast: boolean; maxDays: number; dataDir: string },
+): Rehearsal {
+  const { sim, cast, records, caseId, aliases, bot, names, script } = stage;
+  const { control } = sim;
+  const clock = sim.sim.clock;
+  const { redis, audit } = records;
+  const { warden } = bot;
+  const { out } = how;
+  const botId = cast.bot.id;
+  const scenarioId = stage.choice.scenarioId;
+  const cursor: Cursor = { call: 0, seq: 0 };
+  const pressed = new Set<number>();
+  const controlRoom = { control, clock, botId, room: cast.room, out };
+  const maxMs = clock.nowMs() + how.maxDays * 86_400_000;
+  const rehearsal: Rehearsal = {
+    sim,
+    control,
+    redis,
+    audit,
+    warden,
+    caseId,
+    scenarioId,
+    botId,
+    room: cast.room,
+    users: cast.users,
+    chats: cast.chats,
+    aliases,
+    operator: cast.operator,
+    supervisor: cast.supervisor,
+    settle: () => settle(control, botId, warden),
+    flush: () => flush({ control, redis, caseId, botId, names, out }, cursor),
+    approvePending: () => approvePending(controlRoom, cast.supervisor, pressed),
+    advanceTo: (ms) =>
+      advanceTo(ms, script, {
+        control,
+        clock,
+        names,
+        out,
+        settle: rehearsal.settle,
+        play: (entry) => playEntry(entry, { control, clock, botId, world: cast, names, out }),
+      }),
+    async operatorSays(text) {
+      await operatorTypes(controlRoom, cast.operator, text);
+      await rehearsal.settle();
+    },
+    runUntilDone: (alias) =>
+      runUntilDone(
+        {
+          settle: rehearsal.settle,
+          approvePending: rehearsal.approvePending,
+          tick: () => warden.scenarios.tick(),
+          flush: rehearsal.flush,
+          run: () => currentRun(redis, caseId, aliases[alias]),
+          nowMs: () => clock.nowMs(),
+          nextEventMs: () =>
+            nextEventMs(sim.sim.timeline, script, () => warden.scenarios.nextTimer(caseId)),
+          advanceTo: rehearsal.advanceTo,
+        },
+        { maxMs, maxDays: how.maxDays, fast: how.fast, out },
+      ),
+    async finish(alias) {
+      await rehearsal.settle();
+      await rehearsal.flush();
+      await stopBot(bot);
+      const run = await currentRun(redis, caseId, aliases[alias]);
+      return concludeRehearsal(records, { caseId, scenarioId, dataDir: how.dataDir, run });
+    },
+    async close() {
+      await stopBotQuietly(bot);
+      await audit.close().catch(() => undefined);
+      await releaseSimulatedChats(redis, caseId, [cast.room, ...Object.values(aliases)]);
+      await records.connection.close();
+      await sim.close();
+    },
   };
+  return rehearsal;
 }
 
 /** The whole rehearsal: open, start the scenario as the operator, run it out, print and verify. */
@@ -627,29 +198,8 @@ export async function rehearseScenario(opts: RehearsalOptions): Promise<Rehearsa
     await r.runUntilDone(alias);
     const group = await r.control.chat(r.aliases[alias] as number);
     const result = await r.finish(alias);
-    const o = opts.out;
-    o("");
-    o(`What members of ${alias} see at the end:`);
-    o(`  title: ${group.title}`);
-    o(`  pinned: ${group.pinned_message_ids.join(", ") || "nothing"}`);
-    o(
-      `  may post: ${
-        Object.entries(group.permissions as Record<string, boolean>)
-          .filter(([, v]) => v)
-          .map(([k]) => k.replace(/^can_/, ""))
-          .join(", ") || "nothing"
-      }`,
-    );
-    o(`run: ${result.runStatus}`);
-    for (const f of result.failures) o(`  failed: ${f}`);
-    if (result.missingRights.length)
-      o(`  missing admin rights: ${result.missingRights.join(", ")}`);
-    o(
-      `warden audit verify: ${result.verified ? "intact" : "FAILED"} (${result.entries} entries in case ${result.caseId})`,
-    );
-    o(`audit bundle: ${result.exportDir}`);
-    for (const f of result.exportFiles) o(`  ${f}`);
-    o(`rehearsal took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    for (const line of describeEnd(alias, group, result)) opts.out(line);
+    opts.out(`rehearsal took ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return result;
   } finally {
     await r.close();

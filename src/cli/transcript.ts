@@ -1,5 +1,7 @@
 import type { AuditEntry } from "../audit/entry.ts";
-import type { CallRecord, PlayedMessage } from "../sim/index.ts";
+import type { CallRecord, ChatSnapshot, PlayedMessage } from "../sim/index.ts";
+import type { RehearsalResult } from "./rehearsal/finish.ts";
+import { inlineButtons } from "./rehearsal/keyboard.ts";
 
 /**
  * A rehearsal's transcript, for people: what members saw, what operators
@@ -17,6 +19,16 @@ export function clockLabel(unixSeconds: number): string {
   return new Date(unixSeconds * 1000).toISOString().slice(5, 16).replace("T", " ");
 }
 
+/** The simulated time at the start of a transcript line, e.g. `[12-27 19:00]`. */
+export function stamp(unixSeconds: number): string {
+  return `[${clockLabel(unixSeconds)}]`;
+}
+
+/** An audit line, indented under the line of the call it belongs to. */
+export function auditLine(line: string): string {
+  return `           audit ${line}`;
+}
+
 function plain(html: string, max = 160): string {
   const text = html
     .replace(/<[^>]+>/g, "")
@@ -30,13 +42,9 @@ function plain(html: string, max = 160): string {
 }
 
 function buttons(markup: unknown): string {
-  const rows = (markup as { inline_keyboard?: Array<Array<{ text: string }>> } | undefined)
-    ?.inline_keyboard;
-  if (!rows) return "";
-  return ` [${rows
-    .flat()
-    .map((b) => b.text)
-    .join(" | ")}]`;
+  const all = inlineButtons(markup);
+  if (!all) return "";
+  return ` [${all.map((b) => b.text).join(" | ")}]`;
 }
 
 const PERMISSION_WORDS: Record<string, string> = {
@@ -47,10 +55,11 @@ const PERMISSION_WORDS: Record<string, string> = {
   can_send_other_messages: "stickers",
 };
 
-function permissions(p: unknown): string {
+/** What a permission set allows, e.g. `text, photos` (with `words`) or `send_messages, …`. */
+function permissions(p: unknown, words: Record<string, string> = {}): string {
   const allowed = Object.entries((p ?? {}) as Record<string, boolean>)
     .filter(([, v]) => v)
-    .map(([k]) => PERMISSION_WORDS[k] ?? k.replace(/^can_/, ""));
+    .map(([k]) => words[k] ?? k.replace(/^can_/, ""));
   return allowed.length ? allowed.join(", ") : "nothing";
 }
 
@@ -83,7 +92,7 @@ export function describeCall(call: CallRecord, names: Names): string | undefined
     case "approveChatJoinRequest":
       return `${chat}: join request of ${user} approved`;
     case "setChatPermissions":
-      return `${chat}: members may now send ${permissions(p.permissions)}`;
+      return `${chat}: members may now send ${permissions(p.permissions, PERMISSION_WORDS)}`;
     case "pinChatMessage":
       return `${chat}: message ${p.message_id} pinned`;
     case "unpinChatMessage":
@@ -159,4 +168,23 @@ export function describeEntry(e: AuditEntry): string | undefined {
     .map((k) => `${k}=${JSON.stringify(e.params?.[k])}`)
     .join(" ");
   return `#${e.seq} ${e.op}${detail ? ` ${detail}` : ""}${where}`;
+}
+
+/** The closing lines: what members of the seized chat see, how the run ended, the log and its export. */
+export function describeEnd(alias: string, group: ChatSnapshot, result: RehearsalResult): string[] {
+  return [
+    "",
+    `What members of ${alias} see at the end:`,
+    `  title: ${group.title}`,
+    `  pinned: ${group.pinned_message_ids.join(", ") || "nothing"}`,
+    `  may post: ${permissions(group.permissions)}`,
+    `run: ${result.runStatus}`,
+    ...result.failures.map((f) => `  failed: ${f}`),
+    ...(result.missingRights.length
+      ? [`  missing admin rights: ${result.missingRights.join(", ")}`]
+      : []),
+    `warden audit verify: ${result.verified ? "intact" : "FAILED"} (${result.entries} entries in case ${result.caseId})`,
+    `audit bundle: ${result.exportDir}`,
+    ...result.exportFiles.map((f) => `  ${f}`),
+  ];
 }

@@ -61,7 +61,10 @@ describe("npm start without configuration", () => {
     const result = await runWarden(["start"], { WARDEN_DATA_DIR: dataDir });
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain("Rehearsing fireworks-takeover on fw1");
+    expect(result.stdout).toContain("What members of fw1 see at the end:");
     expect(result.stdout).toContain("title: Deze groep is overgenomen door de politie");
+    expect(result.stdout).toMatch(/^ {2}pinned: \d+$/m);
+    expect(result.stdout).toMatch(/^ {2}may post: send_messages, send_audios, /m);
     expect(result.stdout).toContain("run: finished");
     expect(result.stdout).toMatch(/warden audit verify: intact/);
     expect(Date.now() - started).toBeLessThan(60_000);

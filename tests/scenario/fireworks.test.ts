@@ -188,4 +188,23 @@ describe("fireworks-takeover rehearsal", () => {
       "approval.grant",
     ]);
   });
+
+  it("printed, at simulated times, what members, the police and the bot did, and the audit entries", () => {
+    const transcript = s.lines.join("\n");
+    for (const line of [
+      "[12-27 19:00] operator in the control room: /scenario start fireworks-takeover fw1",
+      "[12-27 19:00] supervisor presses Approve",
+      "[12-27 19:00] group fw1: title is now “Deze groep is overgenomen door de politie”",
+      "[12-27 19:03] Bram Visser in group fw1: Ik heb nog 3 dozen Vlinders over, 25 euro per doos",
+      "[12-27 20:01] Mike Peters writes to the bot: Hello? What happened to the group?",
+      "[12-27 20:01] Mike Peters (private) sees: Were you mainly a buyer, a seller, or neither in this group? [Buyer | Seller | Neither]",
+      "[12-27 20:02] Mike Peters presses “Buyer”",
+      "[12-27 20:02] Fleur de Jong writes to the bot: [photo] ",
+      "[12-27 21:00] Mees de Groot asks to join group fw1",
+      "[12-30 19:00] supervisor presses Approve",
+    ])
+      expect(s.lines, transcript).toContain(line);
+    expect(transcript).toMatch(/^ {11}audit #\d+ scenario\.start ‹start›$/m);
+    expect(transcript).toMatch(/^ {11}audit #\d+ scenario\.finish ‹finish›$/m);
+  });
 });

@@ -3,12 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
 import type { AuditEntry } from "../../src/audit/entry.ts";
-import {
-  entriesSince,
-  openRehearsal,
-  type Rehearsal,
-  type RehearsalOptions,
-} from "../../src/cli/rehearsal.ts";
+import { entriesSince } from "../../src/audit/recent.ts";
+import { openRehearsal, type Rehearsal, type RehearsalOptions } from "../../src/cli/rehearsal.ts";
 import type { CallRecord } from "../../src/sim/index.ts";
 import { freshRedisUrl } from "../helpers/redis.ts";
 

@@ -1,0 +1,115 @@
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import { addChat, addRole, createCase, setControlRoom } from "../../actions/registry.ts";
+import { type Signer, signerForRun } from "../../audit/checkpoint.ts";
+import { type AuditLog, createAuditLog } from "../../audit/record.ts";
+import { globalScenarioKeys } from "../../scenario/runtime/keys.ts";
+import { keys } from "../../store/keys.ts";
+import { connectRedis, type RedisConnection } from "../../store/redis.ts";
+import type { RehearsalSection } from "../rehearsal-world.ts";
+import { type Cast, idOf } from "./cast.ts";
+
+/**
+ * The rehearsal's case, set up as `warden case create`, `operator add`,
+ * `chat add` and `control-room set` would, so the bot meets the same records
+ * as in a real takeover; and, at the end, the simulated chats let go again.
+ */
+
+/** Where the rehearsal is recorded: Redis, and the audit log with its signing key. */
+export interface CaseRecords {
+  connection: RedisConnection;
+  redis: Redis;
+  audit: AuditLog;
+  signer: Signer;
+  /** Said once to the person rehearsing, e.g. that the signing key is ephemeral. */
+  notice?: string;
+}
+
+export async function openRecords(opts: {
+  redisUrl?: string;
+  auditKeyPath?: string;
+  logger: Logger;
+}): Promise<CaseRecords> {
+  const connection = await connectRedis({
+    ...(opts.redisUrl ? { url: opts.redisUrl } : {}),
+    logger: opts.logger,
+    embeddedName: `rehearsal-${Date.now().toString(36)}`,
+  });
+  try {
+    const { signer, notice } = signerForRun({
+      ...(opts.auditKeyPath ? { keyPath: opts.auditKeyPath } : {}),
+      live: false,
+    });
+    const audit = createAuditLog({ redis: connection.redis, signer });
+    return { connection, redis: connection.redis, audit, signer, ...(notice ? { notice } : {}) };
+  } catch (err) {
+    await connection.close();
+    throw err;
+  }
+}
+
+/**
+ * Creates the case (a new id each time: the world's case id, the simulated
+ * day and the real time, so rehearsals on one Redis never meet), gives the
+ * cast their roles, seizes the chats under their aliases and sets the
+ * control room. Returns the case id and alias → chat id.
+ */
+export async function openCase(
+  records: { redis: Redis; audit: AuditLog },
+  cast: Cast,
+  what: { section: RehearsalSection; scenarioId: string; nowMs: number },
+): Promise<{ caseId: string; aliases: Record<string, number> }> {
+  const { section } = what;
+  const day = new Date(what.nowMs).toISOString().slice(0, 10);
+  const caseId = `${section.case?.id ?? "rehearsal"}-${day}-${Date.now().toString(36)}`;
+  const registry = {
+    redis: records.redis,
+    audit: records.audit,
+    actor: { kind: "cli" as const, name: "rehearsal" },
+  };
+  await createCase(registry, {
+    id: caseId,
+    title: section.case?.title ?? `Rehearsal of ${what.scenarioId}`,
+    authority: section.case?.authority ?? "REHEARSAL",
+    purpose: section.case?.purpose ?? "rehearse a scenario",
+    retentionDays: 1,
+  });
+  await addRole(registry, caseId, {
+    userId: cast.operator,
+    role: "operator",
+    name: "Duty officer",
+  });
+  await addRole(registry, caseId, {
+    userId: cast.supervisor,
+    role: "supervisor",
+    name: "Team lead",
+  });
+  const aliases: Record<string, number> = {};
+  for (const [key, alias] of Object.entries(cast.seize)) {
+    const chatId = idOf(cast, "chat", key);
+    aliases[alias] = chatId;
+    await addChat(registry, caseId, { chatId, alias });
+  }
+  await setControlRoom(registry, caseId, cast.room);
+  return { caseId, aliases };
+}
+
+/**
+ * The simulator hands out the same chat ids every run, so a rehearsal's chats
+ * are unbound from the global indexes when it ends; otherwise the next
+ * rehearsal on the same Redis would find them seized. The case, its log and
+ * its export stay.
+ */
+export async function releaseSimulatedChats(
+  redis: Redis,
+  caseId: string,
+  chatIds: number[],
+): Promise<void> {
+  for (const index of [keys.chatIndex(), keys.controlRoomIndex()]) {
+    for (const chatId of chatIds) {
+      if ((await redis.hget(index, String(chatId))) === caseId)
+        await redis.hdel(index, String(chatId));
+    }
+  }
+  await redis.srem(globalScenarioKeys.cases(), caseId);
+}

@@ -1,0 +1,103 @@
+import type { SimClient } from "../../sim/index.ts";
+import type { RehearsalSection, ScriptEntry } from "../rehearsal-world.ts";
+import { describePlayed, type Names, stamp } from "../transcript.ts";
+
+/**
+ * The simulated clock, moved by the rehearsal and by nothing else: from one
+ * thing that happens to the next — a member's message on the world's
+ * timeline, an entry of the rehearsal script, a scenario's timer. The bot is
+ * settled before and after each script entry, so each entry meets a bot that
+ * has handled everything before it.
+ */
+
+/** The rehearsal script in time order, and how much of it has been played. */
+export interface Script {
+  /** The world's start (ms); script entries are `at` seconds after it. */
+  startMs: number;
+  entries: ScriptEntry[];
+  played: number;
+}
+
+export function scriptOf(worldText: string, section: RehearsalSection, nowMs: number): Script {
+  const start = worldStart(worldText) ?? new Date(nowMs).toISOString();
+  return {
+    startMs: Date.parse(start),
+    entries: [...section.script].sort((a, b) => a.at - b.at),
+    played: 0,
+  };
+}
+
+/** When the next script entry is due (ms), or undefined when all are played. */
+export function nextScriptMs(script: Script): number | undefined {
+  const entry = script.entries[script.played];
+  return entry ? script.startMs + entry.at * 1000 : undefined;
+}
+
+export interface ClockStage {
+  control: SimClient;
+  clock: { nowMs(): number };
+  names: Names;
+  out(line: string): void;
+  settle(): Promise<void>;
+  play(entry: ScriptEntry): Promise<void>;
+}
+
+/** Moves the clock to `ms`, printing the timeline's messages and playing script entries due on the way. */
+export async function advanceTo(ms: number, script: Script, on: ClockStage): Promise<void> {
+  for (;;) {
+    const entry = script.entries[script.played];
+    const entryMs = nextScriptMs(script) ?? Number.POSITIVE_INFINITY;
+    const target = Math.min(entryMs, ms);
+    const seconds = Math.max(0, (target - on.clock.nowMs()) / 1000);
+    if (seconds > 0) {
+      const played = await on.control.advanceClock(seconds);
+      for (const p of played.played) on.out(`${stamp(p.at)} ${describePlayed(p, on.names)}`);
+    }
+    if (!entry || entryMs > ms) return;
+    script.played++;
+    await on.settle();
+    await on.play(entry);
+    await on.settle();
+  }
+}
+
+/**
+ * When the next thing happens (ms): the timeline's next step, the next
+ * script entry or the scenario engine's next timer; undefined when nothing
+ * is left to happen.
+ */
+export async function nextEventMs(
+  timeline: ReadonlyArray<{ at: number }>,
+  script: Script,
+  nextTimer: () => Promise<number | undefined>,
+): Promise<number | undefined> {
+  const candidates = [timelineStep(timeline), nextScriptMs(script), await nextTimer()].filter(
+    (t): t is number => t !== undefined,
+  );
+  return candidates.length === 0 ? undefined : Math.min(...candidates);
+}
+
+/**
+ * Where the next clock jump should end for the world's timeline: at its next
+ * message, or — when members write faster than 20 messages in 5 simulated
+ * minutes — after a batch of them, so a busy world does not cost a round of
+ * polling per message. Limits and ladders count by each message's own date.
+ */
+function timelineStep(timeline: ReadonlyArray<{ at: number }>): number | undefined {
+  const first = timeline[0];
+  if (!first) return undefined;
+  let end = first.at;
+  let count = 0;
+  for (const entry of timeline.slice(0, 500)) {
+    if (entry.at > first.at + 300) break;
+    end = entry.at;
+    count++;
+  }
+  return (count >= 20 ? end : first.at) * 1000;
+}
+
+/** The world file's top-level `start:` as written (an ISO date in the shipped worlds). */
+function worldStart(worldText: string): string | undefined {
+  const m = /^start:\s*(\S+)/m.exec(worldText);
+  return m?.[1];
+}

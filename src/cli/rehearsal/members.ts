@@ -1,0 +1,78 @@
+import type { SimClient } from "../../sim/index.ts";
+import type { ScriptEntry } from "../rehearsal-world.ts";
+import { type Names, stamp } from "../transcript.ts";
+import { idOf, type WorldIds } from "./cast.ts";
+import { buttonsOf } from "./keyboard.ts";
+
+/**
+ * What members do besides posting in groups (the world's timeline plays
+ * that): an entry of the rehearsal script — write to the bot, press one of
+ * its buttons, ask to join — played through the simulator and printed.
+ */
+export interface MemberStage {
+  control: SimClient;
+  clock: { now(): number };
+  botId: number;
+  world: WorldIds;
+  names: Names;
+  out(line: string): void;
+}
+
+export async function playEntry(entry: ScriptEntry, on: MemberStage): Promise<void> {
+  if ("private" in entry) await writeToBot(entry, on);
+  else if ("press" in entry) await pressBotButton(entry, on);
+  else await askToJoin(entry, on);
+}
+
+async function writeToBot(
+  entry: Extract<ScriptEntry, { private: string }>,
+  on: MemberStage,
+): Promise<void> {
+  const userId = idOf(on.world, "user", entry.private);
+  const input = entry.photo
+    ? { from_id: userId, photo: true as const, ...(entry.text ? { caption: entry.text } : {}) }
+    : { from_id: userId, text: entry.text ?? "" };
+  on.out(
+    `${stamp(on.clock.now())} ${on.names.user(userId)} writes to the bot: ${entry.photo ? "[photo] " : ""}${entry.text ?? ""}`,
+  );
+  await on.control.sendMessage(userId, input);
+}
+
+/** Presses the button with the entry's text under the bot's latest message that has one. */
+async function pressBotButton(
+  entry: Extract<ScriptEntry, { press: string }>,
+  on: MemberStage,
+): Promise<void> {
+  const at = stamp(on.clock.now());
+  const userId = idOf(on.world, "user", entry.press);
+  const dialog = await on.control.chat(userId).catch(() => undefined);
+  const named = (m: { message: unknown }) =>
+    buttonsOf(m.message)?.find((b) => b.text === entry.button);
+  const target = [...(dialog?.messages ?? [])]
+    .reverse()
+    .find((m) => m.sender_id === on.botId && named(m) !== undefined);
+  const data = target && named(target)?.callback_data;
+  if (!target || !data) {
+    on.out(
+      `${at} (${on.names.user(userId)} looked for a "${entry.button}" button but the bot showed none)`,
+    );
+    return;
+  }
+  on.out(`${at} ${on.names.user(userId)} presses “${entry.button}”`);
+  await on.control.pressButton({
+    from_id: userId,
+    chat_id: userId,
+    message_id: target.message.message_id,
+    data,
+  });
+}
+
+async function askToJoin(
+  entry: Extract<ScriptEntry, { join_request: string }>,
+  on: MemberStage,
+): Promise<void> {
+  const chatId = idOf(on.world, "chat", entry.join_request);
+  const userId = idOf(on.world, "user", entry.from);
+  on.out(`${stamp(on.clock.now())} ${on.names.user(userId)} asks to join ${on.names.chat(chatId)}`);
+  await on.control.requestToJoin(chatId, userId);
+}

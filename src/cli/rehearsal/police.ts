@@ -1,0 +1,56 @@
+import type { SimClient } from "../../sim/index.ts";
+import { stamp } from "../transcript.ts";
+import { buttonsOf } from "./keyboard.ts";
+
+/**
+ * The police in the control room: the operator types commands, and the
+ * supervisor approves every request for approval the bot posts there, so the
+ * scenario plays through. Both act through the simulator as people, so the
+ * bot's commands and approval flow are the ones used on the day.
+ */
+export interface ControlRoom {
+  control: SimClient;
+  clock: { now(): number };
+  botId: number;
+  room: number;
+  out(line: string): void;
+}
+
+/** The operator types `text` in the control room. */
+export async function operatorTypes(
+  at: ControlRoom,
+  operator: number,
+  text: string,
+): Promise<void> {
+  at.out(`${stamp(at.clock.now())} operator in the control room: ${text}`);
+  await at.control.sendMessage(at.room, { from_id: operator, text });
+}
+
+/**
+ * The supervisor presses Approve under every approval request not answered
+ * yet; `pressed` holds the requests already answered. Returns how many.
+ */
+export async function approvePending(
+  at: ControlRoom,
+  supervisor: number,
+  pressed: Set<number>,
+): Promise<number> {
+  const snapshot = await at.control.chat(at.room);
+  let count = 0;
+  for (const m of snapshot.messages) {
+    if (m.sender_id !== at.botId || pressed.has(m.message.message_id)) continue;
+    const text = (m.message as { text?: string }).text;
+    const approve = buttonsOf(m.message)?.find((b) => /^(ap|sa):.*:y$/.test(b.callback_data ?? ""));
+    if (!approve?.callback_data || !text?.includes("Approval needed")) continue;
+    pressed.add(m.message.message_id);
+    at.out(`${stamp(at.clock.now())} supervisor presses Approve`);
+    await at.control.pressButton({
+      from_id: supervisor,
+      chat_id: at.room,
+      message_id: m.message.message_id,
+      data: approve.callback_data,
+    });
+    count++;
+  }
+  return count;
+}
