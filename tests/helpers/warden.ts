@@ -52,6 +52,8 @@ export interface StageOptions {
   redisUrl?: string;
   /** WARDEN_DATA_DIR for evidence files. */
   dataDir?: string;
+  /** Where the bot's scenarios are; default: the shipped ones. */
+  scenariosDir?: string;
 }
 
 export async function startStage(options: StageOptions = {}): Promise<Stage> {
@@ -147,6 +149,7 @@ export async function startStage(options: StageOptions = {}): Promise<Stage> {
       ? { approvalTtlSeconds: options.approvalTtlSeconds }
       : {}),
     ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
+    ...(options.scenariosDir !== undefined ? { scenariosDir: options.scenariosDir } : {}),
   });
   await warden.bot.init();
   const runner = startPolling(warden, logger, { timeoutSeconds: 1 });
