@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { Composer, type Context, InlineKeyboard } from "grammy";
 import { getCase, getRole, type SeizedChat } from "../../store/cases.ts";
-import { keys } from "../../store/keys.ts";
+import { botKeys } from "../../store/keys.ts";
 import { actorOf, type Caller } from "../access.ts";
 import type { FeatureDeps } from "../deps.ts";
 import { escapeHtml } from "../html.ts";
@@ -30,7 +30,7 @@ interface PendingApproval {
 }
 
 function approvalKey(caseId: string, id: string): string {
-  return keys.casePart(caseId, `approval:${id}`);
+  return botKeys.approval(caseId, id);
 }
 
 export interface ApprovalRequest {

@@ -12,7 +12,7 @@ import { announce, pin, unpin, warn } from "../../actions/warn.ts";
 import { recentEntries } from "../../audit/recent.ts";
 import { userIdByUsername } from "../../collect/queries.ts";
 import { listChats, type SeizedChat } from "../../store/cases.ts";
-import { keys } from "../../store/keys.ts";
+import { collectKeys } from "../../store/keys.ts";
 import type { Caller } from "../access.ts";
 import type { FeatureDeps } from "../deps.ts";
 import { escapeHtml } from "../html.ts";
@@ -155,7 +155,7 @@ async function purgeCount(run: CommandRun, selection: PurgeSelection): Promise<n
   if ("last" in selection) return selection.last;
   const { chat } = need(run);
   return run.deps.redis.zcard(
-    keys.casePart(run.caller.case.id, `chat:${chat.chatId}:from:${selection.senderId}`),
+    collectKeys.messagesFrom(run.caller.case.id, chat.chatId, selection.senderId),
   );
 }
 

@@ -4,10 +4,9 @@ import { getChatState } from "../../actions/chat-state.ts";
 import type { ActionScope } from "../../actions/context.ts";
 import { purge } from "../../actions/purge.ts";
 import { warn } from "../../actions/warn.ts";
-import { collectKeys } from "../../collect/keys.ts";
 import { recordedOf } from "../../collect/recorder.ts";
 import { getCase, getRole, type SeizedChat } from "../../store/cases.ts";
-import { keys } from "../../store/keys.ts";
+import { botKeys, keys } from "../../store/keys.ts";
 import type { FeatureDeps } from "../deps.ts";
 import { actionEnv } from "./commands.ts";
 
@@ -55,7 +54,7 @@ export async function tradeWarningDue(
   const due = await redis.eval(
     GATE_SCRIPT,
     1,
-    collectKeys.tradeWarnings(caseId),
+    botKeys.tradeWarnings(caseId),
     String(chatId),
     nowSeconds,
     TRADE_WARNING_RULE.everyRemovals,

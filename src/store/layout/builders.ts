@@ -1,0 +1,97 @@
+import { casePrefix, GLOBAL_PREFIX } from "./prefix.ts";
+import { compilePattern, type HoleValues, type KeyShape } from "./shape.ts";
+
+/**
+ * Key builders made from declared shapes: `chat:<chat>:msgs` (case scope)
+ * becomes `(caseId: string, chat: number) => string`, its arguments typed
+ * from the holes in the order they appear. The recorder builds keys for
+ * every update, so a builder is a closure over the pattern's literals that
+ * only concatenates.
+ */
+
+type Builder<S> = S extends { scope: "global"; pattern: infer P extends string }
+  ? (...holes: HoleValues<P>) => string
+  : S extends { pattern: infer P extends string }
+    ? (caseId: string, ...holes: HoleValues<P>) => string
+    : never;
+
+export type Builders<G> = { readonly [K in keyof G]: Builder<G[K]> };
+
+/** The parts after `warden:{<case>}:` of a group's case keys (what the recorder's script completes). */
+export type Parts<G> = {
+  readonly [K in keyof G as G[K] extends { scope: "case" } ? K : never]: G[K] extends {
+    pattern: infer P extends string;
+  }
+    ? (...holes: HoleValues<P>) => string
+    : never;
+};
+
+type Values = readonly (string | number)[];
+
+/** Concatenates the literals with the hole values between them. */
+function joiner(pattern: string): (values: Values) => string {
+  const { literals } = compilePattern(pattern);
+  const [first, ...rest] = literals as [string, ...string[]];
+  return (values) => {
+    let s = first;
+    for (let i = 0; i < rest.length; i++) s += values[i] + (rest[i] as string);
+    return s;
+  };
+}
+
+function partBuilder(pattern: string): (...holes: Values) => string {
+  const { literals } = compilePattern(pattern);
+  const join = joiner(pattern);
+  switch (literals.length) {
+    case 1: {
+      const [a] = literals as [string];
+      return () => a;
+    }
+    case 2: {
+      const [a, b] = literals as [string, string];
+      return (x) => a + x + b;
+    }
+    default:
+      return (...holes) => join(holes);
+  }
+}
+
+function keyBuilder(shape: KeyShape): (...args: Values) => string {
+  const part = partBuilder(shape.pattern);
+  if (shape.scope === "global") {
+    const { literals } = compilePattern(shape.pattern);
+    if (literals.length === 1) {
+      const key = GLOBAL_PREFIX + literals[0];
+      return () => key;
+    }
+    return (...holes) => GLOBAL_PREFIX + part(...holes);
+  }
+  const { literals } = compilePattern(shape.pattern);
+  switch (literals.length) {
+    case 1: {
+      const [a] = literals as [string];
+      return (caseId) => casePrefix(caseId as string) + a;
+    }
+    case 2: {
+      const [a, b] = literals as [string, string];
+      return (caseId, x) => casePrefix(caseId as string) + a + x + b;
+    }
+    default:
+      return (caseId, ...holes) => casePrefix(caseId as string) + part(...holes);
+  }
+}
+
+/** One builder per shape of the group, under the shape's name. */
+export function buildersOf<G extends Record<string, KeyShape>>(group: G): Builders<G> {
+  const out: Record<string, unknown> = {};
+  for (const [name, shape] of Object.entries(group)) out[name] = keyBuilder(shape);
+  return out as Builders<G>;
+}
+
+/** One part builder per case-scoped shape of the group. */
+export function partsOf<G extends Record<string, KeyShape>>(group: G): Parts<G> {
+  const out: Record<string, unknown> = {};
+  for (const [name, shape] of Object.entries(group))
+    if (shape.scope === "case") out[name] = partBuilder(shape.pattern);
+  return out as Parts<G>;
+}
