@@ -95,3 +95,31 @@ export function partsOf<G extends Record<string, KeyShape>>(group: G): Parts<G> 
     if (shape.scope === "case") out[name] = partBuilder(shape.pattern);
   return out as Parts<G>;
 }
+
+/** A pattern with its holes filled from `values` (for code that walks shapes as data). */
+export function fillPattern(
+  pattern: string,
+  values: Readonly<Record<string, string | number>>,
+): string {
+  const { holes } = compilePattern(pattern);
+  return joiner(pattern)(
+    holes.map((hole) => {
+      const value = values[hole];
+      if (value === undefined)
+        throw new Error(`the pattern "${pattern}" needs a value for <${hole}>`);
+      return value;
+    }),
+  );
+}
+
+/** The key of a shape with its holes filled from `values` (case shapes need the case id). */
+export function buildKey(
+  shape: KeyShape,
+  caseId: string | undefined,
+  values: Readonly<Record<string, string | number>> = {},
+): string {
+  const part = fillPattern(shape.pattern, values);
+  if (shape.scope === "global") return GLOBAL_PREFIX + part;
+  if (caseId === undefined) throw new Error(`the key pattern "${shape.pattern}" belongs to a case`);
+  return casePrefix(caseId) + part;
+}

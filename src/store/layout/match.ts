@@ -35,16 +35,22 @@ function regexOf(shape: KeyShape): RegExp {
   return regex;
 }
 
-function valuesOf(shape: KeyShape, match: RegExpExecArray): Record<string, string | number> {
-  const { holes } = compilePattern(shape.pattern);
-  const offset = shape.scope === "case" ? 2 : 1;
+/** The holes of `pattern` from a match whose first hole is capture group `first`. */
+function valuesOf(
+  pattern: string,
+  match: RegExpExecArray,
+  first: number,
+): Record<string, string | number> {
   const values: Record<string, string | number> = {};
-  holes.forEach((hole, i) => {
-    const raw = match[offset + i] as string;
+  compilePattern(pattern).holes.forEach((hole, i) => {
+    const raw = match[first + i] as string;
     values[hole] = isNumericHole(hole) ? Number(raw) : raw;
   });
   return values;
 }
+
+/** Case keys capture the case id first. */
+const firstHole = (shape: KeyShape) => (shape.scope === "case" ? 2 : 1);
 
 /** The holes of `key` if it is a key of `shape`, otherwise undefined. */
 export function holesOfKey<S extends KeyShape>(
@@ -52,7 +58,9 @@ export function holesOfKey<S extends KeyShape>(
   key: string,
 ): HoleRecord<S["pattern"]> | undefined {
   const match = regexOf(shape).exec(key);
-  return match ? (valuesOf(shape, match) as HoleRecord<S["pattern"]>) : undefined;
+  return match
+    ? (valuesOf(shape.pattern, match, firstHole(shape)) as HoleRecord<S["pattern"]>)
+    : undefined;
 }
 
 /** The declared shape `key` is, with its case and holes; undefined for a key no shape declares. */
@@ -65,7 +73,7 @@ export function shapeOfKey(
       return {
         shape,
         ...(shape.scope === "case" ? { caseId: match[1] as string } : {}),
-        holes: valuesOf(shape, match),
+        holes: valuesOf(shape.pattern, match, firstHole(shape)),
       };
   }
   return undefined;
@@ -79,4 +87,13 @@ export function keyGlob(shape: KeyShape & { scope: "case" }, caseId: string): st
 
 function globEscape(text: string): string {
   return text.replace(/[*?[\]\\]/g, "\\$&");
+}
+
+/** The holes of `text` (a hash field, say) if it fits `pattern`, otherwise undefined. */
+export function holesOfPattern(
+  pattern: string,
+  text: string,
+): Record<string, string | number> | undefined {
+  const match = new RegExp(`^${patternRegexSource(pattern)}$`).exec(text);
+  return match ? valuesOf(pattern, match, 1) : undefined;
 }
