@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import { Redis } from "ioredis";
 import { holesOfPattern, shapeOfKey } from "../../src/store/layout/match.ts";
 import { compilePattern } from "../../src/store/layout/shape.ts";
 
@@ -53,4 +53,49 @@ export async function leftUnder(redis: Redis, chatId: number): Promise<string[]>
         if (holesOfPattern(fields as string, field)?.chat === chatId) left.push(`${key} ${field}`);
   }
   return left;
+}
+
+/**
+ * The name of every key written in the database of `url` from now until
+ * `stop()`, through Redis's keyspace notifications: keys that live only for
+ * a moment (the scenario inbox, a conversation's index entry) are seen too.
+ * Switches notifications on for the test server while it runs.
+ */
+export async function watchKeyEvents(url: string): Promise<{ stop(): Promise<Set<string>> }> {
+  const admin = new Redis(url);
+  const subscriber = new Redis(url);
+  const db = admin.options.db ?? 0;
+  const [, before] = (await admin.config("GET", "notify-keyspace-events")) as [string, string];
+  await admin.config("SET", "notify-keyspace-events", "EA");
+  const seen = new Set<string>();
+  const prefix = `__keyevent@${db}__:`;
+  const marker = `${prefix}warden-test-marker`;
+  let markerSeen: () => void = () => undefined;
+  subscriber.on("pmessage", (_pattern: string, channel: string, key: string) => {
+    if (channel === marker) markerSeen();
+    else seen.add(key);
+  });
+  await subscriber.psubscribe(`${prefix}*`);
+  return {
+    async stop() {
+      // Notifications arrive in order: once the marker is here, every earlier one is.
+      const arrived = new Promise<void>((resolve) => {
+        markerSeen = resolve;
+      });
+      await admin.publish(marker, "end");
+      await arrived;
+      await admin.config("SET", "notify-keyspace-events", before);
+      subscriber.disconnect();
+      admin.disconnect();
+      return seen;
+    },
+  };
+}
+
+/** One line per name in `written` that no shape declares. */
+export function undeclaredNames(written: Iterable<string>): string[] {
+  return [...written]
+    .filter((key) => !shapeOfKey(key))
+    .sort()
+    .map((key) => `${key}: written, declared by no shape`);
 }
