@@ -151,9 +151,9 @@ async function moveFields(ctx: MigrationContext, shape: DeclaredShape): Promise<
  * shape that names a chat must say what an upgrade does to it, and what it
  * says must be something this module does.
  */
-export function migrationProblems(): string[] {
+export function migrationProblems(shapes: readonly DeclaredShape[] = SHAPES): string[] {
   const problems: string[] = [];
-  for (const s of SHAPES) {
+  for (const s of shapes) {
     const inKey = holesOf(s.pattern).includes("chat");
     const inFields = holesOf(s.fields).includes("chat");
     if ((inKey || inFields) && !s.migration)
@@ -174,7 +174,7 @@ export function migrationProblems(): string[] {
       );
   }
   for (const id of Object.keys(REWRITES))
-    if (SHAPES.find((s) => s.id === id)?.migration !== "rewritten")
+    if (shapes.find((s) => s.id === id)?.migration !== "rewritten")
       problems.push(
         `src/store/migrate-chat.ts rewrites ${id}, which the registry does not mark rewritten`,
       );

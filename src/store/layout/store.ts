@@ -46,7 +46,7 @@ export const storeShapes = {
     pattern: "chats",
     type: "hash",
     owner: "store",
-    holds: "chat id → JSON seized-chat record (a migrated chat's names its earlier id)",
+    holds: "chat id → JSON seized-chat record (`migratedFrom`: a migrated chat's earlier id)",
     fields: "<chat>",
     migration: "rewritten",
   },
