@@ -73,6 +73,10 @@ describe("a seized basic group upgraded to a supergroup", () => {
     const { id: upgraded } = await r.control.upgradeChat(old, r.users.owner as number);
     await r.settle();
 
+    // Both service messages start the migration; the control room hears of it once.
+    expect((await botTexts(r.room)).filter((t) => t.includes("upgraded to a supergroup"))).toEqual([
+      `fw1 was upgraded to a supergroup: Warden now follows it as ${upgraded} (was ${old})`,
+    ]);
     expect(await chatByAlias(r.redis, r.caseId, "fw1")).toMatchObject({
       chatId: upgraded,
       migratedFrom: old,

@@ -88,10 +88,11 @@ export async function migrateChat(
   if (!found) return;
   const { caseId, chat } = found;
   // What follows the group (state, links, join requests, its run…) is in the registry; a step
-  // refused because those keys changed meanwhile is planned again.
+  // refused because those keys changed meanwhile is planned again. Both service messages (in the
+  // old chat and the new) start a migration, often at once: the one that finds it done is silent.
   for (let attempt = 1; ; attempt++) {
     const plan = await planChatMigration(deps.redis, caseId, chat, newId);
-    const done = await deps.audit
+    const outcome = await deps.audit
       .record(
         {
           case: caseId,
@@ -105,14 +106,15 @@ export async function migrateChat(
         plan,
       )
       .then(
-        () => true,
+        () => "migrated" as const,
         (err: Error) => {
-          if (err.message === ALREADY_MIGRATED) return true;
-          if (err.message === CHANGED_WHILE_MIGRATING && attempt < 5) return false;
+          if (err.message === ALREADY_MIGRATED) return "already" as const;
+          if (err.message === CHANGED_WHILE_MIGRATING && attempt < 5) return "again" as const;
           throw err;
         },
       );
-    if (done) break;
+    if (outcome === "already") return;
+    if (outcome === "migrated") break;
   }
   await alert(
     deps,
