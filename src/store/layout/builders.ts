@@ -41,44 +41,32 @@ function joiner(pattern: string): (values: Values) => string {
 
 function partBuilder(pattern: string): (...holes: Values) => string {
   const { literals } = compilePattern(pattern);
-  const join = joiner(pattern);
-  switch (literals.length) {
-    case 1: {
-      const [a] = literals as [string];
-      return () => a;
-    }
-    case 2: {
-      const [a, b] = literals as [string, string];
-      return (x) => a + x + b;
-    }
-    default:
-      return (...holes) => join(holes);
+  if (literals.length === 1) {
+    const [a] = literals as [string];
+    return () => a;
   }
+  if (literals.length === 2) {
+    const [a, b] = literals as [string, string];
+    return (x) => a + x + b;
+  }
+  const join = joiner(pattern);
+  return (...holes) => join(holes);
 }
 
 function keyBuilder(shape: KeyShape): (...args: Values) => string {
   const part = partBuilder(shape.pattern);
-  if (shape.scope === "global") {
-    const { literals } = compilePattern(shape.pattern);
-    if (literals.length === 1) {
-      const key = GLOBAL_PREFIX + literals[0];
-      return () => key;
-    }
-    return (...holes) => GLOBAL_PREFIX + part(...holes);
-  }
+  if (shape.scope === "global") return (...holes) => GLOBAL_PREFIX + part(...holes);
+  // Most case keys have no hole or one: built without a rest array (the recorder builds many).
   const { literals } = compilePattern(shape.pattern);
-  switch (literals.length) {
-    case 1: {
-      const [a] = literals as [string];
-      return (caseId) => casePrefix(caseId as string) + a;
-    }
-    case 2: {
-      const [a, b] = literals as [string, string];
-      return (caseId, x) => casePrefix(caseId as string) + a + x + b;
-    }
-    default:
-      return (caseId, ...holes) => casePrefix(caseId as string) + part(...holes);
+  if (literals.length === 1) {
+    const [a] = literals as [string];
+    return (caseId) => casePrefix(caseId as string) + a;
   }
+  if (literals.length === 2) {
+    const [a, b] = literals as [string, string];
+    return (caseId, x) => casePrefix(caseId as string) + a + x + b;
+  }
+  return (caseId, ...holes) => casePrefix(caseId as string) + part(...holes);
 }
 
 /** One builder per shape of the group, under the shape's name. */

@@ -13,6 +13,13 @@ import { storeShapes } from "./store.ts";
  * src/store builds a key from strings; a test scans the Redis of a full
  * rehearsal and fails on any key declared here by no shape, and another checks
  * the README's key table against these declarations.
+ *
+ * Each shape that names a chat says what happens to it when a seized basic
+ * group becomes a supergroup with a new chat id (`ChatMigration` in shape.ts,
+ * carried out by src/store/migrate-chat.ts): what describes the group moves
+ * with it, while message evidence stays under the id it was recorded under —
+ * Telegram's message ids belong to the chat id they were sent under, and
+ * exports list the earlier ids of migrated chats (src/collect/export/rows.ts).
  */
 export const LAYOUT = {
   store: storeShapes,
