@@ -10,7 +10,7 @@ import {
   type RoleGrant,
   type SeizedChat,
 } from "../store/cases.ts";
-import { keys } from "../store/keys.ts";
+import { actionKeys } from "../store/keys.ts";
 import { type ActionName, isActionName, runAction } from "./catalog.ts";
 import type { ActionEnv } from "./context.ts";
 
@@ -62,7 +62,7 @@ export type ApprovalRequest = Omit<
 const KEEP_AFTER_EXPIRY_MS = 86_400_000;
 
 export function approvalKey(caseId: string, id: string): string {
-  return keys.casePart(caseId, `approval:${id}`);
+  return actionKeys.approval(caseId, id);
 }
 
 export function actorOf(grant: RoleGrant): Actor {

@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import { keys } from "../store/keys.ts";
+import { chatKeys } from "../store/keys.ts";
 
 /**
  * What Warden remembers about a seized chat between actions: the permissions
@@ -17,14 +17,8 @@ export interface ChatState {
   released?: boolean;
 }
 
-export const chatKeys = {
-  state: (caseId: string, chatId: number) => keys.casePart(caseId, `chat:${chatId}:state`),
-  /** Set of invite links the bot created. */
-  links: (caseId: string, chatId: number) => keys.casePart(caseId, `chat:${chatId}:links`),
-  /** Set of user ids with a pending join request. */
-  joinRequests: (caseId: string, chatId: number) =>
-    keys.casePart(caseId, `chat:${chatId}:join-requests`),
-};
+/** The keys of a chat's state, links and join requests (declared in src/store/layout/actions.ts). */
+export { chatKeys };
 
 export async function getChatState(
   redis: Redis,

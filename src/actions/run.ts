@@ -1,7 +1,7 @@
 import type { Result, Target } from "../audit/entry.ts";
 import { RecordRefusedError } from "../audit/record.ts";
 import type { RedisWrite } from "../store/cases.ts";
-import { keys } from "../store/keys.ts";
+import { actionKeys } from "../store/keys.ts";
 import type { ActionEnv, ActionScope } from "./context.ts";
 import { explainFailure } from "./reasons.ts";
 
@@ -54,7 +54,7 @@ interface StoredStep {
 const REMEMBER_SECONDS = 90 * 24 * 3600;
 
 function stepKey(scope: ActionScope, step: string): string {
-  return keys.casePart(scope.case.id, `action:${scope.idempotencyKey}/${step}`);
+  return actionKeys.step(scope.case.id, scope.idempotencyKey, step);
 }
 
 export async function runStep<T>(

@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import { keys } from "../store/keys.ts";
+import { auditKeys } from "../store/keys.ts";
 import { GENESIS_PREV } from "./entry.ts";
 import { decodeHexFrontier, emptyHexFrontier, type HexFrontier } from "./merkle.ts";
 
@@ -15,14 +15,10 @@ import { decodeHexFrontier, emptyHexFrontier, type HexFrontier } from "./merkle.
  * - hash `…:audit:head`: seq, hash (last leaf), ts, frontier (Merkle right edge).
  * - hash `…:audit:intents`: intent seq → op, for intents still awaiting their outcome.
  * - stream `…:audit:checkpoints`: id `0-<tree size>`, field `n` (the signed note).
+ *
+ * The keys are declared in the registry (src/store/layout/audit.ts).
  */
-export const auditKeys = {
-  stream: (caseId: string) => keys.audit(caseId),
-  head: (caseId: string) => keys.auditHead(caseId),
-  payloads: (caseId: string) => keys.auditPart(caseId, "entries"),
-  openIntents: (caseId: string) => keys.auditPart(caseId, "intents"),
-  checkpoints: (caseId: string) => keys.auditPart(caseId, "checkpoints"),
-} as const;
+export { auditKeys };
 
 export interface StoredHead {
   seq: number;

@@ -1,5 +1,6 @@
 import type { Chat, ChatMemberUpdated, Message, Update, User } from "grammy/types";
 import type { RedisWrite } from "../store/cases.ts";
+import { chatParts } from "../store/keys.ts";
 import { casePrefix, collectParts as parts } from "./keys.ts";
 import { FILE_FIELDS, minimiseMessage } from "./minimise.ts";
 import type { MemberFact, MessageFact, OnceWrite, UpdateFacts } from "./persist.ts";
@@ -455,7 +456,7 @@ export function factsOf(
     writes,
   };
   if (messageFact) facts.message = messageFact;
-  if (watch) facts.stateKey = parts.chatState(chatId);
+  if (watch) facts.stateKey = chatParts.state(chatId);
   const collected: CollectedUpdate = {
     facts,
     chatId,

@@ -1,5 +1,8 @@
 import type { Redis } from "ioredis";
 import type { RedisWrite } from "../store/cases.ts";
+import { collectParts } from "../store/keys.ts";
+import { collectShapes as shapes } from "../store/layout/collect.ts";
+import { luaKey } from "../store/layout/lua.ts";
 import { luaApplyWrites, pushWrites } from "../store/lua-writes.ts";
 
 /**
@@ -32,8 +35,8 @@ export interface MemberFact {
 /**
  * A message as evidence: the step stores it under its chat (first version in
  * the chat's message hash, every edit appended to the message's versions) and
- * indexes it by date and by sender. The keys are built in the step, exactly as
- * `collectParts` builds them.
+ * indexes it by date and by sender. The keys are built in the step, from the
+ * patterns the registry declares (src/store/layout/collect.ts).
  */
 export interface MessageFact {
   chatId: number;
@@ -104,14 +107,13 @@ export const SEEN_UPDATES_MS = 7 * 24 * 3600 * 1000;
 //           sender id or "", "1" if edited), once count
 //   then: 2 per member (profile JSON, name signature), the message's stored JSON if any, 5 per
 //         once, then the writes (see src/store/lua-writes.ts).
-// Keys are built here from the prefix exactly as collectParts builds them (updates,
-// collect:pending, member:<id>, member:<id>:names, members, usernames, chat:<id>:msgs,
-// chat:<id>:msg-dates, chat:<id>:from:<sender>, chat:<id>:msg:<id>:versions).
+// Keys are the registry's patterns after the prefix, spliced in when this module loads (luaKey);
+// the other keys arrive as parts built by collectParts and chatParts.
 // Returns one string per update: "1" applied or "0" seen before, then ":<freeze mode>" if asked.
 const PERSIST_SCRIPT = `
 local p = ARGV[1]
-local seenKey = p .. 'updates'
-local pendingKey = p .. 'collect:pending'
+local seenKey = ${luaKey(shapes.seenUpdates, "p")}
+local pendingKey = ${luaKey(shapes.pendingCollect, "p")}
 local n = tonumber(ARGV[3])
 local out = {}
 local i = 5
@@ -151,7 +153,7 @@ for u = 1, n do
       local profile, sig = ARGV[i], ARGV[i+1]
       f = f + 3
       i = i + 2
-      local memberKey = p .. 'member:' .. userId
+      local memberKey = ${luaKey(shapes.member, "p", { member: "userId" })}
       -- One read and one write per member: the script runs atomically, so read-then-write is safe.
       local field = countField ~= '' and countField or 'last_seen'
       local had = redis.call('HMGET', memberKey, 'first_seen', 'name_sig', 'profile', field)
@@ -159,13 +161,13 @@ for u = 1, n do
       -- A missing field is false in Redis and null in the embedded Redis of rehearsals: test for a string.
       if type(had[1]) ~= 'string' then
         set[#set + 1] = 'first_seen'; set[#set + 1] = now
-        redis.call('ZADD', p .. 'members', now, userId)
+        redis.call('ZADD', ${luaKey(shapes.members, "p")}, now, userId)
       end
       if had[3] ~= profile then set[#set + 1] = 'profile'; set[#set + 1] = profile end
       if had[2] ~= sig then
         set[#set + 1] = 'name_sig'; set[#set + 1] = sig
-        redis.call('RPUSH', memberKey .. ':names', '{"name":' .. sig .. ',"seen":' .. now .. '}')
-        if usernameLower ~= '' then redis.call('HSET', p .. 'usernames', usernameLower, userId) end
+        redis.call('RPUSH', ${luaKey(shapes.memberNames, "p", { member: "userId" })}, '{"name":' .. sig .. ',"seen":' .. now .. '}')
+        if usernameLower ~= '' then redis.call('HSET', ${luaKey(shapes.usernames, "p")}, usernameLower, userId) end
       end
       if countField ~= '' then
         set[#set + 1] = countField; set[#set + 1] = (tonumber(had[4]) or 0) + 1
@@ -177,12 +179,11 @@ for u = 1, n do
       local messageId, date, sender, edited = h[f], h[f+1], h[f+2], h[f+3]
       f = f + 4
       local stored = ARGV[i]; i = i + 1
-      local chat = p .. 'chat:' .. chatId
       -- The hash keeps the version first seen; every edit is appended, so no version is overwritten.
-      if edited == '1' then redis.call('RPUSH', chat .. ':msg:' .. messageId .. ':versions', stored) end
-      redis.call('HSETNX', chat .. ':msgs', messageId, stored)
-      redis.call('ZADD', chat .. ':msg-dates', 'NX', date, messageId)
-      if sender ~= '' then redis.call('ZADD', chat .. ':from:' .. sender, 'NX', date, messageId) end
+      if edited == '1' then redis.call('RPUSH', ${luaKey(shapes.messageVersions, "p", { chat: "chatId", msg: "messageId" })}, stored) end
+      redis.call('HSETNX', ${luaKey(shapes.messages, "p", { chat: "chatId" })}, messageId, stored)
+      redis.call('ZADD', ${luaKey(shapes.messageDates, "p", { chat: "chatId" })}, 'NX', date, messageId)
+      if sender ~= '' then redis.call('ZADD', ${luaKey(shapes.messagesFrom, "p", { chat: "chatId", sender: "sender" })}, 'NX', date, messageId) end
     end
     local nOnce = tonumber(h[f])
     for _ = 1, nOnce do
@@ -270,7 +271,7 @@ async function persistCase(
   const argv: (string | number)[] = [prefix, prune ? now - SEEN_UPDATES_MS : "", list.length, ids];
   for (const facts of list) pushUpdate(argv, facts);
   // KEYS[1] names the case's seen set, so a cluster routes the call to the case's slot.
-  const replies = await scripted(redis)[SCRIPT_NAME](`${prefix}updates`, ...argv);
+  const replies = await scripted(redis)[SCRIPT_NAME](prefix + collectParts.seenUpdates(), ...argv);
   return replies.map(resultOf);
 }
 

@@ -1,58 +1,35 @@
+import { buildersOf, partsOf } from "./layout/builders.ts";
+import { LAYOUT } from "./layout/registry.ts";
+
 /**
- * The one place that knows Warden's Redis key layout.
- *
- * Every key of a case starts with `warden:{<caseId>}:`. The braces are a Redis
- * Cluster hash tag: all of a case's keys hash to one slot, so a single MULTI or
- * Lua script may touch any of them, today on one server and later on a cluster.
- * Keys that belong to no case start with `warden:global:`.
+ * The builders of Warden's Redis keys, one object per group of the registry
+ * (src/store/layout/): each function builds the key of one declared shape,
+ * its arguments typed from the shape's holes, e.g.
+ * `collectKeys.messages(caseId, chatId)` → `warden:{<case>}:chat:<chat>:msgs`.
+ * To add a key, declare its shape in src/store/layout/ (pattern, type, owner,
+ * what it holds, what a supergroup upgrade does to it) and regenerate the
+ * README's table (`npx tsx scripts/generate-key-table.ts`).
  */
 
-/** Case ids are slugs: they appear inside keys and file names, so no braces, colons or spaces. */
-export const CASE_ID_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
+export { assertCaseId, CASE_ID_PATTERN, casePrefix } from "./layout/prefix.ts";
 
-export function assertCaseId(caseId: string): void {
-  if (!CASE_ID_PATTERN.test(caseId)) {
-    throw new Error(
-      `case id "${caseId}" is not a slug: use 1-64 lower-case letters, digits and inner hyphens, e.g. op-fw`,
-    );
-  }
-}
-
-/** The case id checked last: the recorder builds many keys of one case per update. */
-let lastChecked = "";
-
-function caseKey(caseId: string, suffix: string): string {
-  if (caseId !== lastChecked) {
-    assertCaseId(caseId);
-    lastChecked = caseId;
-  }
-  return `warden:{${caseId}}:${suffix}`;
-}
-
-export const keys = {
-  /** Set of every case id. */
-  caseIndex: () => "warden:global:cases",
-  /** Hash chat id → case id: a chat is seized for at most one case. */
-  chatIndex: () => "warden:global:chats",
-  /** Hash control-room chat id → case id. */
-  controlRoomIndex: () => "warden:global:control-rooms",
-
-  /** Hash: the case record (title, authority, purpose, retention, status, control room…). */
-  caseMeta: (caseId: string) => caseKey(caseId, "meta"),
-  /** Hash Telegram user id → JSON role grant. */
-  caseRoles: (caseId: string) => caseKey(caseId, "roles"),
-  /** Hash chat id → JSON seized-chat record. */
-  caseChats: (caseId: string) => caseKey(caseId, "chats"),
-  /** Hash alias → chat id. */
-  caseAliases: (caseId: string) => caseKey(caseId, "aliases"),
-
-  /** Stream: the case's audit log, entry ids `0-<seq>`. */
-  audit: (caseId: string) => caseKey(caseId, "audit"),
-  /** Hash: the audit log's head (seq, hash of the last leaf, last ts). */
-  auditHead: (caseId: string) => caseKey(caseId, "audit:head"),
-  /** Prefix for other audit-owned keys (checkpoints, tree nodes, open intents). */
-  auditPart: (caseId: string, part: string) => caseKey(caseId, `audit:${part}`),
-
-  /** Prefix for keys owned by another capability of the case (collect, scenario, actions…). */
-  casePart: (caseId: string, part: string) => caseKey(caseId, part),
-} as const;
+/** Cases, roles, control rooms and seized chats (src/store/cases.ts). */
+export const keys = buildersOf(LAYOUT.store);
+/** The audit log (src/audit/storage.ts). */
+export const auditKeys = buildersOf(LAYOUT.audit);
+/** What the recorder and the rest of src/collect keep. */
+export const collectKeys = buildersOf(LAYOUT.collect);
+/** The parts of `collectKeys` after `warden:{<case>}:`: what the recorder's atomic step completes. */
+export const collectParts = partsOf(LAYOUT.collect);
+/** A seized chat's state between actions (src/actions/chat-state.ts). */
+export const chatKeys = buildersOf(LAYOUT.chat);
+/** The parts of `chatKeys` after `warden:{<case>}:` (the recorder reads the freeze mode in its step). */
+export const chatParts = partsOf(LAYOUT.chat);
+/** Results of action steps (src/actions/run.ts) and requests waiting for approval (src/actions/approvals.ts). */
+export const actionKeys = buildersOf(LAYOUT.action);
+/** The bot's features: the trade guard's gate, the scenario inbox. */
+export const botKeys = buildersOf(LAYOUT.bot);
+/** Scenario runs, under their case. */
+export const scenarioKeys = buildersOf(LAYOUT.scenario);
+/** Scenario indexes that belong to no case. */
+export const globalScenarioKeys = buildersOf(LAYOUT.scenarioGlobal);

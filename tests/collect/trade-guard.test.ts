@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { collectKeys } from "../../src/collect/keys.ts";
 import { caseLexiconKey } from "../../src/collect/lexicon/store.ts";
 import { getMemberRecord, type StoredMessage } from "../../src/collect/queries.ts";
-import { keys } from "../../src/store/keys.ts";
+import { actionKeys } from "../../src/store/keys.ts";
 import { expectLogVerifies } from "../helpers/audit.ts";
 import { botMessages, command, eventually, type Stage, startStage } from "../helpers/warden.ts";
 
@@ -125,7 +125,7 @@ describe("the trade freeze", () => {
     expect(await tradeWarnings()).toBe(warningsBefore);
     expect(
       await stage.redis.exists(
-        keys.casePart(stage.caseId, `action:offer:${stage.group}:${offer.message_id}/delete 1/1`),
+        actionKeys.step(stage.caseId, `offer:${stage.group}:${offer.message_id}`, "delete 1/1"),
       ),
     ).toBe(1);
   });

@@ -2,16 +2,20 @@ import { Composer, type Context } from "grammy";
 import type { ChatMember, ChatMemberUpdated } from "grammy/types";
 import { chatKeys } from "../../actions/chat-state.ts";
 import { escapeHtml } from "../../base/html.ts";
-import type { RedisWrite } from "../../store/cases.ts";
 import { caseOfChat, getCase, listChats, type SeizedChat } from "../../store/cases.ts";
-import { keys } from "../../store/keys.ts";
+import {
+  ALREADY_MIGRATED,
+  CHANGED_WHILE_MIGRATING,
+  planChatMigration,
+} from "../../store/migrate-chat.ts";
 import type { FeatureDeps } from "../deps.ts";
 
 /**
  * What happens to the bot and the chat itself: promoted, rights reduced,
  * demoted, kicked (the control room is told at once), pending join requests
  * (remembered for lockdown), and a basic group upgraded to a supergroup (the
- * chat is re-keyed to its new id, keeping case, alias and saved permissions).
+ * chat is re-keyed to its new id with everything that describes the group:
+ * case, alias, saved permissions, invite links, join requests, its scenario run).
  */
 
 function rightsOf(member: ChatMember): string[] {
@@ -83,54 +87,35 @@ export async function migrateChat(
   const found = await seizedChat(deps, oldId);
   if (!found) return;
   const { caseId, chat } = found;
-  const moved: SeizedChat & { migratedFrom: number } = {
-    ...chat,
-    chatId: newId,
-    migratedFrom: oldId,
-  };
-  const writes: RedisWrite[] = [
-    ["HDEL", keys.caseChats(caseId), String(oldId)],
-    ["HSET", keys.caseChats(caseId), String(newId), JSON.stringify(moved)],
-    ["HSET", keys.caseAliases(caseId), chat.alias, String(newId)],
-    ["HDEL", keys.chatIndex(), String(oldId)],
-    ["HSET", keys.chatIndex(), String(newId), caseId],
-  ];
-  // The chat's state (saved permissions, freeze mode) belongs to the group, whatever its id.
-  const state = await deps.redis.hgetall(chatKeys.state(caseId, oldId));
-  if (Object.keys(state).length > 0) {
-    writes.push([
-      "HSET",
-      chatKeys.state(caseId, newId),
-      ...Object.entries(state).flat(),
-    ] as unknown as RedisWrite);
-    writes.push(["DEL", chatKeys.state(caseId, oldId)]);
+  // What follows the group (state, links, join requests, its run…) is in the registry; a step
+  // refused because those keys changed meanwhile is planned again. Both service messages (in the
+  // old chat and the new) start a migration, often at once: the one that finds it done is silent.
+  for (let attempt = 1; ; attempt++) {
+    const plan = await planChatMigration(deps.redis, caseId, chat, newId);
+    const outcome = await deps.audit
+      .record(
+        {
+          case: caseId,
+          actor: { kind: "system", name: "lifecycle" },
+          op: "chat.migrate",
+          phase: "info",
+          target: { chat_id: newId, alias: chat.alias },
+          params: { from_chat_id: oldId, to_chat_id: newId },
+          update_ids: [updateId],
+        },
+        plan,
+      )
+      .then(
+        () => "migrated" as const,
+        (err: Error) => {
+          if (err.message === ALREADY_MIGRATED) return "already" as const;
+          if (err.message === CHANGED_WHILE_MIGRATING && attempt < 5) return "again" as const;
+          throw err;
+        },
+      );
+    if (outcome === "already") return;
+    if (outcome === "migrated") break;
   }
-  await deps.audit
-    .record(
-      {
-        case: caseId,
-        actor: { kind: "system", name: "lifecycle" },
-        op: "chat.migrate",
-        phase: "info",
-        target: { chat_id: newId, alias: chat.alias },
-        params: { from_chat_id: oldId, to_chat_id: newId },
-        update_ids: [updateId],
-      },
-      {
-        preconditions: [
-          {
-            key: keys.chatIndex(),
-            field: String(oldId),
-            exists: true,
-            message: "already migrated",
-          },
-        ],
-        writes,
-      },
-    )
-    .catch((err: Error) => {
-      if (!/already migrated/.test(err.message)) throw err;
-    });
   await alert(
     deps,
     caseId,

@@ -28,6 +28,7 @@ import {
   syntheticOf,
 } from "../../scenario/runtime/events.ts";
 import { globalScenarioKeys, scenarioKeys } from "../../scenario/runtime/keys.ts";
+import { botKeys } from "../../store/keys.ts";
 import type { FeatureDeps } from "../deps.ts";
 
 /**
@@ -179,7 +180,7 @@ export interface ScenarioInbox {
   replay(handle: (update: Update) => Promise<void>): Promise<number>;
 }
 
-const INBOX_KEY = "warden:global:scenario-inbox";
+const INBOX_KEY = botKeys.scenarioInbox();
 
 export function scenarioInbox(redis: Redis, logger: Logger): ScenarioInbox {
   // This process's entries are its own work in progress; only older processes' are replayed.

@@ -5,10 +5,9 @@ import type { ActionScope } from "../../actions/context.ts";
 import { actionEnv } from "../../actions/context.ts";
 import { purge } from "../../actions/purge.ts";
 import { warn } from "../../actions/warn.ts";
-import { collectKeys } from "../../collect/keys.ts";
 import { recordedOf } from "../../collect/recorder.ts";
 import { getCase, getRole, type SeizedChat } from "../../store/cases.ts";
-import { keys } from "../../store/keys.ts";
+import { botKeys, keys } from "../../store/keys.ts";
 import type { FeatureDeps } from "../deps.ts";
 
 /**
@@ -55,7 +54,7 @@ export async function tradeWarningDue(
   const due = await redis.eval(
     GATE_SCRIPT,
     1,
-    collectKeys.tradeWarnings(caseId),
+    botKeys.tradeWarnings(caseId),
     String(chatId),
     nowSeconds,
     TRADE_WARNING_RULE.everyRemovals,

@@ -1,11 +1,11 @@
 import type { Redis } from "ioredis";
-import { keys } from "../../store/keys.ts";
+import { collectKeys } from "../../store/keys.ts";
 import { parseLexiconOverride } from "./parse.ts";
 import type { LexiconOverride } from "./schema.ts";
 
 /** Where a case's lexicon override lives: operators' edits over the shipped default. */
 export function caseLexiconKey(caseId: string): string {
-  return keys.casePart(caseId, "lexicon");
+  return collectKeys.lexicon(caseId);
 }
 
 /** The case's lexicon override, or undefined when the case uses the shipped default. */
