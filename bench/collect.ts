@@ -5,7 +5,7 @@ import { Bot, type Context, type SessionFlavor, session } from "grammy";
 import type { Update, UserFromGetMe } from "grammy/types";
 import { Redis } from "ioredis";
 import pino from "pino";
-import { addChat, createCase } from "../src/actions/registry.ts";
+import { addChat, createCase } from "../src/actions/case-changes.ts";
 import { createAuditLog } from "../src/audit/record.ts";
 import { createWardenBot } from "../src/bot/create.ts";
 import { collectKeys } from "../src/collect/keys.ts";

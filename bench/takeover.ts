@@ -3,7 +3,7 @@ import { Bot } from "grammy";
 import type { Update } from "grammy/types";
 import { Redis } from "ioredis";
 import pino from "pino";
-import { addChat, addRole, createCase, setControlRoom } from "../src/actions/registry.ts";
+import { addChat, addRole, createCase, setControlRoom } from "../src/actions/case-changes.ts";
 import { createAuditLog } from "../src/audit/record.ts";
 import { createWardenBot, startPolling } from "../src/bot/create.ts";
 import { startSimulator } from "../src/sim/index.ts";

@@ -1,5 +1,5 @@
 import { Command, CommanderError } from "commander";
-import { InputError, requireCase } from "../actions/registry.ts";
+import { InputError, requireCase } from "../actions/case-changes.ts";
 import { KeyFileError } from "../audit/checkpoint.ts";
 import { AuditUnavailableError, RecordRefusedError } from "../audit/record.ts";
 import { loadCaseLexicon } from "../collect/lexicon/store.ts";

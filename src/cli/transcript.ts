@@ -1,4 +1,5 @@
 import type { AuditEntry } from "../audit/entry.ts";
+import { showInvisible } from "../base/html.ts";
 import type { CallRecord, ChatSnapshot, PlayedMessage } from "../sim/index.ts";
 import type { RehearsalResult } from "./rehearsal/finish.ts";
 import { inlineButtons } from "./rehearsal/keyboard.ts";
@@ -29,8 +30,13 @@ export function auditLine(line: string): string {
   return `           audit ${line}`;
 }
 
+/**
+ * A message as terminal text: tags dropped, entities decoded, and invisible
+ * formatting characters (a right-to-left override in a member's name or
+ * message) shown as `[U+202E]` rather than reversing what the reader sees.
+ */
 function plain(html: string, max = 160): string {
-  const text = html
+  const text = showInvisible(html)
     .replace(/<[^>]+>/g, "")
     .replace(/&lt;/g, "<")
     .replace(/&gt;/g, ">")

@@ -10,7 +10,7 @@ import {
   createCase,
   removeRole,
   setControlRoom,
-} from "../../src/actions/registry.ts";
+} from "../../src/actions/case-changes.ts";
 import { loadSigner } from "../../src/audit/checkpoint.ts";
 import { createAuditLog } from "../../src/audit/record.ts";
 import { auditCommand } from "../../src/cli/commands/audit.ts";

@@ -2,7 +2,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { createCase } from "../../src/actions/registry.ts";
+import { createCase } from "../../src/actions/case-changes.ts";
 import { exportBundle, verifyBundle } from "../../src/audit/bundle.ts";
 import { canonicalBytes } from "../../src/audit/entry.ts";
 import { eraseEntryPayloads } from "../../src/audit/erase.ts";

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createCase } from "../../src/actions/registry.ts";
+import { createCase } from "../../src/actions/case-changes.ts";
 import { exportBundle } from "../../src/audit/bundle.ts";
 import { auditKeys } from "../../src/audit/storage.ts";
 import { freshLog, operator } from "./helpers.ts";

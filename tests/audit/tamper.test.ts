@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Redis } from "ioredis";
 import { beforeEach, describe, expect, it } from "vitest";
-import { createCase } from "../../src/actions/registry.ts";
+import { createCase } from "../../src/actions/case-changes.ts";
 import { exportBundle, verifyBundle } from "../../src/audit/bundle.ts";
 import {
   ephemeralSigner,

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
-import { addChat, createCase } from "../../src/actions/registry.ts";
+import { addChat, createCase } from "../../src/actions/case-changes.ts";
 import { createAuditLog } from "../../src/audit/record.ts";
 import { collectKeys } from "../../src/collect/keys.ts";
 import { getMemberRecord } from "../../src/collect/queries.ts";

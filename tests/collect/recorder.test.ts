@@ -1,7 +1,7 @@
 import type { Update } from "grammy/types";
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createCase } from "../../src/actions/registry.ts";
+import { createCase } from "../../src/actions/case-changes.ts";
 import { collectKeys } from "../../src/collect/keys.ts";
 import { getMemberRecord, type StoredMessage } from "../../src/collect/queries.ts";
 import { createRoster } from "../../src/collect/roster.ts";

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
-import { addRole, createCase, setControlRoom } from "../../src/actions/registry.ts";
+import { addRole, createCase, setControlRoom } from "../../src/actions/case-changes.ts";
 import { writeKeyFiles } from "../../src/audit/checkpoint.ts";
 import { createAuditLog } from "../../src/audit/record.ts";
 import { type RunningSimulator, startSimulator } from "../../src/sim/index.ts";

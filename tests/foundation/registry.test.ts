@@ -9,7 +9,7 @@ import {
   type RegistryDeps,
   removeRole,
   setControlRoom,
-} from "../../src/actions/registry.ts";
+} from "../../src/actions/case-changes.ts";
 import { createAuditLog, RecordRefusedError } from "../../src/audit/record.ts";
 import {
   caseOfChat,

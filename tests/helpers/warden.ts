@@ -1,7 +1,7 @@
 import type { RunnerHandle } from "@grammyjs/runner";
 import { Redis } from "ioredis";
 import pino from "pino";
-import { addChat, addRole, createCase, setControlRoom } from "../../src/actions/registry.ts";
+import { addChat, addRole, createCase, setControlRoom } from "../../src/actions/case-changes.ts";
 import { createAuditLog } from "../../src/audit/record.ts";
 import { createWardenBot, startPolling, type WardenBot } from "../../src/bot/create.ts";
 import {

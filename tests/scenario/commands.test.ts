@@ -6,7 +6,7 @@
  * chats running different scenarios at once. Only operators act; an auditor may only look.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { addRole } from "../../src/actions/registry.ts";
+import { addRole } from "../../src/actions/case-changes.ts";
 import { type Staged, stageRehearsal } from "./helpers.ts";
 
 const fixtures = new URL("./fixtures/", import.meta.url).pathname;

@@ -13,7 +13,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { addChat, addRole, createCase, setControlRoom } from "../../src/actions/registry.ts";
+import { addChat, addRole, createCase, setControlRoom } from "../../src/actions/case-changes.ts";
 import { createAuditLog } from "../../src/audit/record.ts";
 import { auditKeys } from "../../src/audit/storage.ts";
 import { scenarioKeys } from "../../src/scenario/runtime/keys.ts";

@@ -11,7 +11,7 @@
  * the test fails naming each one that is not.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { addChat } from "../../src/actions/registry.ts";
+import { addChat } from "../../src/actions/case-changes.ts";
 import type { RehearsalResult } from "../../src/cli/rehearsal.ts";
 import { caseOfChat } from "../../src/store/cases.ts";
 import { botKeys, globalScenarioKeys } from "../../src/store/keys.ts";

@@ -82,7 +82,7 @@ describe("the bot's own status and the chat's life", () => {
     // The bot sees its promotion before the chat is seized (otherwise the control room is told of it,
     // and that alert would be taken for the answer to /freeze below).
     await settled(stage);
-    const { addChat } = await import("../../src/actions/registry.ts");
+    const { addChat } = await import("../../src/actions/case-changes.ts");
     await addChat(
       { redis: stage.redis, audit: stage.audit, actor: { kind: "cli", name: "test" } },
       stage.caseId,

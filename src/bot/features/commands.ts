@@ -1,8 +1,8 @@
 import { CommandGroup } from "@grammyjs/commands";
 import { type CommandContext, Composer, type Context } from "grammy";
 import { actorOf, type RunApprovedCommand, requestApproval } from "../../actions/approvals.ts";
+import { addChat } from "../../actions/case-changes.ts";
 import { type ActionScope, actionEnv } from "../../actions/context.ts";
-import { addChat } from "../../actions/registry.ts";
 import { runStep } from "../../actions/run.ts";
 import { escapeHtml } from "../../base/html.ts";
 import { UsageError } from "../../base/usage-error.ts";

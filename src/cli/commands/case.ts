@@ -9,7 +9,7 @@ import {
   removeRole,
   requireCase,
   setControlRoom,
-} from "../../actions/registry.ts";
+} from "../../actions/case-changes.ts";
 import {
   type CaseRecord,
   listCases,

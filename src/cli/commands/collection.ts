@@ -1,5 +1,5 @@
 import { Command } from "commander";
-import { requireCase } from "../../actions/registry.ts";
+import { requireCase } from "../../actions/case-changes.ts";
 import {
   ALL_CATEGORIES,
   COLLECTION_CATEGORIES,

@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import { Command, Option } from "commander";
 import type { Redis } from "ioredis";
-import { parseTelegramId, requireCase } from "../../actions/registry.ts";
+import { parseTelegramId, requireCase } from "../../actions/case-changes.ts";
 import type { Actor } from "../../audit/entry.ts";
 import { ExportRefusedError, exportCollected } from "../../collect/export/export.ts";
 import type { ExportFormat } from "../../collect/export/format.ts";

@@ -1,5 +1,5 @@
 import { Command } from "commander";
-import { requireCase } from "../../actions/registry.ts";
+import { requireCase } from "../../actions/case-changes.ts";
 import { runRetention } from "../../collect/retention.ts";
 import { listCases } from "../../store/cases.ts";
 import { type CliContext, CliError } from "../context.ts";

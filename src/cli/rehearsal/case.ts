@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import { addChat, addRole, createCase, setControlRoom } from "../../actions/registry.ts";
+import { addChat, addRole, createCase, setControlRoom } from "../../actions/case-changes.ts";
 import { type Signer, signerForRun } from "../../audit/checkpoint.ts";
 import { type AuditLog, createAuditLog } from "../../audit/record.ts";
 import { globalScenarioKeys } from "../../scenario/runtime/keys.ts";

@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
 import { entriesSince } from "../../audit/recent.ts";
+import { showInvisible } from "../../base/html.ts";
 import type { SimClient } from "../../sim/index.ts";
 import { auditLine, describeCall, describeEntry, type Names, stamp } from "../transcript.ts";
 
@@ -48,7 +49,7 @@ export async function namesOf(
   const people = new Map(
     (await control.users()).map((u) => [
       u.id,
-      [u.first_name, u.last_name].filter(Boolean).join(" "),
+      showInvisible([u.first_name, u.last_name].filter(Boolean).join(" ")),
     ]),
   );
   const groups = new Map(

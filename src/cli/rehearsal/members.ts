@@ -1,3 +1,4 @@
+import { showInvisible } from "../../base/html.ts";
 import type { SimClient } from "../../sim/index.ts";
 import type { ScriptEntry } from "../rehearsal-world.ts";
 import { type Names, stamp } from "../transcript.ts";
@@ -33,7 +34,7 @@ async function writeToBot(
     ? { from_id: userId, photo: true as const, ...(entry.text ? { caption: entry.text } : {}) }
     : { from_id: userId, text: entry.text ?? "" };
   on.out(
-    `${stamp(on.clock.now())} ${on.names.user(userId)} writes to the bot: ${entry.photo ? "[photo] " : ""}${entry.text ?? ""}`,
+    `${stamp(on.clock.now())} ${on.names.user(userId)} writes to the bot: ${entry.photo ? "[photo] " : ""}${showInvisible(entry.text ?? "")}`,
   );
   await on.control.sendMessage(userId, input);
 }
