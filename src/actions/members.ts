@@ -233,44 +233,43 @@ function untilOf(env: ActionEnv, seconds: number | undefined): { untilDate?: num
   return seconds === undefined ? {} : { untilDate: nowSeconds(env) + seconds };
 }
 
-export const restrictAction = defineAction({
-  name: "restrict",
-  op: "restrict",
-  rights: () => ["can_restrict_members"],
-  args: TimedTargets,
-  approval: countTargets("restricting"),
-  run: async (env, scope, { targets, seconds }) =>
-    withNote(
-      await forEachMember(env, scope, "restrict", targets, (s, id) =>
-        restrict(env, s, id, untilOf(env, seconds)),
+/** Restrict and ban: members named, for a while or for good, counted against the threshold. */
+function timedMemberAction(
+  name: "restrict" | "ban",
+  what: string,
+  act: (
+    env: ActionEnv,
+    scope: ActionScope,
+    id: number,
+    opts: { untilDate?: number },
+  ) => Promise<ActionReport>,
+  command: { usage: string; describe: string },
+) {
+  return defineAction({
+    name,
+    op: name,
+    rights: () => ["can_restrict_members"],
+    args: TimedTargets,
+    approval: countTargets(what),
+    run: async (env, scope, { targets, seconds }) =>
+      withNote(
+        await forEachMember(env, scope, name, targets, (s, id) =>
+          act(env, s, id, untilOf(env, seconds)),
+        ),
+        seconds,
       ),
-      seconds,
-    ),
-  command: {
-    usage: "<@user|id…> [30s|10m|2h|7d]",
-    describe: "mute members, for a while or for good (or reply)",
-    parse: (input) => membersOfCommand(input, true),
-  },
+    command: { ...command, parse: (input) => membersOfCommand(input, true) },
+  });
+}
+
+export const restrictAction = timedMemberAction("restrict", "restricting", restrict, {
+  usage: "<@user|id…> [30s|10m|2h|7d]",
+  describe: "mute members, for a while or for good (or reply)",
 });
 
-export const banAction = defineAction({
-  name: "ban",
-  op: "ban",
-  rights: () => ["can_restrict_members"],
-  args: TimedTargets,
-  approval: countTargets("banning"),
-  run: async (env, scope, { targets, seconds }) =>
-    withNote(
-      await forEachMember(env, scope, "ban", targets, (s, id) =>
-        ban(env, s, id, untilOf(env, seconds)),
-      ),
-      seconds,
-    ),
-  command: {
-    usage: "<@user|id…> [duration]",
-    describe: "ban members or channels, for a while or for good (or reply)",
-    parse: (input) => membersOfCommand(input, true),
-  },
+export const banAction = timedMemberAction("ban", "banning", ban, {
+  usage: "<@user|id…> [duration]",
+  describe: "ban members or channels, for a while or for good (or reply)",
 });
 
 export const unbanAction = defineAction({

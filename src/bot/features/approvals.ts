@@ -1,6 +1,7 @@
 import { Composer, type Context } from "grammy";
 import { answerApproval, type RunApprovedCommand } from "../../actions/approvals.ts";
 import { actionEnv } from "../../actions/context.ts";
+import { approvalButton, pressOf } from "../approval-button.ts";
 import type { FeatureDeps } from "../deps.ts";
 
 /**
@@ -13,29 +14,8 @@ export function approvalsFeature(
   runCommand: RunApprovedCommand,
 ): Composer<Context> {
   const composer = new Composer<Context>();
-  composer.callbackQuery(/^ap:([a-z0-9-]+):([0-9a-f]{16}):([yn])$/, async (ctx) => {
-    const [, caseId, id, answer] = ctx.match as RegExpMatchArray as [
-      string,
-      string,
-      string,
-      string,
-    ];
-    const env = actionEnv(deps);
-    const result = await answerApproval(
-      env,
-      {
-        caseId,
-        id,
-        granted: answer === "y",
-        presser: {
-          userId: ctx.from.id,
-          name: ctx.from.first_name,
-          chatId: ctx.chat?.id,
-          updateId: ctx.update.update_id,
-        },
-      },
-      runCommand,
-    );
+  composer.callbackQuery(approvalButton("ap"), async (ctx) => {
+    const result = await answerApproval(actionEnv(deps), pressOf(ctx), runCommand);
     await ctx.answerCallbackQuery(
       result.toast ? { text: result.toast, show_alert: result.alert } : {},
     );

@@ -29,6 +29,7 @@ import {
 } from "../../scenario/runtime/events.ts";
 import { globalScenarioKeys, scenarioKeys } from "../../scenario/runtime/keys.ts";
 import { botKeys } from "../../store/keys.ts";
+import { approvalButton, pressOf } from "../approval-button.ts";
 import type { FeatureDeps } from "../deps.ts";
 
 /**
@@ -270,19 +271,8 @@ export function scenarioFeature(
   }
 
   // A supervisor answers a scenario's approve step.
-  composer.callbackQuery(/^sa:([a-z0-9-]+):([0-9a-f]{16}):([yn])$/, async (ctx) => {
-    const [, caseId, approvalId, answer] = ctx.match as RegExpMatchArray as [
-      string,
-      string,
-      string,
-      string,
-    ];
-    const presser = {
-      userId: ctx.from.id,
-      name: ctx.from.first_name,
-      chatId: ctx.chat?.id,
-      updateId: ctx.update.update_id,
-    };
+  composer.callbackQuery(approvalButton("sa"), async (ctx) => {
+    const { caseId, id: approvalId, granted, presser } = pressOf(ctx);
     const env = actionEnv(deps);
     const gate = await approverOf(env, caseId, presser);
     if (!gate.ok) {
@@ -295,7 +285,7 @@ export function scenarioFeature(
     const result = await engine.answerApproval({
       caseId,
       approvalId,
-      granted: answer === "y",
+      granted,
       approver: { userId: grant.userId, name: grant.name, actor: actorOf(grant) },
       updateId: ctx.update.update_id,
     });

@@ -42,11 +42,7 @@ import {
  */
 
 /** What a trigger fired on, for its actions. */
-export interface Firing {
-  rc: RunContext;
-  scenario: Scenario;
-  phaseId: string;
-  trigger: string;
+interface FiredBy {
   /** Unique per firing: the update id, or `ghost-<offer>` for a ghost-ad timer. */
   occasion: string;
   chatId: number;
@@ -59,18 +55,17 @@ export interface Firing {
   at?: number;
 }
 
-/** A firing as kept in its run's queue until its actions have run. */
-export interface QueuedFiring {
+export interface Firing extends FiredBy {
+  rc: RunContext;
+  scenario: Scenario;
+  phaseId: string;
+  trigger: string;
+}
+
+/** A firing as kept in its run's queue until its actions have run: the phase and trigger by index. */
+export interface QueuedFiring extends FiredBy {
   phase: number;
   trigger: number;
-  occasion: string;
-  chatId: number;
-  member: Member;
-  messageId?: number;
-  text?: string;
-  private: boolean;
-  updateIds: number[];
-  at?: number;
 }
 
 /** `scenario.trigger`: why a trigger fired, once per occasion; queued for its actions when `queue` is given. */
