@@ -41,6 +41,8 @@ export interface NewCase {
   authority: string;
   purpose: string;
   retentionDays: number;
+  /** Acting on more members or messages at once needs a supervisor; absent: the bot's default (20). */
+  approvalThreshold?: number;
 }
 
 const ALIAS_PATTERN = /^[a-z][a-z0-9_-]{0,31}$/;
@@ -104,12 +106,18 @@ export async function createCase(deps: RegistryDeps, input: NewCase): Promise<Ca
       `retention "${input.retentionDays}" is not a positive whole number of days`,
     );
   }
+  const threshold = input.approvalThreshold;
+  if (threshold !== undefined && (!Number.isSafeInteger(threshold) || threshold < 0))
+    throw new InputError(
+      `approval threshold "${threshold}" is not a whole number of members or messages, 0 or more`,
+    );
   const record: CaseRecord = {
     id: input.id,
     title: required(input.title, "--title"),
     authority: required(input.authority, "--authority"),
     purpose: required(input.purpose, "--purpose"),
     retentionDays: input.retentionDays,
+    ...(threshold !== undefined ? { approvalThreshold: threshold } : {}),
     createdAt: (deps.now?.() ?? new Date()).toISOString(),
     createdBy: describeActor(deps.actor),
     status: "open",
@@ -122,7 +130,11 @@ export async function createCase(deps: RegistryDeps, input: NewCase): Promise<Ca
       phase: "info",
       authority: record.authority,
       purpose: record.purpose,
-      params: { title: record.title, retention_days: record.retentionDays },
+      params: {
+        title: record.title,
+        retention_days: record.retentionDays,
+        ...(threshold !== undefined ? { approval_threshold: threshold } : {}),
+      },
     },
     {
       preconditions: [

@@ -46,6 +46,8 @@ export interface Stage {
 
 export interface StageOptions {
   approvalThreshold?: number;
+  /** The case's own threshold (`warden case create --approval-threshold`). */
+  caseApprovalThreshold?: number;
   approvalTtlSeconds?: number;
   rateLimits?: boolean;
   /** A Redis of the test's own (e.g. one it stops and restarts); default: a fresh database of the shared one. */
@@ -125,6 +127,9 @@ export async function startStage(options: StageOptions = {}): Promise<Stage> {
     authority: "OM-2026-0142",
     purpose: "stop trade",
     retentionDays: 180,
+    ...(options.caseApprovalThreshold !== undefined
+      ? { approvalThreshold: options.caseApprovalThreshold }
+      : {}),
   });
   await addRole(deps, caseId, { userId: operator.id, role: "operator", name: "Duty officer 1" });
   await addRole(deps, caseId, { userId: supervisor.id, role: "supervisor", name: "Supervisor 1" });

@@ -120,6 +120,16 @@ describe("commands above the threshold wait for a supervisor", () => {
   });
 });
 
+describe("the case's own threshold", () => {
+  it("overrides the bot's default: two members are too many in a case that says one", async () => {
+    stage = await startStage({ caseApprovalThreshold: 1 });
+    const s = stage;
+    const answer = await command(s, s.room, s.operator, `/ban fw1 ${s.alice.id} ${s.bob.id}`);
+    expect(answer).toContain("banning 2 (more than 1)");
+    expect(await memberStatus(s, s.alice.id)).toBe("member");
+  });
+});
+
 describe("scenarios", () => {
   it("a ban step naming more members than the threshold waits for a supervisor", async () => {
     stage = await startStage({

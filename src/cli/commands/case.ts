@@ -10,6 +10,7 @@ import {
   requireCase,
   setControlRoom,
 } from "../../actions/case-changes.ts";
+import { DEFAULT_APPROVAL_THRESHOLD } from "../../actions/context.ts";
 import {
   type CaseRecord,
   listCases,
@@ -49,6 +50,7 @@ export function formatCase(record: CaseRecord): string[] {
     `  authority:  ${record.authority}`,
     `  purpose:    ${record.purpose}`,
     `  retention:  ${record.retentionDays} days`,
+    `  approval:   acting on more than ${record.approvalThreshold ?? DEFAULT_APPROVAL_THRESHOLD} members or messages at once needs a supervisor`,
     `  created:    ${record.createdAt} by ${record.createdBy}`,
     ...(record.closedAt ? [`  closed:     ${record.closedAt} by ${record.closedBy}`] : []),
     `  control room: ${record.controlRoom ?? "(none: set one with warden control-room set)"}`,
@@ -66,12 +68,24 @@ export function caseCommand(ctx: Ctx): Command {
     .requiredOption("--authority <ref>", "legal basis, e.g. the prosecutor's order number")
     .requiredOption("--purpose <text>", "why the data is processed")
     .requiredOption("--retention-days <n>", "how long collected data is kept, in days")
+    .option(
+      "--approval-threshold <n>",
+      "acting on more members or messages at once needs a supervisor's approval (default 20)",
+    )
     .action(
       async (
         id: string,
-        opts: { title: string; authority: string; purpose: string; retentionDays: string },
+        opts: {
+          title: string;
+          authority: string;
+          purpose: string;
+          retentionDays: string;
+          approvalThreshold?: string;
+        },
       ) => {
         const retentionDays = parseRetentionDays(opts.retentionDays);
+        const approvalThreshold =
+          opts.approvalThreshold === undefined ? undefined : Number(opts.approvalThreshold);
         await withStore(ctx, true, async (store, c) => {
           const record = await createCase(registryDeps(store, c), {
             id,
@@ -79,6 +93,7 @@ export function caseCommand(ctx: Ctx): Command {
             authority: opts.authority,
             purpose: opts.purpose,
             retentionDays,
+            ...(approvalThreshold !== undefined ? { approvalThreshold } : {}),
           });
           c.out(`created case ${record.id}`);
         });
