@@ -1,9 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { InlineKeyboard } from "grammy";
 import type { Actor, ScenarioRef } from "../audit/entry.ts";
+import { RecordRefusedError } from "../audit/record.ts";
 import { escapeHtml } from "../base/html.ts";
 import {
   type CaseRecord,
+  caseClosedMessage,
   chatByAlias,
   getCase,
   getRole,
@@ -11,8 +13,11 @@ import {
   type SeizedChat,
 } from "../store/cases.ts";
 import { actionKeys } from "../store/keys.ts";
+import { actionShapes } from "../store/layout/actions.ts";
+import { caseKeysOf } from "../store/scan.ts";
 import { type ActionName, isActionName, runAction } from "./catalog.ts";
 import type { ActionEnv } from "./context.ts";
+import { recordRefusal } from "./refusals.ts";
 
 /**
  * The four-eyes rule. What the catalog says needs approval (and a scenario
@@ -84,6 +89,8 @@ export async function requestApproval(
   req: ApprovalRequest,
 ): Promise<RequestResult> {
   const room = req.case.controlRoom;
+  if (req.case.status !== "open")
+    return { requested: false, reason: caseClosedMessage(req.case.id) };
   if (room === undefined)
     return {
       requested: false,
@@ -173,6 +180,7 @@ export async function approverOf(
 ): Promise<ApproverCheck> {
   const record = await getCase(env.redis, caseId);
   if (!record) return { ok: false, reason: "no such case" };
+  if (record.status !== "open") return { ok: false, record, reason: caseClosedMessage(caseId) };
   const grant = await getRole(env.redis, caseId, presser.userId);
   if (!grant) return { ok: false, record, reason: "holds no role in the case" };
   if (grant.role !== "supervisor")
@@ -182,7 +190,10 @@ export async function approverOf(
   return { ok: true, record, grant };
 }
 
-/** A refused answer, in the case's log: who pressed, as the log knows them, and why it counted for nothing. */
+/**
+ * A refused answer, in the case's log: who pressed, as the log knows them, and
+ * why it counted for nothing; counted per person and hour (refusals.ts).
+ */
 export async function recordRefusedAnswer(
   env: ActionEnv,
   caseId: string,
@@ -191,11 +202,10 @@ export async function recordRefusedAnswer(
   approvalId: string,
   reason: string,
 ): Promise<void> {
-  await env.audit.record({
+  await recordRefusal(env, {
     case: caseId,
     actor: grant ? actorOf(grant) : { kind: "member", id: presser.userId, name: presser.name },
     op: "approval.answer",
-    phase: "refused",
     params: { approval: approvalId, reason },
     update_ids: [presser.updateId],
   });
@@ -269,7 +279,8 @@ export async function answerApproval(
   const gate = await approverOf(env, caseId, presser);
   if (!gate.ok) {
     if (gate.record) await recordRefusedAnswer(env, caseId, presser, gate.grant, id, gate.reason);
-    return { toast: "Only a supervisor of this case can answer.", alert: false };
+    // Someone with no role in the case learns nothing, not even that the button means something.
+    return { toast: gate.grant ? gate.reason : "", alert: false };
   }
   const { record, grant } = gate;
   const refuse = async (reason: string): Promise<AnswerResult> => {
@@ -372,4 +383,38 @@ async function runApproved(
   } catch (err) {
     return escapeHtml(`${subject.action} failed: ${(err as Error).message}`);
   }
+}
+
+/**
+ * Expires every request still pending in a case that is being closed: each
+ * one gets its `approval.expire` entry (with why) and is removed in the same
+ * step, so a late click is told it is gone and nothing it asked for runs.
+ */
+export async function expireApprovalsOfClosedCase(
+  env: Pick<ActionEnv, "redis" | "audit">,
+  caseId: string,
+  actor: Actor,
+): Promise<number> {
+  let expired = 0;
+  for (const { key, holes } of await caseKeysOf(env.redis, actionShapes.approval, caseId)) {
+    try {
+      await env.audit.record(
+        {
+          case: caseId,
+          actor,
+          op: "approval.expire",
+          phase: "info",
+          params: { approval: holes.approval, reason: "case closed" },
+        },
+        {
+          preconditions: [{ key, exists: true, message: "already answered" }],
+          writes: [["DEL", key]],
+        },
+      );
+      expired++;
+    } catch (err) {
+      if (!(err instanceof RecordRefusedError)) throw err;
+    }
+  }
+  return expired;
 }

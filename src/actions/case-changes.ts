@@ -45,6 +45,10 @@ export interface NewCase {
   approvalThreshold?: number;
 }
 
+/** Said of any chat that has a role in a case already, without saying which case or what role. */
+const NOT_SEIZABLE = (chatId: number) =>
+  `chat ${chatId} cannot be seized: it already has a role in a case (seized, or a control room)`;
+
 const ALIAS_PATTERN = /^[a-z][a-z0-9_-]{0,31}$/;
 
 export function parseTelegramId(text: string, what: "user" | "chat"): number {
@@ -256,14 +260,18 @@ export async function addChat(
       `alias "${chat.alias}" is not valid: use 1-32 lower-case letters, digits, _ or -, starting with a letter, e.g. fw1`,
     );
   }
-  const otherCase = await deps.redis.hget(keys.chatIndex(), String(chat.chatId));
-  if (otherCase !== null) {
+  if (chat.chatId > 0)
     throw new InputError(
-      otherCase === caseId
-        ? `chat ${chat.chatId} is already seized for case "${caseId}"`
-        : `chat ${chat.chatId} is already seized for another case`,
+      `chat ${chat.chatId} is a person's private chat: only groups, supergroups and channels (negative ids) can be seized`,
     );
-  }
+  const [otherCase, roomOf] = await Promise.all([
+    deps.redis.hget(keys.chatIndex(), String(chat.chatId)),
+    deps.redis.hget(keys.controlRoomIndex(), String(chat.chatId)),
+  ]);
+  if (otherCase === caseId)
+    throw new InputError(`chat ${chat.chatId} is already seized for case "${caseId}"`);
+  // Another case's chats are not named: a chat has one role in one case, and nothing more is said.
+  if (otherCase !== null || roomOf !== null) throw new InputError(NOT_SEIZABLE(chat.chatId));
   const record: SeizedChat = {
     chatId: chat.chatId,
     alias: chat.alias,
@@ -290,7 +298,13 @@ export async function addChat(
           key: keys.chatIndex(),
           field: String(chat.chatId),
           exists: false,
-          message: `chat ${chat.chatId} is already seized for a case`,
+          message: NOT_SEIZABLE(chat.chatId),
+        },
+        {
+          key: keys.controlRoomIndex(),
+          field: String(chat.chatId),
+          exists: false,
+          message: NOT_SEIZABLE(chat.chatId),
         },
       ],
       writes: writeChat(caseId, record),
@@ -306,15 +320,16 @@ export async function setControlRoom(
 ): Promise<CaseRecord> {
   const record = await requireOpenCase(deps.redis, caseId);
   if (record.controlRoom === chatId) return record;
-  const owner = await deps.redis.hget(keys.controlRoomIndex(), String(chatId));
-  if (owner !== null && owner !== caseId) {
-    throw new InputError(`chat ${chatId} is already the control room of another case`);
-  }
-  if (await deps.redis.hexists(keys.chatIndex(), String(chatId))) {
+  if (chatId > 0)
     throw new InputError(
-      `chat ${chatId} is a seized chat: a control room must be a separate, private chat`,
+      `chat ${chatId} is a person's private chat: a control room is a group of the case's officers (negative id)`,
     );
-  }
+  const owner = await deps.redis.hget(keys.controlRoomIndex(), String(chatId));
+  const seized = await deps.redis.hexists(keys.chatIndex(), String(chatId));
+  if ((owner !== null && owner !== caseId) || seized)
+    throw new InputError(
+      `chat ${chatId} already has a role in a case (a seized chat or another control room): a control room must be a chat of its own`,
+    );
   await deps.audit.record(
     {
       case: caseId,
@@ -324,7 +339,17 @@ export async function setControlRoom(
       target: { chat_id: chatId },
       params: { control_room: chatId, previous: record.controlRoom ?? null },
     },
-    { writes: writeControlRoom(record, chatId) },
+    {
+      preconditions: [
+        {
+          key: keys.chatIndex(),
+          field: String(chatId),
+          exists: false,
+          message: `chat ${chatId} already has a role in a case: a control room must be a chat of its own`,
+        },
+      ],
+      writes: writeControlRoom(record, chatId),
+    },
   );
   return { ...record, controlRoom: chatId };
 }

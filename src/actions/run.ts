@@ -1,6 +1,6 @@
 import type { Result, Target } from "../audit/entry.ts";
 import { RecordRefusedError } from "../audit/record.ts";
-import type { RedisWrite } from "../store/cases.ts";
+import { caseClosedMessage, caseIsOpen, type RedisWrite } from "../store/cases.ts";
 import { actionKeys } from "../store/keys.ts";
 import type { ActionEnv, ActionScope } from "./context.ts";
 import { explainFailure } from "./reasons.ts";
@@ -80,7 +80,10 @@ export async function runStep<T>(
     const intent = await env.audit.record(
       { ...base, phase: "intent", params: { step: spec.step, ...spec.params } },
       {
-        preconditions: [{ key, exists: false, message: "already requested" }],
+        preconditions: [
+          { key, exists: false, message: "already requested" },
+          caseIsOpen(scope.case.id),
+        ],
         writes: [
           [
             "SET",
@@ -94,6 +97,10 @@ export async function runStep<T>(
     );
     intentSeq = intent.seq;
   } catch (err) {
+    if (err instanceof RecordRefusedError && err.message === caseClosedMessage(scope.case.id)) {
+      // Closed after the caller loaded the case: nothing was recorded, nothing is done.
+      return { step: spec.step, status: "failed", repeated: false, reason: err.message };
+    }
     if (err instanceof RecordRefusedError) {
       // Another worker took this step between our read and our append.
       const now = await env.redis.get(key);

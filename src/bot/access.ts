@@ -1,4 +1,6 @@
 import type { Context } from "grammy";
+import { actionEnv } from "../actions/context.ts";
+import { recordRefusal } from "../actions/refusals.ts";
 import type { Actor } from "../audit/entry.ts";
 import {
   type CaseRecord,
@@ -58,6 +60,14 @@ export async function caseOfContext(
     .hget(keys.chatIndex(), String(chatId))
     .hget(keys.controlRoomIndex(), String(chatId))
     .exec()) as [[unknown, string | null], [unknown, string | null]];
+  if (seizedCase && roomCase) {
+    // Written before a chat could hold only one role: act in neither case rather than guess.
+    deps.logger.error(
+      { chat: chatId, seized_for: seizedCase, control_room_of: roomCase },
+      "a chat is both a seized chat and a control room: Warden ignores it until one role is removed",
+    );
+    return undefined;
+  }
   const caseId = seizedCase ?? roomCase;
   if (!caseId) return undefined;
   const [[, meta], [, chat], [, role]] = (await deps.redis
@@ -92,7 +102,11 @@ export function neverOperator(ctx: Context): string | undefined {
   return undefined;
 }
 
-/** Logs a refused attempt in the case's audit log. Never tells the sender anything. */
+/**
+ * Logs a refused attempt in the case's audit log, counted per person and hour
+ * so nobody can flood the log (src/actions/refusals.ts). Never tells the
+ * sender anything.
+ */
 export async function logRefused(
   deps: FeatureDeps,
   record: CaseRecord,
@@ -100,34 +114,26 @@ export async function logRefused(
   reason: string,
   command: string,
 ): Promise<void> {
-  try {
-    await deps.audit.record({
-      case: record.id,
-      actor: {
-        kind: "member",
-        ...(ctx.from
-          ? {
-              id: ctx.from.id,
-              name: [ctx.from.first_name, ctx.from.last_name].filter(Boolean).join(" "),
-            }
-          : {}),
-      },
-      op: `command.${command}`,
-      phase: "refused",
-      target: { ...(ctx.chat ? { chat_id: ctx.chat.id } : {}) },
-      params: {
-        reason,
-        ...(ctx.msg?.sender_chat ? { sender_chat_id: ctx.msg.sender_chat.id } : {}),
-        ...(ctx.msg?.author_signature ? { author_signature: ctx.msg.author_signature } : {}),
-      },
-      update_ids: [ctx.update.update_id],
-    });
-  } catch (err) {
-    deps.logger.error(
-      { case: record.id, err: (err as Error).message },
-      "could not log a refused command",
-    );
-  }
+  await recordRefusal(actionEnv(deps), {
+    case: record.id,
+    actor: {
+      kind: "member",
+      ...(ctx.from
+        ? {
+            id: ctx.from.id,
+            name: [ctx.from.first_name, ctx.from.last_name].filter(Boolean).join(" "),
+          }
+        : {}),
+    },
+    op: `command.${command}`,
+    target: { ...(ctx.chat ? { chat_id: ctx.chat.id } : {}) },
+    params: {
+      reason,
+      ...(ctx.msg?.sender_chat ? { sender_chat_id: ctx.msg.sender_chat.id } : {}),
+      ...(ctx.msg?.author_signature ? { author_signature: ctx.msg.author_signature } : {}),
+    },
+    update_ids: [ctx.update.update_id],
+  });
 }
 
 /** Resolves an alias (control room) to a seized chat of the same case. */

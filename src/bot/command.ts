@@ -43,6 +43,11 @@ export interface CommandSpec {
   role: "auditor" | "operator" | "supervisor";
   /** Whether it acts on one seized chat (named by alias in the control room). */
   needsChat: boolean;
+  /**
+   * Whether this use changes anything (default: every command but an
+   * auditor's, which only read). Nothing that acts is run in a closed case.
+   */
+  acts?: (args: string[]) => boolean;
   /** What must be approved first, or undefined to run at once. */
   needsApproval?: (run: CommandRun) => Promise<ApprovalNeed | undefined>;
   run(run: CommandRun): Promise<void>;
@@ -52,4 +57,9 @@ export function usage(spec: CommandSpec, where: "control-room" | "seized"): stri
   return [`/${spec.name}`, spec.needsChat && where === "control-room" ? "<alias>" : "", spec.args]
     .filter(Boolean)
     .join(" ");
+}
+
+/** Whether a command, given these arguments, would change anything. */
+export function commandActs(spec: CommandSpec, args: string[]): boolean {
+  return spec.acts ? spec.acts(args) : spec.role !== "auditor";
 }

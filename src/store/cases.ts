@@ -125,11 +125,34 @@ export async function caseOfControlRoom(redis: Redis, chatId: number): Promise<s
 
 // --- writes, as data -------------------------------------------------------
 
+/**
+ * A closed case keeps its record and also a `closed` field beside it, which
+ * an atomic step can test without reading JSON: every action's intent is
+ * written only while that field is absent (`caseIsOpen`), so nothing can act
+ * in a case once its close is recorded, whatever was loaded before.
+ */
 export function writeCase(record: CaseRecord): RedisWrite[] {
   return [
     ["HSET", keys.caseMeta(record.id), "record", JSON.stringify(record)],
+    ...(record.status === "closed"
+      ? [["HSET", keys.caseMeta(record.id), "closed", record.closedAt ?? "1"] as const]
+      : []),
     ["SADD", keys.caseIndex(), record.id],
   ];
+}
+
+/** What an action's step needs to hold as it is recorded: its case is not closed. */
+export function caseIsOpen(caseId: string): Precondition {
+  return {
+    key: keys.caseMeta(caseId),
+    field: "closed",
+    exists: false,
+    message: caseClosedMessage(caseId),
+  };
+}
+
+export function caseClosedMessage(caseId: string): string {
+  return `case ${caseId} is closed: nothing acts in it any more`;
 }
 
 export function writeRole(caseId: string, grant: RoleGrant): RedisWrite[] {

@@ -15,7 +15,7 @@ import {
   neverOperator,
   resolveAlias,
 } from "../access.ts";
-import { type CommandRun, type CommandSpec, type Reply, usage } from "../command.ts";
+import { type CommandRun, type CommandSpec, commandActs, type Reply, usage } from "../command.ts";
 import type { FeatureDeps } from "../deps.ts";
 import { splitArgs } from "../parse.ts";
 import { COMMANDS } from "./command-specs.ts";
@@ -121,7 +121,7 @@ async function handle(
       `role ${grant.role} may not use /${spec.name}`,
       spec.name,
     );
-  if (located.case.status !== "open" && spec.role !== "auditor") {
+  if (located.case.status !== "open" && commandActs(spec, args)) {
     return logRefused(deps, located.case, ctx, "case is closed", spec.name);
   }
   const caller: Caller = {
@@ -238,31 +238,39 @@ async function seize(
     );
   const alias = (args[1] ?? `chat${String(chat.id).slice(-4)}`).toLowerCase();
   const existing = await caseOfContext(deps, chat.id);
-  if (existing?.where === "seized") {
+  if (existing?.where === "seized" && existing.case.id === caller.case.id && existing.here) {
+    await hideCommand(deps, ctx, { ...caller, where: "seized", here: existing.here });
     await reply(
       escapeHtml(
-        `this chat is already seized for case ${existing.case.id} as ${existing.here?.alias}`,
+        `this chat is already seized for case ${caller.case.id} as ${existing.here.alias}`,
       ),
     );
     return;
   }
+  if (existing) {
+    // Another case's chat, or a control room: nothing is done in it, and nothing about it is said.
+    await reply(escapeHtml("this chat cannot be seized: it already has a role in a case"));
+    return;
+  }
+  const here: SeizedChat = {
+    chatId: chat.id,
+    alias,
+    addedAt: new Date(deps.now()).toISOString(),
+    addedBy: caller.grant.name,
+  };
+  // The command message could not be hidden before the chat was bound; it is hidden now, bound or not.
+  const hide = () => hideCommand(deps, ctx, { ...caller, where: "seized", here });
   try {
     await addChat({ redis: deps.redis, audit: deps.audit, actor: caller.actor }, caller.case.id, {
       chatId: chat.id,
       alias,
     });
   } catch (err) {
+    await hide();
     throw new UsageError((err as Error).message);
   }
   await deps.onChatSeized?.(caller.case.id, chat.id);
-  // The command message could not be hidden before the chat was bound; do it now.
-  const here = {
-    chatId: chat.id,
-    alias,
-    addedAt: new Date(deps.now()).toISOString(),
-    addedBy: caller.grant.name,
-  };
-  await hideCommand(deps, ctx, { ...caller, where: "seized", here });
+  await hide();
   await reply(
     escapeHtml(
       `seized ${(chat as { title?: string }).title ?? chat.id} for case ${caller.case.id} as ${alias}; run /check ${alias} next`,

@@ -79,6 +79,7 @@ export const scenarioCommand: CommandSpec = {
   args: "list | start <id> <alias> | pause|resume|skip|abort|status <alias>",
   // list and status read; the subcommands that act check for an operator themselves.
   role: "auditor",
+  acts: (args) => ["start", "pause", "resume", "skip", "abort"].includes(args[0] ?? ""),
   needsChat: false,
   async needsApproval(run) {
     const [sub, id] = run.args;

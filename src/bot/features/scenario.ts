@@ -278,7 +278,8 @@ export function scenarioFeature(
     if (!gate.ok) {
       if (gate.record)
         await recordRefusedAnswer(env, caseId, presser, gate.grant, approvalId, gate.reason);
-      await ctx.answerCallbackQuery({ text: "Only a supervisor of this case can answer." });
+      // Someone with no role in the case learns nothing, not even that the button means something.
+      await ctx.answerCallbackQuery(gate.grant ? { text: gate.reason } : {});
       return;
     }
     const { grant } = gate;

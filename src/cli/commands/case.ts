@@ -1,4 +1,5 @@
 import { Command, Option } from "commander";
+import { expireApprovalsOfClosedCase } from "../../actions/approvals.ts";
 import {
   addChat,
   addRole,
@@ -11,15 +12,18 @@ import {
   setControlRoom,
 } from "../../actions/case-changes.ts";
 import { DEFAULT_APPROVAL_THRESHOLD } from "../../actions/context.ts";
+import { abortRunsOfClosedCase } from "../../scenario/runtime/case-closed.ts";
 import {
   type CaseRecord,
+  getCase,
   listCases,
   listChats,
   listRoles,
   ROLES,
   type Role,
 } from "../../store/cases.ts";
-import type { CliContext } from "../context.ts";
+import { confirmOnTerminal, onTerminal } from "../confirm.ts";
+import { type CliContext, CliError } from "../context.ts";
 
 /**
  * `warden case …`, `warden operator …`, `warden chat …`, `warden control-room …`:
@@ -134,12 +138,35 @@ export function caseCommand(ctx: Ctx): Command {
 
   cmd
     .command("close")
-    .description("close a case: no further changes or actions")
+    .description(
+      "close a case for good: nothing acts in it any more, its scenario runs are aborted and pending approvals expire",
+    )
     .argument("<id>", "case id")
-    .action(async (id: string) => {
+    .option("--yes", "close without asking (required when not run on a terminal)")
+    .action(async (id: string, opts: { yes?: boolean }) => {
       await withStore(ctx, true, async (store, c) => {
-        await closeCase(registryDeps(store, c), id);
-        c.out(`closed case ${id}`);
+        const record = await getCase(store.connection.redis, id);
+        if (!record) throw new CliError(`unknown case "${id}": warden case list shows the cases`);
+        if (record.status !== "open") throw new CliError(`case ${id} is closed already`);
+        if (!opts.yes) {
+          const what = `Close case ${id} (${record.title}) for good? Nothing will act in it any more: commands, approvals and scenarios stop, and it cannot be reopened. Collected evidence stays until retention ends.`;
+          if (!onTerminal())
+            throw new CliError(
+              `warden case close changes case ${id} for good: run it on a terminal to confirm, or add --yes`,
+            );
+          if (!(await confirmOnTerminal(what))) {
+            c.out(`case ${id} was not closed`);
+            return;
+          }
+        }
+        const deps = registryDeps(store, c);
+        await closeCase(deps, id);
+        const now = () => Date.now();
+        const runs = await abortRunsOfClosedCase({ ...deps, now }, id);
+        const approvals = await expireApprovalsOfClosedCase(deps, id, c.actor);
+        c.out(
+          `closed case ${id}: ${runs} scenario run(s) aborted, ${approvals} pending approval(s) expired; nothing acts in it any more, and its evidence is kept until retention ends`,
+        );
       });
     });
 

@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import { collectShapes } from "../../store/layout/collect.ts";
-import { holesOfKey, keyGlob } from "../../store/layout/match.ts";
+import { caseKeysOf } from "../../store/scan.ts";
 import { messageKind } from "../facts.ts";
 import { collectKeys } from "../keys.ts";
 import type { StoredMessage } from "../queries.ts";
@@ -162,18 +162,8 @@ export async function* memberRows(redis: Redis, caseId: string): AsyncGenerator<
 
 /** Every chat of the case with messages kept: seized chats, earlier ids of migrated ones, private chats. */
 export async function messageChats(redis: Redis, caseId: string): Promise<number[]> {
-  const found = new Set<number>();
-  const pattern = keyGlob(collectShapes.messageDates, caseId);
-  let cursor = "0";
-  do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 500);
-    cursor = next;
-    for (const key of keys) {
-      const holes = holesOfKey(collectShapes.messageDates, key);
-      if (holes) found.add(holes.chat);
-    }
-  } while (cursor !== "0");
-  return [...found].sort((a, b) => a - b);
+  const found = await caseKeysOf(redis, collectShapes.messageDates, caseId);
+  return [...new Set(found.map(({ holes }) => holes.chat))].sort((a, b) => a - b);
 }
 
 function messageValues(chatId: number, version: number, s: StoredMessage): ExportRow {

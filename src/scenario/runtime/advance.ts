@@ -2,7 +2,7 @@ import { AuditUnavailableError, RecordRefusedError } from "../../audit/record.ts
 import type { Scenario } from "../definition/schema.ts";
 import { scenarioKeys } from "./keys.ts";
 import { type EngineDeps, type RunContext, recordForRun, runContext } from "./run-context.ts";
-import { failRun, finishRun } from "./run-end.ts";
+import { abortForClosedCase, failRun, finishRun } from "./run-end.ts";
 import { type RunLocks, withRunLock } from "./run-lock.ts";
 import { type RunState, readDefinition, readRun, setRun } from "./run-state.ts";
 import { executeStep, type StepOutcome, stepRef } from "./steps.ts";
@@ -42,6 +42,11 @@ async function advanceOnce(
   if (run?.status !== "running" || waiting(deps, run)) return "settled";
   const scenario = await readDefinition(deps.redis, caseId, run.hash);
   const rc = await runContext(deps, run);
+  if (rc.record.status !== "open") {
+    // Closing a case aborts its runs; one the close left behind (a crash between the two) ends here.
+    await abortForClosedCase(rc);
+    return "settled";
+  }
   const phase = scenario.phases[run.phase];
   if (!phase) {
     await finishRun(rc);

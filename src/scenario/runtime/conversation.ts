@@ -99,6 +99,7 @@ export function conversationHost(deps: EngineDeps) {
     async begin(start: ConversationStart): Promise<Begun | undefined> {
       const rc = await context(start);
       if (!rc || rc.run.status === "finished" || rc.run.status === "aborted") return undefined;
+      if (rc.record.status !== "open") return undefined; // a closed case talks to nobody
       const marker = scenarioKeys.done(
         start.caseId,
         start.runId,

@@ -140,8 +140,8 @@ export async function fireGhost(deps: EngineDeps, caseId: string, timer: string)
     const phase = scenario.phases[Number(phaseText)];
     const index = Number(triggerText);
     const trigger = phase?.triggers?.[index];
-    if (phase && trigger && !offer.answered) {
-      const rc = await runContext(deps, run);
+    const rc = await runContext(deps, run);
+    if (phase && trigger && !offer.answered && rc.record.status === "open") {
       const firing = {
         rc,
         scenario,

@@ -83,7 +83,7 @@ export function scopeOf(
 
 /** Appends an entry on the run's behalf: its case, actor, chat and scenario reference filled in. */
 export function recordForRun(
-  rc: RunContext,
+  rc: Pick<RunContext, "run" | "chat"> & { deps: Pick<EngineDeps, "audit"> },
   step: string,
   entry: Omit<AuditEntryInput, "case" | "actor" | "scenario"> & { actor?: Actor },
   opts?: RecordOptions,

@@ -11,9 +11,14 @@ import { setRun } from "./run-state.ts";
  * it). Each is one audit entry and one atomic write.
  */
 
+/** What ending a run needs: its state, its chat, and Redis and the log (no Telegram). */
+export type EndingRun = Pick<RunContext, "run" | "chat"> & {
+  deps: Pick<RunContext["deps"], "redis" | "audit" | "now">;
+};
+
 /** Ends a run, once: a second end (a tick racing an abort) finds it gone from the active runs and does nothing. */
 export async function endRun(
-  rc: RunContext,
+  rc: EndingRun,
   status: "finished" | "aborted",
   op: string,
   actor: Actor,
@@ -47,6 +52,14 @@ export async function endRun(
   // The tick visits only cases with an active run.
   if ((await deps.redis.hlen(scenarioKeys.active(run.caseId))) === 0)
     await deps.redis.srem(globalScenarioKeys.cases(), run.caseId);
+}
+
+/** The actor of what Warden does by itself because a case was closed. */
+export const CASE_CLOSED_ACTOR = { kind: "system", name: "case close" } as const;
+
+/** Aborts a run because its case was closed: nothing more happens in it. */
+export function abortForClosedCase(rc: EndingRun): Promise<void> {
+  return endRun(rc, "aborted", "scenario.abort", CASE_CLOSED_ACTOR, { reason: "case closed" });
 }
 
 export async function finishRun(rc: RunContext): Promise<void> {

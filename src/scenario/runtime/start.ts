@@ -3,6 +3,7 @@ import type { ChatMemberAdministrator } from "grammy/types";
 import type { Actor } from "../../audit/entry.ts";
 import { RecordRefusedError } from "../../audit/record.ts";
 import type { CaseRecord, SeizedChat } from "../../store/cases.ts";
+import { caseClosedMessage, caseIsOpen } from "../../store/cases.ts";
 import type { LoadedScenario } from "../definition/load.ts";
 import type { Scenario } from "../definition/schema.ts";
 import { advance } from "./advance.ts";
@@ -48,6 +49,7 @@ export async function startRun(
   }
   const { scenario, hash } = loaded;
   const caseId = req.record.id;
+  if (req.record.status !== "open") return { ok: false, text: caseClosedMessage(caseId) };
   const runId = runIdOf(caseId, req);
   const existing = await deps.redis.hget(scenarioKeys.active(caseId), String(req.chat.chatId));
   if (existing === runId) {
@@ -200,6 +202,8 @@ async function recordStart(
           exists: false,
           message: `${req.chat.alias} already runs a scenario: /scenario abort ${req.chat.alias} first`,
         },
+        // Checked as the start is recorded, not as the request was read: a case closed meanwhile starts nothing.
+        caseIsOpen(caseId),
       ],
       writes: [
         ["SET", scenarioKeys.definition(caseId, hash), JSON.stringify(scenario)],

@@ -125,6 +125,7 @@ export async function handleEvent(deps: EngineDeps, event: ScenarioEvent): Promi
     if (event.member.id === deps.botId()) continue;
     if (await deps.redis.hexists(keys.caseRoles(caseId), String(event.member.id))) continue;
     const rc = await runContext(deps, run);
+    if (rc.record.status !== "open") continue; // a closed case answers nothing
     if (event.kind === "message" && triggers.some((t) => t.on === "ghost_ad")) {
       await trackGhost(rc, scenario, run.phase, event);
     }

@@ -50,4 +50,13 @@ export const actionShapes = {
     holds:
       "JSON of an action or command waiting for a supervisor's approval (src/actions/approvals.ts), kept a day past expiry",
   },
+  refusals: {
+    scope: "case",
+    pattern: "refusals:<hour>",
+    type: "hash",
+    owner: "actions",
+    holds:
+      "refused attempts in one hour, per person (`<who>`) and for everyone past the first 50 (`others`), so the log gets a bounded number of entries (src/actions/refusals.ts); kept two hours",
+    fields: "<who>",
+  },
 } as const satisfies Record<string, KeyShape>;

@@ -71,6 +71,7 @@ export const HOLES = {
   who: { kind: "name", means: "what a limit counts: `m<user id>` or `chat`" },
   name: { kind: "name", means: "a field's name" },
   update: { kind: "nat", means: "a Telegram update id" },
+  hour: { kind: "nat", means: "an hour since the epoch (ms / 3,600,000)" },
   request: { kind: "text", means: "a request's idempotency key" },
   step: { kind: "text", means: "a step of an action" },
   trigger: { kind: "text", means: "a trigger, as `<phase>:<trigger>`" },
