@@ -180,9 +180,10 @@ export async function approverOf(
 ): Promise<ApproverCheck> {
   const record = await getCase(env.redis, caseId);
   if (!record) return { ok: false, reason: "no such case" };
-  if (record.status !== "open") return { ok: false, record, reason: caseClosedMessage(caseId) };
   const grant = await getRole(env.redis, caseId, presser.userId);
   if (!grant) return { ok: false, record, reason: "holds no role in the case" };
+  if (record.status !== "open")
+    return { ok: false, record, grant, reason: caseClosedMessage(caseId) };
   if (grant.role !== "supervisor")
     return { ok: false, record, grant, reason: `role ${grant.role} may not approve` };
   if (record.controlRoom !== presser.chatId)
