@@ -3,6 +3,7 @@ import type { RedisWrite } from "../store/cases.ts";
 import { collectParts } from "../store/keys.ts";
 import { collectShapes as shapes } from "../store/layout/collect.ts";
 import { luaKey } from "../store/layout/lua.ts";
+import { storeShapes } from "../store/layout/store.ts";
 import { luaApplyWrites, pushWrites } from "../store/lua-writes.ts";
 
 /**
@@ -110,8 +111,15 @@ export const SEEN_UPDATES_MS = 7 * 24 * 3600 * 1000;
 // Keys are the registry's patterns after the prefix, spliced in when this module loads (luaKey);
 // the other keys arrive as parts built by collectParts and chatParts.
 // Returns one string per update: "1" applied or "0" seen before, then ":<freeze mode>" if asked.
+// A closed case keeps nothing new: every update counts as seen, checked in the same atomic step
+// as the writes it would have made (the case record's `closed` field, src/store/cases.ts).
 const PERSIST_SCRIPT = `
 local p = ARGV[1]
+if redis.call('HEXISTS', ${luaKey(storeShapes.caseMeta, "p")}, 'closed') == 1 then
+  local none = {}
+  for u = 1, tonumber(ARGV[3]) do none[u] = '0' end
+  return none
+end
 local seenKey = ${luaKey(shapes.seenUpdates, "p")}
 local pendingKey = ${luaKey(shapes.pendingCollect, "p")}
 local n = tonumber(ARGV[3])

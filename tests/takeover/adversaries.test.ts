@@ -15,6 +15,7 @@ import { runAction } from "../../src/actions/catalog.ts";
 import { actionEnv } from "../../src/actions/context.ts";
 import type { AuditEntry } from "../../src/audit/entry.ts";
 import { type CaseRecord, getCase, listChats, type SeizedChat } from "../../src/store/cases.ts";
+import { collectKeys } from "../../src/store/keys.ts";
 import { auditEntries, expectLogVerifies } from "../helpers/audit.ts";
 import { runWarden } from "../helpers/cli.ts";
 import {
@@ -119,6 +120,9 @@ describe("a closed case does nothing", () => {
 
     const group = await s.control.chat(s.group);
     expect(group.title).toBe("Vuurwerk Deals NL");
+    // Nothing new is collected in a closed case.
+    const kept = Object.values(await s.redis.hgetall(collectKeys.messages(s.caseId, s.group)));
+    expect(kept.some((m) => m.includes("cobra 6 te koop"))).toBe(false);
     expect(group.permissions).toMatchObject({ can_send_messages: true });
     expect((await botMessages(s, s.group)).length).toBe(before);
     const entries = await auditEntries(s.redis, s.caseId);
