@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import type { Precondition, RedisWrite } from "../store/cases.ts";
 import { getCase } from "../store/cases.ts";
-import { luaApplyWrites, pushWrites } from "../store/lua-writes.ts";
+import { evalAppend, intentTag, type ScriptReply } from "./append-script.ts";
 import { checkpointOrigin, type Signer, signCheckpoint } from "./checkpoint.ts";
 import {
   type AuditEntry,
@@ -14,7 +14,6 @@ import {
 import {
   appendLeafHex,
   cloneHexFrontier,
-  encodeHexFrontier,
   type HexFrontier,
   hexFrontierRoot,
   leafHashHex,
@@ -23,10 +22,11 @@ import { currentSoftware, type Software } from "./software.ts";
 import { auditKeys, readHead, type StoredHead } from "./storage.ts";
 
 /**
- * Appends to a case's audit log. One Lua script checks that the log's head is
- * still the one the new entries chain from, checks the caller's preconditions,
- * adds the entries and applies the state changes they explain: Redis applies
- * all of it or none, and two processes writing the same case keep one chain.
+ * Appends to a case's audit log. One Lua script (`append-script.ts`) checks
+ * that the log's head is still the one the new entries chain from, checks the
+ * caller's preconditions, adds the entries and applies the state changes they
+ * explain: Redis applies all of it or none, and two processes writing the same
+ * case keep one chain.
  *
  * Concurrent `record` calls for one case are coalesced into one script call
  * (up to `maxBatch` entries), which is how the log keeps up with bursts; a
@@ -99,72 +99,6 @@ export interface AuditLogDeps {
   onCheckpointError?: (err: Error, caseId: string) => void;
 }
 
-// KEYS: stream, head, payloads, open intents.
-// ARGV: expected head seq, expected head hash, n, new head hash, new head ts, new frontier,
-//   the n leaf hashes (hex, one string), the n intent tags joined by "," ("o" .. op opens an
-//   intent, "c" .. seq closes one, "-": ops hold no comma), the n entries' bytes joined by "\n"
-//   (canonical JSON holds no raw line break), preconditions (count, key, field, 1|0 …) for the
-//   first entry, writes (count, argc, argv …).
-// Each of the three travels as one argument: per argument, the client pays more than for its
-// bytes.
-// The head is checked by seq and hash: a batch chained on a batch that was refused
-// expects a head that never came about, even if another writer reached the same seq.
-const APPEND_SCRIPT = `
-local head = redis.call('HMGET', KEYS[2], 'seq', 'hash')
-local seq = tonumber(head[1]) or 0
-if seq ~= tonumber(ARGV[1]) or (seq > 0 and head[2] ~= ARGV[2]) then return {0, 'conflict'} end
-local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
-local topSeq = 0
-if top[1] then
-  local id = top[1][1]
-  -- ioredis-mock hands ids to Lua as host objects; it cannot diverge this way, so trust its head.
-  if type(id) == 'string' then topSeq = tonumber(string.match(id, '^0%-(%d+)$')) or -1 else topSeq = seq end
-end
-if topSeq ~= seq then return {0, 'diverged', topSeq} end
-local n = tonumber(ARGV[3])
-local leaves = ARGV[7]
-local tags = {}
-for tag in string.gmatch(ARGV[8], '[^,]+') do tags[#tags + 1] = tag end
-local closing = {}
-for k = 1, n do
-  local tag = tags[k]
-  if string.byte(tag, 1) == 99 then
-    local ref = string.sub(tag, 2)
-    if closing[ref] or redis.call('HEXISTS', KEYS[4], ref) == 0 then return {0, 'closed', k} end
-    closing[ref] = true
-  end
-end
-local i = 10
-local nPre = tonumber(ARGV[i]); i = i + 1
-for p = 1, nPre do
-  local key, field, want = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-  i = i + 3
-  local found
-  if field == '' then found = redis.call('EXISTS', key) == 1
-  else found = redis.call('HEXISTS', key, field) == 1 end
-  if (want == '1') ~= found then return {0, 'precondition', p} end
-end
-local payload = {}
-local bytes = ARGV[9]
-local at = 1
-for k = 1, n do
-  local s = string.format('%d', seq + k)
-  redis.call('XADD', KEYS[1], '0-' .. s, 'h', string.sub(leaves, k * 64 - 63, k * 64))
-  payload[#payload + 1] = s
-  local stop = string.find(bytes, '\\n', at, true) or (#bytes + 1)
-  payload[#payload + 1] = string.sub(bytes, at, stop - 1)
-  at = stop + 1
-  local tag = tags[k]
-  local t = string.byte(tag, 1)
-  if t == 111 then redis.call('HSET', KEYS[4], s, string.sub(tag, 2))
-  elseif t == 99 then redis.call('HDEL', KEYS[4], string.sub(tag, 2)) end
-end
-redis.call('HSET', KEYS[3], unpack(payload))
-redis.call('HSET', KEYS[2], 'seq', string.format('%d', seq + n), 'hash', ARGV[4], 'ts', ARGV[5], 'frontier', ARGV[6])
-${luaApplyWrites()}
-return {1, 'ok'}
-`;
-
 const MAX_ATTEMPTS = 50;
 
 /** What `record` is given most of the time: shared rather than allocated per entry. */
@@ -199,8 +133,6 @@ interface Pending {
   /** Times a batch starting with, or holding, this entry was refused by the script for its own sake. */
   attempts: number;
 }
-
-type ScriptReply = [number, string, number?];
 
 /** A batch sent to Redis, whose reply is still to be handled. */
 interface InFlight {
@@ -393,7 +325,6 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
     const leaves: string[] = [];
     const tags: string[] = [];
     const payloads: string[] = [];
-    const argv: (string | number)[] = [];
     let prev = from.hash;
     let writes: RedisWrite[];
     try {
@@ -418,13 +349,7 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
         live.push(p);
         entries.push(entry);
         leaves.push(prev);
-        tags.push(
-          entry.phase === "intent"
-            ? `o${entry.op}`
-            : entry.phase === "outcome"
-              ? `c${entry.intent_seq}`
-              : "-",
-        );
+        tags.push(intentTag(entry));
         payloads.push(bytes);
       }
       if (live.length === 0) return undefined;
@@ -442,34 +367,15 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
       for (const p of batch) p.reject(failure);
       return undefined;
     }
-    const pre = (live[0] as Pending).opts.preconditions ?? [];
-    argv.push(pre.length);
-    for (const c of pre) argv.push(c.key, c.field ?? "", c.exists ? "1" : "0");
-    pushWrites(argv, writes);
-    let reply: Promise<ScriptReply>;
-    try {
-      reply = redis.eval(
-        APPEND_SCRIPT,
-        4,
-        auditKeys.stream(caseId),
-        auditKeys.head(caseId),
-        auditKeys.payloads(caseId),
-        auditKeys.openIntents(caseId),
-        from.seq,
-        from.hash,
-        live.length,
-        prev,
-        ts,
-        encodeHexFrontier(tree),
-        leaves.join(""),
-        tags.join(","),
-        payloads.join("\n"),
-        ...argv,
-      ) as Promise<ScriptReply>;
-    } catch (err) {
-      // Whatever goes wrong sending, even synchronously, arrives as this batch's reply.
-      reply = Promise.reject(err);
-    }
+    const reply = evalAppend(redis, caseId, {
+      from,
+      head: { hash: prev, ts, frontier: tree },
+      leaves,
+      tags,
+      payloads,
+      preconditions: (live[0] as Pending).opts.preconditions ?? [],
+      writes,
+    });
     // Handled in order by `settle`; until then a rejection must not count as unhandled.
     reply.catch(() => undefined);
     const head = { seq: from.seq + live.length, hash: prev, ts, frontier: tree };
