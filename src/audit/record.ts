@@ -1,16 +1,9 @@
 import type { Redis } from "ioredis";
-import type { Precondition, RedisWrite } from "../store/cases.ts";
+import type { RedisWrite } from "../store/cases.ts";
 import { getCase } from "../store/cases.ts";
 import { evalAppend, intentTag, type ScriptReply } from "./append-script.ts";
 import { checkpointOrigin, type Signer, signCheckpoint } from "./checkpoint.ts";
-import {
-  type AuditEntry,
-  type AuditEntryInput,
-  auditEntrySchema,
-  canonicalBytes,
-  GENESIS_PREV,
-  isAuditEntry,
-} from "./entry.ts";
+import { type AuditEntry, type AuditEntryInput, canonicalBytes } from "./entry.ts";
 import {
   appendLeafHex,
   cloneHexFrontier,
@@ -18,6 +11,16 @@ import {
   hexFrontierRoot,
   leafHashHex,
 } from "./merkle.ts";
+import { buildEntry, checkEntry, checkInput, sortedSoftware } from "./record-entry.ts";
+import { AuditUnavailableError, RecordRefusedError, writeFailure } from "./record-errors.ts";
+import {
+  enqueue,
+  NO_OPTIONS,
+  type Pending,
+  type RecordOptions,
+  rejectAll,
+  takeBatch,
+} from "./record-queue.ts";
 import { currentSoftware, type Software } from "./software.ts";
 import { auditKeys, readHead, type StoredHead } from "./storage.ts";
 
@@ -41,25 +44,8 @@ import { auditKeys, readHead, type StoredHead } from "./storage.ts";
  * they are all taken back and appended again, in order, from the real head.
  */
 
-/** A mutation's precondition did not hold; nothing was written. The message says what to do. */
-export class RecordRefusedError extends Error {
-  override name = "RecordRefusedError";
-}
-
-/** The log could not be appended to (Redis down, chain contention); the guarded action must not run. */
-export class AuditUnavailableError extends Error {
-  override name = "AuditUnavailableError";
-}
-
-export interface RecordOptions {
-  /**
-   * State changes applied in the same atomic step as the entry. A function gets
-   * the entry as it will be stored, for writes that must name its seq.
-   */
-  writes?: readonly RedisWrite[] | ((entry: AuditEntry) => readonly RedisWrite[]);
-  /** Checked atomically first; if one fails, nothing is written and `RecordRefusedError` is thrown. */
-  preconditions?: readonly Precondition[];
-}
+export { AuditUnavailableError, RecordRefusedError } from "./record-errors.ts";
+export type { RecordOptions } from "./record-queue.ts";
 
 export interface AuditLog {
   /** Appends one entry; resolves once Redis has acknowledged it. */
@@ -101,39 +87,6 @@ export interface AuditLogDeps {
 
 const MAX_ATTEMPTS = 50;
 
-/** What `record` is given most of the time: shared rather than allocated per entry. */
-const NO_OPTIONS: RecordOptions = Object.freeze({});
-
-const INPUT_KEYS: ReadonlySet<string> = new Set([
-  "case",
-  "actor",
-  "op",
-  "phase",
-  "target",
-  "params",
-  "result",
-  "authority",
-  "purpose",
-  "justification",
-  "recipients",
-  "update_ids",
-  "scenario",
-  "intent_seq",
-]);
-
-interface Pending {
-  input: AuditEntryInput;
-  opts: RecordOptions;
-  resolve(entry: AuditEntry): void;
-  reject(err: Error): void;
-  /** The intent this outcome closes was already closed (as unknown, after a presumed crash). */
-  late?: boolean;
-  /** Passed `checkInput` (which does not depend on where the entry lands). */
-  checked?: boolean;
-  /** Times a batch starting with, or holding, this entry was refused by the script for its own sake. */
-  attempts: number;
-}
-
 /** A batch sent to Redis, whose reply is still to be handled. */
 interface InFlight {
   batch: Pending[];
@@ -166,7 +119,7 @@ interface CaseState {
 
 export function createAuditLog(deps: AuditLogDeps): AuditLog {
   const { redis, signer } = deps;
-  const software = deps.software ?? currentSoftware();
+  const software = sortedSoftware(deps.software ?? currentSoftware());
   const now = deps.now ?? Date.now;
   const every = deps.checkpointEvery ?? 1000;
   const maxBatch = deps.maxBatch ?? 250;
@@ -231,86 +184,6 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
     }
   }
 
-  // Keys in RFC 8785 order, so canonicalisation can serialise the object as it is.
-  const sortedSoftware = { commit: software.commit, version: software.version };
-
-  /**
-   * The entry as it will be stored. Fields are set in RFC 8785 order and absent
-   * ones are never set (rather than deleted), so the object keeps a fast shape
-   * and canonicalisation can serialise it as it is.
-   */
-  function build(p: Pending, st: CaseState, seq: number, prev: string, ts: string): AuditEntry {
-    const i = p.input;
-    const e: Record<string, unknown> = {};
-    e.actor = i.actor;
-    e.authority = i.authority ?? st.authority ?? "";
-    e.case = i.case;
-    if (i.intent_seq !== undefined) e.intent_seq = i.intent_seq;
-    if (i.justification !== undefined) e.justification = i.justification;
-    e.op = i.op;
-    if (p.late) {
-      // The intent was closed as "unknown" (its writer was presumed dead); this
-      // report still belongs in the log, as information rather than a second outcome.
-      e.params = { ...i.params, late_outcome: true };
-      e.phase = "info";
-    } else {
-      if (i.params !== undefined) e.params = i.params;
-      e.phase = i.phase;
-    }
-    e.prev = prev;
-    e.purpose = i.purpose ?? st.purpose ?? "";
-    if (i.recipients !== undefined) e.recipients = i.recipients;
-    if (i.result !== undefined) e.result = i.result;
-    if (i.scenario !== undefined) e.scenario = i.scenario;
-    e.seq = seq;
-    e.software = sortedSoftware;
-    if (i.target !== undefined) e.target = i.target;
-    e.ts = ts;
-    if (i.update_ids !== undefined) e.update_ids = i.update_ids;
-    return e as AuditEntry;
-  }
-
-  /** What can be refused from the caller's input alone, before the entry is placed. */
-  function checkInput(input: AuditEntryInput): Error | undefined {
-    if ((input.op === "consult" || input.op === "disclose") && !input.justification?.trim()) {
-      return new RecordRefusedError(
-        `${input.op} needs a justification: say why the data is looked at or handed over`,
-      );
-    }
-    if (input.op === "disclose" && !input.recipients?.length) {
-      return new RecordRefusedError(
-        "disclose needs at least one recipient: say who receives the data",
-      );
-    }
-    for (const k in input) {
-      if (!INPUT_KEYS.has(k)) {
-        const unknown = Object.keys(input).filter((key) => !INPUT_KEYS.has(key));
-        return new Error(
-          `audit entry for ${input.op} has unknown fields ${unknown.join(", ")}; this is a bug in the caller`,
-        );
-      }
-    }
-    return undefined;
-  }
-
-  /**
-   * The entry as built, checked against the schema verify holds it to;
-   * undefined if it passes. Where it lands is not the caller's to get right (a
-   * stale head is found out by the script, and the entry is built again), so
-   * an entry refused only for its place is checked again as if it came last.
-   */
-  function checkEntry(entry: AuditEntry, p: Pending, st: CaseState): Error | undefined {
-    const { ts } = entry;
-    // The compiled schema answers yes or no; only a refusal pays for zod's messages.
-    if (isAuditEntry(entry)) return undefined;
-    const probe = build(p, st, Number.MAX_SAFE_INTEGER, GENESIS_PREV, ts);
-    if (isAuditEntry(probe)) return undefined;
-    const issue = auditEntrySchema.safeParse(probe).error?.issues[0];
-    return new Error(
-      `audit entry for ${p.input.op} is malformed at ${issue?.path.join(".") || "top level"}: ${issue?.message ?? "refused by the schema"}; this is a bug in the caller`,
-    );
-  }
-
   /**
    * Builds a batch on the head `st.head` and sends it without waiting for the
    * reply; `st.head` becomes the head the batch will leave. Undefined if
@@ -336,8 +209,8 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
           continue;
         }
         p.checked = true;
-        const entry = build(p, st, from.seq + live.length + 1, prev, ts);
-        const malformed = checkEntry(entry, p, st);
+        const entry = buildEntry(p, st, software, from.seq + live.length + 1, prev, ts);
+        const malformed = checkEntry(entry, p, st, software);
         if (malformed) {
           p.reject(malformed);
           continue;
@@ -361,10 +234,7 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
           writes.push(write);
       }
     } catch (err) {
-      const failure = new AuditUnavailableError(
-        `could not write to the audit log of case ${caseId} (${(err as Error).message}); the action was not performed`,
-      );
-      for (const p of batch) p.reject(failure);
+      rejectAll(batch, writeFailure(caseId, err));
       return undefined;
     }
     const reply = evalAppend(redis, caseId, {
@@ -400,10 +270,7 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
       reply = await sent.reply;
     } catch (err) {
       st.head = undefined;
-      const failure = new AuditUnavailableError(
-        `could not write to the audit log of case ${caseId} (${(err as Error).message}); the action was not performed`,
-      );
-      for (const p of sent.batch) p.reject(failure);
+      rejectAll(sent.batch, writeFailure(caseId, err));
       return undefined;
     }
     if (reply[0] === 1) {
@@ -462,29 +329,18 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
     return kept;
   }
 
-  /** The next batch from the queue: an entry with preconditions only goes first, as they are checked before any write. */
-  function takeBatch(st: CaseState): Pending[] {
-    let size = 1;
-    while (size < st.queue.length && size < maxBatch && !st.queue[size]?.opts.preconditions?.length)
-      size++;
-    return st.queue.splice(0, size);
-  }
-
   async function flush(caseId: string, st: CaseState): Promise<void> {
     const inFlight: InFlight[] = [];
     while (st.queue.length > 0 || inFlight.length > 0) {
       // Fill the pipeline; without a known head, first let what is in flight land.
       while (st.queue.length > 0 && inFlight.length < depth) {
         if (!st.head && inFlight.length > 0) break;
-        const batch = takeBatch(st);
+        const batch = takeBatch(st.queue, maxBatch);
         try {
           await caseDefaults(caseId, st, batch);
           st.head ??= await readHead(redis, caseId);
         } catch (err) {
-          const failure = new AuditUnavailableError(
-            `could not write to the audit log of case ${caseId} (${(err as Error).message}); the action was not performed`,
-          );
-          for (const p of batch) p.reject(failure);
+          rejectAll(batch, writeFailure(caseId, err));
           continue;
         }
         const sent = send(caseId, st, batch);
@@ -514,10 +370,7 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
         new AuditUnavailableError("the audit log is closed: Warden is shutting down"),
       );
     const st = stateOf(input.case);
-    const promise = new Promise<AuditEntry>((resolve, reject) => {
-      // Every field set from the start: one object shape, however the entry fares later.
-      st.queue.push({ input, opts, resolve, reject, late: false, checked: false, attempts: 0 });
-    });
+    const promise = enqueue(st.queue, input, opts);
     if (!st.flushing) {
       st.flushing = true;
       st.drained = new Promise<void>((resolve) => {
