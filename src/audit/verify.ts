@@ -1,10 +1,4 @@
-import {
-  type Checkpoint,
-  checkCheckpointSignature,
-  checkpointOrigin,
-  parseCheckpoint,
-  type Verifier,
-} from "./checkpoint.ts";
+import type { Verifier } from "./checkpoint.ts";
 import {
   ACTOR_KINDS,
   type AuditEntry,
@@ -18,6 +12,21 @@ import {
 import { appendLeafHex, emptyHexFrontier, hexFrontierRoot, leafHashHex } from "./merkle.ts";
 import type { StoredLine } from "./storage.ts";
 import {
+  checkNoneBeyond,
+  checkRootsAt,
+  newCheckpointState,
+  readCheckpoints,
+  warnUnsigned,
+} from "./verify-checkpoints.ts";
+import {
+  warn as addWarning,
+  Failed,
+  type Finding,
+  fail,
+  newWarnings,
+  summariseWarnings,
+} from "./verify-findings.ts";
+import {
   CODES,
   ENTRY,
   KIND_MASK,
@@ -28,6 +37,8 @@ import {
   TOMBSTONE,
 } from "./verify-lines.ts";
 import { defaultThreads, LinePool } from "./verify-pool.ts";
+
+export type { Finding } from "./verify-findings.ts";
 
 /**
  * The verifier auditors run. It reads a log once, front to back, holding only
@@ -76,12 +87,6 @@ export const PARALLEL_FROM = 20_000;
 /** Lines per batch handed to a worker. */
 const BATCH_LINES = 2048;
 
-export interface Finding {
-  /** The seq where the problem is, when it has one. */
-  seq?: number;
-  message: string;
-}
-
 export interface VerifyReport {
   /** Everything checked held; warnings may still need a look. */
   ok: boolean;
@@ -96,8 +101,6 @@ export interface VerifyReport {
   /** Root hash (hex) of the tree of all entries read. */
   root: string;
 }
-
-const MAX_WARNINGS = 100;
 
 const INTENT = PHASES.indexOf("intent");
 const OUTCOME = PHASES.indexOf("outcome");
@@ -123,16 +126,6 @@ class BitSet {
     }
     this.bytes[at] = (this.bytes[at] ?? 0) | (1 << (i & 7));
   }
-}
-
-class Failed extends Error {
-  constructor(readonly finding: Finding) {
-    super(finding.message);
-  }
-}
-
-function fail(seq: number | undefined, message: string): never {
-  throw new Failed({ seq, message });
 }
 
 /** Expands an erase entry's `params.ranges` ([[from, to], …]) or `params.seqs`. */
@@ -163,12 +156,8 @@ export type LineSource =
   | Iterable<LineInput | readonly LineInput[]>;
 
 export async function verifyEntries(lines: LineSource, opts: VerifyOptions): Promise<VerifyReport> {
-  const warnings: Finding[] = [];
-  let suppressed = 0;
-  const warn = (seq: number | undefined, message: string) => {
-    if (warnings.length < MAX_WARNINGS) warnings.push({ seq, message });
-    else suppressed++;
-  };
+  const warnings = newWarnings();
+  const warn = (seq: number | undefined, message: string) => addWarning(warnings, seq, message);
   const tolerance = opts.clockToleranceMs ?? 2000;
   const tree = emptyHexFrontier();
   let prev = GENESIS_PREV;
@@ -177,61 +166,18 @@ export async function verifyEntries(lines: LineSource, opts: VerifyOptions): Pro
   let lastTs = "";
   let count = 0;
   let erasedCount = 0;
-  let signedSize = 0;
   const intents = new BitSet();
   const closed = new BitSet();
   const erased = new BitSet();
   const claimed = new BitSet();
   const tombstonesBy = new Map<number, number>();
   const roles = new Map<number, string>();
-  let pending: Checkpoint[] = [];
+  const checkpoints = newCheckpointState();
   let pool: LinePool<LineInput> | undefined;
 
   try {
-    // Checkpoints first: their signatures do not depend on the entries.
-    const origin = checkpointOrigin(opts.caseId);
-    const verifiers = opts.verifiers ?? [];
-    for (const [i, text] of (opts.checkpoints ?? []).entries()) {
-      let cp: Checkpoint;
-      try {
-        cp = parseCheckpoint(text);
-      } catch (err) {
-        fail(undefined, `checkpoint #${i + 1} is malformed: ${(err as Error).message}`);
-      }
-      if (cp.origin !== origin)
-        fail(cp.size, `checkpoint for size ${cp.size} is for "${cp.origin}", not "${origin}"`);
-      if (verifiers.length > 0) {
-        const problem = checkCheckpointSignature(cp, verifiers);
-        if (problem) fail(cp.size, `checkpoint for tree size ${cp.size}: ${problem}`);
-        signedSize = Math.max(signedSize, cp.size);
-      }
-      pending.push(cp);
-    }
-    if (opts.checkpoints?.length && verifiers.length === 0) {
-      warn(
-        undefined,
-        "checkpoint signatures were NOT checked: no public key given (pass --pubkey with the key from the case officer)",
-      );
-    }
-    if (opts.heldCheckpoint !== undefined) {
-      let held: Checkpoint;
-      try {
-        held = parseCheckpoint(opts.heldCheckpoint);
-      } catch (err) {
-        fail(undefined, `the auditor's checkpoint is malformed: ${(err as Error).message}`);
-      }
-      if (held.origin !== origin)
-        fail(undefined, `the auditor's checkpoint is for "${held.origin}", not "${origin}"`);
-      if (verifiers.length > 0) {
-        const problem = checkCheckpointSignature(held, verifiers);
-        if (problem) fail(held.size, `the auditor's checkpoint for size ${held.size}: ${problem}`);
-      } else {
-        warn(undefined, "the auditor's checkpoint signature was NOT checked: no public key given");
-      }
-      pending.push(held);
-    }
-    pending = pending.filter((cp) => cp.size > 0).sort((a, b) => a.size - b.size);
-    let nextCp = 0;
+    // Checkpoints before the first line: see `readCheckpoints`.
+    readCheckpoints(checkpoints, opts, warnings);
 
     /** Checks one line, in order; throws `Failed` at the first problem. */
     const step = (item: LineInput): void => {
@@ -334,16 +280,7 @@ export async function verifyEntries(lines: LineSource, opts: VerifyOptions): Pro
       appendLeafHex(tree, leafHex);
       prev = leafHex;
       count++;
-      while (pending[nextCp] && (pending[nextCp] as Checkpoint).size === count) {
-        const cp = pending[nextCp] as Checkpoint;
-        if (!hexFrontierRoot(tree).equals(cp.root)) {
-          fail(
-            count,
-            `entries 1–${count} do not match the signed checkpoint for tree size ${count}: an entry up to seq ${count} was changed, inserted or removed`,
-          );
-        }
-        nextCp++;
-      }
+      checkRootsAt(checkpoints, tree, count);
     };
 
     /**
@@ -467,13 +404,7 @@ export async function verifyEntries(lines: LineSource, opts: VerifyOptions): Pro
     await flush();
     while (pool && pool.size > 0) await checkBatch();
 
-    const beyond = pending[nextCp];
-    if (beyond) {
-      fail(
-        count + 1,
-        `the log ends at seq ${count}, but a checkpoint covers ${beyond.size} entries: the tail from seq ${count + 1} was removed`,
-      );
-    }
+    checkNoneBeyond(checkpoints, count);
     for (const [by, n] of tombstonesBy) {
       fail(
         by,
@@ -506,21 +437,14 @@ export async function verifyEntries(lines: LineSource, opts: VerifyOptions): Pro
         );
       }
     }
-    if (verifiers.length > 0 && signedSize < count) {
-      warn(
-        signedSize + 1,
-        `entries ${signedSize + 1}–${count} are not covered by a signed checkpoint: only the hash chain protects them`,
-      );
-    } else if (verifiers.length === 0 && !opts.checkpoints?.length && count > 0) {
-      warn(1, `no checkpoints: entries 1–${count} are protected by the hash chain only`);
-    }
-    if (suppressed > 0) warnings.push({ message: `… and ${suppressed} more warnings` });
+    warnUnsigned(checkpoints, opts, count, warnings);
+    summariseWarnings(warnings);
     return {
       ok: true,
-      warnings,
+      warnings: warnings.list,
       entries: count,
       erased: erasedCount,
-      signedSize,
+      signedSize: checkpoints.signedSize,
       root: hexFrontierRoot(tree).toString("hex"),
     };
   } catch (err) {
@@ -528,10 +452,10 @@ export async function verifyEntries(lines: LineSource, opts: VerifyOptions): Pro
     return {
       ok: false,
       failure: err.finding,
-      warnings,
+      warnings: warnings.list,
       entries: count,
       erased: erasedCount,
-      signedSize,
+      signedSize: checkpoints.signedSize,
       root: hexFrontierRoot(tree).toString("hex"),
     };
   } finally {
