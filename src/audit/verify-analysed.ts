@@ -62,6 +62,7 @@ export function checkAnalysedLine(
   return true;
 }
 
+/** A line from Redis that the stream puts at `expected`, with its payload. */
 function isWhereStreamSays(item: StoredLine, expected: number): boolean {
   return (item.seq === undefined || item.seq === expected) && item.line !== null;
 }
