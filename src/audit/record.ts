@@ -1,65 +1,36 @@
 import type { Redis } from "ioredis";
-import type { Precondition, RedisWrite } from "../store/cases.ts";
-import { getCase } from "../store/cases.ts";
-import { luaApplyWrites, pushWrites } from "../store/lua-writes.ts";
-import { checkpointOrigin, type Signer, signCheckpoint } from "./checkpoint.ts";
+import type { Signer } from "./checkpoint.ts";
+import type { AuditEntry, AuditEntryInput } from "./entry.ts";
+import { type CaseState, caseStateOf } from "./record-case.ts";
 import {
-  type AuditEntry,
-  type AuditEntryInput,
-  auditEntrySchema,
-  canonicalBytes,
-  GENESIS_PREV,
-  isAuditEntry,
-} from "./entry.ts";
-import {
-  appendLeafHex,
-  cloneHexFrontier,
-  encodeHexFrontier,
-  type HexFrontier,
-  hexFrontierRoot,
-  leafHashHex,
-} from "./merkle.ts";
+  type CheckpointSigning,
+  checkpointNow,
+  signUnsigned,
+  startCheckpointTimer,
+} from "./record-checkpoints.ts";
+import { sortedSoftware } from "./record-entry.ts";
+import { AuditUnavailableError } from "./record-errors.ts";
+import { type PipelineDeps, startFlushing } from "./record-pipeline.ts";
+import { enqueue, NO_OPTIONS, type RecordOptions } from "./record-queue.ts";
 import { currentSoftware, type Software } from "./software.ts";
-import { auditKeys, readHead, type StoredHead } from "./storage.ts";
+
+export { AuditUnavailableError, RecordRefusedError } from "./record-errors.ts";
+export type { RecordOptions } from "./record-queue.ts";
 
 /**
- * Appends to a case's audit log. One Lua script checks that the log's head is
- * still the one the new entries chain from, checks the caller's preconditions,
- * adds the entries and applies the state changes they explain: Redis applies
- * all of it or none, and two processes writing the same case keep one chain.
+ * Appends to a case's audit log. One Lua script (`append-script.ts`) checks
+ * that the log's head is still the one the new entries chain from, checks the
+ * caller's preconditions, adds the entries and applies the state changes they
+ * explain: Redis applies all of it or none, and two processes writing the same
+ * case keep one chain.
  *
  * Concurrent `record` calls for one case are coalesced into one script call
- * (up to `maxBatch` entries), which is how the log keeps up with bursts; a
- * single call is sent at once, so nobody waits for a batch to fill.
- *
- * Up to `pipelineDepth` script calls per case are in flight at once, each
- * chained on the head the one before it will leave (seq and hash). Redis runs
- * a connection's scripts in order, so while one batch is being written the
- * next is already on its way. If a batch is refused (another writer moved the
- * head, a precondition failed, an intent was already closed), every later
- * batch in flight is refused too, as the head it expects never comes about:
- * they are all taken back and appended again, in order, from the real head.
+ * (up to `maxBatch` entries, `record-queue.ts`), which is how the log keeps up
+ * with bursts; a single call is sent at once, so nobody waits for a batch to
+ * fill. Up to `pipelineDepth` script calls per case are in flight at once
+ * (`record-pipeline.ts`); checkpoints are signed beside the appends
+ * (`record-checkpoints.ts`).
  */
-
-/** A mutation's precondition did not hold; nothing was written. The message says what to do. */
-export class RecordRefusedError extends Error {
-  override name = "RecordRefusedError";
-}
-
-/** The log could not be appended to (Redis down, chain contention); the guarded action must not run. */
-export class AuditUnavailableError extends Error {
-  override name = "AuditUnavailableError";
-}
-
-export interface RecordOptions {
-  /**
-   * State changes applied in the same atomic step as the entry. A function gets
-   * the entry as it will be stored, for writes that must name its seq.
-   */
-  writes?: readonly RedisWrite[] | ((entry: AuditEntry) => readonly RedisWrite[]);
-  /** Checked atomically first; if one fails, nothing is written and `RecordRefusedError` is thrown. */
-  preconditions?: readonly Precondition[];
-}
 
 export interface AuditLog {
   /** Appends one entry; resolves once Redis has acknowledged it. */
@@ -99,529 +70,35 @@ export interface AuditLogDeps {
   onCheckpointError?: (err: Error, caseId: string) => void;
 }
 
-// KEYS: stream, head, payloads, open intents.
-// ARGV: expected head seq, expected head hash, n, new head hash, new head ts, new frontier,
-//   the n leaf hashes (hex, one string), the n intent tags joined by "," ("o" .. op opens an
-//   intent, "c" .. seq closes one, "-": ops hold no comma), the n entries' bytes joined by "\n"
-//   (canonical JSON holds no raw line break), preconditions (count, key, field, 1|0 …) for the
-//   first entry, writes (count, argc, argv …).
-// Each of the three travels as one argument: per argument, the client pays more than for its
-// bytes.
-// The head is checked by seq and hash: a batch chained on a batch that was refused
-// expects a head that never came about, even if another writer reached the same seq.
-const APPEND_SCRIPT = `
-local head = redis.call('HMGET', KEYS[2], 'seq', 'hash')
-local seq = tonumber(head[1]) or 0
-if seq ~= tonumber(ARGV[1]) or (seq > 0 and head[2] ~= ARGV[2]) then return {0, 'conflict'} end
-local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
-local topSeq = 0
-if top[1] then
-  local id = top[1][1]
-  -- ioredis-mock hands ids to Lua as host objects; it cannot diverge this way, so trust its head.
-  if type(id) == 'string' then topSeq = tonumber(string.match(id, '^0%-(%d+)$')) or -1 else topSeq = seq end
-end
-if topSeq ~= seq then return {0, 'diverged', topSeq} end
-local n = tonumber(ARGV[3])
-local leaves = ARGV[7]
-local tags = {}
-for tag in string.gmatch(ARGV[8], '[^,]+') do tags[#tags + 1] = tag end
-local closing = {}
-for k = 1, n do
-  local tag = tags[k]
-  if string.byte(tag, 1) == 99 then
-    local ref = string.sub(tag, 2)
-    if closing[ref] or redis.call('HEXISTS', KEYS[4], ref) == 0 then return {0, 'closed', k} end
-    closing[ref] = true
-  end
-end
-local i = 10
-local nPre = tonumber(ARGV[i]); i = i + 1
-for p = 1, nPre do
-  local key, field, want = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-  i = i + 3
-  local found
-  if field == '' then found = redis.call('EXISTS', key) == 1
-  else found = redis.call('HEXISTS', key, field) == 1 end
-  if (want == '1') ~= found then return {0, 'precondition', p} end
-end
-local payload = {}
-local bytes = ARGV[9]
-local at = 1
-for k = 1, n do
-  local s = string.format('%d', seq + k)
-  redis.call('XADD', KEYS[1], '0-' .. s, 'h', string.sub(leaves, k * 64 - 63, k * 64))
-  payload[#payload + 1] = s
-  local stop = string.find(bytes, '\\n', at, true) or (#bytes + 1)
-  payload[#payload + 1] = string.sub(bytes, at, stop - 1)
-  at = stop + 1
-  local tag = tags[k]
-  local t = string.byte(tag, 1)
-  if t == 111 then redis.call('HSET', KEYS[4], s, string.sub(tag, 2))
-  elseif t == 99 then redis.call('HDEL', KEYS[4], string.sub(tag, 2)) end
-end
-redis.call('HSET', KEYS[3], unpack(payload))
-redis.call('HSET', KEYS[2], 'seq', string.format('%d', seq + n), 'hash', ARGV[4], 'ts', ARGV[5], 'frontier', ARGV[6])
-${luaApplyWrites()}
-return {1, 'ok'}
-`;
-
-const MAX_ATTEMPTS = 50;
-
-/** What `record` is given most of the time: shared rather than allocated per entry. */
-const NO_OPTIONS: RecordOptions = Object.freeze({});
-
-const INPUT_KEYS: ReadonlySet<string> = new Set([
-  "case",
-  "actor",
-  "op",
-  "phase",
-  "target",
-  "params",
-  "result",
-  "authority",
-  "purpose",
-  "justification",
-  "recipients",
-  "update_ids",
-  "scenario",
-  "intent_seq",
-]);
-
-interface Pending {
-  input: AuditEntryInput;
-  opts: RecordOptions;
-  resolve(entry: AuditEntry): void;
-  reject(err: Error): void;
-  /** The intent this outcome closes was already closed (as unknown, after a presumed crash). */
-  late?: boolean;
-  /** Passed `checkInput` (which does not depend on where the entry lands). */
-  checked?: boolean;
-  /** Times a batch starting with, or holding, this entry was refused by the script for its own sake. */
-  attempts: number;
-}
-
-type ScriptReply = [number, string, number?];
-
-/** A batch sent to Redis, whose reply is still to be handled. */
-interface InFlight {
-  batch: Pending[];
-  entries: AuditEntry[];
-  /** The tree and head this batch leaves if it is appended. */
-  tree: HexFrontier;
-  head: StoredHead;
-  /** The head it chains from. */
-  from: StoredHead;
-  reply: Promise<ScriptReply>;
-}
-
-interface CaseState {
-  queue: Pending[];
-  flushing: boolean;
-  drained: Promise<void>;
-  onDrained?: () => void;
-  /**
-   * Our cached view of the head, or with batches in flight the head the last
-   * of them will leave; dropped whenever another writer may have moved it.
-   */
-  head?: StoredHead;
-  /** The tree as of our own last append: the only state this process signs. */
-  ours?: HexFrontier;
-  signedSize: number;
-  checkpointing: Promise<unknown>;
-  authority?: string;
-  purpose?: string;
-}
-
 export function createAuditLog(deps: AuditLogDeps): AuditLog {
   const { redis, signer } = deps;
-  const software = deps.software ?? currentSoftware();
-  const now = deps.now ?? Date.now;
-  const every = deps.checkpointEvery ?? 1000;
-  const maxBatch = deps.maxBatch ?? 250;
-  const depth = Math.max(1, deps.pipelineDepth ?? 4);
   const cases = new Map<string, CaseState>();
+  const signing: CheckpointSigning = {
+    redis,
+    signer,
+    every: deps.checkpointEvery ?? 1000,
+    onError: deps.onCheckpointError,
+  };
+  const pipeline: PipelineDeps = {
+    redis,
+    now: deps.now ?? Date.now,
+    software: sortedSoftware(deps.software ?? currentSoftware()),
+    maxBatch: deps.maxBatch ?? 250,
+    depth: Math.max(1, deps.pipelineDepth ?? 4),
+    signing,
+  };
+  const timer = startCheckpointTimer(signing, cases, deps.checkpointIntervalMs ?? 60_000);
   let closed = false;
-
-  const timer =
-    signer && (deps.checkpointIntervalMs ?? 60_000) > 0
-      ? setInterval(() => {
-          for (const [caseId, st] of cases) {
-            if (st.ours && st.ours.size > st.signedSize)
-              scheduleCheckpoint(caseId, st, cloneHexFrontier(st.ours));
-          }
-        }, deps.checkpointIntervalMs ?? 60_000)
-      : undefined;
-  timer?.unref();
-
-  function stateOf(caseId: string): CaseState {
-    let st = cases.get(caseId);
-    if (!st) {
-      st = {
-        queue: [],
-        flushing: false,
-        drained: Promise.resolve(),
-        signedSize: 0,
-        checkpointing: Promise.resolve(),
-      };
-      cases.set(caseId, st);
-    }
-    return st;
-  }
-
-  function scheduleCheckpoint(
-    caseId: string,
-    st: CaseState,
-    tree: HexFrontier,
-  ): Promise<string | undefined> {
-    if (!signer || tree.size === 0) return Promise.resolve(undefined);
-    st.signedSize = Math.max(st.signedSize, tree.size);
-    const note = signCheckpoint(signer, checkpointOrigin(caseId), tree.size, hexFrontierRoot(tree));
-    const stored = storeCheckpoint(redis, caseId, tree.size, note).then(
-      () => note,
-      (err: Error) => {
-        deps.onCheckpointError?.(err, caseId);
-        return undefined;
-      },
-    );
-    st.checkpointing = Promise.all([st.checkpointing, stored]);
-    return stored;
-  }
-
-  async function caseDefaults(caseId: string, st: CaseState, batch: Pending[]): Promise<void> {
-    if (st.authority !== undefined) return;
-    // Only entries that leave authority or purpose to the case need the case record.
-    if (batch.every((p) => p.input.authority !== undefined && p.input.purpose !== undefined))
-      return;
-    const record = await getCase(redis, caseId);
-    if (record) {
-      st.authority = record.authority;
-      st.purpose = record.purpose;
-    }
-  }
-
-  // Keys in RFC 8785 order, so canonicalisation can serialise the object as it is.
-  const sortedSoftware = { commit: software.commit, version: software.version };
-
-  /**
-   * The entry as it will be stored. Fields are set in RFC 8785 order and absent
-   * ones are never set (rather than deleted), so the object keeps a fast shape
-   * and canonicalisation can serialise it as it is.
-   */
-  function build(p: Pending, st: CaseState, seq: number, prev: string, ts: string): AuditEntry {
-    const i = p.input;
-    const e: Record<string, unknown> = {};
-    e.actor = i.actor;
-    e.authority = i.authority ?? st.authority ?? "";
-    e.case = i.case;
-    if (i.intent_seq !== undefined) e.intent_seq = i.intent_seq;
-    if (i.justification !== undefined) e.justification = i.justification;
-    e.op = i.op;
-    if (p.late) {
-      // The intent was closed as "unknown" (its writer was presumed dead); this
-      // report still belongs in the log, as information rather than a second outcome.
-      e.params = { ...i.params, late_outcome: true };
-      e.phase = "info";
-    } else {
-      if (i.params !== undefined) e.params = i.params;
-      e.phase = i.phase;
-    }
-    e.prev = prev;
-    e.purpose = i.purpose ?? st.purpose ?? "";
-    if (i.recipients !== undefined) e.recipients = i.recipients;
-    if (i.result !== undefined) e.result = i.result;
-    if (i.scenario !== undefined) e.scenario = i.scenario;
-    e.seq = seq;
-    e.software = sortedSoftware;
-    if (i.target !== undefined) e.target = i.target;
-    e.ts = ts;
-    if (i.update_ids !== undefined) e.update_ids = i.update_ids;
-    return e as AuditEntry;
-  }
-
-  /** What can be refused from the caller's input alone, before the entry is placed. */
-  function checkInput(input: AuditEntryInput): Error | undefined {
-    if ((input.op === "consult" || input.op === "disclose") && !input.justification?.trim()) {
-      return new RecordRefusedError(
-        `${input.op} needs a justification: say why the data is looked at or handed over`,
-      );
-    }
-    if (input.op === "disclose" && !input.recipients?.length) {
-      return new RecordRefusedError(
-        "disclose needs at least one recipient: say who receives the data",
-      );
-    }
-    for (const k in input) {
-      if (!INPUT_KEYS.has(k)) {
-        const unknown = Object.keys(input).filter((key) => !INPUT_KEYS.has(key));
-        return new Error(
-          `audit entry for ${input.op} has unknown fields ${unknown.join(", ")}; this is a bug in the caller`,
-        );
-      }
-    }
-    return undefined;
-  }
-
-  /**
-   * The entry as built, checked against the schema verify holds it to;
-   * undefined if it passes. Where it lands is not the caller's to get right (a
-   * stale head is found out by the script, and the entry is built again), so
-   * an entry refused only for its place is checked again as if it came last.
-   */
-  function checkEntry(entry: AuditEntry, p: Pending, st: CaseState): Error | undefined {
-    const { ts } = entry;
-    // The compiled schema answers yes or no; only a refusal pays for zod's messages.
-    if (isAuditEntry(entry)) return undefined;
-    const probe = build(p, st, Number.MAX_SAFE_INTEGER, GENESIS_PREV, ts);
-    if (isAuditEntry(probe)) return undefined;
-    const issue = auditEntrySchema.safeParse(probe).error?.issues[0];
-    return new Error(
-      `audit entry for ${p.input.op} is malformed at ${issue?.path.join(".") || "top level"}: ${issue?.message ?? "refused by the schema"}; this is a bug in the caller`,
-    );
-  }
-
-  /**
-   * Builds a batch on the head `st.head` and sends it without waiting for the
-   * reply; `st.head` becomes the head the batch will leave. Undefined if
-   * nothing was sent (every entry refused, or building failed).
-   */
-  function send(caseId: string, st: CaseState, batch: Pending[]): InFlight | undefined {
-    const from = st.head as StoredHead;
-    const live: Pending[] = [];
-    const tree = cloneHexFrontier(from.frontier);
-    const ts = new Date(now()).toISOString();
-    const entries: AuditEntry[] = [];
-    const leaves: string[] = [];
-    const tags: string[] = [];
-    const payloads: string[] = [];
-    const argv: (string | number)[] = [];
-    let prev = from.hash;
-    let writes: RedisWrite[];
-    try {
-      for (const p of batch) {
-        // A refused entry takes no place in the chain: the next one chains on the one before.
-        const refused = p.checked ? undefined : checkInput(p.input);
-        if (refused) {
-          p.reject(refused);
-          continue;
-        }
-        p.checked = true;
-        const entry = build(p, st, from.seq + live.length + 1, prev, ts);
-        const malformed = checkEntry(entry, p, st);
-        if (malformed) {
-          p.reject(malformed);
-          continue;
-        }
-        // Sent as a string: the embedded store (ioredis-mock) would hand a Buffer back as one.
-        const bytes = canonicalBytes(entry);
-        prev = leafHashHex(bytes);
-        appendLeafHex(tree, prev);
-        live.push(p);
-        entries.push(entry);
-        leaves.push(prev);
-        tags.push(
-          entry.phase === "intent"
-            ? `o${entry.op}`
-            : entry.phase === "outcome"
-              ? `c${entry.intent_seq}`
-              : "-",
-        );
-        payloads.push(bytes);
-      }
-      if (live.length === 0) return undefined;
-      writes = [];
-      for (let k = 0; k < live.length; k++) {
-        const w = (live[k] as Pending).opts.writes;
-        if (w === undefined) continue;
-        for (const write of typeof w === "function" ? w(entries[k] as AuditEntry) : w)
-          writes.push(write);
-      }
-    } catch (err) {
-      const failure = new AuditUnavailableError(
-        `could not write to the audit log of case ${caseId} (${(err as Error).message}); the action was not performed`,
-      );
-      for (const p of batch) p.reject(failure);
-      return undefined;
-    }
-    const pre = (live[0] as Pending).opts.preconditions ?? [];
-    argv.push(pre.length);
-    for (const c of pre) argv.push(c.key, c.field ?? "", c.exists ? "1" : "0");
-    pushWrites(argv, writes);
-    let reply: Promise<ScriptReply>;
-    try {
-      reply = redis.eval(
-        APPEND_SCRIPT,
-        4,
-        auditKeys.stream(caseId),
-        auditKeys.head(caseId),
-        auditKeys.payloads(caseId),
-        auditKeys.openIntents(caseId),
-        from.seq,
-        from.hash,
-        live.length,
-        prev,
-        ts,
-        encodeHexFrontier(tree),
-        leaves.join(""),
-        tags.join(","),
-        payloads.join("\n"),
-        ...argv,
-      ) as Promise<ScriptReply>;
-    } catch (err) {
-      // Whatever goes wrong sending, even synchronously, arrives as this batch's reply.
-      reply = Promise.reject(err);
-    }
-    // Handled in order by `settle`; until then a rejection must not count as unhandled.
-    reply.catch(() => undefined);
-    const head = { seq: from.seq + live.length, hash: prev, ts, frontier: tree };
-    st.head = head;
-    return { batch: live, entries, tree, head, from, reply };
-  }
-
-  /**
-   * Handles one batch's reply. Returns the entries to append again (the batch,
-   * minus any refused for good), or undefined when the batch is settled.
-   * `blamed`: whether a refusal counts against the batch's entries, which it
-   * does not when an earlier batch in flight was refused first.
-   */
-  async function settle(
-    caseId: string,
-    st: CaseState,
-    sent: InFlight,
-    blamed: boolean,
-  ): Promise<Pending[] | undefined> {
-    let reply: ScriptReply;
-    try {
-      reply = await sent.reply;
-    } catch (err) {
-      st.head = undefined;
-      const failure = new AuditUnavailableError(
-        `could not write to the audit log of case ${caseId} (${(err as Error).message}); the action was not performed`,
-      );
-      for (const p of sent.batch) p.reject(failure);
-      return undefined;
-    }
-    if (reply[0] === 1) {
-      st.ours = sent.tree;
-      sent.batch.forEach((p, k) => {
-        p.resolve(sent.entries[k] as AuditEntry);
-      });
-      if (signer && sent.tree.size - st.signedSize >= every) {
-        try {
-          scheduleCheckpoint(caseId, st, cloneHexFrontier(sent.tree));
-        } catch (err) {
-          // Appends never wait for (or fail with) a checkpoint.
-          deps.onCheckpointError?.(err as Error, caseId);
-        }
-      }
-      return undefined;
-    }
-    st.head = undefined;
-    const why = reply[1];
-    let again = sent.batch;
-    if (why === "conflict") {
-      // Another writer moved the head, or a batch before this one was refused.
-    } else if (why === "precondition") {
-      const first = again[0] as Pending;
-      const pre = first.opts.preconditions ?? [];
-      const failed = pre[(reply[2] ?? 1) - 1];
-      first.reject(new RecordRefusedError(failed?.message ?? "a precondition did not hold"));
-      again = again.slice(1);
-    } else if (why === "closed") {
-      const late = again[(reply[2] ?? 1) - 1];
-      if (late) late.late = true;
-    } else {
-      const failure =
-        why === "diverged"
-          ? new AuditUnavailableError(
-              `the audit log of case ${caseId} is damaged: its head says seq ${sent.from.seq} but the stream ends at ${reply[2]}; run \`warden audit verify --case ${caseId}\` and call the case's auditor`,
-            )
-          : new AuditUnavailableError(
-              `could not write to the audit log of case ${caseId} (unexpected reply from the append script: ${String(why)}); the action was not performed`,
-            );
-      for (const p of again) p.reject(failure);
-      return undefined;
-    }
-    if (!blamed) return again;
-    const kept: Pending[] = [];
-    for (const p of again) {
-      p.attempts++;
-      if (p.attempts < MAX_ATTEMPTS) kept.push(p);
-      else
-        p.reject(
-          new AuditUnavailableError(
-            `could not append to the audit log of case ${caseId}: too much contention from other writers; retry the action`,
-          ),
-        );
-    }
-    return kept;
-  }
-
-  /** The next batch from the queue: an entry with preconditions only goes first, as they are checked before any write. */
-  function takeBatch(st: CaseState): Pending[] {
-    let size = 1;
-    while (size < st.queue.length && size < maxBatch && !st.queue[size]?.opts.preconditions?.length)
-      size++;
-    return st.queue.splice(0, size);
-  }
-
-  async function flush(caseId: string, st: CaseState): Promise<void> {
-    const inFlight: InFlight[] = [];
-    while (st.queue.length > 0 || inFlight.length > 0) {
-      // Fill the pipeline; without a known head, first let what is in flight land.
-      while (st.queue.length > 0 && inFlight.length < depth) {
-        if (!st.head && inFlight.length > 0) break;
-        const batch = takeBatch(st);
-        try {
-          await caseDefaults(caseId, st, batch);
-          st.head ??= await readHead(redis, caseId);
-        } catch (err) {
-          const failure = new AuditUnavailableError(
-            `could not write to the audit log of case ${caseId} (${(err as Error).message}); the action was not performed`,
-          );
-          for (const p of batch) p.reject(failure);
-          continue;
-        }
-        const sent = send(caseId, st, batch);
-        if (sent) inFlight.push(sent);
-      }
-      const next = inFlight.shift();
-      if (!next) continue;
-      const again = await settle(caseId, st, next, true);
-      if (again === undefined) continue;
-      // Every later batch chained on this one: they are refused too (or, if this one
-      // was in fact written, land after it). Take back whatever is refused, in order.
-      const retry = again;
-      for (const later of inFlight.splice(0)) {
-        const back = await settle(caseId, st, later, false);
-        if (back) retry.push(...back);
-      }
-      st.head = undefined;
-      st.queue.unshift(...retry);
-    }
-    st.flushing = false;
-    st.onDrained?.();
-  }
 
   function record(input: AuditEntryInput, opts: RecordOptions = NO_OPTIONS): Promise<AuditEntry> {
     if (closed)
       return Promise.reject(
         new AuditUnavailableError("the audit log is closed: Warden is shutting down"),
       );
-    const st = stateOf(input.case);
-    const promise = new Promise<AuditEntry>((resolve, reject) => {
-      // Every field set from the start: one object shape, however the entry fares later.
-      st.queue.push({ input, opts, resolve, reject, late: false, checked: false, attempts: 0 });
-    });
-    if (!st.flushing) {
-      st.flushing = true;
-      st.drained = new Promise<void>((resolve) => {
-        st.onDrained = resolve;
-      });
-      queueMicrotask(() => {
-        void flush(input.case, st);
-      });
-    }
-    return promise;
+    const st = caseStateOf(cases, input.case);
+    const entry = enqueue(st.queue, input, opts);
+    startFlushing(pipeline, input.case, st);
+    return entry;
   }
 
   return {
@@ -629,38 +106,13 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
     signer,
     record,
     recordMany: (entries) => Promise.all(entries.map((e) => record(e))),
-    async checkpoint(caseId) {
-      const st = stateOf(caseId);
-      await st.drained;
-      const tree = st.ours ?? (await readHead(redis, caseId)).frontier;
-      const note = await scheduleCheckpoint(caseId, st, cloneHexFrontier(tree));
-      await st.checkpointing;
-      return note;
-    },
+    checkpoint: (caseId) => checkpointNow(signing, caseId, caseStateOf(cases, caseId)),
     async close() {
       if (timer) clearInterval(timer);
       await Promise.all([...cases.values()].map((st) => st.drained));
       closed = true;
-      for (const [caseId, st] of cases) {
-        if (st.ours && st.ours.size > st.signedSize)
-          scheduleCheckpoint(caseId, st, cloneHexFrontier(st.ours));
-      }
+      signUnsigned(signing, cases);
       await Promise.all([...cases.values()].map((st) => st.checkpointing));
     },
   };
-}
-
-/** Stores a signed note; a checkpoint for an equal or larger size stored by another writer wins. */
-async function storeCheckpoint(
-  redis: Redis,
-  caseId: string,
-  size: number,
-  note: string,
-): Promise<void> {
-  try {
-    await redis.xadd(auditKeys.checkpoints(caseId), `0-${size}`, "n", note);
-  } catch (err) {
-    if (/equal or smaller/i.test((err as Error).message)) return;
-    throw err;
-  }
 }
