@@ -1,7 +1,7 @@
 /**
  * `warden scenario lint`: every problem of a scenario file, each at its exact
  * line and column with a hint, for YAML and TypeScript alike; hostile input
- * (huge files, alias bombs, broken syntax, regexes that backtrack) is refused
+ * (huge files, alias bombs, broken syntax, regexes RE2 cannot run) is refused
  * with a position rather than hanging or crashing the linter.
  */
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -53,7 +53,7 @@ describe("positions in YAML", () => {
       ["33:45", /unknown field "colour"/, /allowed here: template, pin/],
       ["34:15", /unknown template "nowhere"/, /define it under templates:/],
       ["35:28", /expected string, got number 42/, /type/],
-      ["38:16", /backtrack catastrophically/, /remove the inner quantifier/],
+      ["38:16", /lookahead `\(\?=`/, /RE2 has no lookahead/],
       ["41:20", /unknown template "missing"/, /define it under templates:/],
       ["42:18", /bad duration "soon"/, /30s, 10m/],
     ];
@@ -160,20 +160,19 @@ describe("positions in TypeScript", () => {
 });
 
 describe("regular expressions", () => {
-  it("refuses nested quantifiers, quantified alternations and back-references", () => {
-    for (const pattern of ["(a+)+$", "(a*)*b", "(x|xy)+z", "(\\w+\\s?)*$", "(a)\\1", "((ab)+c)+"])
+  it("accepts what RE2 runs, nested quantifiers included, and refuses what it cannot", () => {
+    for (const pattern of ["(a)\\1", "a(?=b)", "(?<!a)b", "a++", "x{1001}", "("])
       expect(regexProblem(pattern), pattern).toBeDefined();
-    for (const pattern of ["\\b(cobra|mortier)s?\\b", "\\d+\\s*euro", "[a-z]+@[a-z]+", "(ab)+c"])
+    for (const pattern of ["\\b(cobra|mortier)s?\\b", "\\d+\\s*euro", "(a+)+$", "(x|xy)+z"])
       expect(regexProblem(pattern), pattern).toBeUndefined();
   });
 
-  it("runs patterns with several open-ended quantifiers under a time limit", () => {
-    // Polynomial backtracking on a long line: bounded by the clock, and false rather than a hang.
+  it("matches polynomial-backtracking shapes on a long line correctly", () => {
+    // Under a backtracking engine this needed a clock; on RE2 it is one pass over the text.
     const re = compileSafeRegex("^.*.*.*.*.*x$");
-    const started = performance.now();
     expect(re.test(`${"y".repeat(4000)}!`)).toBe(false);
-    expect(performance.now() - started).toBeLessThan(1000);
-    expect(re.test("yyyx")).toBe(true);
+    expect(re.test(`${"y".repeat(4000)}x`)).toBe(true);
+    expect(re.test("YYYX")).toBe(true);
   });
 });
 
