@@ -26,8 +26,8 @@ function write(name: string, text: string): string {
   return file;
 }
 
-async function problemsOf(file: string) {
-  const { problems } = await lintScenarioFile(file);
+async function problemsOf(file: string, opts: { typescript?: boolean } = {}) {
+  const { problems } = await lintScenarioFile(file, opts);
   return problems.map((p) => ({
     at: `${p.line}:${p.column}`,
     severity: p.severity,
@@ -141,9 +141,9 @@ describe("positions in YAML", () => {
   });
 });
 
-describe("positions in TypeScript", () => {
+describe("positions in TypeScript (turned on, as WARDEN_TS_SCENARIOS=1 does)", () => {
   it("walks the object literal of defineScenario to the value at fault", async () => {
-    const problems = await problemsOf(fixture("broken.ts"));
+    const problems = await problemsOf(fixture("broken.ts"), { typescript: true });
     expect(problems.map((p) => `${p.at} ${p.message}`)).toEqual([
       '13:23 bad duration "3 days"',
       "13:37 step 2-freeze (freeze) needs the admin right can_restrict_members, which the scenario does not declare",
@@ -151,7 +151,7 @@ describe("positions in TypeScript", () => {
   });
 
   it("loads a TypeScript scenario to the same object and hash as its YAML form", async () => {
-    const ts = await loadScenarioFile(fixture("valid.ts"));
+    const ts = await loadScenarioFile(fixture("valid.ts"), { typescript: true });
     const yaml = await loadScenarioFile(fixture("valid.yaml"));
     expect(ts.scenario).toEqual(yaml.scenario);
     expect(ts.hash).toBe(yaml.hash);

@@ -12,6 +12,7 @@ import {
 } from "yaml";
 import type { Position, Problem } from "./problems.ts";
 import { typeScriptLocator } from "./ts-positions.ts";
+import { type ScenarioReadOptions, TYPESCRIPT_OFF, typeScriptAllowed } from "./typescript-gate.ts";
 
 /**
  * Reading a scenario file, YAML or TypeScript, into a plain object plus a way
@@ -35,7 +36,15 @@ export interface ScenarioSource {
   problems: Problem[];
 }
 
-export async function readScenarioSource(file: string): Promise<ScenarioSource> {
+/**
+ * Reads and parses a scenario file. A TypeScript one is imported only when
+ * TypeScript scenarios are on (see typescript-gate.ts); otherwise it is
+ * reported without being opened.
+ */
+export async function readScenarioSource(
+  file: string,
+  opts: ScenarioReadOptions = {},
+): Promise<ScenarioSource> {
   const format: ScenarioSource["format"] = [".ts", ".mts"].includes(extname(file)) ? "ts" : "yaml";
   const fail = (message: string, hint: string, at: Position = { line: 1, column: 1 }) => ({
     file,
@@ -44,6 +53,8 @@ export async function readScenarioSource(file: string): Promise<ScenarioSource> 
     locate: () => at,
     problems: [{ file, ...at, severity: "error" as const, message, hint }],
   });
+  if (format === "ts" && !typeScriptAllowed(opts))
+    return fail(TYPESCRIPT_OFF.message, TYPESCRIPT_OFF.hint);
   let size: number;
   try {
     size = (await stat(file)).size;
