@@ -4,7 +4,8 @@
  * (huge files, alias bombs, broken syntax, regexes RE2 cannot run) is refused
  * with a position rather than hanging or crashing the linter.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -138,6 +139,46 @@ describe("positions in YAML", () => {
     ].join("\n");
     const [alias] = await problemsOf(write("bomb.yaml", bomb));
     expect(alias?.message).toMatch(/YAML: .*alias/i);
+  });
+});
+
+describe("files that are not what stat says", () => {
+  it("refuses a FIFO at once, however much a writer would send through it", async () => {
+    const fifo = join(scratch, "pipe.yaml");
+    execFileSync("mkfifo", [fifo]);
+    // A writer offering 1 MiB, so a reader that waited for it would get an answer and not hang;
+    // one process, killed at the end in case it is still waiting for a reader.
+    const writer = spawn(
+      process.execPath,
+      ["-e", "require('node:fs').writeFileSync(process.argv[1], '#'.repeat(1 << 20))", fifo],
+      { stdio: "ignore" },
+    );
+    try {
+      expect(await problemsOf(fifo)).toEqual([
+        {
+          at: "1:1",
+          severity: "error",
+          message: "not a regular file (a FIFO): a scenario is read from a plain file only",
+          hint: "copy the scenario into a file and lint or load that",
+        },
+      ]);
+    } finally {
+      writer.kill();
+    }
+  });
+
+  it("refuses a device, which stat calls empty", async () => {
+    const zero = join(scratch, "zero.yaml");
+    symlinkSync("/dev/zero", zero);
+    const [problem] = await problemsOf(zero);
+    expect(problem?.message).toMatch(/not a regular file \(a character device\)/);
+  });
+
+  it("refuses a directory", async () => {
+    const dir = join(scratch, "dir.yaml");
+    mkdirSync(dir);
+    const [problem] = await problemsOf(dir);
+    expect(problem?.message).toMatch(/not a regular file \(a directory\)/);
   });
 });
 
