@@ -56,8 +56,8 @@ const ADVERSARIAL: Array<{ pattern: string; text: (n: number) => string }> = [
   { pattern: "(a+)+$", text: (n) => `${"a".repeat(n - 1)}!` },
   { pattern: "(x|xy)+z", text: (n) => "xy".repeat(n).slice(0, n) },
   { pattern: "^.*.*.*.*.*x$", text: (n) => `${"y".repeat(n - 1)}!` },
-  { pattern: "(?:\\w?){100}\\w{100}0", text: (n) => `${"a".repeat(150)}-0`.repeat(n).slice(0, n) },
-  { pattern: "(?:\\p{L}|\\s){250}0", text: (n) => `${"ab ".repeat(50)}-0`.repeat(n).slice(0, n) },
+  { pattern: "(?:\\w?){95}\\w{95}0", text: (n) => `${"a".repeat(150)}-0`.repeat(n).slice(0, n) },
+  { pattern: "(?:\\p{L}|\\s){290}0", text: (n) => `${"ab ".repeat(50)}-0`.repeat(n).slice(0, n) },
 ];
 
 function ms(since: bigint): number {

@@ -14,11 +14,12 @@ import { RE2JS, RE2JSSyntaxException } from "re2js";
 
 export const MAX_PATTERN_LENGTH = 200;
 /**
- * At most this many RE2 instructions. Realistic patterns (alternations of a
- * few dozen words, prices, phone numbers) compile to under 100; at 500, the
- * worst shapes measured still scan a 10 kB text in tens of milliseconds.
+ * At most this many RE2 instructions. A literal character is one, so a
+ * 200-character alternation of words stays under 200; counted repeats
+ * multiply (`\w{100}` is a hundred). At 300, the worst shapes measured
+ * (`bench/regex.ts`) scan a 10 kB text in a few milliseconds.
  */
-export const MAX_PROGRAM_SIZE = 500;
+export const MAX_PROGRAM_SIZE = 300;
 
 /** Case-insensitive with Unicode case folding, as the patterns were under `RegExp(…, "iu")`. */
 const FLAGS = RE2JS.CASE_INSENSITIVE;
