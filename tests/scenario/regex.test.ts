@@ -84,7 +84,7 @@ describe("patterns run in linear time", () => {
   });
 
   it("accepts nested quantifiers and alternations, which RE2 runs without backtracking", async () => {
-    const patterns = ["(a+)+$", "(x|xy)+z", "^.*.*.*.*.*x$", "(\\w+\\s?)*$"];
+    const patterns = ["(a+)+$", "(x|xy)+z", "^.*.*.*.*.*x$", "^(\\w+\\s?)*$"];
     const { triggers } = await loadTriggers("nested", patterns);
     const [plus, alt, stars, words] = triggers as [Trigger, Trigger, Trigger, Trigger];
     expect(matches(plus, message(`${"a".repeat(5000)}!`))).toBe(false);
@@ -93,7 +93,8 @@ describe("patterns run in linear time", () => {
     expect(matches(alt, message("xyxyxz"))).toBe(true);
     expect(matches(stars, message(`${"y".repeat(4000)}!`))).toBe(false);
     expect(matches(stars, message("yyyx"))).toBe(true);
-    expect(matches(words, message(`${"word ".repeat(2000)}!`))).toBe(true);
+    expect(matches(words, message(`${"word ".repeat(2000)}!`))).toBe(false);
+    expect(matches(words, message("word word word"))).toBe(true);
   });
 
   it("folds case beyond ASCII and reads the whole message", async () => {
