@@ -1,6 +1,7 @@
 import { benchAudit } from "./audit.ts";
 import { benchCollect } from "./collect.ts";
 import { benchDetector } from "./detector.ts";
+import { benchRegex } from "./regex.ts";
 import { benchScenario } from "./scenario.ts";
 import { benchSimulator } from "./sim.ts";
 import { benchTakeover } from "./takeover.ts";
@@ -17,6 +18,7 @@ const all: Record<string, () => Promise<void>> = {
   detector: benchDetector,
   collect: benchCollect,
   scenario: benchScenario,
+  regex: benchRegex,
 };
 
 const chosen = process.argv.slice(2).filter((a) => a !== "--");

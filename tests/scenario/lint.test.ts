@@ -1,10 +1,11 @@
 /**
  * `warden scenario lint`: every problem of a scenario file, each at its exact
  * line and column with a hint, for YAML and TypeScript alike; hostile input
- * (huge files, alias bombs, broken syntax, regexes that backtrack) is refused
+ * (huge files, alias bombs, broken syntax, regexes RE2 cannot run) is refused
  * with a position rather than hanging or crashing the linter.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -26,8 +27,8 @@ function write(name: string, text: string): string {
   return file;
 }
 
-async function problemsOf(file: string) {
-  const { problems } = await lintScenarioFile(file);
+async function problemsOf(file: string, opts: { typescript?: boolean } = {}) {
+  const { problems } = await lintScenarioFile(file, opts);
   return problems.map((p) => ({
     at: `${p.line}:${p.column}`,
     severity: p.severity,
@@ -53,7 +54,7 @@ describe("positions in YAML", () => {
       ["33:45", /unknown field "colour"/, /allowed here: template, pin/],
       ["34:15", /unknown template "nowhere"/, /define it under templates:/],
       ["35:28", /expected string, got number 42/, /type/],
-      ["38:16", /backtrack catastrophically/, /remove the inner quantifier/],
+      ["38:16", /lookahead `\(\?=`/, /RE2 has no lookahead/],
       ["41:20", /unknown template "missing"/, /define it under templates:/],
       ["42:18", /bad duration "soon"/, /30s, 10m/],
     ];
@@ -141,9 +142,49 @@ describe("positions in YAML", () => {
   });
 });
 
-describe("positions in TypeScript", () => {
+describe("files that are not what stat says", () => {
+  it("refuses a FIFO at once, however much a writer would send through it", async () => {
+    const fifo = join(scratch, "pipe.yaml");
+    execFileSync("mkfifo", [fifo]);
+    // A writer offering 1 MiB, so a reader that waited for it would get an answer and not hang;
+    // one process, killed at the end in case it is still waiting for a reader.
+    const writer = spawn(
+      process.execPath,
+      ["-e", "require('node:fs').writeFileSync(process.argv[1], '#'.repeat(1 << 20))", fifo],
+      { stdio: "ignore" },
+    );
+    try {
+      expect(await problemsOf(fifo)).toEqual([
+        {
+          at: "1:1",
+          severity: "error",
+          message: "not a regular file (a FIFO): a scenario is read from a plain file only",
+          hint: "copy the scenario into a file and lint or load that",
+        },
+      ]);
+    } finally {
+      writer.kill();
+    }
+  });
+
+  it("refuses a device, which stat calls empty", async () => {
+    const zero = join(scratch, "zero.yaml");
+    symlinkSync("/dev/zero", zero);
+    const [problem] = await problemsOf(zero);
+    expect(problem?.message).toMatch(/not a regular file \(a character device\)/);
+  });
+
+  it("refuses a directory", async () => {
+    const dir = join(scratch, "dir.yaml");
+    mkdirSync(dir);
+    const [problem] = await problemsOf(dir);
+    expect(problem?.message).toMatch(/not a regular file \(a directory\)/);
+  });
+});
+
+describe("positions in TypeScript (turned on, as WARDEN_TS_SCENARIOS=1 does)", () => {
   it("walks the object literal of defineScenario to the value at fault", async () => {
-    const problems = await problemsOf(fixture("broken.ts"));
+    const problems = await problemsOf(fixture("broken.ts"), { typescript: true });
     expect(problems.map((p) => `${p.at} ${p.message}`)).toEqual([
       '13:23 bad duration "3 days"',
       "13:37 step 2-freeze (freeze) needs the admin right can_restrict_members, which the scenario does not declare",
@@ -151,7 +192,7 @@ describe("positions in TypeScript", () => {
   });
 
   it("loads a TypeScript scenario to the same object and hash as its YAML form", async () => {
-    const ts = await loadScenarioFile(fixture("valid.ts"));
+    const ts = await loadScenarioFile(fixture("valid.ts"), { typescript: true });
     const yaml = await loadScenarioFile(fixture("valid.yaml"));
     expect(ts.scenario).toEqual(yaml.scenario);
     expect(ts.hash).toBe(yaml.hash);
@@ -160,20 +201,19 @@ describe("positions in TypeScript", () => {
 });
 
 describe("regular expressions", () => {
-  it("refuses nested quantifiers, quantified alternations and back-references", () => {
-    for (const pattern of ["(a+)+$", "(a*)*b", "(x|xy)+z", "(\\w+\\s?)*$", "(a)\\1", "((ab)+c)+"])
+  it("accepts what RE2 runs, nested quantifiers included, and refuses what it cannot", () => {
+    for (const pattern of ["(a)\\1", "a(?=b)", "(?<!a)b", "a++", "x{1001}", "("])
       expect(regexProblem(pattern), pattern).toBeDefined();
-    for (const pattern of ["\\b(cobra|mortier)s?\\b", "\\d+\\s*euro", "[a-z]+@[a-z]+", "(ab)+c"])
+    for (const pattern of ["\\b(cobra|mortier)s?\\b", "\\d+\\s*euro", "(a+)+$", "(x|xy)+z"])
       expect(regexProblem(pattern), pattern).toBeUndefined();
   });
 
-  it("runs patterns with several open-ended quantifiers under a time limit", () => {
-    // Polynomial backtracking on a long line: bounded by the clock, and false rather than a hang.
+  it("matches polynomial-backtracking shapes on a long line correctly", () => {
+    // Under a backtracking engine this needed a clock; on RE2 it is one pass over the text.
     const re = compileSafeRegex("^.*.*.*.*.*x$");
-    const started = performance.now();
     expect(re.test(`${"y".repeat(4000)}!`)).toBe(false);
-    expect(performance.now() - started).toBeLessThan(1000);
-    expect(re.test("yyyx")).toBe(true);
+    expect(re.test(`${"y".repeat(4000)}x`)).toBe(true);
+    expect(re.test("YYYX")).toBe(true);
   });
 });
 

@@ -6,14 +6,16 @@ import { type CliContext, CliError } from "../context.ts";
 /**
  * `warden scenario lint <files…>`: every problem of every file, one line each
  * as `file:line:column: severity: message (hint: …)`, so editors and CI can
- * jump to it. Exits 1 when any file has an error; warnings alone pass.
+ * jump to it. Exits 1 when any file has an error; warnings alone pass. A
+ * TypeScript file is imported (its code run) only with WARDEN_TS_SCENARIOS=1;
+ * without it, it is an error saying so.
  */
 export function scenarioCommand(ctx: () => CliContext): Command {
   const scenario = new Command("scenario").description("check scenario files");
   scenario
     .command("lint")
     .description(
-      "report every problem in scenario files (YAML or TypeScript) with file:line:column",
+      "report every problem in scenario files (YAML, or TypeScript with WARDEN_TS_SCENARIOS=1) with file:line:column",
     )
     .argument("<files...>", "scenario files")
     .action(async (files: string[]) => {

@@ -2,12 +2,14 @@ import { readdir, stat } from "node:fs/promises";
 import { extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type LoadedScenario, loadScenarioFile, ScenarioError } from "./load.ts";
+import { type ScenarioReadOptions, typeScriptAllowed } from "./typescript-gate.ts";
 
 /**
  * The scenarios operators can start: the YAML and TypeScript files of one
  * directory (the shipped `scenarios/` by default). Files are linted when
  * loaded and reloaded when they change; a broken file is reported, never
- * half-run.
+ * half-run. TypeScript files are listed as not loaded unless TypeScript
+ * scenarios are on (decided once, when the library is made).
  */
 
 export const SHIPPED_SCENARIOS = fileURLToPath(new URL("../../../scenarios/", import.meta.url));
@@ -22,7 +24,11 @@ export interface ScenarioLibrary {
   get(id: string): Promise<LoadedScenario>;
 }
 
-export function createScenarioLibrary(dir = SHIPPED_SCENARIOS): ScenarioLibrary {
+export function createScenarioLibrary(
+  dir = SHIPPED_SCENARIOS,
+  opts: ScenarioReadOptions = {},
+): ScenarioLibrary {
+  const read = { typescript: typeScriptAllowed(opts) };
   const cache = new Map<string, { mtimeMs: number; loaded: LoadedScenario | ScenarioError }>();
 
   async function load(file: string): Promise<LoadedScenario | ScenarioError> {
@@ -31,7 +37,7 @@ export function createScenarioLibrary(dir = SHIPPED_SCENARIOS): ScenarioLibrary 
     if (hit && hit.mtimeMs === mtimeMs) return hit.loaded;
     let loaded: LoadedScenario | ScenarioError;
     try {
-      loaded = await loadScenarioFile(file);
+      loaded = await loadScenarioFile(file, read);
     } catch (err) {
       if (!(err instanceof ScenarioError)) throw err;
       loaded = err;

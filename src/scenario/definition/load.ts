@@ -4,6 +4,7 @@ import { lintSource } from "./lint.ts";
 import { formatProblem, type Problem } from "./problems.ts";
 import type { Scenario } from "./schema.ts";
 import { readScenarioSource } from "./source.ts";
+import type { ScenarioReadOptions } from "./typescript-gate.ts";
 
 /**
  * A scenario ready to run: validated and linted, with the content hash that
@@ -40,14 +41,19 @@ export function scenarioHash(scenario: Scenario): string {
     .digest("hex");
 }
 
+/** Every problem of a file; a TypeScript one is imported only when allowed (typescript-gate.ts). */
 export async function lintScenarioFile(
   file: string,
+  opts: ScenarioReadOptions = {},
 ): Promise<{ problems: Problem[]; scenario?: Scenario }> {
-  return lintSource(await readScenarioSource(file));
+  return lintSource(await readScenarioSource(file, opts));
 }
 
-export async function loadScenarioFile(file: string): Promise<LoadedScenario> {
-  const { problems, scenario } = await lintScenarioFile(file);
+export async function loadScenarioFile(
+  file: string,
+  opts: ScenarioReadOptions = {},
+): Promise<LoadedScenario> {
+  const { problems, scenario } = await lintScenarioFile(file, opts);
   const errors = problems.filter((p) => p.severity === "error");
   if (errors.length > 0 || !scenario)
     throw new ScenarioError(file, errors.length ? errors : problems);

@@ -1,133 +1,134 @@
-import { createContext, Script } from "node:vm";
+import { RE2JS, RE2JSSyntaxException } from "re2js";
 
 /**
  * Regular expressions written by scenario authors run on every message of a
- * seized group, so one that backtracks catastrophically would stall the bot.
- * Two bounds: the linter refuses the shapes that can explode (a quantified
- * group holding another quantifier or an alternation, back-references,
- * overlong patterns), and patterns with several open-ended quantifiers run
- * under a time limit on input no longer than a Telegram message.
+ * seized group, and the text is the members': a pattern that backtracks lets
+ * any member stall the bot (`(a?){23}b` took 8.7 s on 23 characters in
+ * V8's engine). They therefore run on RE2 (re2js, a JavaScript port), which
+ * matches in time linear in the text whatever the pattern, and the linter
+ * refuses what RE2 cannot run, with what to write instead. RE2's time is
+ * also proportional to the size of the compiled program, which counted
+ * repeats inflate (`\w{1000}` is a thousand instructions), so that is capped
+ * too, as is the pattern's length.
  */
 
 export const MAX_PATTERN_LENGTH = 200;
-/** Telegram's own limit on a message; nothing longer reaches the bot. */
-export const MAX_INPUT_LENGTH = 4096;
-const TIME_LIMIT_MS = 25;
+/**
+ * At most this many RE2 instructions. A literal character is one, so a
+ * 200-character alternation of words stays under 200; counted repeats
+ * multiply (`\w{100}` is a hundred). At 300, the worst shapes measured
+ * (`bench/regex.ts`) scan a 10 kB text in a few milliseconds.
+ */
+export const MAX_PROGRAM_SIZE = 300;
+
+/** Case-insensitive with Unicode case folding, as the patterns were under `RegExp(…, "iu")`. */
+const FLAGS = RE2JS.CASE_INSENSITIVE;
 
 export interface RegexProblem {
   message: string;
   hint: string;
 }
 
-/** Why a pattern is refused, or undefined when it is safe to run. */
+const SYNTAX = "see https://github.com/google/re2/wiki/Syntax for what RE2 accepts";
+
+/** Why a pattern is refused, or undefined when RE2 can run it within the caps. */
 export function regexProblem(pattern: string): RegexProblem | undefined {
+  const checked = check(pattern);
+  return "problem" in checked ? checked.problem : undefined;
+}
+
+function check(pattern: string): { re: RE2JS } | { problem: RegexProblem } {
   if (pattern.length > MAX_PATTERN_LENGTH)
     return {
-      message: `regex is ${pattern.length} characters long (at most ${MAX_PATTERN_LENGTH})`,
-      hint: "split it into several triggers or use keywords",
+      problem: {
+        message: `regex is ${pattern.length} characters long (at most ${MAX_PATTERN_LENGTH})`,
+        hint: "split it into several triggers or use keywords",
+      },
     };
+  let re: RE2JS;
   try {
-    new RegExp(pattern, "iu");
+    re = RE2JS.compile(pattern, FLAGS);
   } catch (err) {
+    if (err instanceof RE2JSSyntaxException) return { problem: syntaxProblem(err) };
     return {
-      message: `regex does not compile: ${(err as Error).message}`,
-      hint: "check brackets and escapes; patterns use JavaScript syntax with the u and i flags",
+      problem: { message: `regex does not compile: ${(err as Error).message}`, hint: SYNTAX },
     };
   }
-  if (/\\[1-9]|\\k</.test(pattern))
+  const size = re.programSize();
+  if (size > MAX_PROGRAM_SIZE)
     return {
-      message: "regex uses a back-reference",
-      hint: "back-references can backtrack without bound; match the text twice instead",
+      problem: {
+        message: `regex compiles to ${size} instructions (at most ${MAX_PROGRAM_SIZE}): a counted repeat such as {100} copies what it repeats`,
+        hint: "use + or * instead of large counts, or split it into several triggers",
+      },
     };
-  const nested = nestedQuantifier(pattern);
-  if (nested)
+  return { re };
+}
+
+/**
+ * RE2's parser names the fragment it stopped at; turn the common refusals
+ * (what JavaScript or PCRE accept and RE2 does not) into what to write instead.
+ */
+function syntaxProblem(err: RE2JSSyntaxException): RegexProblem {
+  const what = err.getDescription();
+  const at = err.getPattern() ?? "";
+  const fragment = at.length > 20 ? `${at.slice(0, 20)}…` : at;
+  if (what === "invalid or unsupported Perl syntax" && (at === "(?=" || at === "(?!"))
     return {
-      message: `regex has a quantified group that ${nested}, which can backtrack catastrophically`,
-      hint: "remove the inner quantifier or alternation, e.g. (ab)+ instead of (a+b)+, or use keywords",
+      message: `regex uses a lookahead \`${at}\`, which RE2 cannot run`,
+      hint: "RE2 has no lookahead: match the text itself, or use keywords:",
     };
-  return undefined;
-}
-
-/** Scans groups; reports a `+`, `*` or `{n,}` applied to a group that itself repeats or alternates. */
-function nestedQuantifier(pattern: string): string | undefined {
-  const stack: Array<{ repeats: boolean; alternates: boolean }> = [];
-  let inClass = false;
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i];
-    if (c === "\\") {
-      i++;
-      continue;
-    }
-    if (inClass) {
-      if (c === "]") inClass = false;
-      continue;
-    }
-    if (c === "[") {
-      inClass = true;
-      continue;
-    }
-    const top = stack.at(-1);
-    if (c === "(") stack.push({ repeats: false, alternates: false });
-    else if (c === "|" && top) top.alternates = true;
-    else if (c === ")") {
-      const group = stack.pop();
-      const quantified = unboundedAt(pattern, i + 1);
-      if (group && quantified) {
-        if (group.repeats) return "contains another quantifier";
-        if (group.alternates) return "contains an alternation";
-      }
-      const parent = stack.at(-1);
-      if (parent && group && (group.repeats || quantified)) parent.repeats = true;
-    } else if (top && unboundedAt(pattern, i)) top.repeats = true;
-  }
-  return undefined;
-}
-
-/** Whether an open-ended quantifier (`*`, `+`, `{n,}`, `{n,m}` with m > 1) starts at `i`. */
-function unboundedAt(pattern: string, i: number): boolean {
-  const c = pattern[i];
-  if (c === "*" || c === "+") return true;
-  if (c !== "{") return false;
-  const m = /^\{(\d+)(,(\d*))?\}/.exec(pattern.slice(i));
-  if (!m) return false;
-  if (m[2] === undefined) return Number(m[1]) > 1;
-  return m[3] === "" || Number(m[3]) > 1;
-}
-
-function unboundedCount(pattern: string): number {
-  let n = 0;
-  for (let i = 0; i < pattern.length; i++) {
-    if (pattern[i] === "\\") i++;
-    else if (unboundedAt(pattern, i)) n++;
-  }
-  return n;
+  if (what === "invalid named capture" && (at.startsWith("(?<=") || at.startsWith("(?<!")))
+    return {
+      message: `regex uses a lookbehind \`${at.slice(0, 4)}\`, which RE2 cannot run`,
+      hint: "RE2 has no lookbehind: match the text before as part of the pattern, or use keywords:",
+    };
+  if (what === "invalid escape sequence" && /^\\([1-9]|k)/.test(at))
+    return {
+      message: `regex uses a back-reference \`${at}\`, which RE2 cannot run`,
+      hint: "RE2 has no back-references: write the repeated text out, or use two triggers",
+    };
+  if (what === "invalid escape sequence" && at.startsWith("\\u"))
+    return {
+      message: "regex writes a character as \\u…, which RE2 does not read",
+      hint: "write \\x{00e9} (the code point in hex) or the character itself",
+    };
+  if (what === "invalid nested repetition operator" && /^(?:[*+?]|\{\d*(?:,\d*)?\})\+$/.test(at))
+    return {
+      message: `regex uses a possessive quantifier \`${at}\`, which RE2 cannot run`,
+      hint: `drop the last +, writing ${at.slice(0, -1)} for ${at}: RE2 never backtracks, so the plain quantifier is as fast`,
+    };
+  if (what === "invalid nested repetition operator")
+    return {
+      message: `regex repeats a repeat directly \`${fragment}\``,
+      hint: "put the inner repeat in a group, (?:a+)*, or drop one quantifier",
+    };
+  if (what === "invalid repeat count")
+    return {
+      message: `regex has a repeat count RE2 refuses \`${fragment}\``,
+      hint: "RE2 repeats at most 1000 times (nested repeats multiply): use + or * instead",
+    };
+  if (what.startsWith("missing closing") || what.startsWith("unexpected )"))
+    return {
+      message: `regex does not compile: ${what}`,
+      hint: "check the brackets: every ( needs a ) and every [ a ]; escape a literal one as \\( or \\[",
+    };
+  return {
+    message: `regex does not compile: ${what}${fragment ? ` \`${fragment}\`` : ""}`,
+    hint: SYNTAX,
+  };
 }
 
 export interface SafeRegex {
   readonly source: string;
-  /** Whether the text matches; false (never a hang) when the time limit is reached. */
+  /** Whether the pattern matches anywhere in the text; linear in the text's length. */
   test(text: string): boolean;
 }
 
 /** Compiles a pattern the linter accepted; throws with the linter's message otherwise. */
 export function compileSafeRegex(pattern: string): SafeRegex {
-  const problem = regexProblem(pattern);
-  if (problem) throw new Error(`${problem.message}: ${problem.hint}`);
-  const re = new RegExp(pattern, "iu");
-  // One open-ended quantifier cannot backtrack more than linearly; several run under a clock.
-  if (unboundedCount(pattern) <= 1)
-    return { source: pattern, test: (text) => re.test(text.slice(0, MAX_INPUT_LENGTH)) };
-  const context = createContext({ re, text: "" });
-  const script = new Script("re.test(text)");
-  return {
-    source: pattern,
-    test(text) {
-      context.text = text.slice(0, MAX_INPUT_LENGTH);
-      try {
-        return script.runInContext(context, { timeout: TIME_LIMIT_MS }) === true;
-      } catch {
-        return false;
-      }
-    },
-  };
+  const checked = check(pattern);
+  if ("problem" in checked) throw new Error(`${checked.problem.message}: ${checked.problem.hint}`);
+  const { re } = checked;
+  return { source: pattern, test: (text) => re.test(text) };
 }

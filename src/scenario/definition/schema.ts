@@ -203,7 +203,9 @@ const Trigger = z
       .string()
       .min(1)
       .optional()
-      .describe("on: message: a JavaScript regular expression (case-insensitive)."),
+      .describe(
+        "on: message: a regular expression in RE2 syntax (case-insensitive; no lookaround or back-references).",
+      ),
     min_score: z
       .number()
       .min(0)
@@ -229,7 +231,9 @@ const Expect = z.union([
   z
     .strictObject({ choices: z.array(z.string().min(1).max(64)).min(2).max(8) })
     .describe("One of these (shown as buttons; typed answers match case-insensitively)."),
-  z.strictObject({ regex: z.string().min(1) }).describe("Text matching this regular expression."),
+  z
+    .strictObject({ regex: z.string().min(1) })
+    .describe("Text matching this regular expression (RE2 syntax, case-insensitive)."),
 ]);
 
 const convoBase = {

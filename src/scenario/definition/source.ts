@@ -1,4 +1,5 @@
-import { readFile, stat } from "node:fs/promises";
+import { constants, type Stats } from "node:fs";
+import { open } from "node:fs/promises";
 import { extname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import {
@@ -12,6 +13,7 @@ import {
 } from "yaml";
 import type { Position, Problem } from "./problems.ts";
 import { typeScriptLocator } from "./ts-positions.ts";
+import { type ScenarioReadOptions, TYPESCRIPT_OFF, typeScriptAllowed } from "./typescript-gate.ts";
 
 /**
  * Reading a scenario file, YAML or TypeScript, into a plain object plus a way
@@ -35,7 +37,15 @@ export interface ScenarioSource {
   problems: Problem[];
 }
 
-export async function readScenarioSource(file: string): Promise<ScenarioSource> {
+/**
+ * Reads and parses a scenario file. A TypeScript one is imported only when
+ * TypeScript scenarios are on (see typescript-gate.ts); otherwise it is
+ * reported without being opened.
+ */
+export async function readScenarioSource(
+  file: string,
+  opts: ScenarioReadOptions = {},
+): Promise<ScenarioSource> {
   const format: ScenarioSource["format"] = [".ts", ".mts"].includes(extname(file)) ? "ts" : "yaml";
   const fail = (message: string, hint: string, at: Position = { line: 1, column: 1 }) => ({
     file,
@@ -44,23 +54,74 @@ export async function readScenarioSource(file: string): Promise<ScenarioSource> 
     locate: () => at,
     problems: [{ file, ...at, severity: "error" as const, message, hint }],
   });
-  let size: number;
-  try {
-    size = (await stat(file)).size;
-  } catch (err) {
-    return fail(
-      `cannot read the file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-      "check the path",
-    );
-  }
-  if (size > MAX_SCENARIO_BYTES)
-    return fail(
-      `file is ${size} bytes; a scenario may be at most ${MAX_SCENARIO_BYTES}`,
-      "split it, or move long texts into fewer templates",
-    );
-  const text = await readFile(file, "utf8");
+  if (format === "ts" && !typeScriptAllowed(opts))
+    return fail(TYPESCRIPT_OFF.message, TYPESCRIPT_OFF.hint);
+  const read = await readCapped(file);
+  if ("problem" in read) return fail(read.problem.message, read.problem.hint);
+  const { text } = read;
   if (format === "ts") return readTypeScript(file, text);
   return readYaml(file, text);
+}
+
+/**
+ * The file's text, or why not. What `stat` says is not trusted: a FIFO or a
+ * device reports size 0 and never ends, and a file can grow after it was
+ * looked at. So the file is opened without blocking (a FIFO would otherwise
+ * wait for a writer), refused unless the handle is a regular file, and read
+ * through that handle for at most one byte more than the cap.
+ */
+async function readCapped(
+  file: string,
+): Promise<{ text: string } | { problem: { message: string; hint: string } }> {
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  } catch (err) {
+    return cannotRead(err);
+  }
+  try {
+    const info = await handle.stat();
+    if (!info.isFile())
+      return {
+        problem: {
+          message: `not a regular file (${kindOf(info)}): a scenario is read from a plain file only`,
+          hint: "copy the scenario into a file and lint or load that",
+        },
+      };
+    const buffer = Buffer.alloc(MAX_SCENARIO_BYTES + 1);
+    let length = 0;
+    while (length < buffer.length) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+    }
+    if (length > MAX_SCENARIO_BYTES)
+      return {
+        problem: {
+          message: `file is larger than ${MAX_SCENARIO_BYTES} bytes; a scenario may be at most ${MAX_SCENARIO_BYTES}`,
+          hint: "split it, or move long texts into fewer templates",
+        },
+      };
+    return { text: buffer.toString("utf8", 0, length) };
+  } catch (err) {
+    return cannotRead(err);
+  } finally {
+    await handle.close();
+  }
+}
+
+function cannotRead(err: unknown): { problem: { message: string; hint: string } } {
+  const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+  return { problem: { message: `cannot read the file: ${why}`, hint: "check the path" } };
+}
+
+function kindOf(info: Stats): string {
+  if (info.isDirectory()) return "a directory";
+  if (info.isFIFO()) return "a FIFO";
+  if (info.isCharacterDevice()) return "a character device";
+  if (info.isBlockDevice()) return "a block device";
+  if (info.isSocket()) return "a socket";
+  return "not a file";
 }
 
 export function readYaml(file: string, text: string): ScenarioSource {
