@@ -64,7 +64,9 @@ describe("/scenario", () => {
     expect(text).toContain(
       "• sealing v1 — Seal for an hour (phases: seal; starting needs approval)",
     );
-    expect(text).toMatch(/✗ .*broken\.yaml: 16 problem\(s\); run warden scenario lint on it/);
+    expect(text).toMatch(
+      /✗ .*broken\.yaml: \d+ problem\(s\), first: .+; run warden scenario lint on it/,
+    );
   });
 
   it("lets an auditor look but not act", async () => {

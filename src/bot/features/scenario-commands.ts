@@ -49,7 +49,7 @@ async function list(run: CommandRun): Promise<string> {
   for (const item of await engine.deps.library.list()) {
     if ("error" in item) {
       lines.push(
-        `✗ ${item.file}: ${item.error.problems.length} problem(s); run warden scenario lint on it`,
+        `✗ ${item.file}: ${item.error.problems.length} problem(s), first: ${item.error.problems[0]?.message ?? "?"}; run warden scenario lint on it`,
       );
       continue;
     }
