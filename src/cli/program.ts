@@ -3,6 +3,7 @@ import { InputError, requireCase } from "../actions/case-changes.ts";
 import { KeyFileError } from "../audit/checkpoint.ts";
 import { AuditUnavailableError, RecordRefusedError } from "../audit/record.ts";
 import { loadCaseLexicon } from "../collect/lexicon/store.ts";
+import { RedisConnectError } from "../store/redis.ts";
 import { auditCommand } from "./commands/audit.ts";
 import { caseCommand, chatCommand, controlRoomCommand, operatorCommand } from "./commands/case.ts";
 import { caseCollectionCommand } from "./commands/collection.ts";
@@ -100,6 +101,7 @@ function reportError(err: unknown): number {
   if (
     err instanceof InputError ||
     err instanceof RecordRefusedError ||
+    err instanceof RedisConnectError ||
     err instanceof KeyFileError
   ) {
     process.stderr.write(`warden: ${err.message}\n`);

@@ -35,7 +35,12 @@ async function startLive(c: CliContext): Promise<void> {
   }
   // Refuses without a key: a live log must be signed from its first checkpoint.
   const { signer } = signerForRun({ keyPath: config.WARDEN_AUDIT_KEY, live: true });
-  const connection = await connectRedis({ url: config.REDIS_URL, logger });
+  // Stops here, with one line, on a Redis that is not there or refuses the password or database.
+  const connection = await connectRedis({
+    url: config.REDIS_URL,
+    logger,
+    connectTimeoutMs: config.REDIS_CONNECT_TIMEOUT * 1000,
+  });
   const audit = createAuditLog({ redis: connection.redis, signer });
   const warden = createWardenBot({
     token: config.BOT_TOKEN as string,
@@ -105,6 +110,7 @@ async function rehearse(c: CliContext): Promise<void> {
     fast: true,
     dataDir: config.WARDEN_DATA_DIR,
     ...(config.REDIS_URL ? { redisUrl: config.REDIS_URL } : {}),
+    redisConnectTimeoutMs: config.REDIS_CONNECT_TIMEOUT * 1000,
     ...(config.WARDEN_AUDIT_KEY ? { auditKeyPath: config.WARDEN_AUDIT_KEY } : {}),
     logger: c.logger,
     out: c.out,
