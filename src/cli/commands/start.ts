@@ -86,9 +86,15 @@ async function startLive(c: CliContext): Promise<void> {
       "Warden is running live",
     );
     const runner = startPolling(warden, logger);
+    // Should Redis later refuse the connection (a reconnect to a server without the
+    // database, or with another password), the bot stops rather than run without a store.
+    const refused = connection.refused.then((err) => {
+      void runner.stop();
+      throw err;
+    });
     await runUntilSignalled(c, async (signal) => {
       signal.addEventListener("abort", () => void runner.stop());
-      await runner.task();
+      await Promise.race([runner.task(), refused]);
     });
   } finally {
     await warden.close();
