@@ -1,10 +1,13 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { connect, createServer as createNetServer, type Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, inject, it } from "vitest";
 import { type RunningSimulator, startSimulator } from "../../src/sim/index.ts";
 import { connectRedis } from "../../src/store/redis.ts";
-import { keyCounts, liveEnv, type OwnServer, SLOW } from "../helpers/redis-trust.ts";
+import { runWarden } from "../helpers/cli.ts";
+import { freshRedisUrl } from "../helpers/redis.ts";
+import { createCase, keyCounts, liveEnv, type OwnServer, SLOW } from "../helpers/redis-trust.ts";
 import { eventually } from "../helpers/warden.ts";
 import { startRedisServer } from "../setup/redis-server.ts";
 
@@ -19,6 +22,60 @@ describe("Redis going away", { timeout: SLOW }, () => {
   let server: OwnServer | undefined;
   afterAll(async () => {
     await server?.stop();
+  });
+
+  /**
+   * A loopback proxy to the suite's server that lets a client connect (its
+   * handshake ends with the PING of `connectRedis`), then, at the client's next
+   * command, hangs up and stops listening: Redis gone mid-command.
+   */
+  async function vanishingProxy(): Promise<{ url: string; cut: Promise<void> }> {
+    const target = new URL(inject("redisUrl"));
+    let cutDone: () => void = () => undefined;
+    const cut = new Promise<void>((resolve) => {
+      cutDone = resolve;
+    });
+    const sockets: Socket[] = [];
+    const proxy = createNetServer((client) => {
+      const upstream = connect(Number(target.port), target.hostname);
+      sockets.push(client, upstream);
+      let handshakeDone = false;
+      client.on("data", (chunk: Buffer) => {
+        if (handshakeDone) {
+          proxy.close();
+          for (const s of sockets) s.destroy();
+          cutDone();
+          return;
+        }
+        if (/\bping\b/i.test(chunk.toString())) handshakeDone = true;
+        upstream.write(chunk);
+      });
+      upstream.on("data", (chunk: Buffer) => client.write(chunk));
+      client.on("error", () => undefined);
+      upstream.on("error", () => undefined);
+    });
+    const port = await new Promise<number>((resolve) => {
+      proxy.listen(0, "127.0.0.1", () => resolve((proxy.address() as { port: number }).port));
+    });
+    return { url: `redis://127.0.0.1:${port}${new URL(await freshRedisUrl()).pathname}`, cut };
+  }
+
+  it("mid-command: one line, exit 1, for a read and for a change", async () => {
+    for (const [args, said] of [
+      [
+        ["case", "list"],
+        /^warden: lost the connection to Redis at redis:\/\/127\.0\.0\.1:\d+\/\d+ before the command finished: /,
+      ],
+      [createCase, /^warden: could not write to the audit log of case op-x /],
+    ] as const) {
+      const proxy = await vanishingProxy();
+      const result = await runWarden([...args], { REDIS_URL: proxy.url, LOG_LEVEL: "info" });
+      await proxy.cut;
+      const lines = result.stderr.split("\n").filter((l) => l !== "");
+      expect(lines, result.stderr).toHaveLength(1);
+      expect(lines[0]).toMatch(said);
+      expect(result.code).toBe(1);
+    }
   });
 
   it("back on a server without the database: refused on the reconnect, nothing written to database 0", async () => {
