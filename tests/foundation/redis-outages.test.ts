@@ -156,6 +156,8 @@ describe("the live bot, when Redis comes back without its database", { timeout: 
 describe("a Redis busy for a while", { timeout: SLOW }, () => {
   let server: OwnServer | undefined;
   afterAll(async () => {
+    // Should the test fail with the script still running, SIGTERM would not stop the server.
+    server?.process.kill("SIGKILL");
     await server?.stop();
   });
 
