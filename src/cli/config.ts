@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DEFAULT_CONNECT_TIMEOUT_MS, redisDatabaseOf } from "../store/redis.ts";
 
 /**
  * Warden's configuration, parsed once from the environment at start-up and
@@ -8,14 +9,30 @@ import { z } from "zod";
 
 const TELEGRAM_API_ROOT = "https://api.telegram.org";
 
-const redisUrl = z.string().refine((v) => {
+const REDIS_SHAPE = "redis://[user:password@]host:port[/db] or rediss://…";
+
+/** What is wrong with a REDIS_URL, or undefined. */
+function redisUrlProblem(v: string): string | undefined {
+  let u: URL;
   try {
-    const u = new URL(v);
-    return u.protocol === "redis:" || u.protocol === "rediss:";
+    u = new URL(v);
   } catch {
-    return false;
+    return `expected ${REDIS_SHAPE}`;
   }
-}, "expected redis://[user:password@]host:port[/db] or rediss://…");
+  if (u.protocol !== "redis:" && u.protocol !== "rediss:") return `expected ${REDIS_SHAPE}`;
+  if (u.search !== "") {
+    return `expected ${REDIS_SHAPE}, without ?parameters (user and password go before the host)`;
+  }
+  if (redisDatabaseOf(v) === undefined) {
+    return "the database after the host must be a number, as in redis://host:6379/0";
+  }
+  return undefined;
+}
+
+const redisUrl = z.string().superRefine((v, ctx) => {
+  const problem = redisUrlProblem(v);
+  if (problem) ctx.addIssue({ code: "custom", message: problem });
+});
 
 const httpUrl = (what: string) =>
   z.string().refine((v) => {
@@ -37,6 +54,11 @@ const schema = z
       )
       .optional(),
     REDIS_URL: redisUrl.optional(),
+    REDIS_CONNECT_TIMEOUT: z.coerce
+      .number("expected a number of seconds, such as 5")
+      .positive("expected a number of seconds, such as 5")
+      .max(600, "expected at most 600 seconds")
+      .default(DEFAULT_CONNECT_TIMEOUT_MS / 1000),
     TELEGRAM_API_ROOT: httpUrl("an http(s) URL such as https://api.telegram.org").default(
       TELEGRAM_API_ROOT,
     ),

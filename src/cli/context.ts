@@ -65,7 +65,13 @@ export function createCliContext(env: NodeJS.ProcessEnv = process.env): CliConte
           "this command changes durable state and needs a real Redis: set REDIS_URL (e.g. redis://127.0.0.1:6379), the embedded default keeps nothing",
         );
       }
-      const connection = await connectRedis({ url: config.REDIS_URL, logger });
+      const connection = await connectRedis({
+        url: config.REDIS_URL,
+        logger,
+        connectTimeoutMs: config.REDIS_CONNECT_TIMEOUT * 1000,
+        // A short command's own error says when the connection went.
+        logConnectionLoss: false,
+      });
       // Checkpoints are signed whenever a key is configured; without one the chain still grows.
       const signer = config.WARDEN_AUDIT_KEY ? loadSigner(config.WARDEN_AUDIT_KEY) : undefined;
       const audit = createAuditLog({ redis: connection.redis, ...(signer ? { signer } : {}) });

@@ -3,6 +3,7 @@ import { InputError, requireCase } from "../actions/case-changes.ts";
 import { KeyFileError } from "../audit/checkpoint.ts";
 import { AuditUnavailableError, RecordRefusedError } from "../audit/record.ts";
 import { loadCaseLexicon } from "../collect/lexicon/store.ts";
+import { describeRedisUrl, RedisConnectError } from "../store/redis.ts";
 import { auditCommand } from "./commands/audit.ts";
 import { caseCommand, chatCommand, controlRoomCommand, operatorCommand } from "./commands/case.ts";
 import { caseCollectionCommand } from "./commands/collection.ts";
@@ -74,13 +75,13 @@ export async function runCli(
     await program.parseAsync(argv, { from: "user" });
     return 0;
   } catch (err) {
-    return reportError(err);
+    return reportError(err, ctx?.config.REDIS_URL);
   } finally {
     await ctx?.close();
   }
 }
 
-function reportError(err: unknown): number {
+function reportError(err: unknown, redisUrl: string | undefined): number {
   if (err instanceof CommanderError) {
     // Help and version are "errors" to commander; they already printed.
     if (
@@ -100,6 +101,7 @@ function reportError(err: unknown): number {
   if (
     err instanceof InputError ||
     err instanceof RecordRefusedError ||
+    err instanceof RedisConnectError ||
     err instanceof KeyFileError
   ) {
     process.stderr.write(`warden: ${err.message}\n`);
@@ -113,6 +115,21 @@ function reportError(err: unknown): number {
     process.stderr.write(`warden: ${err.message}\n`);
     return 1;
   }
+  if (redisUrl && isConnectionLoss(err)) {
+    // ioredis's own words ("Reached the max retries per request limit …") say little to an operator.
+    process.stderr.write(
+      `warden: lost the connection to Redis at ${describeRedisUrl(redisUrl)} before the command finished: check that the server runs, then see whether the command took effect before running it again\n`,
+    );
+    return 1;
+  }
   process.stderr.write(`warden: ${(err as Error).message ?? String(err)}\n`);
   return 1;
+}
+
+/** ioredis gave up on a command because the connection went (and did not come back in time). */
+function isConnectionLoss(err: unknown): boolean {
+  return (
+    err instanceof Error &&
+    (err.name === "MaxRetriesPerRequestError" || err.message === "Connection is closed.")
+  );
 }

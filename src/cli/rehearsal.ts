@@ -37,6 +37,8 @@ export interface RehearsalOptions {
   /** Jump the clock without pausing; otherwise an hour of simulated time takes a real second. */
   fast?: boolean;
   redisUrl?: string;
+  /** REDIS_CONNECT_TIMEOUT in milliseconds. */
+  redisConnectTimeoutMs?: number;
   auditKeyPath?: string;
   /** WARDEN_DATA_DIR: the bundle goes to `<dataDir>/rehearsals/<case>/`. */
   dataDir: string;

@@ -57,6 +57,38 @@ describe("configuration", () => {
     expect(problems.map((p) => p.split(":")[0]).sort()).toEqual(["WEBHOOK_SECRET", "WEBHOOK_URL"]);
   });
 
+  it("refuses a REDIS_URL whose database is not a number, or with ?parameters, never showing it", () => {
+    for (const url of [
+      "redis://:hunter22@host:6379/abc",
+      "redis://:hunter22@host:6379/3abc",
+      "redis://:hunter22@host:6379/-1",
+      "redis://:hunter22@host:6379/1/2",
+      "rediss://:hunter22@host:6379/0?password=x",
+      "redis://host:6379?db=20",
+    ]) {
+      const problems = problemsOf({ REDIS_URL: url });
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatch(/^REDIS_URL: .*\(set \(value hidden\)\)$/);
+      expect(problems[0]).not.toContain("hunter22");
+    }
+    expect(problemsOf({ REDIS_URL: "redis://host:6379/abc" })[0]).toContain(
+      "the database after the host must be a number",
+    );
+    for (const url of ["redis://host", "redis://host:6379/", "redis://u:p@host:6379/15"]) {
+      expect(loadConfig({ REDIS_URL: url }).REDIS_URL).toBe(url);
+    }
+  });
+
+  it("waits 5 s for Redis unless REDIS_CONNECT_TIMEOUT says otherwise, in seconds", () => {
+    expect(loadConfig({}).REDIS_CONNECT_TIMEOUT).toBe(5);
+    expect(loadConfig({ REDIS_CONNECT_TIMEOUT: "0.5" }).REDIS_CONNECT_TIMEOUT).toBe(0.5);
+    for (const bad of ["soon", "0", "-3", "601"]) {
+      const problems = problemsOf({ REDIS_CONNECT_TIMEOUT: bad });
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatch(/^REDIS_CONNECT_TIMEOUT: expected .*seconds/);
+    }
+  });
+
   it("treats empty variables as unset, as a .env file copied from .env.example has them", () => {
     expect(loadConfig({ BOT_TOKEN: "", REDIS_URL: "", WEBHOOK_URL: "" }).live).toBe(false);
   });

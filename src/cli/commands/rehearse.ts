@@ -35,6 +35,7 @@ export function rehearseCommand(ctx: () => CliContext): Command {
           rateLimits: opts.rateLimits,
           dataDir: c.config.WARDEN_DATA_DIR,
           ...(c.config.REDIS_URL ? { redisUrl: c.config.REDIS_URL } : {}),
+          redisConnectTimeoutMs: c.config.REDIS_CONNECT_TIMEOUT * 1000,
           ...(c.config.WARDEN_AUDIT_KEY ? { auditKeyPath: c.config.WARDEN_AUDIT_KEY } : {}),
           logger: c.logger,
           out: c.out,

@@ -35,7 +35,12 @@ async function startLive(c: CliContext): Promise<void> {
   }
   // Refuses without a key: a live log must be signed from its first checkpoint.
   const { signer } = signerForRun({ keyPath: config.WARDEN_AUDIT_KEY, live: true });
-  const connection = await connectRedis({ url: config.REDIS_URL, logger });
+  // Stops here, with one line, on a Redis that is not there or refuses the password or database.
+  const connection = await connectRedis({
+    url: config.REDIS_URL,
+    logger,
+    connectTimeoutMs: config.REDIS_CONNECT_TIMEOUT * 1000,
+  });
   const audit = createAuditLog({ redis: connection.redis, signer });
   const warden = createWardenBot({
     token: config.BOT_TOKEN as string,
@@ -81,9 +86,15 @@ async function startLive(c: CliContext): Promise<void> {
       "Warden is running live",
     );
     const runner = startPolling(warden, logger);
+    // Should Redis later refuse the connection (a reconnect to a server without the
+    // database, or with another password), the bot stops rather than run without a store.
+    const refused = connection.refused.then((err) => {
+      void runner.stop();
+      throw err;
+    });
     await runUntilSignalled(c, async (signal) => {
       signal.addEventListener("abort", () => void runner.stop());
-      await runner.task();
+      await Promise.race([runner.task(), refused]);
     });
   } finally {
     await warden.close();
@@ -105,6 +116,7 @@ async function rehearse(c: CliContext): Promise<void> {
     fast: true,
     dataDir: config.WARDEN_DATA_DIR,
     ...(config.REDIS_URL ? { redisUrl: config.REDIS_URL } : {}),
+    redisConnectTimeoutMs: config.REDIS_CONNECT_TIMEOUT * 1000,
     ...(config.WARDEN_AUDIT_KEY ? { auditKeyPath: config.WARDEN_AUDIT_KEY } : {}),
     logger: c.logger,
     out: c.out,

@@ -27,11 +27,13 @@ export interface CaseRecords {
 
 export async function openRecords(opts: {
   redisUrl?: string;
+  redisConnectTimeoutMs?: number;
   auditKeyPath?: string;
   logger: Logger;
 }): Promise<CaseRecords> {
   const connection = await connectRedis({
     ...(opts.redisUrl ? { url: opts.redisUrl } : {}),
+    ...(opts.redisConnectTimeoutMs ? { connectTimeoutMs: opts.redisConnectTimeoutMs } : {}),
     logger: opts.logger,
     embeddedName: `rehearsal-${Date.now().toString(36)}`,
   });

@@ -32,6 +32,7 @@ export async function setStage(
   choice: RehearsalChoice,
   opts: {
     redisUrl?: string;
+    redisConnectTimeoutMs?: number;
     auditKeyPath?: string;
     dataDir: string;
     rateLimits: boolean;
