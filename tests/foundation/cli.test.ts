@@ -1,6 +1,11 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
-import { runWarden } from "../helpers/cli.ts";
+import { runWarden, runWardenIn } from "../helpers/cli.ts";
 import { freshRedisUrl } from "../helpers/redis.ts";
 
 async function dump(url: string): Promise<string> {
@@ -25,6 +30,8 @@ async function dump(url: string): Promise<string> {
     redis.disconnect();
   }
 }
+
+const bin = fileURLToPath(new URL("../../bin/warden.js", import.meta.url));
 
 const createOpFw = [
   "case",
@@ -183,5 +190,49 @@ describe("warden CLI against a real redis-server", () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("needs REDIS_URL");
     expect(result.stderr + result.stdout).not.toContain("AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1");
+  });
+});
+
+describe("the settings file and pipes", () => {
+  it("reads .env from the working directory, says so, and lets the environment win", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "warden-dotenv-"));
+    const url = await freshRedisUrl();
+    writeFileSync(join(dir, ".env"), `REDIS_URL=${url}\nLOG_LEVEL=warn\n`);
+    const created = await runWardenIn(dir, [
+      "case",
+      "create",
+      "op-env",
+      "--title",
+      "t",
+      "--authority",
+      "a",
+      "--purpose",
+      "p",
+      "--retention-days",
+      "30",
+    ]);
+    expect(created.stderr).toBe(`warden: settings from ${join(dir, ".env")}\n`);
+    expect(created.code).toBe(0);
+    const listed = await runWardenIn(dir, ["case", "list"]);
+    expect(listed.stdout).toContain("op-env");
+    // A variable given for one command overrides the file: the embedded store has no cases.
+    const embedded = await runWardenIn(dir, ["case", "list"], { REDIS_URL: "" });
+    expect(embedded.stdout).not.toContain("op-env");
+  });
+
+  it("ends quietly when the reader of its output stops", async () => {
+    // The reading end is closed before the CLI writes its first line: its write meets EPIPE.
+    const child = spawn(process.execPath, [bin, "case", "list"], {
+      env: { PATH: process.env.PATH ?? "", WARDEN_ENV_FILE: "none", LOG_LEVEL: "warn" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child.stdout.destroy();
+    let stderr = "";
+    child.stderr.on("data", (c: Buffer) => {
+      stderr += c.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    expect(stderr).not.toContain("EPIPE");
+    expect(code).toBe(0);
   });
 });

@@ -74,6 +74,7 @@ describe("warden start, live", () => {
     child = spawn(process.execPath, [bin, "start"], {
       env: {
         PATH: process.env.PATH ?? "",
+        WARDEN_ENV_FILE: "none",
         BOT_TOKEN: token,
         REDIS_URL: redisUrl,
         TELEGRAM_API_ROOT: sim.apiRoot,

@@ -130,6 +130,7 @@ describe("the live bot, when Redis comes back without its database", { timeout: 
     child = spawn(process.execPath, [bin, "start"], {
       env: {
         PATH: process.env.PATH ?? "",
+        WARDEN_ENV_FILE: "none",
         ...env,
         BOT_TOKEN: token,
         TELEGRAM_API_ROOT: sim.apiRoot,

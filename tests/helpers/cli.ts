@@ -15,12 +15,35 @@ export function runWarden(
   env: Record<string, string> = {},
   input?: string,
 ): Promise<CliResult> {
+  return spawnWarden(undefined, args, env, input);
+}
+
+/** Runs `warden` in `cwd`, reading the `.env` there as a person's shell would. */
+export function runWardenIn(
+  cwd: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<CliResult> {
+  const { WARDEN_ENV_FILE: _none, ...rest } = env;
+  return spawnWarden(cwd, args, rest, undefined, true);
+}
+
+function spawnWarden(
+  cwd: string | undefined,
+  args: string[],
+  env: Record<string, string>,
+  input: string | undefined,
+  readEnvFile = false,
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, ...args], {
+      ...(cwd ? { cwd } : {}),
       env: {
         PATH: process.env.PATH ?? "",
         HOME: process.env.HOME ?? "/root",
         LOG_LEVEL: "warn",
+        // Never a developer's .env: it could point the tests at a live Redis.
+        ...(readEnvFile ? {} : { WARDEN_ENV_FILE: "none" }),
         ...env,
       },
       stdio: ["pipe", "pipe", "pipe"],
