@@ -18,6 +18,22 @@ import type { ActionEnv } from "./context.ts";
 export const DISTINCT_PEOPLE_PER_HOUR = 50;
 const HOUR_MS = 3_600_000;
 
+/**
+ * Counts one attempt in one atomic step, so concurrent attempts by new people
+ * cannot push the hour past its limit: a person not yet counted, in an hour
+ * that already counts the limit, is counted as `others`. Returns the field
+ * and its count.
+ */
+const COUNT_SCRIPT = `
+local field = ARGV[1]
+if redis.call('HEXISTS', KEYS[1], field) == 0 and redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[2]) then
+  field = 'others'
+end
+local n = redis.call('HINCRBY', KEYS[1], field, 1)
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return {field, n}
+`;
+
 function isPowerOfTwo(n: number): boolean {
   return n > 0 && (n & (n - 1)) === 0;
 }
@@ -41,22 +57,14 @@ export async function recordRefusal(
   const hour = Math.floor(nowMs / HOUR_MS);
   const key = actionKeys.refusals(entry.case, hour);
   try {
-    const who = whoOf(entry.actor);
-    const [[, known], [, people]] = (await env.redis
-      .multi()
-      .hexists(key, who)
-      .hlen(key)
-      .exec()) as [[unknown, number], [unknown, number]];
-    const field = known || people < DISTINCT_PEOPLE_PER_HOUR ? who : "others";
-    const attempts = Number(
-      (
-        (await env.redis
-          .multi()
-          .hincrby(key, field, 1)
-          .pexpire(key, 2 * HOUR_MS)
-          .exec()) as [[unknown, number]]
-      )[0][1],
-    );
+    const [field, attempts] = (await env.redis.eval(
+      COUNT_SCRIPT,
+      1,
+      key,
+      whoOf(entry.actor),
+      DISTINCT_PEOPLE_PER_HOUR,
+      2 * HOUR_MS,
+    )) as [string, number];
     if (!isPowerOfTwo(attempts)) return false;
     await env.audit.record({
       ...entry,

@@ -291,9 +291,12 @@ describe("strangers learn nothing and cannot flood a log", () => {
     // Confirmed to Telegram once persisted; the command's refusal is handled just after.
     const one = await eventually(async () => {
       const found = await refusedSince(before);
-      return found.at(-1)?.params?.attempts === 64 ? found : undefined;
-    });
-    expect(one.map((e) => e.params?.attempts)).toEqual([1, 2, 4, 8, 16, 32, 64]);
+      return found.length >= 7 ? found : undefined;
+    }, 60_000);
+    // Updates are handled concurrently, so the entries may come in any order; the counts may not.
+    const attempts = (list: AuditEntry[]) =>
+      list.map((e) => Number(e.params?.attempts)).sort((a, b) => a - b);
+    expect(attempts(one)).toEqual([1, 2, 4, 8, 16, 32, 64]);
     expect(await botMessages(s, s.stranger.id)).toEqual([]);
 
     const mid = (await auditEntries(s.redis, s.caseId)).length;
@@ -304,16 +307,11 @@ describe("strangers learn nothing and cannot flood a log", () => {
     await settled(s);
     const many = await eventually(async () => {
       const found = await refusedSince(mid);
-      return found.filter((e) => e.params?.counted_with === "others").length === 4 &&
-        found.length === 53
-        ? found
-        : undefined;
-    });
+      return found.length >= 53 ? found : undefined;
+    }, 60_000);
     // 49 more people with an entry each (the first stranger is one of the 50), then everyone else
     // counted together: their 1st, 2nd, 4th and 8th attempts.
     expect(many.filter((e) => e.params?.counted_with === undefined)).toHaveLength(49);
-    expect(
-      many.filter((e) => e.params?.counted_with === "others").map((e) => e.params?.attempts),
-    ).toEqual([1, 2, 4, 8]);
+    expect(attempts(many.filter((e) => e.params?.counted_with === "others"))).toEqual([1, 2, 4, 8]);
   });
 });
