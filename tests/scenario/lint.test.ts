@@ -135,10 +135,54 @@ describe("positions in YAML", () => {
       message: '"bob" is not in a form allowed here',
       hint: "write a whole number, or an @username",
     });
-    expect(at("16:19")?.hint).toBe(
-      "write true, or {title: …, description: …, photo: true|false}",
-    );
+    expect(at("16:19")?.hint).toBe("write true, or {title: …, description: …, photo: true|false}");
     expect(at("18:13")?.hint).toMatch(/^did you mean private_message\?/);
+  });
+
+  it("reports an error once, without warnings or errors about what the broken part referred to", async () => {
+    const file = write(
+      "follow-on.yaml",
+      [
+        "id: follow-on",
+        "title: x",
+        "version: one",
+        "languages: [nl]",
+        "rights: [can_restrict_member]",
+        "templates:",
+        '  q: { nl: "Wat was u?" }',
+        "  bye: { nl: 42 }",
+        '  choice-buyer: { nl: "Koper" }',
+        '  choice-seller: { nl: "Verkoper" }',
+        "conversations:",
+        "  one-question:",
+        "    steps:",
+        "      - id: role",
+        "        ask: { template: q, expect: { choices: [buyer, seller] }, timeout: soon, record: role }",
+        "      - branch: { on: role, cases: { buyer: thanks }, default: thanks }",
+        "      - id: thanks",
+        "        say: bye",
+        "phases:",
+        "  - id: a",
+        "    steps:",
+        "      - freeze: full",
+        "      - warn: bye",
+        "      - wait: 1d",
+        "      - warn: nowhere",
+        "    triggers:",
+        "      - on: private",
+        "        do: [{ start: one-question }]",
+      ].join("\n"),
+    );
+    const problems = await problemsOf(file);
+    expect(problems.map((p) => `${p.at} ${p.severity}: ${p.message}`)).toEqual([
+      '3:10 error: expected number, got string "one"',
+      '5:10 error: "can_restrict_member" is not allowed here',
+      "8:14 error: expected string, got number 42",
+      '15:76 error: bad duration "soon"',
+      '25:15 error: unknown template "nowhere"',
+      '27:13 error: "private" is not allowed here',
+    ]);
+    expect(problems[1]?.hint).toMatch(/^did you mean can_restrict_members\?/);
   });
 
   it("knows which variables have a value where", async () => {

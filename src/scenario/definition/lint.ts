@@ -31,20 +31,84 @@ type Path = readonly PropertyKey[];
 interface Reporter {
   error(path: Path, message: string, hint: string, key?: boolean): void;
   warning(path: Path, message: string, hint: string, key?: boolean): void;
+  /** What the schema refused, so that nothing is reported again as a consequence of it. */
+  broken: BrokenParts;
 }
 
 const VARIABLES = Object.keys(TEMPLATE_VARIABLES);
 
+/**
+ * The parts of a scenario the schema refused, as they were written. A part
+ * that failed to parse is reported once, for what is wrong with it; what it
+ * would have referred to (a conversation it starts, a template it posts) or
+ * defined (a template, a step's id) is read from what was written, so its
+ * error does not also produce warnings and errors about the rest of the file.
+ */
+export interface BrokenParts {
+  /** Paths (in the file) of every part that was set aside. */
+  paths: Path[];
+  /** What was written there. */
+  values: unknown[];
+}
+
+const NOTHING_BROKEN: BrokenParts = { paths: [], values: [] };
+
+function startsWith(path: Path, prefix: Path): boolean {
+  return prefix.every((segment, i) => path[i] === segment);
+}
+
+/** Whether any part under `prefix` (or `prefix` itself, or a part holding it) was set aside. */
+function brokenUnder(broken: BrokenParts, prefix: Path): boolean {
+  return broken.paths.some((p) => startsWith(p, prefix) || startsWith(prefix, p));
+}
+
+/** Every string written under a key in the broken parts: `start` → conversations it starts. */
+function brokenRefs(broken: BrokenParts, keys: readonly string[]): Set<string> {
+  const found = new Set<string>();
+  const visit = (v: unknown, depth: number) => {
+    if (depth > 12 || v === null || typeof v !== "object") return;
+    for (const [k, inner] of Object.entries(v)) {
+      if (keys.includes(k) && typeof inner === "string") found.add(inner);
+      if (k === "choices" && Array.isArray(inner) && keys.includes("template"))
+        for (const c of inner) if (typeof c === "string") found.add(`choice-${c}`);
+      visit(inner, depth + 1);
+    }
+  };
+  for (const v of broken.values) visit(Array.isArray(v) ? v : { _: v }, 0);
+  return found;
+}
+
+/** The `id`s written in the parts set aside under `prefix`: steps others may name. */
+function brokenIds(broken: BrokenParts, prefix: Path): Set<string> {
+  const inside: BrokenParts = { paths: [], values: [] };
+  broken.paths.forEach((p, i) => {
+    if (startsWith(p, prefix)) {
+      inside.paths.push(p);
+      inside.values.push(broken.values[i]);
+    }
+  });
+  return brokenRefs(inside, ["id"]);
+}
+
+/** The names of a map's entries that were set aside as a whole or in part (`templates.<name>`). */
+function brokenNames(broken: BrokenParts, map: string): Set<string> {
+  return new Set(
+    broken.paths.filter((p) => p[0] === map && typeof p[1] === "string").map((p) => p[1] as string),
+  );
+}
+
 /** Lints a source: structure first, then meaning; returns every problem found. */
 export function lintSource(source: ScenarioSource): { problems: Problem[]; scenario?: Scenario } {
   if (source.problems.length > 0 || source.raw === undefined) return { problems: source.problems };
+  const notScenario = worldFileProblem(source);
+  if (notScenario) return { problems: [notScenario] };
   const problems = checkStructure(source);
   const parsed = scenarioSchema.safeParse(source.raw);
   const salvaged = parsed.success
-    ? { scenario: parsed.data, translate: (path: Path) => path }
+    ? { scenario: parsed.data, translate: (path: Path) => path, broken: NOTHING_BROKEN }
     : salvage(source.raw);
   if (!salvaged) return { problems };
-  const { scenario, translate } = salvaged;
+  const { scenario, translate, broken } = salvaged;
   const seen = new Set(problems.map((p) => `${p.line}:${p.column}:${p.message}`));
   const report = (severity: Problem["severity"]) =>
     ((given, message, hint, key = false) => {
@@ -55,19 +119,59 @@ export function lintSource(source: ScenarioSource): { problems: Problem[]; scena
       seen.add(id);
       problems.push({ file: source.file, ...at, severity, message, hint, path: formatPath(path) });
     }) as Reporter["error"];
-  checkMeaning(scenario, { error: report("error"), warning: report("warning") });
+  checkMeaning(scenario, { error: report("error"), warning: report("warning"), broken });
   problems.sort((a, b) => a.line - b.line || a.column - b.column);
   return parsed.success ? { problems, scenario: parsed.data } : { problems };
 }
+
+/** A world file handed to the scenario linter: one problem saying so, rather than one per field. */
+function worldFileProblem(source: ScenarioSource): Problem | undefined {
+  const raw = source.raw;
+  if (!raw || typeof raw !== "object" || Array.isArray(raw)) return undefined;
+  const keys = Object.keys(raw);
+  if (keys.includes("phases") || !["users", "chats", "timeline"].some((k) => keys.includes(k)))
+    return undefined;
+  return {
+    file: source.file,
+    line: 1,
+    column: 1,
+    severity: "error",
+    message: "this is a world (users, chats, timeline), not a scenario",
+    hint: `check it with: warden world lint ${source.file}`,
+  };
+}
+
+/** Top-level fields that can stand in for a broken value without adding to any check. */
+const TOP_STAND_INS: Record<string, unknown> = {
+  id: "invalid",
+  title: "invalid",
+  version: 1,
+  rights: [],
+  languages: ["en"],
+};
+
+/** Top-level fields that may simply be left out when broken. */
+const TOP_OPTIONAL = new Set([
+  "description",
+  "default_language",
+  "timezone",
+  "world",
+  "templates",
+  "conversations",
+  "ladders",
+]);
 
 /**
  * Drops the parts the schema refused (a bad step, an unknown field) so the
  * rest can still be checked for meaning: one run reports every problem. A bad
  * step, trigger or action is replaced by a silent stand-in, keeping positions
  * and default step names; other bad list items are removed and the paths of
- * what follows are mapped back to where they are in the file.
+ * what follows are mapped back to where they are in the file. What was set
+ * aside is returned as it was written (`BrokenParts`).
  */
-function salvage(raw: unknown): { scenario: Scenario; translate(path: Path): Path } | undefined {
+function salvage(
+  raw: unknown,
+): { scenario: Scenario; translate(path: Path): Path; broken: BrokenParts } | undefined {
   let value: unknown;
   try {
     value = structuredClone(raw);
@@ -85,39 +189,44 @@ function salvage(raw: unknown): { scenario: Scenario; translate(path: Path): Pat
     } else if (v && typeof v === "object") Object.values(v).forEach(index);
   };
   index(value);
+  /** A path in the value as it is now, as a path in the file. */
+  const original = (path: Path): Path => {
+    let v = value;
+    return path.map((segment) => {
+      const here = v;
+      v = (v as Record<PropertyKey, unknown> | undefined)?.[segment];
+      if (Array.isArray(here) && typeof segment === "number")
+        return origins.get(here)?.[segment] ?? segment;
+      return segment;
+    });
+  };
+  const broken: BrokenParts = { paths: [], values: [] };
+  const setAside = (path: Path) => {
+    broken.paths.push(original(path));
+    broken.values.push(structuredClone(walk(value, path)));
+  };
   for (let round = 0; round < 20; round++) {
     const result = scenarioSchema.safeParse(value);
     if (result.success) {
-      const clone = value;
-      return {
-        scenario: result.data,
-        translate(path) {
-          let v = clone;
-          return path.map((segment) => {
-            const here = v;
-            v = (v as Record<PropertyKey, unknown> | undefined)?.[segment];
-            if (Array.isArray(here) && typeof segment === "number")
-              return origins.get(here)?.[segment] ?? segment;
-            return segment;
-          });
-        },
-      };
+      return { scenario: result.data, translate: original, broken };
     }
     const removals: Array<{ parent: unknown; key: PropertyKey; path: Path }> = [];
     for (const issue of result.error.issues) {
       if (issue.code === "unrecognized_keys") {
         const target = walk(value, issue.path);
-        for (const key of issue.keys) removals.push({ parent: target, key, path: issue.path });
+        for (const key of issue.keys)
+          removals.push({ parent: target, key, path: [...issue.path, key] });
         continue;
       }
       const cut = issue.path.findLastIndex((s) => typeof s === "number");
       if (cut < 0) {
-        if (issue.path.length < 2) return undefined;
-        removals.push({
-          parent: walk(value, issue.path.slice(0, 1)),
-          key: issue.path[1] as PropertyKey,
-          path: issue.path.slice(0, 2),
-        });
+        if (issue.path.length === 0) return undefined;
+        const top = issue.path[0] as string;
+        if (issue.path.length === 1 && !(top in TOP_STAND_INS) && !TOP_OPTIONAL.has(top))
+          return undefined;
+        const key = issue.path.length === 1 ? top : (issue.path[1] as PropertyKey);
+        const parent = issue.path.length === 1 ? value : walk(value, issue.path.slice(0, 1));
+        removals.push({ parent, key, path: issue.path.slice(0, Math.min(2, issue.path.length)) });
         continue;
       }
       removals.push({
@@ -135,6 +244,7 @@ function salvage(raw: unknown): { scenario: Scenario; translate(path: Path): Pat
           const i = item.key as number;
           if (done.has(i)) continue;
           done.add(i);
+          setAside(item.path);
           const stand = standIn(item.path, parent[i], i);
           if (stand && JSON.stringify(stand) !== JSON.stringify(parent[i])) parent[i] = stand;
           else {
@@ -143,7 +253,15 @@ function salvage(raw: unknown): { scenario: Scenario; translate(path: Path): Pat
           }
         }
       } else if (parent && typeof parent === "object") {
-        for (const item of items) delete (parent as Record<PropertyKey, unknown>)[item.key];
+        for (const item of items) {
+          const record = parent as Record<PropertyKey, unknown>;
+          if (!(item.key in record)) continue;
+          setAside(item.path);
+          const stand = parent === value ? TOP_STAND_INS[item.key as string] : undefined;
+          if (stand !== undefined && JSON.stringify(record[item.key]) !== JSON.stringify(stand))
+            record[item.key] = structuredClone(stand);
+          else delete record[item.key];
+        }
       }
     }
   }
@@ -213,6 +331,8 @@ function checkMeaning(s: Scenario, r: Reporter): void {
 }
 
 function checkTemplates(s: Scenario, r: Reporter): void {
+  // Languages the schema refused are reported there; which texts they would need is not known.
+  if (brokenUnder(r.broken, ["languages"])) return;
   for (const [name, template] of Object.entries(s.templates ?? {})) {
     for (const language of s.languages) {
       if (template[language] === undefined)
@@ -226,7 +346,7 @@ function checkTemplates(s: Scenario, r: Reporter): void {
 }
 
 function templateRef(s: Scenario, r: Reporter, name: string, path: Path): void {
-  if (hasScenarioTemplate(s, name)) return;
+  if (hasScenarioTemplate(s, name) || brokenNames(r.broken, "templates").has(name)) return;
   const known = [...Object.keys(s.templates ?? {}), "takeover", "trade", "freeze", "release"];
   const guess = closest(name, known);
   r.error(
@@ -316,6 +436,8 @@ function checkGroupPosts(s: Scenario, r: Reporter): void {
 }
 
 function checkRights(s: Scenario, r: Reporter): void {
+  // A right the schema refused (misspelt) is reported there, not again at every step needing it.
+  if (brokenUnder(r.broken, ["rights"])) return;
   const declared = new Set<string>(s.rights);
   const reported = new Set<string>();
   const need = (rights: readonly string[], path: Path, what: string) => {
@@ -404,7 +526,11 @@ function checkPhases(s: Scenario, r: Reporter): void {
           [...path, "announce"],
         );
       if ("warn" in step || "announce" in step) posted.add(id);
-      if ("pin" in step && !posted.has(step.pin.step))
+      if (
+        "pin" in step &&
+        !posted.has(step.pin.step) &&
+        !brokenIds(r.broken, ["phases", p, "steps"]).has(step.pin.step)
+      )
         r.error(
           [...path, "pin", "step"],
           `step "${step.pin.step}" is not an earlier warn or announce step`,
@@ -505,7 +631,9 @@ function checkAction(
   if ("warn" in action) templateRef(s, r, action.warn, [...path, "warn"]);
   if ("start" in action) {
     const convo = s.conversations?.[action.start];
-    if (!convo) {
+    if (!convo && brokenNames(r.broken, "conversations").has(action.start)) {
+      // Reported where the conversation is written.
+    } else if (!convo) {
       const guess = closest(action.start, Object.keys(s.conversations ?? {}));
       r.error(
         [...path, "start"],
@@ -526,7 +654,7 @@ function checkAction(
         "a ladder's rung cannot climb a ladder (it would recurse)",
         "use the rung's own actions instead",
       );
-    else if (!s.ladders?.[action.ladder]) {
+    else if (!s.ladders?.[action.ladder] && !brokenNames(r.broken, "ladders").has(action.ladder)) {
       const guess = closest(action.ladder, Object.keys(s.ladders ?? {}));
       r.error(
         [...path, "ladder"],
@@ -564,8 +692,12 @@ function checkConversation(s: Scenario, r: Reporter, name: string): void {
       );
     ids.set(id, i);
   });
+  // A step the schema refused leaves the conversation's flow unknown: its targets, what it
+  // records and which steps it leads to are not checked against it.
+  const flowKnown = !brokenUnder(r.broken, ["conversations", name]);
+  const unparsed = brokenIds(r.broken, ["conversations", name]);
   const target = (id: string | undefined, path: Path) => {
-    if (id === undefined || id === "end" || ids.has(id)) return;
+    if (id === undefined || id === "end" || ids.has(id) || unparsed.has(id)) return;
     const guess = closest(id, [...ids.keys()]);
     r.error(
       path,
@@ -601,6 +733,7 @@ function checkConversation(s: Scenario, r: Reporter, name: string): void {
       target(step.branch.default, [...path, "branch", "default"]);
     }
   });
+  if (!flowKnown) return;
   convo.steps.forEach((step, i) => {
     if ("branch" in step && !recorded.has(step.branch.on))
       r.error(
@@ -657,7 +790,10 @@ function checkConversation(s: Scenario, r: Reporter, name: string): void {
 }
 
 function checkUnused(s: Scenario, r: Reporter): void {
-  const used = new Set(scenarioTemplateRefs(s));
+  const used = new Set([
+    ...scenarioTemplateRefs(s),
+    ...brokenRefs(r.broken, ["warn", "announce", "reply", "say", "template"]),
+  ]);
   for (const convo of Object.values(s.conversations ?? {}))
     for (const step of convo.steps)
       if ("ask" in step && typeof step.ask.expect === "object" && "choices" in step.ask.expect)
@@ -674,8 +810,8 @@ function checkUnused(s: Scenario, r: Reporter): void {
         "remove it or use it",
         true,
       );
-  const started = new Set<string>();
-  const ladders = new Set<string>();
+  const started = brokenRefs(r.broken, ["start"]);
+  const ladders = brokenRefs(r.broken, ["ladder"]);
   const scan = (a: TriggerAction) => {
     if ("start" in a) started.add(a.start);
     if ("ladder" in a) ladders.add(a.ladder);
