@@ -1,5 +1,7 @@
 import { isDuration } from "../../base/duration.ts";
+import { templateOfPost } from "./action-forms.ts";
 import { stepRights, triggerActionRights } from "./action-use.ts";
+import { isShippedLanguage, languageName } from "./languages.ts";
 import {
   actionKind,
   conversationEdges,
@@ -15,8 +17,14 @@ import { regexProblem } from "./safe-regex.ts";
 import { type Scenario, scenarioSchema, TEMPLATE_VARIABLES, type TriggerAction } from "./schema.ts";
 import { checkStructure } from "./schema-problems.ts";
 import type { ScenarioSource } from "./source.ts";
-import { hasScenarioTemplate, isShippedTemplate, VARIABLE_PATTERN } from "./templates.ts";
+import {
+  BUILT_IN_TEXTS,
+  hasScenarioTemplate,
+  isShippedTemplate,
+  VARIABLE_PATTERN,
+} from "./templates.ts";
 import { isTimeZone, isUntil, UNTIL_HINT } from "./time.ts";
+import { worldCandidates, worldFileOf, worldNames } from "./world-ref.ts";
 
 /**
  * Everything the schema cannot say: references that must exist (templates,
@@ -120,8 +128,26 @@ export function lintSource(source: ScenarioSource): { problems: Problem[]; scena
       problems.push({ file: source.file, ...at, severity, message, hint, path: formatPath(path) });
     }) as Reporter["error"];
   checkMeaning(scenario, { error: report("error"), warning: report("warning"), broken });
+  if (scenario.world !== undefined && source.file)
+    checkWorld(scenario.world, source.file, { error: report("error") });
   problems.sort((a, b) => a.line - b.line || a.column - b.column);
   return parsed.success ? { problems, scenario: parsed.data } : { problems };
+}
+
+/** The world a scenario names must exist, where `warden rehearse` will look for it. */
+function checkWorld(world: string, file: string, r: Pick<Reporter, "error">): void {
+  if (worldFileOf(file, world)) return;
+  const names = worldNames(file);
+  const guess = closest(world, names);
+  r.error(
+    ["world"],
+    `no world "${world}": looked for ${worldCandidates(file, world).join(" and ")}`,
+    guess
+      ? `did you mean "${guess}"?`
+      : names.length
+        ? `name one of: ${names.join(", ")}`
+        : "write a world file in scenarios/worlds/ (see scenarios/worlds/README.md)",
+  );
 }
 
 /** A world file handed to the scenario linter: one problem saying so, rather than one per field. */
@@ -315,6 +341,7 @@ function checkMeaning(s: Scenario, r: Reporter): void {
     );
 
   checkTemplates(s, r);
+  checkLanguages(s, r);
   checkVariables(s, r);
   checkGroupPosts(s, r);
   checkRights(s, r);
@@ -338,11 +365,97 @@ function checkTemplates(s: Scenario, r: Reporter): void {
       if (template[language] === undefined)
         r.error(
           ["templates", name],
-          `template "${name}" has no ${language === "nl" ? "Dutch (nl)" : "English (en)"} text`,
+          `template "${name}" has no ${languageName(language)} text`,
           `add ${language}: "…" — every template needs every language in languages:`,
         );
     }
+    for (const language of Object.keys(template))
+      if (!s.languages.includes(language))
+        r.warning(
+          ["templates", name, language],
+          `template "${name}" has a ${languageName(language)} text, but ${language} is not one of the scenario's languages, so nobody gets it`,
+          `add ${language} to languages:, or remove the text`,
+          true,
+        );
   }
+}
+
+/**
+ * Warden's own member-facing texts are Dutch and English. A scenario that
+ * speaks another language must write everything it posts itself: the
+ * shipped warnings it names, the release message, the lockdown's title and
+ * description, and what its questions say to an answer they cannot use.
+ */
+function checkLanguages(s: Scenario, r: Reporter): void {
+  if (brokenUnder(r.broken, ["languages"])) return;
+  const others = s.languages.filter((l) => !isShippedLanguage(l));
+  if (others.length === 0) return;
+  const speaks = others.map(languageName).join(", ");
+  const every = s.languages.join(", ");
+  const shipped = (name: string, path: Path, how = `"${name}" is`) => {
+    if (!isShippedTemplate(name) || s.templates?.[name] !== undefined) return;
+    r.error(
+      path,
+      `${how} Warden's own template "${name}", written in Dutch and English only, and this scenario speaks ${speaks}`,
+      `define your own template "${name}" under templates:, with a text in each of: ${every}`,
+    );
+  };
+  const action = (a: TriggerAction, path: Path) => {
+    if ("reply" in a) shipped(a.reply, [...path, "reply"]);
+    if ("warn" in a) shipped(a.warn, [...path, "warn"]);
+  };
+  s.phases.forEach((phase, p) => {
+    (phase.steps ?? []).forEach((step, i) => {
+      const path = ["phases", p, "steps", i];
+      if ("warn" in step) shipped(templateOfPost(step.warn), [...path, "warn"]);
+      if ("announce" in step) shipped(templateOfPost(step.announce), [...path, "announce"]);
+      if ("release" in step)
+        shipped("release", [...path, "release"], "release: tells members with");
+      if (
+        "lockdown" in step &&
+        (step.lockdown === true || !step.lockdown.title || !step.lockdown.description)
+      )
+        r.error(
+          [...path, "lockdown"],
+          `lockdown: without its own title and description sets Warden's, written in Dutch and English only, and this scenario speaks ${speaks}`,
+          'write lockdown: { title: "…", description: "…" } in the scenario\'s languages',
+        );
+    });
+    (phase.triggers ?? []).forEach((trigger, t) => {
+      trigger.do.forEach((a, j) => {
+        action(a, ["phases", p, "triggers", t, "do", j]);
+      });
+    });
+  });
+  for (const [name, ladder] of Object.entries(s.ladders ?? {}))
+    ladder.rungs.forEach((rung, i) => {
+      rung.forEach((a, j) => {
+        action(a, ["ladders", name, "rungs", i, j]);
+      });
+    });
+  const needed = new Set<string>();
+  for (const [name, convo] of Object.entries(s.conversations ?? {}))
+    convo.steps.forEach((step, i) => {
+      const path = ["conversations", name, "steps", i];
+      if ("say" in step) shipped(step.say, [...path, "say"]);
+      if (!("ask" in step)) return;
+      shipped(step.ask.template, [...path, "ask", "template"]);
+      const choices = typeof step.ask.expect === "object" && "choices" in step.ask.expect;
+      for (const text of [
+        "text-please",
+        "not-a-command",
+        choices ? "not-a-choice" : "not-understood",
+      ]) {
+        if (needed.has(text) || s.templates?.[text] !== undefined) continue;
+        needed.add(text);
+        r.error(
+          [...path, "ask"],
+          `this question may answer "${BUILT_IN_TEXTS[text]?.en}" (Warden's ${text}), written in Dutch and English only, and this scenario speaks ${speaks}`,
+          `define a template "${text}" under templates:, with a text in each of: ${every}`,
+          true,
+        );
+      }
+    });
 }
 
 function templateRef(s: Scenario, r: Reporter, name: string, path: Path): void {
@@ -404,6 +517,7 @@ function checkGroupPosts(s: Scenario, r: Reporter): void {
         posted.add(typeof step.warn === "string" ? step.warn : step.warn.template);
       if ("announce" in step)
         posted.add(typeof step.announce === "string" ? step.announce : step.announce.template);
+      if ("release" in step) posted.add("release");
       if ("notify" in step) phaseNotify.push([step.notify, ["phases", p, "steps", i, "notify"]]);
     });
     for (const trigger of phase.triggers ?? [])
