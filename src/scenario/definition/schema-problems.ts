@@ -47,9 +47,14 @@ export interface StructureRules {
   /** Where editors' JSON Schema of the format is, named in hints. */
   schemaFile: string;
   /** The kinds of step that live at a path (objects with exactly one action key), if any. */
-  stepKindsAt?(
-    path: readonly PropertyKey[],
-  ): { kinds: readonly string[]; schemas: Record<string, z.ZodType> } | undefined;
+  stepKindsAt?(path: readonly PropertyKey[]):
+    | {
+        kinds: readonly string[];
+        schemas: Record<string, z.ZodType>;
+        /** The keys a step has besides its kind (default: id, note, next). */
+        meta?: readonly string[];
+      }
+    | undefined;
 }
 
 const SCENARIO_RULES: StructureRules = {
@@ -131,7 +136,8 @@ function explain(issue: Issue, prefix: readonly PropertyKey[], on: Explainer): v
       if (kinds && value !== null && typeof value === "object" && !Array.isArray(value)) {
         const present = kinds.kinds.filter((k) => k in value);
         if (present.length === 0) {
-          const keys = Object.keys(value).filter((k) => !STEP_META_KEYS.includes(k));
+          const meta = kinds.meta ?? STEP_META_KEYS;
+          const keys = Object.keys(value).filter((k) => !meta.includes(k));
           const first = keys[0];
           if (first === undefined) {
             add(path, "this step has no action", `add one of: ${kinds.kinds.join(", ")}`);
