@@ -250,6 +250,8 @@ export function conversationHost(deps: EngineDeps) {
             run: start.runId,
             conversation: start.name,
             name,
+            // Where the answer is kept: the log says what was recorded and where, not the words.
+            evidence: field,
             ...(messageId !== undefined ? { message_id: messageId } : {}),
           },
         },
