@@ -30,7 +30,7 @@ async function rehearse(scenario: string): Promise<{ s: Staged; group: ChatSnaps
 }
 
 function statusOf(group: ChatSnapshot, userId: number | undefined): string | undefined {
-  return group.members.find((m) => m.user.id === userId)?.status;
+  return group.members.find((m) => m.user?.id === userId)?.status;
 }
 
 describe("release", () => {
