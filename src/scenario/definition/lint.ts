@@ -392,11 +392,11 @@ function checkLanguages(s: Scenario, r: Reporter): void {
   if (others.length === 0) return;
   const speaks = others.map(languageName).join(", ");
   const every = s.languages.join(", ");
-  const shipped = (name: string, path: Path, how = `"${name}" is`) => {
+  const shipped = (name: string, path: Path, how = `template "${name}" is Warden's own`) => {
     if (!isShippedTemplate(name) || s.templates?.[name] !== undefined) return;
     r.error(
       path,
-      `${how} Warden's own template "${name}", written in Dutch and English only, and this scenario speaks ${speaks}`,
+      `${how}, written in Dutch and English only, and this scenario speaks ${speaks}`,
       `define your own template "${name}" under templates:, with a text in each of: ${every}`,
     );
   };
@@ -410,7 +410,7 @@ function checkLanguages(s: Scenario, r: Reporter): void {
       if ("warn" in step) shipped(templateOfPost(step.warn), [...path, "warn"]);
       if ("announce" in step) shipped(templateOfPost(step.announce), [...path, "announce"]);
       if ("release" in step)
-        shipped("release", [...path, "release"], "release: tells members with");
+        shipped("release", [...path, "release"], `release: posts Warden's own template "release"`);
       if (
         "lockdown" in step &&
         (step.lockdown === true || !step.lockdown.title || !step.lockdown.description)

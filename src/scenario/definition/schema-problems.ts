@@ -235,14 +235,18 @@ function explain(issue: Issue, prefix: readonly PropertyKey[], on: Explainer): v
           : typeof value === "string" && value.length > 3
             ? closest(value, words)
             : undefined;
-      const listed =
-        words.length > 12
+      // A long list (the language codes) is described rather than listed.
+      const about =
+        words.length > 12 ? schemaAt(on.rules.schema, path, raw)?.description : undefined;
+      const listed = about
+        ? `${about.replace(/\.$/, "")} (all ${words.length} in ${on.rules.schemaFile})`
+        : words.length > 12
           ? `one of ${words.length}, such as ${words.slice(0, 8).join(", ")} (see ${on.rules.schemaFile})`
           : `one of: ${words.join(", ")}`;
       add(
         path,
         `${JSON.stringify(value)} is not allowed here`,
-        guess ? `did you mean ${guess}? (${listed})` : `use ${listed}`,
+        guess ? `did you mean ${guess}? (${listed})` : about ? listed : `use ${listed}`,
       );
       return;
     }
