@@ -137,6 +137,10 @@ describe("positions in YAML", () => {
     });
     expect(at("16:19")?.hint).toBe("write true, or {title: …, description: …, photo: true|false}");
     expect(at("18:13")?.hint).toMatch(/^did you mean private_message\?/);
+    const cli = await runWarden(["scenario", "lint", file]);
+    expect(cli.stdout).toContain(
+      `${file}:10:37: error: string "free text" is not allowed here (hint: write anything, or {choices: […]}, or {regex: …})`,
+    );
   });
 
   it("reports an error once, without warnings or errors about what the broken part referred to", async () => {
@@ -183,6 +187,9 @@ describe("positions in YAML", () => {
       '27:13 error: "private" is not allowed here',
     ]);
     expect(problems[1]?.hint).toMatch(/^did you mean can_restrict_members\?/);
+    const cli = await runWarden(["scenario", "lint", file]);
+    expect(cli.stdout).not.toContain("never");
+    expect(cli.stdout).toMatch(/^1 file: 6 errors, 0 warnings$/m);
   });
 
   it("knows which variables have a value where", async () => {
