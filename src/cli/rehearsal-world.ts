@@ -112,16 +112,6 @@ export function chooseWorld(opts: {
   };
 }
 
-/** The shipped world made for a scenario (its rehearsal section names it), or the fireworks world. */
-export function worldFor(scenarioId: string | undefined, dir = WORLDS_DIR): string {
-  if (!scenarioId) return DEFAULT_WORLD;
-  const worlds = readableWorlds(dir);
-  const made =
-    worlds.find((w) => w.scenarios[0] === scenarioId) ??
-    worlds.find((w) => w.scenarios.includes(scenarioId));
-  return made?.file ?? DEFAULT_WORLD;
-}
-
 /**
  * The transcript's first lines: which world, what it is (its title and
  * description, or the seized chat's title), and why it was chosen.
