@@ -14,6 +14,7 @@ import { retentionCommand } from "./commands/retention.ts";
 import { scenarioCommand } from "./commands/scenario.ts";
 import { simCommand } from "./commands/sim.ts";
 import { startCommand } from "./commands/start.ts";
+import { worldCommand } from "./commands/world.ts";
 import { ConfigError } from "./config.ts";
 import { type CliContext, CliError, createCliContext } from "./context.ts";
 
@@ -44,6 +45,7 @@ export function buildProgram(getCtx: () => CliContext): Command {
     exportCommand(getCtx),
     retentionCommand(getCtx),
     scenarioCommand(getCtx),
+    worldCommand(getCtx),
     rehearseCommand(getCtx),
   ]) {
     program.addCommand(cmd);

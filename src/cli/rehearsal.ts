@@ -90,6 +90,7 @@ export interface Rehearsal {
 export async function openRehearsal(opts: RehearsalOptions): Promise<Rehearsal> {
   const out = opts.quiet ? () => undefined : opts.out;
   const choice = await chooseRehearsal(opts);
+  for (const line of choice.worldLines) out(line);
   const rateLimits = opts.rateLimits ?? true;
   const sim = await startSimulator({ rateLimits });
   try {

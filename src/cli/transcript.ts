@@ -109,6 +109,8 @@ export function describeCall(call: CallRecord, names: Names): string | undefined
     case "deleteMessages":
       return `${chat}: ${(p.message_ids as unknown[] | undefined)?.length ?? 0} message(s) deleted`;
     case "restrictChatMember":
+      if (Object.values((p.permissions ?? {}) as object).every((v) => v === true))
+        return `${chat}: ${user}'s restrictions lifted`;
       return `${chat}: ${user} muted${p.until_date ? ` until ${clockLabel(Number(p.until_date))}` : " for good"}`;
     case "banChatMember":
       return `${chat}: ${user} banned${p.until_date ? ` until ${clockLabel(Number(p.until_date))}` : ""}`;

@@ -46,11 +46,33 @@ describe("warden rehearse", () => {
       { WARDEN_DATA_DIR: mkdtempSync(join(tmpdir(), "warden-cli-")) },
     );
     expect(result.code).toBe(1);
+    const [world, why] = result.stdout.split("\n");
+    expect(world).toMatch(
+      /^world: \S*tests\/scenario\/fixtures\/worlds\/no-pin\.yaml \(the group “Zonder pinnen”\)$/,
+    );
+    expect(why).toBe("  chosen because given with --world");
     expect(result.stdout).toContain(
       "valid-example was not started: the bot lacks can_pin_messages in g1; ask the owner account to grant it, then start again",
     );
     expect(result.stdout).toContain("missing admin rights: can_pin_messages");
     expect(result.stderr).toContain("warden: the bot lacked admin rights: can_pin_messages");
+  }, 60_000);
+});
+
+describe("the world a scenario is rehearsed in", () => {
+  it("is named first in the transcript, with why: a scenario naming none gets the default, and is told so", async () => {
+    const result = await runWarden(
+      ["rehearse", `${fixtures}valid.yaml`, "--fast", "--no-rate-limits"],
+      { WARDEN_DATA_DIR: mkdtempSync(join(tmpdir(), "warden-cli-")) },
+    );
+    expect(result.code, result.stderr).toBe(0);
+    const [world, why] = result.stdout.split("\n");
+    expect(world).toMatch(
+      /^world: scenarios\/worlds\/fireworks\.yaml \(Vuurwerk Deals NL, a fireworks trading group — About twenty members/,
+    );
+    expect(why).toBe(
+      "  chosen because the default world: valid-example names no world and no world lists it; add world: <name> to the scenario (worlds are in scenarios/worlds)",
+    );
   }, 60_000);
 });
 

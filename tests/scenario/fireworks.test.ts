@@ -204,6 +204,16 @@ describe("fireworks-takeover rehearsal", () => {
       "[12-30 19:00] supervisor presses Approve",
     ])
       expect(s.lines, transcript).toContain(line);
+    expect(s.lines[0]).toMatch(/^world: \S*scenarios\/worlds\/fireworks\.yaml \(Vuurwerk Deals NL/);
+    expect(s.lines[1]).toBe("  chosen because fireworks-takeover names it (world: fireworks)");
+    // Recorded answers, with whose they are and what they say (read from the evidence).
+    expect(transcript).toMatch(
+      /^ {11}audit #\d+ Mike Peters's answer recorded as role: buyer ‹conv:helpdesk\/role›$/m,
+    );
+    expect(transcript).toMatch(
+      /^ {11}audit #\d+ Mike Peters's answer recorded as statement: I only wanted a few for New Year's Eve ‹conv:helpdesk\/statement›$/m,
+    );
+    expect(transcript).toMatch(/Fleur de Jong's answer recorded as role: seller/);
     expect(transcript).toMatch(/^ {11}audit #\d+ scenario\.start ‹start›$/m);
     expect(transcript).toMatch(/^ {11}audit #\d+ scenario\.finish ‹finish›$/m);
   });

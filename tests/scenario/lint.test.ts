@@ -5,7 +5,7 @@
  * with a position rather than hanging or crashing the linter.
  */
 import { execFileSync, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -53,7 +53,7 @@ describe("positions in YAML", () => {
       ["32:9", /needs the admin right can_restrict_members/, /add can_restrict_members to rights:/],
       ["33:45", /unknown field "colour"/, /allowed here: template, pin/],
       ["34:15", /unknown template "nowhere"/, /define it under templates:/],
-      ["35:28", /expected string, got number 42/, /type/],
+      ["35:28", /expected string, got number 42/, /write a text/],
       ["38:16", /lookahead `\(\?=`/, /RE2 has no lookahead/],
       ["41:20", /unknown template "missing"/, /define it under templates:/],
       ["42:18", /bad duration "soon"/, /30s, 10m/],
@@ -93,6 +93,103 @@ describe("positions in YAML", () => {
       ),
     );
     expect(missing[0]).toMatchObject({ at: "1:1", message: 'missing field "id"' });
+  });
+
+  it("names the values allowed where a value fits none of them", async () => {
+    const file = write(
+      "forms.yaml",
+      [
+        "id: forms",
+        "title: x",
+        "version: one",
+        "languages: [nl]",
+        "rights: [can_restrict_members, can_change_info, can_invite_users]",
+        'templates: { q: { nl: "Vraag?" } }',
+        "conversations:",
+        "  talk:",
+        "    steps:",
+        "      - ask: { template: q, expect: free text, timeout: 1h }",
+        "phases:",
+        "  - id: a",
+        "    steps:",
+        "      - freeze: half",
+        "      - restrict: { users: [bob] }",
+        "      - lockdown: yes please",
+        "    triggers:",
+        "      - on: private",
+        "        do: [{ start: talk }]",
+      ].join("\n"),
+    );
+    const problems = await problemsOf(file);
+    const at = (where: string) => problems.find((p) => p.at === where);
+    expect(at("3:10")).toMatchObject({
+      message: 'expected number, got string "one"',
+      hint: "write a whole number",
+    });
+    expect(at("10:37")).toMatchObject({
+      message: 'string "free text" is not allowed here',
+      hint: "write anything, or {choices: […]}, or {regex: …}",
+    });
+    expect(at("14:17")).toMatchObject({ hint: "use one of: full, trade" });
+    expect(at("15:29")).toMatchObject({
+      message: '"bob" is not in a form allowed here',
+      hint: "write a whole number, or an @username",
+    });
+    expect(at("16:19")?.hint).toBe("write true, or {title: …, description: …, photo: true|false}");
+    expect(at("18:13")?.hint).toMatch(/^did you mean private_message\?/);
+    const cli = await runWarden(["scenario", "lint", file]);
+    expect(cli.stdout).toContain(
+      `${file}:10:37: error: string "free text" is not allowed here (hint: write anything, or {choices: […]}, or {regex: …})`,
+    );
+  });
+
+  it("reports an error once, without warnings or errors about what the broken part referred to", async () => {
+    const file = write(
+      "follow-on.yaml",
+      [
+        "id: follow-on",
+        "title: x",
+        "version: one",
+        "languages: [nl]",
+        "rights: [can_restrict_member]",
+        "templates:",
+        '  q: { nl: "Wat was u?" }',
+        "  bye: { nl: 42 }",
+        '  choice-buyer: { nl: "Koper" }',
+        '  choice-seller: { nl: "Verkoper" }',
+        "conversations:",
+        "  one-question:",
+        "    steps:",
+        "      - id: role",
+        "        ask: { template: q, expect: { choices: [buyer, seller] }, timeout: soon, record: role }",
+        "      - branch: { on: role, cases: { buyer: thanks }, default: thanks }",
+        "      - id: thanks",
+        "        say: bye",
+        "phases:",
+        "  - id: a",
+        "    steps:",
+        "      - freeze: full",
+        "      - warn: bye",
+        "      - wait: 1d",
+        "      - warn: nowhere",
+        "    triggers:",
+        "      - on: private",
+        "        do: [{ start: one-question }]",
+      ].join("\n"),
+    );
+    const problems = await problemsOf(file);
+    expect(problems.map((p) => `${p.at} ${p.severity}: ${p.message}`)).toEqual([
+      '3:10 error: expected number, got string "one"',
+      '5:10 error: "can_restrict_member" is not allowed here',
+      "8:14 error: expected string, got number 42",
+      '15:76 error: bad duration "soon"',
+      '25:15 error: unknown template "nowhere"',
+      '27:13 error: "private" is not allowed here',
+    ]);
+    expect(problems[1]?.hint).toMatch(/^did you mean can_restrict_members\?/);
+    const cli = await runWarden(["scenario", "lint", file]);
+    expect(cli.stdout).not.toContain("never");
+    expect(cli.stdout).toMatch(/^1 file: 6 errors, 0 warnings$/m);
   });
 
   it("knows which variables have a value where", async () => {
@@ -239,6 +336,37 @@ describe("warden scenario lint", () => {
     ]);
     expect(shipped.stdout).toMatch(/3 files: 0 errors, 0 warnings/);
     expect(shipped.code).toBe(0);
+  });
+
+  it("lints every scenario file in a folder, with one summary line", async () => {
+    const dir = join(scratch, "folder");
+    mkdirSync(join(dir, "worlds"), { recursive: true });
+    writeFileSync(join(dir, "a.yaml"), readFileSync(fixture("valid.yaml")));
+    writeFileSync(join(dir, "b.yml"), "id: b\ntitle: x\nversion: 1\n");
+    writeFileSync(join(dir, "README.md"), "# not a scenario\n");
+    writeFileSync(join(dir, "schema.json"), "{}\n");
+    writeFileSync(join(dir, "worlds", "w.yaml"), "users: []\n");
+    const result = await runWarden(["scenario", "lint", dir]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).not.toContain("EISDIR");
+    expect(result.stdout).toContain(`${join(dir, "b.yml")}:1:1: error: missing field "languages"`);
+    expect(result.stdout).not.toContain("README.md");
+    expect(result.stdout).not.toContain("w.yaml");
+    const summaries = result.stdout.split("\n").filter((l) => / files?: \d+ errors?/.test(l));
+    expect(summaries).toEqual([expect.stringMatching(/^2 files: [1-9]\d* errors?, 0 warnings$/)]);
+
+    const empty = join(scratch, "empty");
+    mkdirSync(empty);
+    const none = await runWarden(["scenario", "lint", empty]);
+    expect(none.code).toBe(1);
+    expect(none.stdout).toContain(`${empty}:1:1: error: no scenario files in this folder`);
+  });
+
+  it("lints the shipped folder, scenarios/, clean", async () => {
+    const result = await runWarden(["scenario", "lint", "scenarios/"]);
+    expect(result.stderr).toBe("");
+    expect(result.stdout).toMatch(/^\d+ files: 0 errors, \d+ warnings?$/m);
+    expect(result.code).toBe(0);
   });
 
   it("refuses to load a broken scenario, naming every problem", async () => {

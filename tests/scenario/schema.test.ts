@@ -2,7 +2,8 @@
  * The scenario format's JSON Schema is generated from the zod schema the
  * loader uses; the committed scenarios/schema.json must be what the generator
  * writes today, and every shipped scenario must point editors at it and pass
- * the linter without a single warning.
+ * the linter without a single warning. Scenarios an author adds to the folder
+ * are checked (and rehearsed) by authors.test.ts, not held to these.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -13,7 +14,8 @@ import { createScenarioLibrary } from "../../src/scenario/definition/library.ts"
 import { lintScenarioFile } from "../../src/scenario/definition/load.ts";
 
 const dir = fileURLToPath(new URL("../../scenarios/", import.meta.url));
-const shipped = readdirSync(dir).filter((f) => f.endsWith(".yaml"));
+/** The scenarios Warden ships, each with a test of its own. */
+const shipped = ["covert-observe.yaml", "drug-market-deterrence.yaml", "fireworks-takeover.yaml"];
 
 describe("scenarios/schema.json", () => {
   it("is what scripts/generate-scenario-schema.ts writes from the zod schema", () => {
@@ -48,12 +50,11 @@ describe("shipped scenarios", () => {
     expect(scenario?.id).toBe(name.replace(/\.yaml$/, ""));
   });
 
-  it("are the three the issue asks for, listed by the library", async () => {
+  it("are in the folder and listed by the library, with whatever else an author put there", async () => {
     const listed = await createScenarioLibrary(dir).list();
-    expect(listed.map((s) => ("scenario" in s ? s.scenario.id : s.file)).sort()).toEqual([
-      "covert-observe",
-      "drug-market-deterrence",
-      "fireworks-takeover",
-    ]);
+    expect(readdirSync(dir)).toEqual(expect.arrayContaining(shipped));
+    expect(listed.map((s) => ("scenario" in s ? s.scenario.id : s.file))).toEqual(
+      expect.arrayContaining(shipped.map((f) => f.replace(/\.yaml$/, ""))),
+    );
   });
 });

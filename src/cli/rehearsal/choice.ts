@@ -1,8 +1,12 @@
-import { readFileSync } from "node:fs";
 import { dirname, extname, resolve } from "node:path";
 import { createScenarioLibrary, SHIPPED_SCENARIOS } from "../../scenario/definition/library.ts";
 import { loadScenarioFile } from "../../scenario/definition/load.ts";
-import { type RehearsalSection, readRehearsalSection, worldFor } from "../rehearsal-world.ts";
+import {
+  chooseWorld,
+  describeWorld,
+  loadRehearsalWorld,
+  type RehearsalSection,
+} from "../rehearsal-world.ts";
 
 /**
  * What is rehearsed where: the scenario (an id in a library, or a file whose
@@ -18,6 +22,8 @@ export interface RehearsalChoice {
   worldPath: string;
   worldText: string;
   section: RehearsalSection;
+  /** The transcript's first lines: which world, what it is, and why it was chosen. */
+  worldLines: string[];
 }
 
 const SCENARIO_EXTENSIONS = new Set([".yaml", ".yml", ".ts"]);
@@ -29,13 +35,20 @@ export async function chooseRehearsal(opts: {
   scenariosDir?: string;
 }): Promise<RehearsalChoice> {
   const chosen = await resolveScenario(opts.scenario, opts.scenariosDir ?? SHIPPED_SCENARIOS);
-  const worldPath = opts.worldPath ?? worldFor(chosen.id);
-  const worldText = readFileSync(worldPath, "utf8");
-  const section = readRehearsalSection(worldText, worldPath);
+  const library = createScenarioLibrary(chosen.dir);
+  // A scenario named is loaded first: it may name its world (world:).
+  const named = chosen.id ? await library.get(chosen.id) : undefined;
+  const world = chooseWorld({
+    ...(opts.worldPath ? { given: opts.worldPath } : {}),
+    ...(named ? { scenario: { ...named.scenario, file: named.file } } : {}),
+  });
+  const worldPath = world.path;
+  const { text: worldText, section } = loadRehearsalWorld(worldPath);
   const scenarioId = chosen.id ?? section.scenarios?.[0] ?? "fireworks-takeover";
   // Refuse a broken scenario before anything starts.
-  await createScenarioLibrary(chosen.dir).get(scenarioId);
-  return { scenariosDir: chosen.dir, scenarioId, worldPath, worldText, section };
+  await library.get(scenarioId);
+  const worldLines = describeWorld(world, worldText);
+  return { scenariosDir: chosen.dir, scenarioId, worldPath, worldText, section, worldLines };
 }
 
 /** Resolves the scenario argument to a library directory and an id. */

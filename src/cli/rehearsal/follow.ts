@@ -3,6 +3,7 @@ import { entriesSince } from "../../audit/recent.ts";
 import { showInvisible } from "../../base/html.ts";
 import type { SimClient } from "../../sim/index.ts";
 import { auditLine, describeCall, describeEntry, type Names, stamp } from "../transcript.ts";
+import { describeRecordedAnswer } from "../transcript-answers.ts";
 
 /**
  * Following what the bot did into the transcript: the simulator's record of
@@ -36,7 +37,7 @@ export async function flush(from: Followed, cursor: Cursor): Promise<void> {
   }
   for (const e of await entriesSince(from.redis, from.caseId, cursor.seq)) {
     cursor.seq = Math.max(cursor.seq, e.seq);
-    const line = describeEntry(e);
+    const line = (await describeRecordedAnswer(from.redis, e, from.names)) ?? describeEntry(e);
     if (line) from.out(auditLine(line));
   }
 }

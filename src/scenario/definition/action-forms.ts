@@ -22,6 +22,10 @@ export interface PhaseFormContext {
   fill(text: string): string;
   /** The message an earlier step of the run posted. */
   posted(stepId: string): Promise<number | undefined>;
+  /** Whether the scenario defines this template itself (rather than using Warden's shipped one). */
+  ownTemplate(name: string): boolean;
+  /** The members this run restricted (as the audit log has it), and has not banned since. */
+  restrictedByRun(): Promise<number[]>;
 }
 
 export interface PhaseActionForm<N extends ActionName, S extends z.ZodType> {
@@ -192,9 +196,27 @@ export const PHASE_ACTION_FORMS = {
     args: (v) => ({ selection: "last" in v ? { last: v.last } : { sender: v.from } }),
   }),
   release: phaseForm("release", {
-    schema: z.literal(true),
-    describe: "End the takeover: thaw and tell members.",
-    args: () => ({}),
+    schema: z.union([
+      z.literal(true),
+      z.strictObject({
+        lift_restrictions: z
+          .boolean()
+          .optional()
+          .describe(
+            "Also lift the restrictions this run put on members (restrict: steps and triggers); bans stay.",
+          ),
+      }),
+    ]),
+    describe:
+      "End the takeover: thaw, tell members (the template release: the scenario's own, else Warden's Dutch and English one) and mark the group released. Restrictions and bans stay unless lift_restrictions: true.",
+    async args(v, ctx) {
+      const lift = v !== true && v.lift_restrictions === true;
+      return {
+        ...(ctx.ownTemplate("release") ? { html: ctx.renderForGroup("release") } : {}),
+        ...(lift ? { unrestrict: await ctx.restrictedByRun() } : {}),
+      };
+    },
+    record: (v) => (v !== true && v.lift_restrictions ? { lift_restrictions: true } : {}),
   }),
 } as const satisfies PhaseForms;
 

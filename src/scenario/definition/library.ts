@@ -16,6 +16,20 @@ export const SHIPPED_SCENARIOS = fileURLToPath(new URL("../../../scenarios/", im
 
 const EXTENSIONS = new Set([".yaml", ".yml", ".ts"]);
 
+/** Whether a file name is one a scenario library reads: YAML or TypeScript, not a declaration file. */
+export function isScenarioFileName(name: string): boolean {
+  return EXTENSIONS.has(extname(name)) && !name.endsWith(".d.ts");
+}
+
+/** The scenario files directly in `dir` (not in its sub-folders), in name order. */
+export async function scenarioFilesIn(dir: string): Promise<string[]> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  return names
+    .filter(isScenarioFileName)
+    .sort()
+    .map((n) => join(dir, n));
+}
+
 export interface ScenarioLibrary {
   readonly dir: string;
   /** Every scenario in the directory; broken files are listed with their problems. */
@@ -46,19 +60,11 @@ export function createScenarioLibrary(
     return loaded;
   }
 
-  async function files(): Promise<string[]> {
-    const names = await readdir(dir).catch(() => [] as string[]);
-    return names
-      .filter((n) => EXTENSIONS.has(extname(n)) && !n.endsWith(".d.ts"))
-      .sort()
-      .map((n) => join(dir, n));
-  }
-
   return {
     dir,
     async list() {
       const out: Array<LoadedScenario | { file: string; error: ScenarioError }> = [];
-      for (const file of await files()) {
+      for (const file of await scenarioFilesIn(dir)) {
         const loaded = await load(file);
         out.push(loaded instanceof ScenarioError ? { file, error: loaded } : loaded);
       }

@@ -1,5 +1,7 @@
 import { isDuration } from "../../base/duration.ts";
+import { templateOfPost } from "./action-forms.ts";
 import { stepRights, triggerActionRights } from "./action-use.ts";
+import { isShippedLanguage, languageName } from "./languages.ts";
 import {
   actionKind,
   conversationEdges,
@@ -15,8 +17,14 @@ import { regexProblem } from "./safe-regex.ts";
 import { type Scenario, scenarioSchema, TEMPLATE_VARIABLES, type TriggerAction } from "./schema.ts";
 import { checkStructure } from "./schema-problems.ts";
 import type { ScenarioSource } from "./source.ts";
-import { hasScenarioTemplate, isShippedTemplate, VARIABLE_PATTERN } from "./templates.ts";
+import {
+  BUILT_IN_TEXTS,
+  hasScenarioTemplate,
+  isShippedTemplate,
+  VARIABLE_PATTERN,
+} from "./templates.ts";
 import { isTimeZone, isUntil, UNTIL_HINT } from "./time.ts";
+import { worldCandidates, worldFileOf, worldNames } from "./world-ref.ts";
 
 /**
  * Everything the schema cannot say: references that must exist (templates,
@@ -31,20 +39,84 @@ type Path = readonly PropertyKey[];
 interface Reporter {
   error(path: Path, message: string, hint: string, key?: boolean): void;
   warning(path: Path, message: string, hint: string, key?: boolean): void;
+  /** What the schema refused, so that nothing is reported again as a consequence of it. */
+  broken: BrokenParts;
 }
 
 const VARIABLES = Object.keys(TEMPLATE_VARIABLES);
 
+/**
+ * The parts of a scenario the schema refused, as they were written. A part
+ * that failed to parse is reported once, for what is wrong with it; what it
+ * would have referred to (a conversation it starts, a template it posts) or
+ * defined (a template, a step's id) is read from what was written, so its
+ * error does not also produce warnings and errors about the rest of the file.
+ */
+export interface BrokenParts {
+  /** Paths (in the file) of every part that was set aside. */
+  paths: Path[];
+  /** What was written there. */
+  values: unknown[];
+}
+
+const NOTHING_BROKEN: BrokenParts = { paths: [], values: [] };
+
+function startsWith(path: Path, prefix: Path): boolean {
+  return prefix.every((segment, i) => path[i] === segment);
+}
+
+/** Whether any part under `prefix` (or `prefix` itself, or a part holding it) was set aside. */
+function brokenUnder(broken: BrokenParts, prefix: Path): boolean {
+  return broken.paths.some((p) => startsWith(p, prefix) || startsWith(prefix, p));
+}
+
+/** Every string written under a key in the broken parts: `start` → conversations it starts. */
+function brokenRefs(broken: BrokenParts, keys: readonly string[]): Set<string> {
+  const found = new Set<string>();
+  const visit = (v: unknown, depth: number) => {
+    if (depth > 12 || v === null || typeof v !== "object") return;
+    for (const [k, inner] of Object.entries(v)) {
+      if (keys.includes(k) && typeof inner === "string") found.add(inner);
+      if (k === "choices" && Array.isArray(inner) && keys.includes("template"))
+        for (const c of inner) if (typeof c === "string") found.add(`choice-${c}`);
+      visit(inner, depth + 1);
+    }
+  };
+  for (const v of broken.values) visit(Array.isArray(v) ? v : { _: v }, 0);
+  return found;
+}
+
+/** The `id`s written in the parts set aside under `prefix`: steps others may name. */
+function brokenIds(broken: BrokenParts, prefix: Path): Set<string> {
+  const inside: BrokenParts = { paths: [], values: [] };
+  broken.paths.forEach((p, i) => {
+    if (startsWith(p, prefix)) {
+      inside.paths.push(p);
+      inside.values.push(broken.values[i]);
+    }
+  });
+  return brokenRefs(inside, ["id"]);
+}
+
+/** The names of a map's entries that were set aside as a whole or in part (`templates.<name>`). */
+function brokenNames(broken: BrokenParts, map: string): Set<string> {
+  return new Set(
+    broken.paths.filter((p) => p[0] === map && typeof p[1] === "string").map((p) => p[1] as string),
+  );
+}
+
 /** Lints a source: structure first, then meaning; returns every problem found. */
 export function lintSource(source: ScenarioSource): { problems: Problem[]; scenario?: Scenario } {
   if (source.problems.length > 0 || source.raw === undefined) return { problems: source.problems };
+  const notScenario = worldFileProblem(source);
+  if (notScenario) return { problems: [notScenario] };
   const problems = checkStructure(source);
   const parsed = scenarioSchema.safeParse(source.raw);
   const salvaged = parsed.success
-    ? { scenario: parsed.data, translate: (path: Path) => path }
+    ? { scenario: parsed.data, translate: (path: Path) => path, broken: NOTHING_BROKEN }
     : salvage(source.raw);
   if (!salvaged) return { problems };
-  const { scenario, translate } = salvaged;
+  const { scenario, translate, broken } = salvaged;
   const seen = new Set(problems.map((p) => `${p.line}:${p.column}:${p.message}`));
   const report = (severity: Problem["severity"]) =>
     ((given, message, hint, key = false) => {
@@ -55,19 +127,77 @@ export function lintSource(source: ScenarioSource): { problems: Problem[]; scena
       seen.add(id);
       problems.push({ file: source.file, ...at, severity, message, hint, path: formatPath(path) });
     }) as Reporter["error"];
-  checkMeaning(scenario, { error: report("error"), warning: report("warning") });
+  checkMeaning(scenario, { error: report("error"), warning: report("warning"), broken });
+  if (scenario.world !== undefined && source.file)
+    checkWorld(scenario.world, source.file, { error: report("error") });
   problems.sort((a, b) => a.line - b.line || a.column - b.column);
   return parsed.success ? { problems, scenario: parsed.data } : { problems };
 }
+
+/** The world a scenario names must exist, where `warden rehearse` will look for it. */
+function checkWorld(world: string, file: string, r: Pick<Reporter, "error">): void {
+  if (worldFileOf(file, world)) return;
+  const names = worldNames(file);
+  const guess = closest(world, names);
+  r.error(
+    ["world"],
+    `no world "${world}": looked for ${worldCandidates(file, world).join(" and ")}`,
+    guess
+      ? `did you mean "${guess}"?`
+      : names.length
+        ? `name one of: ${names.join(", ")}`
+        : "write a world file in scenarios/worlds/ (see scenarios/worlds/README.md)",
+  );
+}
+
+/** A world file handed to the scenario linter: one problem saying so, rather than one per field. */
+function worldFileProblem(source: ScenarioSource): Problem | undefined {
+  const raw = source.raw;
+  if (!raw || typeof raw !== "object" || Array.isArray(raw)) return undefined;
+  const keys = Object.keys(raw);
+  if (keys.includes("phases") || !["users", "chats", "timeline"].some((k) => keys.includes(k)))
+    return undefined;
+  return {
+    file: source.file,
+    line: 1,
+    column: 1,
+    severity: "error",
+    message: "this is a world (users, chats, timeline), not a scenario",
+    hint: `check it with: warden world lint ${source.file}`,
+  };
+}
+
+/** Top-level fields that can stand in for a broken value without adding to any check. */
+const TOP_STAND_INS: Record<string, unknown> = {
+  id: "invalid",
+  title: "invalid",
+  version: 1,
+  rights: [],
+  languages: ["en"],
+};
+
+/** Top-level fields that may simply be left out when broken. */
+const TOP_OPTIONAL = new Set([
+  "description",
+  "default_language",
+  "timezone",
+  "world",
+  "templates",
+  "conversations",
+  "ladders",
+]);
 
 /**
  * Drops the parts the schema refused (a bad step, an unknown field) so the
  * rest can still be checked for meaning: one run reports every problem. A bad
  * step, trigger or action is replaced by a silent stand-in, keeping positions
  * and default step names; other bad list items are removed and the paths of
- * what follows are mapped back to where they are in the file.
+ * what follows are mapped back to where they are in the file. What was set
+ * aside is returned as it was written (`BrokenParts`).
  */
-function salvage(raw: unknown): { scenario: Scenario; translate(path: Path): Path } | undefined {
+function salvage(
+  raw: unknown,
+): { scenario: Scenario; translate(path: Path): Path; broken: BrokenParts } | undefined {
   let value: unknown;
   try {
     value = structuredClone(raw);
@@ -85,39 +215,44 @@ function salvage(raw: unknown): { scenario: Scenario; translate(path: Path): Pat
     } else if (v && typeof v === "object") Object.values(v).forEach(index);
   };
   index(value);
+  /** A path in the value as it is now, as a path in the file. */
+  const original = (path: Path): Path => {
+    let v = value;
+    return path.map((segment) => {
+      const here = v;
+      v = (v as Record<PropertyKey, unknown> | undefined)?.[segment];
+      if (Array.isArray(here) && typeof segment === "number")
+        return origins.get(here)?.[segment] ?? segment;
+      return segment;
+    });
+  };
+  const broken: BrokenParts = { paths: [], values: [] };
+  const setAside = (path: Path) => {
+    broken.paths.push(original(path));
+    broken.values.push(structuredClone(walk(value, path)));
+  };
   for (let round = 0; round < 20; round++) {
     const result = scenarioSchema.safeParse(value);
     if (result.success) {
-      const clone = value;
-      return {
-        scenario: result.data,
-        translate(path) {
-          let v = clone;
-          return path.map((segment) => {
-            const here = v;
-            v = (v as Record<PropertyKey, unknown> | undefined)?.[segment];
-            if (Array.isArray(here) && typeof segment === "number")
-              return origins.get(here)?.[segment] ?? segment;
-            return segment;
-          });
-        },
-      };
+      return { scenario: result.data, translate: original, broken };
     }
     const removals: Array<{ parent: unknown; key: PropertyKey; path: Path }> = [];
     for (const issue of result.error.issues) {
       if (issue.code === "unrecognized_keys") {
         const target = walk(value, issue.path);
-        for (const key of issue.keys) removals.push({ parent: target, key, path: issue.path });
+        for (const key of issue.keys)
+          removals.push({ parent: target, key, path: [...issue.path, key] });
         continue;
       }
       const cut = issue.path.findLastIndex((s) => typeof s === "number");
       if (cut < 0) {
-        if (issue.path.length < 2) return undefined;
-        removals.push({
-          parent: walk(value, issue.path.slice(0, 1)),
-          key: issue.path[1] as PropertyKey,
-          path: issue.path.slice(0, 2),
-        });
+        if (issue.path.length === 0) return undefined;
+        const top = issue.path[0] as string;
+        if (issue.path.length === 1 && !(top in TOP_STAND_INS) && !TOP_OPTIONAL.has(top))
+          return undefined;
+        const key = issue.path.length === 1 ? top : (issue.path[1] as PropertyKey);
+        const parent = issue.path.length === 1 ? value : walk(value, issue.path.slice(0, 1));
+        removals.push({ parent, key, path: issue.path.slice(0, Math.min(2, issue.path.length)) });
         continue;
       }
       removals.push({
@@ -135,6 +270,7 @@ function salvage(raw: unknown): { scenario: Scenario; translate(path: Path): Pat
           const i = item.key as number;
           if (done.has(i)) continue;
           done.add(i);
+          setAside(item.path);
           const stand = standIn(item.path, parent[i], i);
           if (stand && JSON.stringify(stand) !== JSON.stringify(parent[i])) parent[i] = stand;
           else {
@@ -143,7 +279,15 @@ function salvage(raw: unknown): { scenario: Scenario; translate(path: Path): Pat
           }
         }
       } else if (parent && typeof parent === "object") {
-        for (const item of items) delete (parent as Record<PropertyKey, unknown>)[item.key];
+        for (const item of items) {
+          const record = parent as Record<PropertyKey, unknown>;
+          if (!(item.key in record)) continue;
+          setAside(item.path);
+          const stand = parent === value ? TOP_STAND_INS[item.key as string] : undefined;
+          if (stand !== undefined && JSON.stringify(record[item.key]) !== JSON.stringify(stand))
+            record[item.key] = structuredClone(stand);
+          else delete record[item.key];
+        }
       }
     }
   }
@@ -197,6 +341,7 @@ function checkMeaning(s: Scenario, r: Reporter): void {
     );
 
   checkTemplates(s, r);
+  checkLanguages(s, r);
   checkVariables(s, r);
   checkGroupPosts(s, r);
   checkRights(s, r);
@@ -213,20 +358,108 @@ function checkMeaning(s: Scenario, r: Reporter): void {
 }
 
 function checkTemplates(s: Scenario, r: Reporter): void {
+  // Languages the schema refused are reported there; which texts they would need is not known.
+  if (brokenUnder(r.broken, ["languages"])) return;
   for (const [name, template] of Object.entries(s.templates ?? {})) {
     for (const language of s.languages) {
       if (template[language] === undefined)
         r.error(
           ["templates", name],
-          `template "${name}" has no ${language === "nl" ? "Dutch (nl)" : "English (en)"} text`,
+          `template "${name}" has no ${languageName(language)} text`,
           `add ${language}: "…" — every template needs every language in languages:`,
         );
     }
+    for (const language of Object.keys(template))
+      if (!s.languages.includes(language))
+        r.warning(
+          ["templates", name, language],
+          `template "${name}" has a ${languageName(language)} text, but ${language} is not one of the scenario's languages, so nobody gets it`,
+          `add ${language} to languages:, or remove the text`,
+          true,
+        );
   }
 }
 
+/**
+ * Warden's own member-facing texts are Dutch and English. A scenario that
+ * speaks another language must write everything it posts itself: the
+ * shipped warnings it names, the release message, the lockdown's title and
+ * description, and what its questions say to an answer they cannot use.
+ */
+function checkLanguages(s: Scenario, r: Reporter): void {
+  if (brokenUnder(r.broken, ["languages"])) return;
+  const others = s.languages.filter((l) => !isShippedLanguage(l));
+  if (others.length === 0) return;
+  const speaks = others.map(languageName).join(", ");
+  const every = s.languages.join(", ");
+  const shipped = (name: string, path: Path, how = `template "${name}" is Warden's own`) => {
+    if (!isShippedTemplate(name) || s.templates?.[name] !== undefined) return;
+    r.error(
+      path,
+      `${how}, written in Dutch and English only, and this scenario speaks ${speaks}`,
+      `define your own template "${name}" under templates:, with a text in each of: ${every}`,
+    );
+  };
+  const action = (a: TriggerAction, path: Path) => {
+    if ("reply" in a) shipped(a.reply, [...path, "reply"]);
+    if ("warn" in a) shipped(a.warn, [...path, "warn"]);
+  };
+  s.phases.forEach((phase, p) => {
+    (phase.steps ?? []).forEach((step, i) => {
+      const path = ["phases", p, "steps", i];
+      if ("warn" in step) shipped(templateOfPost(step.warn), [...path, "warn"]);
+      if ("announce" in step) shipped(templateOfPost(step.announce), [...path, "announce"]);
+      if ("release" in step)
+        shipped("release", [...path, "release"], `release: posts Warden's own template "release"`);
+      if (
+        "lockdown" in step &&
+        (step.lockdown === true || !step.lockdown.title || !step.lockdown.description)
+      )
+        r.error(
+          [...path, "lockdown"],
+          `lockdown: without its own title and description sets Warden's, written in Dutch and English only, and this scenario speaks ${speaks}`,
+          'write lockdown: { title: "…", description: "…" } in the scenario\'s languages',
+        );
+    });
+    (phase.triggers ?? []).forEach((trigger, t) => {
+      trigger.do.forEach((a, j) => {
+        action(a, ["phases", p, "triggers", t, "do", j]);
+      });
+    });
+  });
+  for (const [name, ladder] of Object.entries(s.ladders ?? {}))
+    ladder.rungs.forEach((rung, i) => {
+      rung.forEach((a, j) => {
+        action(a, ["ladders", name, "rungs", i, j]);
+      });
+    });
+  const needed = new Set<string>();
+  for (const [name, convo] of Object.entries(s.conversations ?? {}))
+    convo.steps.forEach((step, i) => {
+      const path = ["conversations", name, "steps", i];
+      if ("say" in step) shipped(step.say, [...path, "say"]);
+      if (!("ask" in step)) return;
+      shipped(step.ask.template, [...path, "ask", "template"]);
+      const choices = typeof step.ask.expect === "object" && "choices" in step.ask.expect;
+      for (const text of [
+        "text-please",
+        "not-a-command",
+        choices ? "not-a-choice" : "not-understood",
+      ]) {
+        if (needed.has(text) || s.templates?.[text] !== undefined) continue;
+        needed.add(text);
+        r.error(
+          [...path, "ask"],
+          `this question may answer "${BUILT_IN_TEXTS[text]?.en}" (Warden's ${text}), written in Dutch and English only, and this scenario speaks ${speaks}`,
+          `define a template "${text}" under templates:, with a text in each of: ${every}`,
+          true,
+        );
+      }
+    });
+}
+
 function templateRef(s: Scenario, r: Reporter, name: string, path: Path): void {
-  if (hasScenarioTemplate(s, name)) return;
+  if (hasScenarioTemplate(s, name) || brokenNames(r.broken, "templates").has(name)) return;
   const known = [...Object.keys(s.templates ?? {}), "takeover", "trade", "freeze", "release"];
   const guess = closest(name, known);
   r.error(
@@ -284,6 +517,7 @@ function checkGroupPosts(s: Scenario, r: Reporter): void {
         posted.add(typeof step.warn === "string" ? step.warn : step.warn.template);
       if ("announce" in step)
         posted.add(typeof step.announce === "string" ? step.announce : step.announce.template);
+      if ("release" in step) posted.add("release");
       if ("notify" in step) phaseNotify.push([step.notify, ["phases", p, "steps", i, "notify"]]);
     });
     for (const trigger of phase.triggers ?? [])
@@ -316,6 +550,8 @@ function checkGroupPosts(s: Scenario, r: Reporter): void {
 }
 
 function checkRights(s: Scenario, r: Reporter): void {
+  // A right the schema refused (misspelt) is reported there, not again at every step needing it.
+  if (brokenUnder(r.broken, ["rights"])) return;
   const declared = new Set<string>(s.rights);
   const reported = new Set<string>();
   const need = (rights: readonly string[], path: Path, what: string) => {
@@ -404,7 +640,11 @@ function checkPhases(s: Scenario, r: Reporter): void {
           [...path, "announce"],
         );
       if ("warn" in step || "announce" in step) posted.add(id);
-      if ("pin" in step && !posted.has(step.pin.step))
+      if (
+        "pin" in step &&
+        !posted.has(step.pin.step) &&
+        !brokenIds(r.broken, ["phases", p, "steps"]).has(step.pin.step)
+      )
         r.error(
           [...path, "pin", "step"],
           `step "${step.pin.step}" is not an earlier warn or announce step`,
@@ -505,7 +745,9 @@ function checkAction(
   if ("warn" in action) templateRef(s, r, action.warn, [...path, "warn"]);
   if ("start" in action) {
     const convo = s.conversations?.[action.start];
-    if (!convo) {
+    if (!convo && brokenNames(r.broken, "conversations").has(action.start)) {
+      // Reported where the conversation is written.
+    } else if (!convo) {
       const guess = closest(action.start, Object.keys(s.conversations ?? {}));
       r.error(
         [...path, "start"],
@@ -526,7 +768,7 @@ function checkAction(
         "a ladder's rung cannot climb a ladder (it would recurse)",
         "use the rung's own actions instead",
       );
-    else if (!s.ladders?.[action.ladder]) {
+    else if (!s.ladders?.[action.ladder] && !brokenNames(r.broken, "ladders").has(action.ladder)) {
       const guess = closest(action.ladder, Object.keys(s.ladders ?? {}));
       r.error(
         [...path, "ladder"],
@@ -564,8 +806,12 @@ function checkConversation(s: Scenario, r: Reporter, name: string): void {
       );
     ids.set(id, i);
   });
+  // A step the schema refused leaves the conversation's flow unknown: its targets, what it
+  // records and which steps it leads to are not checked against it.
+  const flowKnown = !brokenUnder(r.broken, ["conversations", name]);
+  const unparsed = brokenIds(r.broken, ["conversations", name]);
   const target = (id: string | undefined, path: Path) => {
-    if (id === undefined || id === "end" || ids.has(id)) return;
+    if (id === undefined || id === "end" || ids.has(id) || unparsed.has(id)) return;
     const guess = closest(id, [...ids.keys()]);
     r.error(
       path,
@@ -601,6 +847,7 @@ function checkConversation(s: Scenario, r: Reporter, name: string): void {
       target(step.branch.default, [...path, "branch", "default"]);
     }
   });
+  if (!flowKnown) return;
   convo.steps.forEach((step, i) => {
     if ("branch" in step && !recorded.has(step.branch.on))
       r.error(
@@ -657,7 +904,10 @@ function checkConversation(s: Scenario, r: Reporter, name: string): void {
 }
 
 function checkUnused(s: Scenario, r: Reporter): void {
-  const used = new Set(scenarioTemplateRefs(s));
+  const used = new Set([
+    ...scenarioTemplateRefs(s),
+    ...brokenRefs(r.broken, ["warn", "announce", "reply", "say", "template"]),
+  ]);
   for (const convo of Object.values(s.conversations ?? {}))
     for (const step of convo.steps)
       if ("ask" in step && typeof step.ask.expect === "object" && "choices" in step.ask.expect)
@@ -674,8 +924,8 @@ function checkUnused(s: Scenario, r: Reporter): void {
         "remove it or use it",
         true,
       );
-  const started = new Set<string>();
-  const ladders = new Set<string>();
+  const started = brokenRefs(r.broken, ["start"]);
+  const ladders = brokenRefs(r.broken, ["ladder"]);
   const scan = (a: TriggerAction) => {
     if ("start" in a) started.add(a.start);
     if ("ladder" in a) ladders.add(a.ladder);

@@ -8,13 +8,16 @@ import {
   scenarioSchema,
   TRIGGER_ACTION_KINDS,
 } from "./schema.ts";
+import { fieldsAt, formsHint, schemaAt, valueAt } from "./schema-walk.ts";
 import type { ScenarioSource } from "./source.ts";
 
 /**
- * Checks a scenario against the schema and turns zod's issues into problems
- * a scenario author can act on: an unknown field or action named at its own
- * position with the nearest valid name, and a step that matched no kind of
- * step explained by the kind its action key names.
+ * Checks a file against its format's schema (a scenario's, or a world's) and
+ * turns zod's issues into problems an author can act on: an unknown field or
+ * action named at its own position with the nearest valid name, a step that
+ * matched no kind of step explained by the kind its action key names, and a
+ * value that fits none of the forms allowed at its place answered with every
+ * one of them, read from the schema (`schema-walk.ts`).
  */
 
 type Issue = z.core.$ZodIssue;
@@ -38,17 +41,38 @@ function stepKindsAt(
   return undefined;
 }
 
-function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
-  let v = raw;
-  for (const segment of path) {
-    if (v === null || typeof v !== "object") return undefined;
-    v = (v as Record<PropertyKey, unknown>)[segment];
-  }
-  return v;
+/** What the structure check needs to know of a format besides its schema. */
+export interface StructureRules {
+  schema: z.ZodType;
+  /** Where editors' JSON Schema of the format is, named in hints. */
+  schemaFile: string;
+  /** The kinds of step that live at a path (objects with exactly one action key), if any. */
+  stepKindsAt?(path: readonly PropertyKey[]):
+    | {
+        kinds: readonly string[];
+        schemas: Record<string, z.ZodType>;
+        /** The keys a step has besides its kind (default: id, note, next). */
+        meta?: readonly string[];
+      }
+    | undefined;
 }
 
+const SCENARIO_RULES: StructureRules = {
+  schema: scenarioSchema,
+  schemaFile: "scenarios/schema.json",
+  stepKindsAt,
+};
+
 export function checkStructure(source: ScenarioSource): Problem[] {
-  const result = scenarioSchema.safeParse(source.raw);
+  return structureProblems(source, SCENARIO_RULES);
+}
+
+/** Checks a parsed file against a format's schema; every issue becomes a problem at its place. */
+export function structureProblems(
+  source: Pick<ScenarioSource, "file" | "raw" | "locate">,
+  rules: StructureRules,
+): Problem[] {
+  const result = rules.schema.safeParse(source.raw);
   if (result.success) return [];
   const problems: Problem[] = [];
   const seen = new Set<string>();
@@ -66,18 +90,31 @@ export function checkStructure(source: ScenarioSource): Problem[] {
       path: formatPath(path),
     });
   };
-  for (const issue of result.error.issues) explain(issue, [], source.raw, add);
+  const explainer = { raw: source.raw, add, rules };
+  for (const issue of result.error.issues) explain(issue, [], explainer);
   return problems;
 }
 
 type Add = (path: readonly PropertyKey[], message: string, hint: string, key?: boolean) => void;
 
-function explain(issue: Issue, prefix: readonly PropertyKey[], raw: unknown, add: Add): void {
+interface Explainer {
+  raw: unknown;
+  add: Add;
+  rules: StructureRules;
+}
+
+/** The forms the schema allows at a path, as a hint; undefined when it cannot tell. */
+function formsHintAt(path: readonly PropertyKey[], on: Explainer): string | undefined {
+  const schema = schemaAt(on.rules.schema, path, on.raw);
+  return schema ? formsHint(schema) : undefined;
+}
+
+function explain(issue: Issue, prefix: readonly PropertyKey[], on: Explainer): void {
+  const { raw, add } = on;
   const path = [...prefix, ...issue.path];
   switch (issue.code) {
     case "unrecognized_keys": {
-      const here = valueAt(raw, path);
-      const known = knownKeys(path);
+      const known = fieldsAt(on.rules.schema, path, raw);
       for (const key of issue.keys) {
         const guess = known ? closest(key, known) : undefined;
         add(
@@ -91,16 +128,16 @@ function explain(issue: Issue, prefix: readonly PropertyKey[], raw: unknown, add
           true,
         );
       }
-      void here;
       return;
     }
     case "invalid_union": {
-      const kinds = stepKindsAt(path);
+      const kinds = on.rules.stepKindsAt?.(path);
       const value = valueAt(raw, path);
       if (kinds && value !== null && typeof value === "object" && !Array.isArray(value)) {
         const present = kinds.kinds.filter((k) => k in value);
         if (present.length === 0) {
-          const keys = Object.keys(value).filter((k) => !STEP_META_KEYS.includes(k));
+          const meta = kinds.meta ?? STEP_META_KEYS;
+          const keys = Object.keys(value).filter((k) => !meta.includes(k));
           const first = keys[0];
           if (first === undefined) {
             add(path, "this step has no action", `add one of: ${kinds.kinds.join(", ")}`);
@@ -127,32 +164,43 @@ function explain(issue: Issue, prefix: readonly PropertyKey[], raw: unknown, add
         const schema = kinds.schemas[present[0] as string];
         const again = schema?.safeParse(value);
         if (again && !again.success) {
-          for (const inner of again.error.issues) explain(inner, path, raw, add);
+          for (const inner of again.error.issues) explain(inner, path, on);
           return;
         }
       }
-      // Another union (a duration or "forever", a template or an object…): the branch that got furthest.
-      const branches = issue.errors.filter((b) => b.length > 0);
-      const best = branches.sort((a, b) => depth(b) - depth(a) || a.length - b.length)[0];
-      if (best && (depth(best) >= 10 || best.every((i) => i.code !== "invalid_value"))) {
-        for (const inner of best) explain(inner, path, raw, add);
+      // Another union (a duration or "forever", a template or an object…): when one branch took
+      // the value's shape and failed inside it, or failed only a check of its own (a duration's
+      // format), that branch's complaint; when none did, every form the value may take.
+      const tried = issue.errors.filter((b) => b.length > 0);
+      const best = tried.sort((a, b) => depth(b) - depth(a) || a.length - b.length)[0];
+      if (best && (depth(best) >= 10 || best.every((i) => CHECKS.has(i.code)))) {
+        for (const inner of best) explain(inner, path, on);
         return;
       }
-      add(path, describeUnion(issue, value), "see scenarios/schema.json for what is allowed here");
+      add(
+        path,
+        `${describe(value)} is not allowed here`,
+        formsHintAt(path, on) ?? `see ${on.rules.schemaFile} for what is allowed here`,
+      );
       return;
     }
     case "invalid_type": {
       const value = valueAt(raw, path);
+      const forms = formsHintAt(path, on);
       if (value === undefined) {
         const field = path.at(-1);
         add(
           path.slice(0, -1),
           `missing field "${String(field)}"`,
-          `add ${String(field)}: (${issue.expected})`,
+          `add ${String(field)}: (${forms ? forms.replace(/^write /, "") : issue.expected})`,
         );
         return;
       }
-      add(path, `expected ${issue.expected}, got ${describe(value)}`, "change the value's type");
+      add(
+        path,
+        `expected ${issue.expected}, got ${describe(value)}`,
+        forms ?? "change the value's type",
+      );
       return;
     }
     case "invalid_format": {
@@ -161,32 +209,80 @@ function explain(issue: Issue, prefix: readonly PropertyKey[], raw: unknown, add
         add(path, `bad duration ${JSON.stringify(value)}`, DURATION_HINT);
         return;
       }
+      if (issue.message.startsWith("Invalid")) {
+        // zod's own words ("Invalid string: must match pattern …"): say what may stand here instead.
+        add(
+          path,
+          `${JSON.stringify(value)} is not in a form allowed here`,
+          formsHintAt(path, on) ?? `see ${on.rules.schemaFile} for the format`,
+        );
+        return;
+      }
       add(
         path,
         `${JSON.stringify(value)}: ${issue.message}`,
-        "see scenarios/schema.json for the format",
+        `see ${on.rules.schemaFile} for the format`,
       );
       return;
     }
-    case "invalid_value":
+    case "invalid_value": {
+      const value = valueAt(raw, path);
+      const words = issue.values.map((v) => (typeof v === "string" ? v : JSON.stringify(v)));
+      const starting = typeof value === "string" ? words.filter((w) => w.startsWith(value)) : [];
+      const guess =
+        starting.length === 1
+          ? starting[0]
+          : typeof value === "string" && value.length > 3
+            ? closest(value, words)
+            : undefined;
+      // A long list (the language codes) is described rather than listed.
+      const about =
+        words.length > 12 ? schemaAt(on.rules.schema, path, raw)?.description : undefined;
+      const listed = about
+        ? `${about.replace(/\.$/, "")} (all ${words.length} in ${on.rules.schemaFile})`
+        : words.length > 12
+          ? `one of ${words.length}, such as ${words.slice(0, 8).join(", ")} (see ${on.rules.schemaFile})`
+          : `one of: ${words.join(", ")}`;
       add(
         path,
-        `${JSON.stringify(valueAt(raw, path))} is not allowed here`,
-        `use one of: ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`,
+        `${JSON.stringify(value)} is not allowed here`,
+        guess ? `did you mean ${guess}? (${listed})` : about ? listed : `use ${listed}`,
       );
       return;
+    }
     case "too_small":
     case "too_big":
       if (issue.message === "bad duration") {
         add(path, `bad duration ${JSON.stringify(valueAt(raw, path))}`, DURATION_HINT);
         return;
       }
-      add(path, issue.message, "adjust the value or the number of items");
+      add(path, sizeMessage(issue), "adjust the value or the number of items");
       return;
     default:
-      add(path, issue.message, "see scenarios/schema.json");
+      add(path, issue.message, `see ${on.rules.schemaFile}`);
   }
 }
+
+/** A size limit in words: "at least 2 items", "at most 200 characters". */
+function sizeMessage(issue: Issue & { code: "too_small" | "too_big" }): string {
+  const limit = issue.code === "too_small" ? issue.minimum : issue.maximum;
+  const bound = issue.code === "too_small" ? "at least" : "at most";
+  switch (issue.origin) {
+    case "array":
+    case "set":
+      return `${issue.code === "too_small" ? "too few" : "too many"} items: ${bound} ${limit}`;
+    case "string":
+      return `${issue.code === "too_small" ? "too short" : "too long"}: ${bound} ${limit} character${Number(limit) === 1 ? "" : "s"}`;
+    case "number":
+    case "int":
+      return `${issue.code === "too_small" ? "too small" : "too large"}: ${bound} ${limit}`;
+    default:
+      return issue.message;
+  }
+}
+
+/** Issues of a value that had the right type but failed a check of it (a pattern, a length). */
+const CHECKS = new Set<string>(["invalid_format", "too_small", "too_big", "not_multiple_of"]);
 
 /** How far a union's branch got: deeper paths first, then specific complaints over "wrong type". */
 function depth(issues: readonly Issue[]): number {
@@ -199,57 +295,4 @@ function describe(value: unknown): string {
   if (value === null) return "null";
   if (typeof value === "object") return "an object";
   return `${typeof value} ${JSON.stringify(value)}`;
-}
-
-function describeUnion(issue: Issue & { code: "invalid_union" }, value: unknown): string {
-  void issue;
-  return `${describe(value)} is not valid here`;
-}
-
-/** The fields an object at a path may have, for "did you mean" on unknown fields. */
-function knownKeys(path: readonly PropertyKey[]): string[] | undefined {
-  const p = path.map(String);
-  const n = p.length;
-  if (n === 0)
-    return [
-      "id",
-      "title",
-      "description",
-      "version",
-      "languages",
-      "default_language",
-      "timezone",
-      "rights",
-      "templates",
-      "conversations",
-      "ladders",
-      "phases",
-    ];
-  if (n === 2 && p[0] === "phases") return ["id", "title", "steps", "triggers"];
-  if (n === 4 && p[0] === "phases" && p[2] === "triggers")
-    return ["id", "on", "keywords", "regex", "min_score", "after", "limit", "chat_limit", "do"];
-  if (n === 4 && p[0] === "phases" && p[2] === "steps") return [...PHASE_STEP_KINDS, "id", "note"];
-  if (n === 4 && p[0] === "conversations" && p[2] === "steps")
-    return [...CONVERSATION_STEP_KINDS, "id", "next"];
-  if (n === 5 && p[0] === "conversations" && p[4] === "ask")
-    return ["template", "expect", "timeout", "on_timeout", "record"];
-  if (n === 2 && p[0] === "conversations") return ["where", "steps"];
-  if (n === 2 && p[0] === "ladders") return ["reset_after", "rungs"];
-  if (n === 2 && p[0] === "templates") return ["nl", "en"];
-  if (n === 5 && p[0] === "phases" && p[2] === "steps") {
-    const byKind: Record<string, string[]> = {
-      warn: ["template", "pin"],
-      announce: ["template", "pin"],
-      lockdown: ["title", "description", "photo"],
-      approve: ["reason", "timeout", "on_timeout"],
-      restrict: ["users", "for"],
-      ban: ["users", "for"],
-      purge: ["last", "from"],
-      pin: ["step"],
-    };
-    return byKind[p[4] as string];
-  }
-  if (n === 5 && p[0] === "phases" && p[2] === "triggers") return ["count", "per"];
-  if (n === 5 && p[0] === "conversations" && p[4] === "branch") return ["on", "cases", "default"];
-  return undefined;
 }

@@ -7,6 +7,7 @@ import {
   type TriggerActionFormKind,
 } from "./action-forms.ts";
 import { Duration, Id, slug, TemplateRef, Text } from "./fields.ts";
+import { LANGUAGE_CODES } from "./languages.ts";
 
 /**
  * The scenario format: one zod schema that validates YAML and TypeScript
@@ -18,8 +19,13 @@ import { Duration, Id, slug, TemplateRef, Text } from "./fields.ts";
  * optionally an `id`; the action key says what it does.
  */
 
-export const LANGUAGES = ["nl", "en"] as const;
-export type Language = (typeof LANGUAGES)[number];
+/** A scenario's languages: ISO 639-1 codes (`languages.ts`). */
+export const LANGUAGES = LANGUAGE_CODES;
+export type Language = string;
+
+const LanguageCode = z
+  .enum(LANGUAGE_CODES)
+  .describe("An ISO 639-1 language code: nl, en, ar, tr, pl, de, fr …");
 
 /** Admin rights a scenario may declare (those Telegram grants to bots in groups). */
 export const ADMIN_RIGHTS = [
@@ -302,8 +308,10 @@ const Conversation = z.strictObject({
 });
 
 const Template = z
-  .strictObject({ nl: Text.optional(), en: Text.optional() })
-  .describe("The text per language (HTML); {member}, {case}, {group} … are filled in.");
+  .strictObject(Object.fromEntries(LANGUAGE_CODES.map((code) => [code, Text.optional()])))
+  .describe(
+    "The text per language (HTML, as written: right-to-left text is kept as it is); {member}, {case}, {group} … are filled in.",
+  ) as z.ZodType<Partial<Record<string, string>>>;
 
 const Ladder = z.strictObject({
   reset_after: Duration.optional().describe("Forget a member's offences after this long."),
@@ -321,14 +329,21 @@ export const scenarioSchema = z
     description: z.string().max(4000).optional(),
     version: z.number().int().min(1).describe("Raise it whenever the scenario changes."),
     languages: z
-      .array(z.enum(LANGUAGES))
+      .array(LanguageCode)
       .min(1)
-      .describe("Languages every template must have; members get theirs, the group all of them."),
-    default_language: z
-      .enum(LANGUAGES)
-      .optional()
-      .describe("For members whose language is none of these; defaults to the first."),
+      .describe(
+        "Languages every template must have (ISO 639-1 codes); members get theirs, the group all of them. Warden's own texts are Dutch and English: a scenario in another language writes its own (the linter says which).",
+      ),
+    default_language: LanguageCode.optional().describe(
+      "For members whose language is none of these; defaults to the first.",
+    ),
     timezone: z.string().optional().describe("For `until: HH:MM`; defaults to Europe/Amsterdam."),
+    world: z
+      .union([slug("a world's name"), z.string().regex(/\.ya?ml$/, "a world file ends in .yaml")])
+      .optional()
+      .describe(
+        "The world `warden rehearse` plays this scenario in: the name of a file in scenarios/worlds/ without .yaml (drug-market), or the path of a world file relative to this one.",
+      ),
     rights: z
       .array(z.enum(ADMIN_RIGHTS))
       .describe("Admin rights the bot needs; the scenario will not start without them."),

@@ -56,11 +56,44 @@ export async function readScenarioSource(
   });
   if (format === "ts" && !typeScriptAllowed(opts))
     return fail(TYPESCRIPT_OFF.message, TYPESCRIPT_OFF.hint);
-  const read = await readCapped(file);
+  const read = await readCapped(file, SCENARIO_FILE);
   if ("problem" in read) return fail(read.problem.message, read.problem.hint);
   const { text } = read;
   if (format === "ts") return readTypeScript(file, text);
   return readYaml(file, text);
+}
+
+/** What kind of file is read, for the messages about files that cannot be. */
+export interface FileKind {
+  /** "a scenario", "a world". */
+  what: string;
+  maxBytes: number;
+  /** What to do about a file over the cap. */
+  tooBig: string;
+}
+
+const SCENARIO_FILE: FileKind = {
+  what: "a scenario",
+  maxBytes: MAX_SCENARIO_BYTES,
+  tooBig: "split it, or move long texts into fewer templates",
+};
+
+/**
+ * A YAML (or JSON) file of another kind, such as a world, read as carefully as
+ * a scenario: a plain file only, never more than its cap, aliases capped, and
+ * every syntax error at its line and column.
+ */
+export async function readYamlSource(file: string, kind: FileKind): Promise<ScenarioSource> {
+  const read = await readCapped(file, kind);
+  if ("problem" in read)
+    return {
+      file,
+      format: "yaml",
+      raw: undefined,
+      locate: () => ({ line: 1, column: 1 }),
+      problems: [{ file, line: 1, column: 1, severity: "error", ...read.problem }],
+    };
+  return readYaml(file, read.text);
 }
 
 /**
@@ -72,6 +105,7 @@ export async function readScenarioSource(
  */
 async function readCapped(
   file: string,
+  kind: FileKind,
 ): Promise<{ text: string } | { problem: { message: string; hint: string } }> {
   let handle: Awaited<ReturnType<typeof open>>;
   try {
@@ -84,22 +118,22 @@ async function readCapped(
     if (!info.isFile())
       return {
         problem: {
-          message: `not a regular file (${kindOf(info)}): a scenario is read from a plain file only`,
-          hint: "copy the scenario into a file and lint or load that",
+          message: `not a regular file (${kindOf(info)}): ${kind.what} is read from a plain file only`,
+          hint: `copy ${kind.what.replace(/^an? /, "the ")} into a file and lint or load that`,
         },
       };
-    const buffer = Buffer.alloc(MAX_SCENARIO_BYTES + 1);
+    const buffer = Buffer.alloc(kind.maxBytes + 1);
     let length = 0;
     while (length < buffer.length) {
       const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
       if (bytesRead === 0) break;
       length += bytesRead;
     }
-    if (length > MAX_SCENARIO_BYTES)
+    if (length > kind.maxBytes)
       return {
         problem: {
-          message: `file is larger than ${MAX_SCENARIO_BYTES} bytes; a scenario may be at most ${MAX_SCENARIO_BYTES}`,
-          hint: "split it, or move long texts into fewer templates",
+          message: `file is larger than ${kind.maxBytes} bytes; ${kind.what} may be at most ${kind.maxBytes}`,
+          hint: kind.tooBig,
         },
       };
     return { text: buffer.toString("utf8", 0, length) };

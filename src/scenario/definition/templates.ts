@@ -1,13 +1,21 @@
-import { render, WARNING_TEMPLATES } from "../../actions/templates.ts";
+import {
+  render,
+  type Language as ShippedLanguage,
+  WARNING_TEMPLATES,
+} from "../../actions/templates.ts";
 import { escapeHtml } from "../../base/html.ts";
+import { isShippedLanguage, languageOf } from "./languages.ts";
 import type { Language, Scenario } from "./schema.ts";
 
 /**
  * Member-facing texts of a scenario. A member gets their own language (from
  * Telegram's language_code) when the scenario has it, else the scenario's
- * default; the whole group gets every language, Dutch first. Templates are
- * HTML written by the scenario's author; the variables filled in come from
- * members (names, answers) and are escaped.
+ * default; the whole group gets every language, the default first. Templates
+ * are HTML written by the scenario's author, kept exactly as written
+ * (right-to-left text and the direction marks an author put in included); the
+ * variables filled in come from members (names, answers) and are escaped,
+ * with invisible formatting characters shown as `[U+202E]` (`escapeHtml`), so
+ * a member's name cannot turn the text around it.
  */
 
 export const VARIABLE_PATTERN = /\{([a-z_]+)\}/g;
@@ -29,7 +37,7 @@ export function defaultLanguage(scenario: Scenario): Language {
 
 /** The member's language when the scenario speaks it, else the scenario's default. */
 export function languageFor(scenario: Scenario, languageCode: string | undefined): Language {
-  const code = languageCode?.toLowerCase().slice(0, 2);
+  const code = languageOf(languageCode);
   const match = scenario.languages.find((l) => l === code);
   return match ?? defaultLanguage(scenario);
 }
@@ -55,11 +63,16 @@ export function renderTemplate(
     return interpolate(text, vars);
   }
   if (isShippedTemplate(name))
-    return render(language, `warning-${name}`, {
+    // Shipped in Dutch and English only: the linter refuses a scenario in another language that posts one.
+    return render(shippedLanguage(language), `warning-${name}`, {
       case: escapeHtml(String(vars.case ?? "")),
       group: escapeHtml(String(vars.group ?? "")),
     });
   throw new Error(`scenario ${scenario.id} has no template "${name}"`);
+}
+
+function shippedLanguage(language: Language): ShippedLanguage {
+  return (isShippedLanguage(language) ? language : "en") as ShippedLanguage;
 }
 
 /** For the whole group: every language of the scenario, default first, separated by a rule. */
@@ -69,8 +82,12 @@ export function renderForGroup(scenario: Scenario, name: string, vars: Vars): st
   return order.map((l) => renderTemplate(scenario, name, l, vars)).join("\n\n—\n\n");
 }
 
-/** What a conversation says when an answer cannot be used; a scenario may override each by name. */
-export const BUILT_IN_TEXTS: Record<string, Record<Language, string>> = {
+/**
+ * What a conversation says when an answer cannot be used, in Dutch and
+ * English; a scenario may override each by name, and one in another
+ * language must (the linter says so).
+ */
+export const BUILT_IN_TEXTS: Record<string, Record<ShippedLanguage, string>> = {
   "text-please": {
     nl: "Antwoord alstublieft met tekst.",
     en: "Please answer with text.",
@@ -97,5 +114,6 @@ export function renderBuiltIn(
   vars: Vars,
 ): string {
   if (scenario.templates?.[name]) return renderTemplate(scenario, name, language, vars);
-  return interpolate((BUILT_IN_TEXTS[name] as Record<Language, string>)[language], vars);
+  const texts = BUILT_IN_TEXTS[name] as Record<ShippedLanguage, string>;
+  return interpolate(texts[shippedLanguage(language)], vars);
 }

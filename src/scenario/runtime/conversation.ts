@@ -10,7 +10,12 @@ import type { RedisWrite } from "../../store/cases.ts";
 import { conversationStepId } from "../definition/names.ts";
 import { compileSafeRegex } from "../definition/safe-regex.ts";
 import type { Expect, Language, Scenario } from "../definition/schema.ts";
-import { renderBuiltIn, renderTemplate, type Vars } from "../definition/templates.ts";
+import {
+  defaultLanguage,
+  renderBuiltIn,
+  renderTemplate,
+  type Vars,
+} from "../definition/templates.ts";
 import { type ConversationStart, memberName, syntheticOf } from "./events.ts";
 import { globalScenarioKeys, scenarioKeys } from "./keys.ts";
 import {
@@ -245,6 +250,8 @@ export function conversationHost(deps: EngineDeps) {
             run: start.runId,
             conversation: start.name,
             name,
+            // Where the answer is kept: the log says what was recorded and where, not the words.
+            evidence: field,
             ...(messageId !== undefined ? { message_id: messageId } : {}),
           },
         },
@@ -286,7 +293,7 @@ export function conversationHost(deps: EngineDeps) {
 
 function choiceLabel(scenario: Scenario, value: string, language: Language): string {
   const own = scenario.templates?.[`choice-${value}`];
-  return own?.[language] ?? own?.[scenario.default_language ?? "nl"] ?? value;
+  return own?.[language] ?? own?.[defaultLanguage(scenario)] ?? value;
 }
 
 /** The answer a text gives to an expectation, or undefined when it does not fit. */

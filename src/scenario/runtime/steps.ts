@@ -19,6 +19,7 @@ import type { OwnPhaseStepKind, PhaseStep, Scenario } from "../definition/schema
 import { interpolate, renderForGroup } from "../definition/templates.ts";
 import { DEFAULT_TIMEZONE, untilMs } from "../definition/time.ts";
 import { scenarioKeys } from "./keys.ts";
+import { membersRestrictedByRun } from "./restricted.ts";
 import {
   failureOf,
   notifyOperators,
@@ -112,6 +113,8 @@ function formContext(rc: RunContext, scenario: Scenario): PhaseFormContext {
       const raw = await rc.deps.redis.hget(scenarioKeys.posted(rc.run.caseId, rc.run.id), stepId);
       return raw ? Number(raw) : undefined;
     },
+    ownTemplate: (name) => scenario.templates?.[name] !== undefined,
+    restrictedByRun: () => membersRestrictedByRun(rc.deps.redis, rc.run),
   };
 }
 
