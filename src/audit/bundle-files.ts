@@ -1,8 +1,11 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
+import { join } from "node:path";
 import type { CaseRecord } from "../store/cases.ts";
 import { csvHeader, csvRow } from "./csv.ts";
 import type { AuditEntry } from "./entry.ts";
+import { readLineBatches } from "./lines.ts";
+import { leafHashHex } from "./merkle.ts";
 import { parseVerifierKey, type Signer } from "./note-keys.ts";
 import { type ReportMeta, reportEntry, reportHead, reportTail } from "./report.ts";
 import type { VerifyOptions, VerifyReport } from "./verify.ts";
@@ -171,4 +174,19 @@ export async function sha256File(path: string): Promise<string> {
   const hash = createHash("sha256");
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   return hash.digest("hex");
+}
+
+/**
+ * The leaf hashes of a bundle's entries.jsonl, in order: what a witness
+ * proves consistency with. An erased entry's leaf is the one its tombstone
+ * keeps; nothing else of a line is checked here (`verify --bundle` does that).
+ */
+export async function* bundleLeaves(dir: string): AsyncGenerator<string> {
+  for await (const batch of readLineBatches(join(dir, "entries.jsonl"))) {
+    for (const line of batch) {
+      if (line.startsWith('{"erased_by":'))
+        yield String((JSON.parse(line) as { leaf: unknown }).leaf);
+      else yield leafHashHex(line);
+    }
+  }
 }

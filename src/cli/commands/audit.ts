@@ -21,6 +21,7 @@ import { hasAuditLog, verifyCaseLog } from "../../audit/verify-case.ts";
 import { getCase } from "../../store/cases.ts";
 import { assertCaseId } from "../../store/keys.ts";
 import { type CliContext, CliError } from "../context.ts";
+import { witnessCommand } from "./audit-witness.ts";
 
 /**
  * `warden audit …`: make the signing key, verify a case's log (in Redis or as
@@ -94,7 +95,8 @@ function printReport(c: CliContext, subject: string, report: VerifyReport | Bund
   for (const w of report.warnings)
     c.out(`warning${w.seq !== undefined ? ` (seq ${w.seq})` : ""}: ${w.message}`);
   for (const f of bundle?.files ?? []) c.out(`${f.file}: ${f.detail}`);
-  for (const line of witnessLines(report)) c.out(line);
+  // What a witness vouches for means something only of a log that verified.
+  if (report.ok) for (const line of witnessLines(report)) c.out(line);
   const { label } = verificationStatus(report);
   const signed =
     report.signedSize > 0 ? `signed up to ${report.signedSize}` : "no verified signature";
@@ -319,6 +321,8 @@ export function auditCommand(ctx: Ctx): Command {
         await log.close();
       }
     });
+
+  cmd.addCommand(witnessCommand(ctx));
 
   return cmd;
 }
