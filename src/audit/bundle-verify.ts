@@ -15,7 +15,7 @@ import { parseCheckpoint, splitNotes } from "./checkpoint.ts";
 import type { AuditEntry } from "./entry.ts";
 import { readLineBatches } from "./lines.ts";
 import { parseVerifierKey, type Verifier } from "./note-keys.ts";
-import { type VerifyOptions, type VerifyReport, verifyEntries } from "./verify.ts";
+import { type Finding, type VerifyReport, verifyEntries } from "./verify.ts";
 
 /**
  * `warden audit verify --bundle`: a bundle checked with no Redis, file by
@@ -130,6 +130,48 @@ function sameAsReportRun(
   );
 }
 
+/** The keys the checkpoints are checked against: the auditor's, or else the bundle's own, which proves nothing. */
+function keysToUse(
+  opts: BundleVerifyOptions,
+  shippedKey: string | undefined,
+): { verifiers: readonly Verifier[]; authenticated: boolean; warnings: Finding[] } {
+  if (opts.verifiers?.length)
+    return { verifiers: opts.verifiers, authenticated: true, warnings: [] };
+  if (!shippedKey) return { verifiers: [], authenticated: false, warnings: [] };
+  return {
+    verifiers: [parseVerifierKey(shippedKey)],
+    authenticated: false,
+    warnings: [
+      {
+        message:
+          "signatures were checked against the key shipped inside the bundle, which proves only that the bundle is self-consistent: pass --pubkey with the key you got from the case officer",
+      },
+    ],
+  };
+}
+
+/** What the checks of the log itself say of entries.jsonl and checkpoints. */
+function logFileChecks(report: VerifyReport, notes: number, authenticated: boolean): FileCheck[] {
+  return [
+    {
+      file: "entries.jsonl",
+      checked: true,
+      detail: `verified: ${report.entries} entries, chained, in the tree of the checkpoints`,
+    },
+    {
+      file: "checkpoints",
+      checked: true,
+      detail: `verified: ${notes} signed note${notes === 1 ? "" : "s"}, each against ${authenticated ? "the key you gave" : "the bundle's own key (which proves nothing)"}, each root against the entries`,
+    },
+  ];
+}
+
+const MANIFEST_CHECK: FileCheck = {
+  file: MANIFEST,
+  checked: true,
+  detail: "every file matches (it is not signed: what vouches for the files is the checks above)",
+};
+
 export async function verifyBundle(
   dir: string,
   opts: BundleVerifyOptions = {},
@@ -142,28 +184,20 @@ export async function verifyBundle(
   const shippedKey = listed.has("pubkey")
     ? (await readFile(join(dir, "pubkey"), "utf8")).trim()
     : undefined;
-  const authenticated = (opts.verifiers?.length ?? 0) > 0;
-  const warnings: { message: string }[] = [];
-  let verifiers = opts.verifiers ?? [];
-  if (!authenticated && shippedKey) {
-    verifiers = [parseVerifierKey(shippedKey)];
-    warnings.push({
-      message:
-        "signatures were checked against the key shipped inside the bundle, which proves only that the bundle is self-consistent: pass --pubkey with the key you got from the case officer",
-    });
-  }
+  const { verifiers, authenticated, warnings } = keysToUse(opts, shippedKey);
   const caseId = await bundleCaseId(dir, notes);
   if (!caseId)
     return failedReport(
       "cannot tell which case the bundle is for: no checkpoint and no readable entry",
     );
+  const entries = join(dir, "entries.jsonl");
 
   // The derived files are rendered while the log is verified, into hashes: nothing is held.
   const csv = hashSink();
   const html = hashSink();
   const derived = derivedFiles(csv, html);
   let last: AuditEntry | undefined;
-  const base: VerifyOptions = {
+  const report = await verifyEntries(readLineBatches(entries), {
     caseId,
     checkpoints: notes,
     verifiers,
@@ -171,37 +205,19 @@ export async function verifyBundle(
     clockToleranceMs: opts.clockToleranceMs,
     requireSigned: true,
     witnesses: opts.witnesses,
-  };
-  const report = await verifyEntries(readLineBatches(join(dir, "entries.jsonl")), {
-    ...base,
     onEntry(entry, seq, line) {
       last = entry;
       derived.entry(entry, seq, line);
     },
   });
-  report.warnings.unshift(...warnings);
-  const result: BundleReport = { ...report, authenticated, files: [] };
-  const logFiles: FileCheck[] = [
-    {
-      file: "entries.jsonl",
-      checked: true,
-      detail: `verified: ${report.entries} entries, chained, in the tree of the checkpoints`,
-    },
-    {
-      file: "checkpoints",
-      checked: true,
-      detail: `verified: ${notes.length} signed note${notes.length === 1 ? "" : "s"}, each against ${authenticated ? "the key you gave" : "the bundle's own key (which proves nothing)"}, each root against the entries`,
-    },
-  ];
+  const result: BundleReport = {
+    ...report,
+    warnings: [...warnings, ...report.warnings],
+    authenticated,
+    files: logFileChecks(report, notes.length, authenticated),
+  };
   if (!report.ok) {
-    result.files = [
-      ...logFiles,
-      ...["pubkey", "entries.csv", "report.html"].map((file) => ({
-        file,
-        checked: false,
-        detail: "not checked: the log itself failed",
-      })),
-    ];
+    result.files.push(...notChecked("not checked: the log itself failed"));
     return result;
   }
   const disclose = exportEntryOf(last);
@@ -210,12 +226,14 @@ export async function verifyBundle(
         disclose,
         shippedKey,
         csvDigest: () => csv.digest(),
-        htmlDigest: async () => {
-          const verdict = sameAsReportRun(opts, verifiers, signingKeyOf(disclose))
-            ? withoutBundleWarnings(report, warnings.length)
+        async htmlDigest() {
+          // The verdict report.html shows: the auditor's run if it had the export's options, else that run.
+          const key = signingKeyOf(disclose);
+          const verdict = sameAsReportRun(opts, verifiers, key)
+            ? report
             : await verifyEntries(
-                readLineBatches(join(dir, "entries.jsonl")),
-                reportVerifyOptions(caseId, notes, signingKeyOf(disclose)),
+                readLineBatches(entries),
+                reportVerifyOptions(caseId, notes, key),
               );
           derived.finish(reportMetaOf(disclose, verdict));
           return html.digest();
@@ -224,29 +242,16 @@ export async function verifyBundle(
     : notDerived(last, report.entries);
   if (typeof derivedChecks === "string")
     return { ...result, ok: false, failure: { seq: report.entries, message: derivedChecks } };
-  result.files = [
-    ...logFiles,
-    ...derivedChecks,
-    {
-      file: MANIFEST,
-      checked: true,
-      detail:
-        "every file matches (it is not signed: what vouches for the files is the checks above)",
-    },
-  ];
-  if (derivedChecks.some((f) => !f.checked))
-    result.warnings.push({
-      message: `${derivedChecks
-        .filter((f) => !f.checked)
-        .map((f) => f.file)
-        .join(", ")} not checked: see the list of files`,
-    });
+  result.files.push(...derivedChecks, MANIFEST_CHECK);
+  const skipped = derivedChecks.filter((f) => !f.checked).map((f) => f.file);
+  if (skipped.length > 0)
+    result.warnings.push({ message: `${skipped.join(", ")} not checked: see the list of files` });
   return result;
 }
 
-/** The report's verdict as the export computed it: the auditor's run, less the warnings only `verifyBundle` adds. */
-function withoutBundleWarnings(report: VerifyReport, added: number): VerifyReport {
-  return { ...report, warnings: report.warnings.slice(added) };
+/** The derived files, each not checked for the same reason. */
+function notChecked(detail: string): FileCheck[] {
+  return ["pubkey", "entries.csv", "report.html"].map((file) => ({ file, checked: false, detail }));
 }
 
 /**
@@ -298,12 +303,9 @@ async function checkDerived(
  */
 function notDerived(last: AuditEntry | undefined, count: number): FileCheck[] | string {
   if (last?.op === "disclose" && last.params?.via === "audit export") {
-    const why = `not checked: made in bundle format ${String(last.params.bundle_format ?? 1)}, which this Warden does not render; read entries.jsonl, which was verified`;
-    return ["pubkey", "entries.csv", "report.html"].map((file) => ({
-      file,
-      checked: false,
-      detail: why,
-    }));
+    return notChecked(
+      `not checked: made in bundle format ${String(last.params.bundle_format ?? 1)}, which this Warden does not render; read entries.jsonl, which was verified`,
+    );
   }
   return `the bundle does not end with the disclose entry of its export (seq ${count} is ${last ? `a ${last.op}` : "erased"}): entries were removed from its end, or it was not made by \`warden audit export\``;
 }
