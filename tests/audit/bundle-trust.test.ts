@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { Redis } from "ioredis";
 import { beforeAll, describe, expect, it } from "vitest";
 import { addRole, createCase } from "../../src/actions/case-changes.ts";
-import { verifyBundle } from "../../src/audit/bundle.ts";
+import { exportBundle, verifyBundle } from "../../src/audit/bundle.ts";
 import {
   ephemeralSigner,
   loadSigner,
@@ -23,6 +23,7 @@ import { createAuditLog } from "../../src/audit/record.ts";
 import { runWarden } from "../helpers/cli.ts";
 import { freshRedisUrl } from "../helpers/redis.ts";
 import { editFile, rewriteEntries, rewriteManifest } from "./forge.ts";
+import { freshRedis } from "./helpers.ts";
 
 /**
  * What an auditor can rely on in an exported bundle, tried the way a forger
@@ -218,5 +219,33 @@ describe("an exported bundle", () => {
     expect(report.warnings.at(-1)?.message).toMatch(
       /pubkey, entries\.csv, report\.html not checked/,
     );
+  });
+
+  it("a bundle exported without a signing key fails with --pubkey at seq 1, and is not authenticated without", async () => {
+    const { redis: r } = await freshRedis();
+    const log = createAuditLog({ redis: r });
+    await createCase(
+      { redis: log.redis, audit: log, actor: { kind: "cli", name: "alice@server" } },
+      { id: "op-unsigned", title: "U", authority: "a", purpose: "p", retentionDays: 9 },
+    );
+    const out = join(dir, "unsigned");
+    await exportBundle(log, {
+      caseId: "op-unsigned",
+      out,
+      justification: "review",
+      recipients: ["auditor"],
+      actor: { kind: "cli", name: "alice@server" },
+    });
+    await log.close();
+    const withKey = await verifyBundle(out, { verifiers: [loadVerifier(`${key}.pub`)] });
+    expect(withKey.failure).toMatchObject({
+      seq: 1,
+      message: expect.stringMatching(
+        /entries 1–2 are not covered by a checkpoint signed by warden-test/,
+      ),
+    });
+    const without = await verifyBundle(out);
+    expect(without).toMatchObject({ ok: true, authenticated: false });
+    expect(without.files.map((f) => [f.file, f.checked])).toContainEqual(["report.html", true]);
   });
 });

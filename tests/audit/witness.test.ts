@@ -253,6 +253,14 @@ describe("warden audit witness", () => {
     );
     expect(historyLines()).toHaveLength(lines);
     expect(await redis.exists(auditKeys.cosignatures(CASE))).toBe(0);
+
+    // Nor can the operator import the old cosignature over the rewritten log.
+    const stale = await runWarden(
+      ["audit", "witness", "import", join(dir, "bundle.cosigned"), "--case", CASE],
+      env(),
+    );
+    expect(stale.code).toBe(1);
+    expect(stale.stderr).toMatch(/the first 20 entries of case op-witness do not have the root/);
   }, 90_000);
 
   it("refuses a rollback (a shorter log, re-signed) and a checkpoint the operator's key did not sign", async () => {
