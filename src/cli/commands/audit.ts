@@ -25,9 +25,12 @@ import { witnessCommand } from "./audit-witness.ts";
 
 /**
  * `warden audit …`: make the signing key, verify a case's log (in Redis or as
- * an exported bundle), export a bundle for auditors, sign a checkpoint now.
- * verify exits 0 when the log is intact (warnings are printed), 1 naming the
- * first failing seq, 2 when asked for something that does not exist.
+ * an exported bundle), export a bundle for auditors, sign a checkpoint now,
+ * and the witness's commands (`audit-witness.ts`). verify exits 0 when the
+ * log is intact (warnings are printed), 1 naming the first failing seq, 2
+ * when asked for something that does not exist. Its output says what it
+ * checked: for a bundle, file by file, and first of all when nothing was
+ * authenticated; with witness keys, how far each witness vouches.
  */
 
 type Ctx = () => CliContext;
@@ -120,7 +123,7 @@ function configuredSigner(c: CliContext): Signer | undefined {
 
 export function auditCommand(ctx: Ctx): Command {
   const cmd = new Command("audit").description(
-    "signing key, verification and export of the tamper-evident audit log",
+    "signing key, verification, export and witnessing of the tamper-evident audit log",
   );
 
   cmd
