@@ -1,47 +1,45 @@
-import { createHash } from "node:crypto";
-import { createReadStream, createWriteStream, type WriteStream } from "node:fs";
-import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { createWriteStream, type WriteStream } from "node:fs";
+import { mkdir, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { getCase } from "../store/cases.ts";
 import {
-  parseCheckpoint,
-  parseVerifierKey,
-  splitNotes,
-  type Verifier,
-  verifierOf,
-} from "./checkpoint.ts";
-import { csvHeader, csvRow } from "./csv.ts";
+  BUNDLE_FILES,
+  derivedFiles,
+  exportParams,
+  MANIFEST,
+  reportMetaOf,
+  reportVerifyOptions,
+  sha256File,
+} from "./bundle-files.ts";
+import { checkpointOrigin, mergeNotes, parseCheckpoint, signCheckpoint } from "./checkpoint.ts";
+import { proveConsistency } from "./consistency.ts";
+import { readCosignedNotes } from "./cosignatures.ts";
 import type { Actor, AuditEntry } from "./entry.ts";
-import { readLineBatches } from "./lines.ts";
+import type { Signer } from "./note-keys.ts";
 import type { AuditLog } from "./record.ts";
-import { type ReportEntry, renderReport } from "./report.ts";
-import { currentSoftware } from "./software.ts";
-import { readCheckpointNotes, readStoredLines, type StoredLine } from "./storage.ts";
+import {
+  auditKeys,
+  readCheckpointNotes,
+  readLeafHashes,
+  readStoredLines,
+  type StoredLine,
+} from "./storage.ts";
 import { type VerifyReport, verifyEntries } from "./verify.ts";
 
+export { BUNDLE_FILES, MANIFEST } from "./bundle-files.ts";
+export { type BundleReport, verifyBundle } from "./bundle-verify.ts";
+
 /**
- * The offline bundle handed to auditors, courts or other authorities:
- *
- *   entries.jsonl    the stored bytes, one entry (or erasure tombstone) per line
- *   entries.csv      the same for spreadsheets, formula-looking cells neutralised
- *   checkpoints      the signed notes covering the exported entries
- *   pubkey           the verifier key the checkpoints were signed with
- *   report.html      a self-contained, filterable view with the verification result
- *   manifest.sha256  `sha256sum -c` format over every other file
+ * The offline bundle handed to auditors, courts or other authorities
+ * (`bundle-files.ts` lists its files and how each derives from the log).
  *
  * Handing data over is itself a `disclose` entry, logged before any file is
- * written and included in the bundle, so a bundle always shows its own making.
+ * written and included in the bundle as its last entry, so a bundle always
+ * shows its own making; the entry records what the derived files show (the
+ * case as it stands, the signing key). With a signing key the export signs a
+ * checkpoint of exactly the entries it holds, so every one of them is covered
+ * by a signature, and it includes the witness cosignatures the case has.
  */
-
-export const BUNDLE_FILES = [
-  "entries.jsonl",
-  "entries.csv",
-  "checkpoints",
-  "pubkey",
-  "report.html",
-] as const;
-export const MANIFEST = "manifest.sha256";
 
 export interface ExportOptions {
   caseId: string;
@@ -63,16 +61,36 @@ export class ExportError extends Error {
   override name = "ExportError";
 }
 
-function write(stream: WriteStream, chunk: string): Promise<void> | undefined {
-  if (stream.write(chunk)) return undefined;
-  return new Promise((resolve) => stream.once("drain", resolve));
-}
-
 function finish(stream: WriteStream): Promise<void> {
   return new Promise((resolve, reject) => {
     stream.once("error", reject);
     stream.end(resolve);
   });
+}
+
+/**
+ * A checkpoint of the first `size` entries, from the leaf hashes the stream
+ * holds, signed now: the export's own, covering the disclose entry. The
+ * verification that follows checks it against the entries themselves, and it
+ * is stored with the case's checkpoints only if that passes.
+ */
+async function signExportCheckpoint(
+  log: AuditLog,
+  signer: Signer,
+  caseId: string,
+  size: number,
+): Promise<string> {
+  const { newRoot } = await proveConsistency(readLeafHashes(log.redis, caseId, size), size, size);
+  return signCheckpoint(signer, checkpointOrigin(caseId), size, newRoot);
+}
+
+/** Stores the export's checkpoint unless one as large is stored already (another writer's). */
+async function storeExportCheckpoint(log: AuditLog, caseId: string, size: number, note: string) {
+  try {
+    await log.redis.xadd(auditKeys.checkpoints(caseId), `0-${size}`, "n", note);
+  } catch (err) {
+    if (!/equal or smaller/i.test((err as Error).message)) throw err;
+  }
 }
 
 export async function exportBundle(log: AuditLog, opts: ExportOptions): Promise<ExportResult> {
@@ -84,6 +102,7 @@ export async function exportBundle(log: AuditLog, opts: ExportOptions): Promise<
       `${opts.out} is not empty: export into a new directory, bundles are never overwritten`,
     );
   }
+  const { signer } = log;
   const disclose = await log.record({
     case: opts.caseId,
     actor: opts.actor,
@@ -91,176 +110,40 @@ export async function exportBundle(log: AuditLog, opts: ExportOptions): Promise<
     phase: "info",
     justification: opts.justification,
     recipients: [...opts.recipients],
-    params: { via: "audit export", files: [...BUNDLE_FILES, MANIFEST] },
+    params: exportParams(record, signer),
   });
-  await log.checkpoint(opts.caseId);
-  const notes = (await readCheckpointNotes(log.redis, opts.caseId)).filter(
-    (n) => parseCheckpoint(n).size <= disclose.seq,
-  );
-  const verifiers = log.signer ? [verifierOf(log.signer)] : [];
+  const size = disclose.seq;
+  const covering = signer ? await signExportCheckpoint(log, signer, opts.caseId, size) : undefined;
+  const notes = mergeNotes([
+    ...(await readCheckpointNotes(log.redis, opts.caseId)),
+    ...(await readCosignedNotes(log.redis, opts.caseId)),
+    ...(covering ? [covering] : []),
+  ]).filter((n) => parseCheckpoint(n).size <= size);
 
   const jsonl = createWriteStream(join(opts.out, "entries.jsonl"), { flags: "wx" });
   const csv = createWriteStream(join(opts.out, "entries.csv"), { flags: "wx" });
-  await write(csv, csvHeader());
-  const entries: ReportEntry[] = [];
+  const html = createWriteStream(join(opts.out, "report.html"), { flags: "wx" });
+  const derived = derivedFiles(csv, html);
   async function* tee(): AsyncGenerator<StoredLine> {
-    for await (const stored of readStoredLines(log.redis, opts.caseId, { upTo: disclose.seq })) {
-      if (stored.line !== null) await write(jsonl, `${stored.line}\n`);
+    for await (const stored of readStoredLines(log.redis, opts.caseId, { upTo: size })) {
+      if (stored.line !== null && !jsonl.write(`${stored.line}\n`))
+        await new Promise<void>((resolve) => jsonl.once("drain", () => resolve()));
       yield stored;
     }
   }
   const verification = await verifyEntries(tee(), {
-    caseId: opts.caseId,
-    checkpoints: notes,
-    verifiers,
-    onEntry(entry, seq, line) {
-      if (entry) {
-        entries.push(entry);
-        csv.write(csvRow(seq, entry));
-      } else {
-        const erasedBy = (JSON.parse(line) as { erased_by: number }).erased_by;
-        entries.push({ seq, erased_by: erasedBy });
-        csv.write(csvRow(seq, undefined, erasedBy));
-      }
-    },
+    ...reportVerifyOptions(opts.caseId, notes, signer?.verifierKey),
+    onEntry: derived.entry,
   });
-  await Promise.all([finish(jsonl), finish(csv)]);
+  derived.finish(reportMetaOf(disclose, verification));
+  await Promise.all([finish(jsonl), finish(csv), finish(html)]);
+  if (covering && verification.ok) await storeExportCheckpoint(log, opts.caseId, size, covering);
   await writeFile(join(opts.out, "checkpoints"), notes.join("\n"), { flag: "wx" });
-  if (log.signer)
-    await writeFile(join(opts.out, "pubkey"), `${log.signer.verifierKey}\n`, { flag: "wx" });
-  const html = renderReport({
-    case: {
-      id: record.id,
-      title: record.title,
-      authority: record.authority,
-      purpose: record.purpose,
-      retentionDays: record.retentionDays,
-      status: record.status,
-    },
-    verification,
-    verifiedWith: log.signer
-      ? `checkpoints checked against ${log.signer.verifierKey}${log.signer.ephemeral ? " (an ephemeral rehearsal key)" : ""}`
-      : "no signing key was configured: checkpoint signatures could not be checked",
-    generatedAt: disclose.ts,
-    software: currentSoftware(),
-    entries,
-  });
-  await writeFile(join(opts.out, "report.html"), html, { flag: "wx" });
-  const files = BUNDLE_FILES.filter((f) => f !== "pubkey" || log.signer);
+  if (signer) await writeFile(join(opts.out, "pubkey"), `${signer.verifierKey}\n`, { flag: "wx" });
+  const files = BUNDLE_FILES.filter((f) => f !== "pubkey" || signer);
   const manifest = await Promise.all(
     files.map(async (f) => `${await sha256File(join(opts.out, f))}  ${f}\n`),
   );
   await writeFile(join(opts.out, MANIFEST), manifest.join(""), { flag: "wx" });
   return { disclose, verification, files: [...files, MANIFEST] };
-}
-
-async function sha256File(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest("hex");
-}
-
-/**
- * Verifies a bundle with no Redis: the manifest first (a file edited, added or
- * removed after export), then the entries against the checkpoints. Without
- * `verifiers` the bundle's own pubkey is used, which only proves the bundle is
- * self-consistent, and the report says so.
- */
-export async function verifyBundle(
-  dir: string,
-  opts: {
-    verifiers?: readonly Verifier[];
-    heldCheckpoint?: string;
-    clockToleranceMs?: number;
-  } = {},
-): Promise<VerifyReport> {
-  const failed = (message: string): VerifyReport => ({
-    ok: false,
-    failure: { message },
-    warnings: [],
-    entries: 0,
-    erased: 0,
-    signedSize: 0,
-    root: "",
-  });
-  let manifestText: string;
-  try {
-    manifestText = await readFile(join(dir, MANIFEST), "utf8");
-  } catch {
-    return failed(`${MANIFEST} is missing: this is not a complete Warden bundle`);
-  }
-  const listed = new Map<string, string>();
-  for (const line of manifestText.split("\n")) {
-    if (line === "") continue;
-    const match = /^([0-9a-f]{64}) [ *](.+)$/.exec(line);
-    if (!match) return failed(`${MANIFEST} has a malformed line: "${line}"`);
-    listed.set(match[2] as string, match[1] as string);
-  }
-  for (const file of await readdir(dir)) {
-    if (file !== MANIFEST && !listed.has(file))
-      return failed(`${file} is not in ${MANIFEST}: it was added after export`);
-  }
-  for (const [file, expected] of listed) {
-    let actual: string;
-    try {
-      actual = await sha256File(join(dir, file));
-    } catch {
-      return failed(`${file} is listed in ${MANIFEST} but missing: it was removed after export`);
-    }
-    if (actual !== expected)
-      return failed(`${file} was changed after export: its SHA-256 does not match ${MANIFEST}`);
-  }
-  if (!listed.has("entries.jsonl")) return failed(`entries.jsonl is not in ${MANIFEST}`);
-
-  const notes = listed.has("checkpoints")
-    ? splitNotes(await readFile(join(dir, "checkpoints"), "utf8"))
-    : [];
-  const warnings: { message: string }[] = [];
-  let verifiers = opts.verifiers;
-  if (!verifiers?.length && listed.has("pubkey")) {
-    verifiers = [parseVerifierKey(await readFile(join(dir, "pubkey"), "utf8"))];
-    warnings.push({
-      message:
-        "signatures were checked against the key shipped inside the bundle, which proves only that the bundle is self-consistent: pass --pubkey with the key you got from the case officer",
-    });
-  }
-  const caseId = await bundleCaseId(dir, notes);
-  if (!caseId)
-    return failed("cannot tell which case the bundle is for: no checkpoint and no readable entry");
-  const report = await verifyEntries(readLineBatches(join(dir, "entries.jsonl")), {
-    caseId,
-    checkpoints: notes,
-    verifiers,
-    heldCheckpoint: opts.heldCheckpoint,
-    clockToleranceMs: opts.clockToleranceMs,
-  });
-  report.warnings.unshift(...warnings);
-  return report;
-}
-
-async function bundleCaseId(dir: string, notes: readonly string[]): Promise<string | undefined> {
-  for (const note of notes) {
-    try {
-      const origin = parseCheckpoint(note).origin;
-      if (origin.startsWith("warden/")) return origin.slice("warden/".length);
-    } catch {
-      // The verifier reports malformed checkpoints; here any readable one will do.
-    }
-  }
-  const lines = createInterface({
-    input: createReadStream(join(dir, "entries.jsonl")),
-    crlfDelay: Number.POSITIVE_INFINITY,
-  });
-  for await (const line of lines) {
-    try {
-      const value = JSON.parse(line) as { case?: unknown };
-      if (typeof value.case === "string") {
-        lines.close();
-        return value.case;
-      }
-    } catch {
-      // Likewise: a malformed line is the verifier's to report.
-    }
-  }
-  return undefined;
 }

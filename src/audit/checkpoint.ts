@@ -1,19 +1,28 @@
-import {
-  createHash,
-  createPrivateKey,
-  createPublicKey,
-  generateKeyPairSync,
-  type KeyObject,
-  sign,
-  verify,
-} from "node:crypto";
-import { readFileSync, statSync, writeFileSync } from "node:fs";
+import type { Signer, Verifier } from "./note-keys.ts";
+
+export {
+  ephemeralSigner,
+  generateKey,
+  KeyFileError,
+  keyId,
+  loadSigner,
+  loadVerifier,
+  parseVerifierKey,
+  type Signer,
+  signerForRun,
+  type Verifier,
+  verifierOf,
+  writeKeyFiles,
+} from "./note-keys.ts";
+
+const SIGNATURE_DASH = "\u2014";
 
 /**
  * Signed checkpoints: a tree size and root hash, signed with Ed25519, in the
- * C2SP tlog-checkpoint format wrapped in a C2SP signed note. Key files use the
- * same text encodings as Go's golang.org/x/mod/sumdb/note, so an auditor can
- * check Warden's checkpoints with standard transparency-log tooling.
+ * C2SP tlog-checkpoint format wrapped in a C2SP signed note. Key files
+ * (`note-keys.ts`) use the same text encodings as Go's
+ * golang.org/x/mod/sumdb/note, so an auditor can check Warden's checkpoints
+ * with standard transparency-log tooling.
  *
  *   warden/op-fw            ← origin
  *   1042                    ← tree size
@@ -21,254 +30,6 @@ import { readFileSync, statSync, writeFileSync } from "node:fs";
  *                           ← blank line
  *   — warden-pol-1 AbCd…=   ← base64(4-byte key id ‖ 64-byte signature)
  */
-
-const ED25519_ALG = 0x01;
-const PKCS8_ED25519_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex");
-const SIGNATURE_DASH = "\u2014";
-const KEY_NAME_PATTERN = /^[^\s+\u2014]+$/;
-
-/** Signs checkpoints. Held only by the running Warden; auditors get the `Verifier`. */
-export interface Signer {
-  readonly name: string;
-  readonly keyId: Buffer;
-  /** `<name>+<key id hex>+<base64(0x01 ‖ public key)>`: what auditors are given. */
-  readonly verifierKey: string;
-  /** True for a key made up for one rehearsal run: its signatures prove nothing later. */
-  readonly ephemeral: boolean;
-  sign(message: string): Buffer;
-}
-
-export interface Verifier {
-  readonly name: string;
-  readonly keyId: Buffer;
-  readonly verifierKey: string;
-  verify(message: string, signature: Uint8Array): boolean;
-}
-
-/** A key file is missing, unreadable or malformed; the message says how to fix it. */
-export class KeyFileError extends Error {
-  override name = "KeyFileError";
-}
-
-/** C2SP signed-note key id: the first 4 bytes of SHA-256(name ‖ 0x0A ‖ 0x01 ‖ public key). */
-export function keyId(name: string, publicKey: Uint8Array): Buffer {
-  return createHash("sha256")
-    .update(name, "utf8")
-    .update(Buffer.from([0x0a, ED25519_ALG]))
-    .update(publicKey)
-    .digest()
-    .subarray(0, 4);
-}
-
-function rawPublicKey(key: KeyObject): Buffer {
-  const jwk = createPublicKey(key).export({ format: "jwk" });
-  if (!jwk.x) throw new Error("not an Ed25519 key");
-  return Buffer.from(jwk.x, "base64url");
-}
-
-function verifierKeyText(name: string, publicKey: Buffer): string {
-  const id = keyId(name, publicKey).toString("hex");
-  return `${name}+${id}+${Buffer.concat([Buffer.from([ED25519_ALG]), publicKey]).toString("base64")}`;
-}
-
-function signerFromSeed(name: string, seed: Buffer, ephemeral: boolean): Signer {
-  const privateKey = createPrivateKey({
-    key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]),
-    format: "der",
-    type: "pkcs8",
-  });
-  const publicKey = rawPublicKey(privateKey);
-  return {
-    name,
-    keyId: keyId(name, publicKey),
-    ephemeral,
-    verifierKey: verifierKeyText(name, publicKey),
-    sign: (message) => sign(null, Buffer.from(message, "utf8"), privateKey),
-  };
-}
-
-function checkKeyName(name: string): void {
-  if (!KEY_NAME_PATTERN.test(name)) {
-    throw new KeyFileError(
-      `key name "${name}" must be non-empty and contain no spaces, "+" or "—"`,
-    );
-  }
-}
-
-/** A fresh key pair: its private half as the key file's text, its public half as the verifier key. */
-export function generateKey(name: string): { privateText: string; verifierKey: string } {
-  checkKeyName(name);
-  const { privateKey } = generateKeyPairSync("ed25519");
-  const der = privateKey.export({ format: "der", type: "pkcs8" });
-  const seed = der.subarray(der.length - 32);
-  const publicKey = rawPublicKey(privateKey);
-  const id = keyId(name, publicKey).toString("hex");
-  const keyData = Buffer.concat([Buffer.from([ED25519_ALG]), seed]).toString("base64");
-  return {
-    privateText: `PRIVATE+KEY+${name}+${id}+${keyData}\n`,
-    verifierKey: verifierKeyText(name, publicKey),
-  };
-}
-
-/**
- * Writes `out` (private key, mode 0600) and `out.pub` (for auditors). Refuses to
- * overwrite either: losing a signing key makes earlier checkpoints unverifiable
- * against the key auditors were given.
- */
-export function writeKeyFiles(
-  out: string,
-  name: string,
-): { privatePath: string; publicPath: string; verifierKey: string } {
-  const { privateText, verifierKey } = generateKey(name);
-  const publicPath = `${out}.pub`;
-  for (const path of [out, publicPath]) {
-    if (exists(path))
-      throw new KeyFileError(
-        `${path} already exists: choose another --out, keys are never overwritten`,
-      );
-  }
-  writeFileSync(out, privateText, { mode: 0o600, flag: "wx" });
-  writeFileSync(publicPath, `${verifierKey}\n`, { mode: 0o644, flag: "wx" });
-  return { privatePath: out, publicPath, verifierKey };
-}
-
-function exists(path: string): boolean {
-  try {
-    statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Splits on the first n-1 "+": the last part is base64, which may itself contain "+". */
-function splitPlus(text: string, n: number): string[] {
-  const parts: string[] = [];
-  let rest = text;
-  while (parts.length < n - 1) {
-    const at = rest.indexOf("+");
-    if (at < 0) break;
-    parts.push(rest.slice(0, at));
-    rest = rest.slice(at + 1);
-  }
-  parts.push(rest);
-  return parts;
-}
-
-function readKeyFile(path: string, what: string): string {
-  try {
-    return readFileSync(path, "utf8").trim();
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") {
-      throw new KeyFileError(
-        what === "private"
-          ? `audit signing key ${path} does not exist: create one with \`warden audit keygen --out ${path}\``
-          : `public key file ${path} does not exist: pass the .pub file made by \`warden audit keygen\``,
-      );
-    }
-    throw new KeyFileError(`cannot read ${what} key file ${path}: ${(err as Error).message}`);
-  }
-}
-
-/** Loads the signing key named by WARDEN_AUDIT_KEY. Refuses a key file others can read, as ssh does. */
-export function loadSigner(path: string): Signer {
-  const text = readKeyFile(path, "private");
-  if (process.platform !== "win32" && (statSync(path).mode & 0o077) !== 0) {
-    throw new KeyFileError(
-      `audit signing key ${path} is readable by other users: run \`chmod 600 ${path}\``,
-    );
-  }
-  const parts = splitPlus(text, 5);
-  if (parts.length !== 5 || parts[0] !== "PRIVATE" || parts[1] !== "KEY") {
-    throw new KeyFileError(
-      `${path} is not a Warden audit signing key (expected PRIVATE+KEY+<name>+<id>+<key>)`,
-    );
-  }
-  const [, , name = "", id = "", data = ""] = parts;
-  const raw = Buffer.from(data, "base64");
-  if (raw.length !== 33 || raw[0] !== ED25519_ALG)
-    throw new KeyFileError(`${path}: not an Ed25519 key`);
-  const signer = signerFromSeed(name, raw.subarray(1), false);
-  if (!signer.verifierKey.startsWith(`${name}+${id}+`)) {
-    throw new KeyFileError(`${path}: the key id does not match the key; the file is damaged`);
-  }
-  return signer;
-}
-
-/** A key that lives only as long as this process: for rehearsals, which must say so. */
-export function ephemeralSigner(name = "warden-ephemeral"): Signer {
-  const { privateKey } = generateKeyPairSync("ed25519");
-  const der = privateKey.export({ format: "der", type: "pkcs8" });
-  return signerFromSeed(name, der.subarray(der.length - 32), true);
-}
-
-/**
- * The signer a run uses. A live run (real Telegram) refuses to start without
- * WARDEN_AUDIT_KEY: evidence signed with a throw-away key proves nothing. A
- * rehearsal gets an ephemeral key and a notice to show the operator.
- */
-export function signerForRun(opts: { keyPath?: string; live: boolean }): {
-  signer: Signer;
-  notice?: string;
-} {
-  if (opts.keyPath) return { signer: loadSigner(opts.keyPath) };
-  if (opts.live) {
-    throw new KeyFileError(
-      "a live run needs an audit signing key: create one with `warden audit keygen --out /etc/warden/audit.key` and set WARDEN_AUDIT_KEY to its path",
-    );
-  }
-  const signer = ephemeralSigner();
-  return {
-    signer,
-    notice: `rehearsal: audit checkpoints are signed with an ephemeral key (${signer.verifierKey}) that is lost when Warden stops`,
-  };
-}
-
-export function parseVerifierKey(text: string): Verifier {
-  const parts = splitPlus(text.trim(), 3);
-  const [name = "", id = "", data = ""] = parts;
-  const raw = Buffer.from(data, "base64");
-  if (
-    parts.length !== 3 ||
-    !KEY_NAME_PATTERN.test(name) ||
-    raw.length !== 33 ||
-    raw[0] !== ED25519_ALG
-  ) {
-    throw new KeyFileError(
-      "not a verifier key: expected <name>+<key id>+<base64 key>, as in the .pub file from `warden audit keygen`",
-    );
-  }
-  const publicKeyBytes = raw.subarray(1);
-  const computedId = keyId(name, publicKeyBytes);
-  if (computedId.toString("hex") !== id)
-    throw new KeyFileError("verifier key id does not match its key: the key is damaged");
-  const publicKey = createPublicKey({
-    key: { kty: "OKP", crv: "Ed25519", x: publicKeyBytes.toString("base64url") },
-    format: "jwk",
-  });
-  return {
-    name,
-    keyId: computedId,
-    verifierKey: text.trim(),
-    verify: (message, signature) =>
-      verify(null, Buffer.from(message, "utf8"), publicKey, signature),
-  };
-}
-
-export function loadVerifier(path: string): Verifier {
-  try {
-    return parseVerifierKey(readKeyFile(path, "public"));
-  } catch (err) {
-    if (err instanceof KeyFileError && !err.message.includes(path))
-      throw new KeyFileError(`${path}: ${err.message}`);
-    throw err;
-  }
-}
-
-export function verifierOf(signer: Signer): Verifier {
-  return parseVerifierKey(signer.verifierKey);
-}
 
 // --- checkpoint notes ------------------------------------------------------
 
@@ -375,4 +136,31 @@ export function splitNotes(text: string): string[] {
 
 export function joinNotes(notes: readonly string[]): string {
   return notes.join("\n");
+}
+
+/**
+ * The same checkpoint signed by several parties arrives as several notes
+ * (the log's own, then a witness's copy with its cosignature added): merged
+ * into one note per body carrying every distinct signature line, in the order
+ * first seen, sorted by tree size. A note that does not parse is kept as it
+ * is, for the verifier to report.
+ */
+export function mergeNotes(notes: readonly string[]): string[] {
+  const merged = new Map<string, { size: number; lines: string[] }>();
+  const unreadable: string[] = [];
+  for (const text of notes) {
+    let cp: Checkpoint;
+    try {
+      cp = parseCheckpoint(text);
+    } catch {
+      unreadable.push(text);
+      continue;
+    }
+    const lines = text.slice(cp.body.length + 1, -1).split("\n");
+    const seen = merged.get(cp.body);
+    if (!seen) merged.set(cp.body, { size: cp.size, lines });
+    else for (const line of lines) if (!seen.lines.includes(line)) seen.lines.push(line);
+  }
+  const sorted = [...merged.entries()].sort((a, b) => a[1].size - b[1].size);
+  return [...sorted.map(([body, { lines }]) => `${body}\n${lines.join("\n")}\n`), ...unreadable];
 }

@@ -1,10 +1,13 @@
 import type { AuditEntry } from "./entry.ts";
 
 /**
- * The log as a spreadsheet, for investigators who work in one. Cells are
- * written by the people under investigation (names, messages), so a cell that a
- * spreadsheet would run as a formula (= + - @ tab CR) gets a leading apostrophe
- * (OWASP "CSV injection"); entries.jsonl keeps the exact bytes.
+ * The log as a spreadsheet, for investigators who work in one. Text cells are
+ * written by the people under investigation (names, messages), so a text cell
+ * that a spreadsheet would run as a formula (= + - @ tab CR) gets a leading
+ * apostrophe (OWASP "CSV injection"). Numbers are written as numbers: a
+ * negative chat or channel id is a number a spreadsheet must be able to sort
+ * and match, and nobody under investigation chooses one. entries.jsonl keeps
+ * the exact bytes.
  */
 
 export const CSV_COLUMNS = [
@@ -28,6 +31,7 @@ export const CSV_COLUMNS = [
 ] as const;
 
 export function csvCell(value: unknown): string {
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
   let text =
     value === undefined || value === null
       ? ""
@@ -36,6 +40,12 @@ export function csvCell(value: unknown): string {
         : JSON.stringify(value);
   if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/** One id stays a number; several are one text cell ("-1001 -1002" would be a formula), guarded like any text. */
+function idsCell(ids: readonly number[] | undefined): number | string | undefined {
+  if (!ids || ids.length === 0) return undefined;
+  return ids.length === 1 ? ids[0] : ids.join(" ");
 }
 
 export function csvHeader(): string {
@@ -56,7 +66,7 @@ export function csvRow(seq: number, entry: AuditEntry | undefined, erasedBy?: nu
         entry.phase,
         entry.target?.chat_id,
         entry.target?.alias,
-        entry.target?.user_ids?.join(" "),
+        idsCell(entry.target?.user_ids),
         entry.result,
         entry.justification,
         entry.recipients?.join("; "),

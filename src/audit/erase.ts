@@ -1,6 +1,9 @@
 import { type Actor, type AuditEntry, tombstoneBytes } from "./entry.ts";
 import { type AuditLog, RecordRefusedError } from "./record.ts";
 import { auditKeys, readStoredLines } from "./storage.ts";
+import { UNERASABLE_OPS, whyUnerasable } from "./unerasable.ts";
+
+export { ACCESS_OPS, REGISTRY_OPS, UNERASABLE_OPS, whyUnerasable } from "./unerasable.ts";
 
 /**
  * Erasure at the end of retention. The payload of an entry is replaced by a
@@ -8,21 +11,6 @@ import { auditKeys, readStoredLines } from "./storage.ts";
  * checkpoint still verify; the erasure itself is an `erase` entry listing what
  * it erased, written in the same atomic step as the tombstones.
  */
-
-/**
- * Entries the verifier needs to reconstruct who could act and why: erasing them
- * would make the rest of the log unverifiable, and they hold no collected data.
- */
-export const UNERASABLE_OPS: ReadonlySet<string> = new Set([
-  "role.add",
-  "role.remove",
-  "case.create",
-  "case.close",
-  "chat.add",
-  "config",
-  "erase",
-  "checkpoint",
-]);
 
 export interface ErasureResult {
   /** The `erase` entry; undefined when nothing matched. */
@@ -44,20 +32,28 @@ export function toRanges(seqs: readonly number[]): [number, number][] {
 /**
  * Erases the payloads of the chosen entries: given seqs, or every entry the
  * predicate selects (e.g. `(e) => e.op === "collect" && Date.parse(e.ts) < cutoff`).
- * Entries already erased are skipped; registry entries (`UNERASABLE_OPS`) are refused.
+ * Entries already erased are skipped; registry entries and the log of access
+ * (`UNERASABLE_OPS`) are refused when named and skipped when selected.
+ *
+ * `actor` is whoever runs the erasure (the CLI's actor, the person at the
+ * server): there is no default, so an erasure is never on the record as
+ * nobody's. The erase entry lists the erased seqs by operation
+ * (`params.ops`), which the verifier holds against the ops that may never be
+ * erased. With `dryRun` nothing is written: the result lists what would go.
  */
 export async function eraseEntryPayloads(
   log: AuditLog,
   caseId: string,
   which: readonly number[] | ((entry: AuditEntry) => boolean),
   reason: string,
-  actor: Actor = { kind: "system", name: "warden retention" },
+  actor: Actor,
+  opts: { dryRun?: boolean } = {},
 ): Promise<ErasureResult> {
   if (!reason.trim())
     throw new RecordRefusedError("an erasure needs a reason, e.g. 'retention of 180 days ended'");
   const wanted = typeof which === "function" ? undefined : new Set(which);
-  const chosen: { seq: number; leaf: string }[] = [];
-  const refused: string[] = [];
+  const chosen: { seq: number; leaf: string; op: string }[] = [];
+  const refused: { seq: number; op: string }[] = [];
   for await (const stored of readStoredLines(log.redis, caseId)) {
     const seq = stored.seq ?? Number.NaN;
     if (!stored.line || stored.hash === undefined || Number.isNaN(seq)) continue;
@@ -66,17 +62,18 @@ export async function eraseEntryPayloads(
     if ("erased_by" in entry) continue;
     if (typeof which === "function" && !which(entry)) continue;
     if (UNERASABLE_OPS.has(entry.op)) {
-      refused.push(`${seq} (${entry.op})`);
+      refused.push({ seq, op: entry.op });
       continue;
     }
-    chosen.push({ seq, leaf: stored.hash });
+    chosen.push({ seq, leaf: stored.hash, op: entry.op });
   }
   if (wanted && refused.length > 0) {
     throw new RecordRefusedError(
-      `entries ${refused.join(", ")} cannot be erased: the verifier needs them to check the rest of the log`,
+      `entries ${refused.map((r) => `${r.seq} (${r.op})`).join(", ")} cannot be erased: ${[...new Set(refused.map((r) => whyUnerasable(r.op)))].join("; ")}`,
     );
   }
-  if (chosen.length === 0) return { entry: undefined, erased: [] };
+  if (chosen.length === 0 || opts.dryRun)
+    return { entry: undefined, erased: chosen.map((c) => c.seq) };
   const payloads = auditKeys.payloads(caseId);
   const entry = await log.record(
     {
@@ -84,7 +81,7 @@ export async function eraseEntryPayloads(
       actor,
       op: "erase",
       phase: "info",
-      params: { ranges: toRanges(chosen.map((c) => c.seq)), reason },
+      params: { ranges: toRanges(chosen.map((c) => c.seq)), ops: rangesByOp(chosen), reason },
     },
     {
       writes: (erase) =>
@@ -100,4 +97,19 @@ export async function eraseEntryPayloads(
     },
   );
   return { entry, erased: chosen.map((c) => c.seq) };
+}
+
+/** The erased seqs grouped by their entries' op, as ranges: what the erase entry says it erased. */
+function rangesByOp(
+  chosen: readonly { seq: number; op: string }[],
+): Record<string, [number, number][]> {
+  const seqs = new Map<string, number[]>();
+  for (const { seq, op } of chosen) {
+    const list = seqs.get(op);
+    if (list) list.push(seq);
+    else seqs.set(op, [seq]);
+  }
+  const out: Record<string, [number, number][]> = {};
+  for (const op of [...seqs.keys()].sort()) out[op] = toRanges(seqs.get(op) as number[]);
+  return out;
 }

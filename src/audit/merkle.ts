@@ -4,8 +4,8 @@ import { createHash, hash } from "node:crypto";
  * RFC 6962 (Certificate Transparency) Merkle tree hashing. The log keeps only
  * the tree's right edge, the "compact range" or frontier: one node per set bit
  * of the tree size, so appending costs O(log n) and a restarted process carries
- * on from what Redis stored. Proofs follow RFC 9162 §2.1.4, which restates
- * RFC 6962's algorithms.
+ * on from what Redis stored. Consistency proofs between two sizes of the
+ * tree are in `consistency.ts`.
  */
 
 /** SHA-256(0x00 ‖ entry bytes). The domain prefix stops a leaf from posing as an inner node. */
@@ -193,14 +193,8 @@ function popcount(n: number): number {
   return count;
 }
 
-function isPowerOfTwo(n: number): boolean {
-  let v = n;
-  while (v > 1 && v % 2 === 0) v /= 2;
-  return v === 1;
-}
-
 /** Largest power of two strictly smaller than n (n ≥ 2). */
-function splitPoint(n: number): number {
+export function splitPoint(n: number): number {
   let k = 1;
   while (k * 2 < n) k *= 2;
   return k;
@@ -213,73 +207,4 @@ export function rangeRoot(leaves: readonly Buffer[], from = 0, to = leaves.lengt
   if (n === 1) return leaves[from] as Buffer;
   const k = splitPoint(n);
   return nodeHash(rangeRoot(leaves, from, from + k), rangeRoot(leaves, from + k, to));
-}
-
-/**
- * RFC 6962 §2.1.2 consistency proof that the tree of the first `m` leaves is a
- * prefix of the tree of all `leaves`: what an auditor holding an old checkpoint
- * needs to be convinced that nothing before it was rewritten.
- */
-export function consistencyProof(leaves: readonly Buffer[], m: number): Buffer[] {
-  const n = leaves.length;
-  if (m < 1 || m > n) throw new Error(`consistency proof needs 1 ≤ m ≤ n, got m=${m}, n=${n}`);
-  const proof: Buffer[] = [];
-  const sub = (from: number, to: number, size: number, complete: boolean): void => {
-    const count = to - from;
-    if (size === count) {
-      if (!complete) proof.push(rangeRoot(leaves, from, to));
-      return;
-    }
-    const k = splitPoint(count);
-    if (size <= k) {
-      sub(from, from + k, size, complete);
-      proof.push(rangeRoot(leaves, from + k, to));
-    } else {
-      sub(from + k, to, size - k, false);
-      proof.push(rangeRoot(leaves, from, from + k));
-    }
-  };
-  if (m < n) sub(0, n, m, true);
-  return proof;
-}
-
-/** RFC 9162 §2.1.4.2: checks a consistency proof between two tree heads. */
-export function verifyConsistency(
-  m: number,
-  n: number,
-  oldRoot: Uint8Array,
-  newRoot: Uint8Array,
-  proof: readonly Uint8Array[],
-): boolean {
-  if (m < 1 || m > n) return false;
-  if (m === n) return proof.length === 0 && Buffer.compare(oldRoot, newRoot) === 0;
-  const path = [...proof];
-  // If m is a power of two, the old root is itself a node of the new tree and starts the path.
-  if (isPowerOfTwo(m)) path.unshift(oldRoot);
-  let fn = m - 1;
-  let sn = n - 1;
-  while (fn % 2 === 1) {
-    fn = Math.floor(fn / 2);
-    sn = Math.floor(sn / 2);
-  }
-  const first = path.shift();
-  if (!first) return false;
-  let fr: Uint8Array = first;
-  let sr: Uint8Array = first;
-  for (const c of path) {
-    if (sn === 0) return false;
-    if (fn % 2 === 1 || fn === sn) {
-      fr = nodeHash(c, fr);
-      sr = nodeHash(c, sr);
-      while (fn % 2 === 0 && fn !== 0) {
-        fn = Math.floor(fn / 2);
-        sn = Math.floor(sn / 2);
-      }
-    } else {
-      sr = nodeHash(sr, c);
-    }
-    fn = Math.floor(fn / 2);
-    sn = Math.floor(sn / 2);
-  }
-  return sn === 0 && Buffer.compare(fr, oldRoot) === 0 && Buffer.compare(sr, newRoot) === 0;
 }

@@ -3,11 +3,19 @@ import type { Finding, VerifyReport } from "./verify.ts";
 
 /**
  * report.html: one self-contained file an auditor opens offline. No network,
- * no external scripts or styles: the data sits in a `<script type="application/json">`
- * tag (with `<` escaped so no string can close it) and is put on the page by
+ * no external scripts or styles: the data sits in `<script type="application/json">`
+ * tags (with `<` escaped so no string can close them) and is put on the page by
  * inline script through `textContent` only. Every string came from the log, and
  * much of it from the people under investigation: nothing is parsed as HTML,
  * and bidirectional-override characters are shown as visible marks.
+ *
+ * The file is a function of the bundle and nothing else (no clock, no host),
+ * so `verify --bundle` can render it again from the verified entries and
+ * compare it byte for byte with the one shipped. It is written in log order
+ * (`reportHead`, one `reportEntry` per line, `reportTail`): the entries
+ * first, then what only the end of the log tells (the case, as the export's
+ * disclose entry recorded it, and the verdict), so neither the export nor the
+ * verifier holds the log in memory to make it.
  */
 
 export interface ReportCase {
@@ -21,13 +29,17 @@ export interface ReportCase {
 
 export type ReportEntry = AuditEntry | { seq: number; erased_by: number };
 
-export interface ReportInput {
+/** What the report says besides the entries: all of it read from the bundle itself. */
+export interface ReportMeta {
   case: ReportCase;
   verification: VerifyReport;
   /** What the signatures were checked against, in words. */
   verifiedWith: string;
   generatedAt: string;
   software: { version: string; commit: string };
+}
+
+export interface ReportInput extends ReportMeta {
   entries: readonly ReportEntry[];
 }
 
@@ -55,25 +67,8 @@ export function scriptSafeJson(value: unknown): string {
     .replaceAll("\u2029", "\\u2029");
 }
 
-export function renderReport(input: ReportInput): string {
-  const { status, label } = verificationStatus(input.verification);
-  const data = {
-    case: input.case,
-    verification: {
-      status,
-      label,
-      failure: input.verification.failure ?? null,
-      warnings: input.verification.warnings satisfies Finding[],
-      entries: input.verification.entries,
-      erased: input.verification.erased,
-      signedSize: input.verification.signedSize,
-      root: input.verification.root,
-      verifiedWith: input.verifiedWith,
-    },
-    generatedAt: input.generatedAt,
-    software: input.software,
-    entries: input.entries,
-  };
+/** Everything before the first entry. */
+export function reportHead(): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -104,11 +99,45 @@ export function renderReport(input: ReportInput): string {
 <thead><tr><th>seq</th><th>time (UTC)</th><th>actor</th><th>operation</th><th>phase</th><th>chat</th><th>users</th><th>result</th></tr></thead>
 <tbody></tbody>
 </table>
-<script type="application/json" id="audit-data">${scriptSafeJson(data)}</script>
+<script type="application/json" id="audit-entries">[`;
+}
+
+/** One entry (or erased seq) of the log, in order; `first` for the first of them. */
+export function reportEntry(entry: ReportEntry, first: boolean): string {
+  return first ? scriptSafeJson(entry) : `,${scriptSafeJson(entry)}`;
+}
+
+/** Everything after the last entry: the case, the verdict, and the script that shows them. */
+export function reportTail(meta: ReportMeta): string {
+  const { status, label } = verificationStatus(meta.verification);
+  const data = {
+    case: meta.case,
+    verification: {
+      status,
+      label,
+      failure: meta.verification.failure ?? null,
+      warnings: meta.verification.warnings satisfies Finding[],
+      entries: meta.verification.entries,
+      erased: meta.verification.erased,
+      signedSize: meta.verification.signedSize,
+      root: meta.verification.root,
+      verifiedWith: meta.verifiedWith,
+    },
+    generatedAt: meta.generatedAt,
+    software: meta.software,
+  };
+  return `]</script>
+<script type="application/json" id="audit-meta">${scriptSafeJson(data)}</script>
 <script>${SCRIPT}</script>
 </body>
 </html>
 `;
+}
+
+/** The whole report at once: what `reportHead`, `reportEntry` and `reportTail` write piece by piece. */
+export function renderReport(input: ReportInput): string {
+  const { entries, ...meta } = input;
+  return reportHead() + entries.map((e, i) => reportEntry(e, i === 0)).join("") + reportTail(meta);
 }
 
 const STYLE = `
@@ -133,7 +162,8 @@ tr.detail pre{margin:0;white-space:pre-wrap;word-break:break-all;background:#faf
 const SCRIPT = `
 (function () {
   "use strict";
-  var data = JSON.parse(document.getElementById("audit-data").textContent);
+  var data = JSON.parse(document.getElementById("audit-meta").textContent);
+  data.entries = JSON.parse(document.getElementById("audit-entries").textContent);
   var BIDI = /[\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]/g;
   function visible(s) {
     return String(s).replace(BIDI, function (c) {

@@ -107,11 +107,13 @@ function hashField(fields: string[]): string | undefined {
 /**
  * Reads the log in stream order, page by page, fetching the next page while the
  * caller verifies the current one: constant memory, whatever the log's length.
+ * With `payloads: false` only the stream is read (`line` is then null): what
+ * a consistency proof needs, the leaf hashes, without the entries' bytes.
  */
 export async function* readStoredLines(
   redis: Redis,
   caseId: string,
-  opts: { pageSize?: number; upTo?: number } = {},
+  opts: { pageSize?: number; upTo?: number; payloads?: boolean } = {},
 ): AsyncGenerator<StoredLine> {
   const pageSize = opts.pageSize ?? 2000;
   const stream = auditKeys.stream(caseId);
@@ -123,9 +125,10 @@ export async function* readStoredLines(
         : await redis.xrange(stream, start, "+", "COUNT", count)
     ) as StreamPage;
     const seqs = page.map(([id]) => seqOfStreamId(id));
-    const lines = page.length
-      ? await redis.hmget(payloads, ...seqs.map((s) => (Number.isNaN(s) ? "-" : String(s))))
-      : [];
+    const lines =
+      page.length && opts.payloads !== false
+        ? await redis.hmget(payloads, ...seqs.map((s) => (Number.isNaN(s) ? "-" : String(s))))
+        : [];
     return page.map(
       ([id, fields], k): StoredLine => ({
         id,
@@ -178,4 +181,26 @@ export async function streamCounters(
   }
   const field = (name: string) => Number(info[info.indexOf(name) + 1]);
   return { length: field("length"), entriesAdded: field("entries-added") };
+}
+
+/**
+ * The leaf hashes of entries 1…upTo as the stream holds them, in order;
+ * throws where the stream skips or repeats a seq, since every later leaf
+ * would then be proved in the wrong place.
+ */
+export async function* readLeafHashes(
+  redis: Redis,
+  caseId: string,
+  upTo: number,
+): AsyncGenerator<string> {
+  let expected = 1;
+  for await (const stored of readStoredLines(redis, caseId, { upTo, payloads: false })) {
+    if (stored.seq !== expected || stored.hash === undefined) {
+      throw new Error(
+        `the audit stream holds ${stored.id ?? "an entry"} where seq ${expected} belongs: run \`warden audit verify --case ${caseId}\``,
+      );
+    }
+    yield stored.hash;
+    expected++;
+  }
 }

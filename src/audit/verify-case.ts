@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
-import type { Verifier } from "./checkpoint.ts";
+import { mergeNotes, type Verifier } from "./checkpoint.ts";
+import { readCosignedNotes } from "./cosignatures.ts";
 import {
   auditKeys,
   readCheckpointNotes,
@@ -22,11 +23,17 @@ export async function verifyCaseLog(
     verifiers?: readonly Verifier[];
     heldCheckpoint?: string;
     clockToleranceMs?: number;
+    /** Witness keys: the case's cosigned checkpoints are checked with them. */
+    witnesses?: readonly Verifier[];
   } = {},
 ): Promise<VerifyReport> {
   // A live log may grow while it is read. Checkpoints are read first: each stored before the head
   // is read covers no more than that head, so a tail cut off behind a rewound head still shows.
-  const checkpoints = await readCheckpointNotes(redis, caseId);
+  // Cosigned copies are read with them: each is a checkpoint of the log, signed by its key too.
+  const checkpoints = mergeNotes([
+    ...(await readCheckpointNotes(redis, caseId)),
+    ...(await readCosignedNotes(redis, caseId)),
+  ]);
   const [{ head, topSeq }, counters] = await Promise.all([
     readHeadAndTop(redis, caseId),
     streamCounters(redis, caseId),
@@ -41,6 +48,7 @@ export async function verifyCaseLog(
     verifiers: opts.verifiers,
     heldCheckpoint: opts.heldCheckpoint,
     clockToleranceMs: opts.clockToleranceMs,
+    witnesses: opts.witnesses,
     head,
     counters,
   });

@@ -5,6 +5,7 @@ import {
   parseCheckpoint,
   type Verifier,
 } from "./checkpoint.ts";
+import { type Cosigned, checkCosignatures, cosignedAt } from "./cosignature.ts";
 import { type HexFrontier, hexFrontierRoot } from "./merkle.ts";
 import { fail, type Warnings, warn } from "./verify-findings.ts";
 
@@ -13,6 +14,12 @@ import { fail, type Warnings, warn } from "./verify-findings.ts";
  * case, and signed by a trusted key (before any line is read), that the tree
  * of the entries has each one's root when it reaches its size, and that the
  * log is not shorter than any of them.
+ *
+ * With witness keys, the cosignatures on them too: a checkpoint a witness
+ * cosigned fixes the first entries of the log as the witness saw them, so a
+ * log that no longer has its root was rewritten after the witness looked,
+ * whoever re-signed the rest with the operator's key; and each witness's
+ * largest cosigned size says how much of the log it vouches for.
  */
 
 export interface CheckpointOptions {
@@ -23,6 +30,24 @@ export interface CheckpointOptions {
   verifiers?: readonly Verifier[];
   /** A checkpoint the auditor kept from an earlier export: the log must still extend it. */
   heldCheckpoint?: string;
+  /**
+   * With keys to check against, every entry must be covered by a checkpoint
+   * one of them signed: a bundle is handed over whole, so an uncovered entry
+   * is one anybody could have written (a live log's tail since its last
+   * checkpoint is only warned about).
+   */
+  requireSigned?: boolean;
+  /** Witness keys: their cosignatures are checked, and a log that contradicts one fails. */
+  witnesses?: readonly Verifier[];
+}
+
+/** How much of the log one witness vouches for: its largest cosigned checkpoint (size 0: none). */
+export interface WitnessCoverage {
+  name: string;
+  keyId: string;
+  size: number;
+  /** When it cosigned that checkpoint (POSIX seconds). */
+  time?: number;
 }
 
 export interface CheckpointState {
@@ -32,10 +57,36 @@ export interface CheckpointState {
   next: number;
   /** The largest tree size covered by a checkpoint whose signature was checked. */
   signedSize: number;
+  /** The witnesses' valid cosignatures, by checkpoint. */
+  witnessed: Map<Checkpoint, Cosigned[]>;
+  /** The largest size a witness cosigned whose root the entries had: the log is as witnessed up to here. */
+  witnessedMatched: number;
+  coverage: Map<Verifier, { size: number; time: number }>;
 }
 
 export function newCheckpointState(): CheckpointState {
-  return { pending: [], next: 0, signedSize: 0 };
+  return {
+    pending: [],
+    next: 0,
+    signedSize: 0,
+    witnessed: new Map(),
+    witnessedMatched: 0,
+    coverage: new Map(),
+  };
+}
+
+/** Records the witnesses' cosignatures on `cp`; fails at one that does not verify. */
+function noteCosignatures(state: CheckpointState, cp: Checkpoint, witnesses: readonly Verifier[]) {
+  if (witnesses.length === 0) return;
+  const { cosigned, problem } = checkCosignatures(cp, witnesses);
+  if (problem) fail(cp.size, problem);
+  if (cosigned.length === 0) return;
+  state.witnessed.set(cp, cosigned);
+  for (const { witness, time } of cosigned) {
+    const known = state.coverage.get(witness);
+    if (!known || cp.size > known.size || (cp.size === known.size && time > known.time))
+      state.coverage.set(witness, { size: cp.size, time });
+  }
 }
 
 /**
@@ -66,6 +117,7 @@ export function readCheckpoints(
       if (problem) fail(cp.size, `checkpoint for tree size ${cp.size}: ${problem}`);
       state.signedSize = Math.max(state.signedSize, cp.size);
     }
+    noteCosignatures(state, cp, opts.witnesses ?? []);
     pending.push(cp);
   }
   if (opts.checkpoints?.length && verifiers.length === 0) {
@@ -75,8 +127,11 @@ export function readCheckpoints(
       "checkpoint signatures were NOT checked: no public key given (pass --pubkey with the key from the case officer)",
     );
   }
-  if (opts.heldCheckpoint !== undefined)
-    pending.push(readHeldCheckpoint(opts.heldCheckpoint, origin, verifiers, warnings));
+  if (opts.heldCheckpoint !== undefined) {
+    const held = readHeldCheckpoint(opts.heldCheckpoint, origin, verifiers, warnings);
+    noteCosignatures(state, held, opts.witnesses ?? []);
+    pending.push(held);
+  }
   state.pending = pending.filter((cp) => cp.size > 0).sort((a, b) => a.size - b.size);
 }
 
@@ -112,14 +167,36 @@ function readHeldCheckpoint(
 export function checkRootsAt(state: CheckpointState, tree: HexFrontier, size: number): void {
   while (state.pending[state.next] && (state.pending[state.next] as Checkpoint).size === size) {
     const cp = state.pending[state.next] as Checkpoint;
+    const witnessed = state.witnessed.get(cp);
     if (!hexFrontierRoot(tree).equals(cp.root)) {
+      if (witnessed) failWitnessed(state, witnessed, size);
       fail(
         size,
         `entries 1–${size} do not match the signed checkpoint for tree size ${size}: an entry up to seq ${size} was changed, inserted or removed`,
       );
     }
+    if (witnessed) state.witnessedMatched = Math.max(state.witnessedMatched, size);
     state.next++;
   }
+}
+
+/**
+ * The entries contradict a checkpoint a witness cosigned: they were rewritten
+ * after the witness saw them, and the key that signed the rest proves nothing
+ * against that. Named from the first seq past the last witnessed checkpoint
+ * they still match.
+ */
+function failWitnessed(
+  state: CheckpointState,
+  witnessed: readonly Cosigned[],
+  size: number,
+): never {
+  const from = state.witnessedMatched + 1;
+  const by = witnessed.map((c) => `${c.witness.name} on ${cosignedAt(c.time)}`).join(" and ");
+  fail(
+    from,
+    `entries 1–${size} do not match the checkpoint for tree size ${size} that witness ${by} cosigned: the log was rewritten after the witness saw it, somewhere in seq ${from}–${size}, whatever key signed the checkpoints since`,
+  );
 }
 
 /** At the end of a log of `count` entries: no checkpoint may cover more. */
@@ -131,6 +208,17 @@ export function checkNoneBeyond(state: CheckpointState, count: number): void {
       `the log ends at seq ${count}, but a checkpoint covers ${beyond.size} entries: the tail from seq ${count + 1} was removed`,
     );
   }
+}
+
+/** With `requireSigned` and keys: fails at the first entry no checkpoint signed by one of them covers. */
+export function checkCovered(state: CheckpointState, opts: CheckpointOptions, count: number): void {
+  const verifiers = opts.verifiers ?? [];
+  if (!opts.requireSigned || verifiers.length === 0 || state.signedSize >= count) return;
+  const from = state.signedSize + 1;
+  fail(
+    from,
+    `entries ${from}–${count} are not covered by a checkpoint signed by ${verifiers.map((v) => v.name).join(" or ")}: anybody could have written them; an export signs a checkpoint of every entry it holds, so ask for the bundle as it was exported`,
+  );
 }
 
 /** At the end of a sound log of `count` entries: warns of entries no signed checkpoint covers. */
@@ -150,4 +238,36 @@ export function warnUnsigned(
   } else if ((opts.verifiers ?? []).length === 0 && !opts.checkpoints?.length && count > 0) {
     warn(warnings, 1, `no checkpoints: entries 1–${count} are protected by the hash chain only`);
   }
+}
+
+/** With witness keys: fails if one of them cosigned nothing of a log that has entries. */
+export function checkWitnessed(
+  state: CheckpointState,
+  opts: CheckpointOptions,
+  count: number,
+): void {
+  if (count === 0) return;
+  for (const witness of opts.witnesses ?? []) {
+    if (state.coverage.has(witness)) continue;
+    fail(
+      1,
+      `witness ${witness.name} (${witness.keyId.toString("hex")}) has cosigned no checkpoint of this log: none of it is vouched for by the witness; have it cosign (\`warden audit witness\`), pass the checkpoint it keeps with --checkpoint, or verify without --witness-pubkey`,
+    );
+  }
+}
+
+/** Each witness's largest cosigned checkpoint, in the order the keys were given. */
+export function witnessCoverage(
+  state: CheckpointState,
+  opts: CheckpointOptions,
+): WitnessCoverage[] {
+  return (opts.witnesses ?? []).map((w) => {
+    const c = state.coverage.get(w);
+    return {
+      name: w.name,
+      keyId: w.keyId.toString("hex"),
+      size: c?.size ?? 0,
+      ...(c ? { time: c.time } : {}),
+    };
+  });
 }

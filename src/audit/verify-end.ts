@@ -1,5 +1,11 @@
 import type { Chain } from "./verify-chain.ts";
-import { type CheckpointOptions, checkNoneBeyond, warnUnsigned } from "./verify-checkpoints.ts";
+import {
+  type CheckpointOptions,
+  checkCovered,
+  checkNoneBeyond,
+  checkWitnessed,
+  warnUnsigned,
+} from "./verify-checkpoints.ts";
 import { fail } from "./verify-findings.ts";
 import { checkNoDanglingTombstones, warnOpenIntents } from "./verify-rules.ts";
 
@@ -26,6 +32,8 @@ export function checkLogEnd(chain: Chain, opts: EndOptions): void {
   const { count } = chain;
   checkNoneBeyond(chain.checkpoints, count);
   checkNoDanglingTombstones(chain.rules);
+  checkCovered(chain.checkpoints, opts, count);
+  checkWitnessed(chain.checkpoints, opts, count);
   if (opts.head && opts.head.seq !== count) {
     fail(
       Math.min(count, opts.head.seq) + 1,

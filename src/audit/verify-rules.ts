@@ -1,5 +1,6 @@
 import { BitSet } from "./bitset.ts";
 import type { AuditEntry } from "./entry.ts";
+import { UNERASABLE_OPS, whyUnerasable } from "./unerasable.ts";
 import { fail, type Warnings, warn } from "./verify-findings.ts";
 
 /**
@@ -134,8 +135,10 @@ function checkErasure(rules: RuleState, entry: AuditEntry, warnings: Warnings): 
   const { seq } = entry;
   const by = rules.tombstonesBy.get(seq);
   if (entry.op === "erase") {
+    const listed = erasedSeqsOf(entry);
+    if (listed.length > 0) checkErasedOps(entry, listed);
     let matched = 0;
-    for (const s of erasedSeqsOf(entry)) {
+    for (const s of listed) {
       if (s >= seq)
         fail(seq, `erase entry seq ${seq} lists seq ${s}, which is not earlier than itself`);
       if (rules.erased.has(s) && !rules.claimed.has(s)) {
@@ -156,6 +159,38 @@ function checkErasure(rules: RuleState, entry: AuditEntry, warnings: Warnings): 
     fail(
       seq,
       `${by} entries claim to be erased by seq ${seq}, which is a ${entry.op}, not an erase`,
+    );
+  }
+}
+
+/**
+ * An erase entry of audit payloads says which operations it erased
+ * (`params.ops`: op → [[from, to], …], the same seqs as `params.ranges`). The
+ * payloads are gone, so this is the only account of them the verifier has:
+ * without it nothing shows that the log of consultation and disclosure, or an
+ * entry the role history needs, was not among them.
+ */
+function checkErasedOps(entry: AuditEntry, listed: readonly number[]): void {
+  const { seq } = entry;
+  const ops = entry.params?.ops;
+  if (typeof ops !== "object" || ops === null || Array.isArray(ops)) {
+    fail(
+      seq,
+      `erase entry seq ${seq} does not say which operations it erased (params.ops): nothing shows that no consult, disclose or registry entry was among them`,
+    );
+  }
+  const byOp = new Map<number, string>();
+  for (const [op, ranges] of Object.entries(ops as Record<string, unknown>)) {
+    for (const s of erasedSeqsOf({ ...entry, params: { ranges } })) {
+      if (UNERASABLE_OPS.has(op))
+        fail(seq, `erase entry seq ${seq} erased seq ${s}, a ${op} entry: ${whyUnerasable(op)}`);
+      byOp.set(s, op);
+    }
+  }
+  if (byOp.size !== new Set(listed).size || listed.some((s) => !byOp.has(s))) {
+    fail(
+      seq,
+      `erase entry seq ${seq} lists other seqs by operation (params.ops) than it erased (params.ranges): its account of the erasure does not add up`,
     );
   }
 }

@@ -2,13 +2,19 @@ import type { Verifier } from "./checkpoint.ts";
 import type { AuditEntry } from "./entry.ts";
 import { hexFrontierRoot } from "./merkle.ts";
 import { type Chain, newChain } from "./verify-chain.ts";
-import { newCheckpointState, readCheckpoints } from "./verify-checkpoints.ts";
+import {
+  newCheckpointState,
+  readCheckpoints,
+  type WitnessCoverage,
+  witnessCoverage,
+} from "./verify-checkpoints.ts";
 import { checkLogEnd, warnAtEnd } from "./verify-end.ts";
 import { feedLines, type LineSource } from "./verify-feed.ts";
 import { Failed, type Finding, newWarnings, summariseWarnings } from "./verify-findings.ts";
 import { newRuleState } from "./verify-rules.ts";
 
 export type { LineInput } from "./verify-chain.ts";
+export type { WitnessCoverage } from "./verify-checkpoints.ts";
 export { type LineSource, PARALLEL_FROM } from "./verify-feed.ts";
 export type { Finding } from "./verify-findings.ts";
 export { erasedSeqsOf } from "./verify-rules.ts";
@@ -41,6 +47,14 @@ export interface VerifyOptions {
   verifiers?: readonly Verifier[];
   /** A checkpoint the auditor kept from an earlier export: the log must still extend it. */
   heldCheckpoint?: string;
+  /** Fail at the first entry no checkpoint signed by `verifiers` covers (bundles); else it is a warning. */
+  requireSigned?: boolean;
+  /**
+   * Witness keys: cosignatures by them are checked, a log that contradicts a
+   * cosigned checkpoint fails, a witness that cosigned nothing fails, and the
+   * report says how far each one's cosignatures reach.
+   */
+  witnesses?: readonly Verifier[];
   /** How far a timestamp may go back before it is flagged (default 2000 ms). */
   clockToleranceMs?: number;
   /** What Redis says the head is: the last entry must match it. */
@@ -71,6 +85,8 @@ export interface VerifyReport {
   signedSize: number;
   /** Root hash (hex) of the tree of all entries read. */
   root: string;
+  /** With witness keys: how far each witness's cosignatures reach (compare with `entries`). */
+  witnesses?: WitnessCoverage[];
 }
 
 export async function verifyEntries(lines: LineSource, opts: VerifyOptions): Promise<VerifyReport> {
@@ -82,21 +98,22 @@ export async function verifyEntries(lines: LineSource, opts: VerifyOptions): Pro
     checkLogEnd(chain, opts);
     warnAtEnd(chain, opts);
     summariseWarnings(chain.warnings);
-    return report(chain);
+    return report(chain, opts);
   } catch (err) {
     if (!(err instanceof Failed)) throw err;
-    return report(chain, err.finding);
+    return report(chain, opts, err.finding);
   }
 }
 
 /** The report on what was checked: all of the log, or the lines before a failure. */
-function report(chain: Chain, failure?: Finding): VerifyReport {
+function report(chain: Chain, opts: VerifyOptions, failure?: Finding): VerifyReport {
   const checked = {
     warnings: chain.warnings.list,
     entries: chain.count,
     erased: chain.rules.erasedCount,
     signedSize: chain.checkpoints.signedSize,
     root: hexFrontierRoot(chain.tree).toString("hex"),
+    ...(opts.witnesses?.length ? { witnesses: witnessCoverage(chain.checkpoints, opts) } : {}),
   };
   return failure ? { ok: false, failure, ...checked } : { ok: true, ...checked };
 }

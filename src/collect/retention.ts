@@ -13,7 +13,9 @@ import { nameRecordOf, type StoredMessage } from "./queries.ts";
 /**
  * Erasure at the end of a case's retention (`retentionDays` from the case
  * record): what was collected before `now - retention` loses its payload and
- * keeps its counts.
+ * keeps its counts. Retention counts from when Warden collected a thing, not
+ * from the date its author gave it: a message first seen (or last edited) ten
+ * days after it was sent is kept ten days longer, open case or closed.
  *
  * - messages (every version, private ones too, evidence copies): replaced by
  *   a tombstone with ids, dates and kind; text, media, names gone;
@@ -23,20 +25,41 @@ import { nameRecordOf, type StoredMessage } from "./queries.ts";
  *   history and username index gone; id, first/last seen and counts stay;
  * - downloaded media files: deleted from disk;
  * - audit entries that name people without a role (refused commands): their
- *   payloads erased with `eraseEntryPayloads`, which keeps the log verifiable.
+ *   payloads erased with `eraseEntryPayloads`, which keeps the log verifiable
+ *   and never erases the log of consultation and disclosure.
  *
  * Each batch of erasures is one `erase` entry in the audit log, written in the
- * same atomic step as the erasure itself. Running it again erases nothing twice.
+ * same atomic step as the erasure itself, with the actor who ran it. Running
+ * it again erases nothing twice. A dry run reads the same batches and writes
+ * nothing: not the erasures, not their entries, not a file on disk.
  */
 
 export interface RetentionDeps {
   redis: Redis;
   audit: AuditLog;
+  /** Who runs the retention: the erase entries name them. */
   actor: Actor;
+}
+
+export interface RetentionOptions {
+  /**
+   * The day retention is counted from. The CLI passes today for a real run
+   * and lets an operator choose a later day only for a dry run; erasing
+   * early is never a command.
+   */
+  now: Date;
+  /** Count what would be erased; write nothing. */
+  dryRun?: boolean;
+}
+
+/** What one run of `runRetention` would erase, or did, and how much. */
+interface Run extends RetentionDeps {
+  dryRun: boolean;
 }
 
 export interface RetentionReport {
   caseId: string;
+  dryRun: boolean;
   cutoff: string;
   messages: number;
   events: number;
@@ -52,20 +75,31 @@ export function retentionCutoff(record: CaseRecord, now: Date): number {
   return now.getTime() - record.retentionDays * 86_400_000;
 }
 
+/** Writes one batch of erasures with its `erase` entry, in one atomic step; in a dry run, nothing. */
 async function erase(
-  deps: RetentionDeps,
+  deps: Run,
   caseId: string,
   params: Record<string, unknown>,
   writes: RedisWrite[],
-): Promise<AuditEntry> {
+): Promise<AuditEntry | undefined> {
+  if (deps.dryRun) return undefined;
   return deps.audit.record(
     { case: caseId, actor: deps.actor, op: "erase", phase: "info", params },
     { writes },
   );
 }
 
-async function eraseMessages(deps: RetentionDeps, caseId: string, cutoff: number, reason: string) {
+/** When Warden last received a version of a message: its last edit, or the message itself. */
+function lastReceived(stored: StoredMessage, lastVersion: string | null | undefined): number {
+  if (!lastVersion) return stored.received_at;
+  const version = JSON.parse(lastVersion) as Partial<StoredMessage>;
+  return Math.max(stored.received_at, version.received_at ?? 0);
+}
+
+async function eraseMessages(deps: Run, caseId: string, cutoff: number, reason: string) {
   let erased = 0;
+  // A message cannot be received before it was sent, so its date is a first sieve; what decides is
+  // when Warden received it and its last edit.
   const cutoffSeconds = Math.floor(cutoff / 1000);
   for (const chatId of await messageChats(deps.redis, caseId)) {
     const msgsKey = collectKeys.messages(caseId, chatId);
@@ -83,6 +117,10 @@ async function eraseMessages(deps: RetentionDeps, caseId: string, cutoff: number
       if (ids.length === 0) break;
       offset += ids.length;
       const raw = await deps.redis.hmget(msgsKey, ...ids);
+      const reads = deps.redis.pipeline();
+      for (const id of ids)
+        reads.lindex(collectKeys.messageVersions(caseId, chatId, Number(id)), -1);
+      const lastVersions = ((await reads.exec()) ?? []).map(([, v]) => v as string | null);
       const writes: RedisWrite[] = [];
       const done: number[] = [];
       raw.forEach((value, i) => {
@@ -90,6 +128,7 @@ async function eraseMessages(deps: RetentionDeps, caseId: string, cutoff: number
         if (!value) return;
         const stored = JSON.parse(value) as StoredMessage;
         if (stored.erased_at !== undefined) return;
+        if (lastReceived(stored, lastVersions[i]) >= cutoff) return;
         const m = stored.message;
         const tombstone = {
           update_id: stored.update_id,
@@ -135,7 +174,7 @@ async function eraseMessages(deps: RetentionDeps, caseId: string, cutoff: number
 
 /** Deletes stream entries older than the cutoff (stream ids are insertion times), counting them by kind. */
 async function eraseStream(
-  deps: RetentionDeps,
+  deps: Run,
   caseId: string,
   key: string,
   what: string,
@@ -144,9 +183,12 @@ async function eraseStream(
   reason: string,
 ) {
   let erased = 0;
+  // Paged from after the last id read: a dry run deletes nothing, so the first page would come back.
+  let start = "-";
   for (;;) {
-    const page = await deps.redis.xrange(key, "-", `${cutoff - 1}`, "COUNT", BATCH);
+    const page = await deps.redis.xrange(key, start, `${cutoff - 1}`, "COUNT", BATCH);
     if (page.length === 0) return erased;
+    start = `(${page[page.length - 1]?.[0]}`;
     const counts = new Map<string, number>();
     for (const [, fields] of page) {
       const kind = `${what}:${kindOf(fields)}`;
@@ -170,7 +212,7 @@ async function eraseStream(
   }
 }
 
-async function eraseMembers(deps: RetentionDeps, caseId: string, cutoff: number, reason: string) {
+async function eraseMembers(deps: Run, caseId: string, cutoff: number, reason: string) {
   let erased = 0;
   const membersKey = collectKeys.members(caseId);
   for (let start = 0; ; start += BATCH) {
@@ -217,7 +259,7 @@ async function eraseMembers(deps: RetentionDeps, caseId: string, cutoff: number,
   }
 }
 
-async function eraseFiles(deps: RetentionDeps, caseId: string, cutoff: number, reason: string) {
+async function eraseFiles(deps: Run, caseId: string, cutoff: number, reason: string) {
   const filesKey = collectKeys.files(caseId);
   let erased = 0;
   let cursor = "0";
@@ -229,7 +271,7 @@ async function eraseFiles(deps: RetentionDeps, caseId: string, cutoff: number, r
     for (let i = 0; i + 1 < flat.length; i += 2) {
       const file = JSON.parse(flat[i + 1] as string) as StoredFile;
       if (file.status === "erased" || file.at >= cutoff) continue;
-      if (file.path) await rm(file.path, { force: true });
+      if (file.path && !deps.dryRun) await rm(file.path, { force: true });
       writes.push([
         "HSET",
         filesKey,
@@ -247,14 +289,16 @@ async function eraseFiles(deps: RetentionDeps, caseId: string, cutoff: number, r
   return erased;
 }
 
-/** Runs retention for one case as of `now`. */
+/** Runs retention for one case as of `opts.now`, or with `dryRun` counts what it would erase. */
 export async function runRetention(
-  deps: RetentionDeps,
+  retentionDeps: RetentionDeps,
   record: CaseRecord,
-  now: Date,
+  opts: RetentionOptions,
 ): Promise<RetentionReport> {
+  const dryRun = opts.dryRun === true;
+  const deps: Run = { ...retentionDeps, dryRun };
   const caseId = record.id;
-  const cutoff = retentionCutoff(record, now);
+  const cutoff = retentionCutoff(record, opts.now);
   const reason = `retention of ${record.retentionDays} days ended (cutoff ${new Date(cutoff).toISOString()})`;
   const messages = await eraseMessages(deps, caseId, cutoff, reason);
   const events = await eraseStream(
@@ -283,9 +327,11 @@ export async function runRetention(
     (e) => e.actor.kind === "member" && Date.parse(e.ts) < cutoff,
     reason,
     deps.actor,
+    { dryRun },
   );
   return {
     caseId,
+    dryRun,
     cutoff: new Date(cutoff).toISOString(),
     messages,
     events,

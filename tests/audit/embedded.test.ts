@@ -28,7 +28,10 @@ describe("the embedded rehearsal store (ioredis-mock)", () => {
       phase: "intent",
     });
     expect(await closeDanglingIntents(log, "rehearsal")).toHaveLength(1);
-    await eraseEntryPayloads(log, "rehearsal", (e) => e.op === "collect", "retention ended");
+    await eraseEntryPayloads(log, "rehearsal", (e) => e.op === "collect", "retention ended", {
+      kind: "cli",
+      name: "rehearsal",
+    });
     await log.close();
     const report = await verifyCaseLog(redis, "rehearsal", { verifiers: [verifierOf(signer)] });
     expect(report.failure).toBeUndefined();

@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { consistencyProof, verifyConsistency } from "../../src/audit/consistency.ts";
 import {
   appendLeaf,
-  consistencyProof,
   decodeFrontier,
   EMPTY_ROOT,
   emptyFrontier,
@@ -10,7 +10,6 @@ import {
   frontierRoot,
   leafHash,
   rangeRoot,
-  verifyConsistency,
 } from "../../src/audit/merkle.ts";
 
 // The leaves and roots of the reference tree in Certificate Transparency's merkle_tree_test.

@@ -67,7 +67,8 @@ function entryAt(seq: number, shape: Shape): Omit<AuditEntry, "prev"> {
       actor: { kind: "supervisor", id: SUPERVISOR, role: "supervisor" },
       op: "erase",
       phase: "info",
-      params: { seqs: shape.erased },
+      // What it erased, by operation: a verifier holds this against the ops never to be erased.
+      params: { seqs: shape.erased, ops: { collect: shape.erased.map((s) => [s, s]) } },
     };
   }
   const supervisor = { kind: "supervisor" as const, id: SUPERVISOR };

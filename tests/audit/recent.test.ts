@@ -27,7 +27,10 @@ const seqsOf = (entries: Array<{ seq: number }>) => entries.map((e) => e.seq);
 describe("reading a case's log back", () => {
   it("gives the entries after a seq, oldest first, across slices, without erased ones", async () => {
     const { redis, log } = await logOf(COUNT);
-    const erasure = await eraseEntryPayloads(log, CASE, [999, 1001], "retention ended");
+    const erasure = await eraseEntryPayloads(log, CASE, [999, 1001], "retention ended", {
+      kind: "cli",
+      name: "retention@server",
+    });
     const head = erasure.entry?.seq as number;
     expect(head).toBe(COUNT + 1);
 
@@ -43,7 +46,10 @@ describe("reading a case's log back", () => {
 
   it("gives the newest entries newest first, counting erased seqs among them", async () => {
     const { redis, log } = await logOf(10);
-    await eraseEntryPayloads(log, CASE, [9], "retention ended");
+    await eraseEntryPayloads(log, CASE, [9], "retention ended", {
+      kind: "cli",
+      name: "retention@server",
+    });
     expect(seqsOf(await recentEntries(redis, CASE, 4))).toEqual([11, 10, 8]);
     expect(seqsOf(await recentEntries(redis, CASE, 100))).toEqual([11, 10, 8, 7, 6, 5, 4, 3, 2, 1]);
     expect(await recentEntries(redis, "op-empty", 5)).toEqual([]);

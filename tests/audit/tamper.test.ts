@@ -307,9 +307,12 @@ describe("verify --bundle detects tampering with no Redis", () => {
       readFileSync(join(dir, "checkpoints"), "utf8").split("\nwarden/")[0] ?? "",
     );
     editLines(dir, (lines) => lines.slice(0, 7));
+    // Entries 5–7 are covered by no checkpoint any more: a bundle must be signed to its end.
     const withoutHeld = await verify();
-    expect(withoutHeld.ok).toBe(true);
-    expect(withoutHeld.entries).toBe(7);
+    expect(withoutHeld.failure).toMatchObject({
+      seq: 5,
+      message: expect.stringMatching(/entries 5–7 are not covered by a checkpoint signed by/),
+    });
     const report = await verify({ heldCheckpoint: held });
     expect(report.failure).toMatchObject({
       seq: 8,
@@ -329,10 +332,13 @@ describe("verify --bundle detects tampering with no Redis", () => {
     writeFileSync(join(dir, "pubkey"), `${forger.verifierKey}\n`);
     rewriteManifest(dir);
     expect((await verify()).failure?.message).toMatch(/not by the trusted key/);
-    // Checked only against the bundle's own key, it is self-consistent, and the report says how little that means.
+    // Checked only against the bundle's own key, the signatures hold, but the key is not the one
+    // the export recorded in its (signed) disclose entry.
     const selfChecked = await verifyBundle(dir);
-    expect(selfChecked.ok).toBe(true);
-    expect(selfChecked.warnings[0]?.message).toMatch(/key shipped inside the bundle/);
+    expect(selfChecked.authenticated).toBe(false);
+    expect(selfChecked.failure?.message).toMatch(
+      /pubkey is not the key the export recorded in its disclose entry \(seq 11\): it was replaced/,
+    );
   });
 
   it("a malformed line", async () => {

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { Command } from "commander";
-import { ExportError, exportBundle, verifyBundle } from "../../audit/bundle.ts";
+import { type BundleReport, ExportError, exportBundle, verifyBundle } from "../../audit/bundle.ts";
 import {
   KeyFileError,
   loadSigner,
@@ -12,6 +12,8 @@ import {
   verifierOf,
   writeKeyFiles,
 } from "../../audit/checkpoint.ts";
+import { cosignedAt } from "../../audit/cosignature.ts";
+import { COSIGNATURE_ED25519 } from "../../audit/note-keys.ts";
 import { createAuditLog } from "../../audit/record.ts";
 import { verificationStatus } from "../../audit/report.ts";
 import type { VerifyReport } from "../../audit/verify.ts";
@@ -19,12 +21,16 @@ import { hasAuditLog, verifyCaseLog } from "../../audit/verify-case.ts";
 import { getCase } from "../../store/cases.ts";
 import { assertCaseId } from "../../store/keys.ts";
 import { type CliContext, CliError } from "../context.ts";
+import { witnessCommand } from "./audit-witness.ts";
 
 /**
  * `warden audit …`: make the signing key, verify a case's log (in Redis or as
- * an exported bundle), export a bundle for auditors, sign a checkpoint now.
- * verify exits 0 when the log is intact (warnings are printed), 1 naming the
- * first failing seq, 2 when asked for something that does not exist.
+ * an exported bundle), export a bundle for auditors, sign a checkpoint now,
+ * and the witness's commands (`audit-witness.ts`). verify exits 0 when the
+ * log is intact (warnings are printed), 1 naming the first failing seq, 2
+ * when asked for something that does not exist. Its output says what it
+ * checked: for a bundle, file by file, and first of all when nothing was
+ * authenticated; with witness keys, how far each witness vouches.
  */
 
 type Ctx = () => CliContext;
@@ -70,14 +76,39 @@ async function readHeldCheckpoint(path: string): Promise<string> {
   return best.n;
 }
 
-function printReport(c: CliContext, subject: string, report: VerifyReport): void {
+/** How far each witness's cosignatures reach, one line each: entries past them rest on the operator's key alone. */
+function witnessLines(report: VerifyReport): string[] {
+  return (report.witnesses ?? []).map((w) => {
+    const who = `witness ${w.name} (${w.keyId})`;
+    const when = w.time !== undefined ? ` on ${cosignedAt(w.time)}` : "";
+    if (w.size === 0) return `${who}: cosigned nothing of this log`;
+    if (w.size >= report.entries)
+      return `${who}: cosigned the end of the log (size ${w.size}${when})`;
+    return `${who}: cosigned up to seq ${w.size}${when}; entries ${w.size + 1}–${report.entries} are not covered by it and are only as trustworthy as the operator's key`;
+  });
+}
+
+function printReport(c: CliContext, subject: string, report: VerifyReport | BundleReport): void {
+  const bundle = "files" in report ? report : undefined;
+  if (bundle && !bundle.authenticated) {
+    c.out(
+      "NOT AUTHENTICATED: no --pubkey given, and the key shipped inside the bundle proves nothing (whoever altered the bundle could have re-signed it): pass --pubkey with the key you got from the case officer",
+    );
+  }
   for (const w of report.warnings)
     c.out(`warning${w.seq !== undefined ? ` (seq ${w.seq})` : ""}: ${w.message}`);
+  for (const f of bundle?.files ?? []) c.out(`${f.file}: ${f.detail}`);
+  // What a witness vouches for means something only of a log that verified.
+  if (report.ok) for (const line of witnessLines(report)) c.out(line);
   const { label } = verificationStatus(report);
   const signed =
     report.signedSize > 0 ? `signed up to ${report.signedSize}` : "no verified signature";
+  const verdict =
+    bundle && !bundle.authenticated
+      ? `${label.toUpperCase()}, NOT AUTHENTICATED`
+      : label.toUpperCase();
   c.out(
-    `${subject}: ${label.toUpperCase()}: ${report.entries} entries${report.erased ? ` (${report.erased} erased)` : ""}, ${signed}, root ${report.root || "-"}`,
+    `${subject}: ${verdict}: ${report.entries} entries${report.erased ? ` (${report.erased} erased)` : ""}, ${signed}, root ${report.root || "-"}`,
   );
   if (!report.ok) {
     const at = report.failure?.seq !== undefined ? ` at seq ${report.failure.seq}` : "";
@@ -92,7 +123,7 @@ function configuredSigner(c: CliContext): Signer | undefined {
 
 export function auditCommand(ctx: Ctx): Command {
   const cmd = new Command("audit").description(
-    "signing key, verification and export of the tamper-evident audit log",
+    "signing key, verification, export and witnessing of the tamper-evident audit log",
   );
 
   cmd
@@ -128,7 +159,12 @@ export function auditCommand(ctx: Ctx): Command {
     )
     .option(
       "--checkpoint <file>",
-      "a checkpoint you kept from an earlier export: the log must still extend it",
+      "a checkpoint you kept from an earlier export, or the one a witness keeps: the log must still extend it",
+    )
+    .option(
+      "--witness-pubkey <file>",
+      "a witness's .pub file (repeat for several): the log must not contradict a checkpoint it cosigned, and the report says how far it vouches",
+      (value: string, previous: string[] = []) => [...previous, value],
     )
     .option(
       "--clock-tolerance <ms>",
@@ -141,6 +177,7 @@ export function auditCommand(ctx: Ctx): Command {
         bundle?: string;
         pubkey?: string;
         checkpoint?: string;
+        witnessPubkey?: string[];
         clockTolerance: string;
       }) => {
         const c = ctx();
@@ -164,11 +201,15 @@ export function auditCommand(ctx: Ctx): Command {
         const heldCheckpoint = opts.checkpoint
           ? await readHeldCheckpoint(opts.checkpoint)
           : undefined;
+        const witnesses = (opts.witnessPubkey ?? []).map((path) =>
+          keyError(() => loadVerifier(path, COSIGNATURE_ED25519)),
+        );
         if (opts.bundle !== undefined) {
           const report = await verifyBundle(opts.bundle, {
             verifiers,
             heldCheckpoint,
             clockToleranceMs,
+            witnesses,
           });
           printReport(c, `bundle ${opts.bundle}`, report);
           return;
@@ -191,6 +232,7 @@ export function auditCommand(ctx: Ctx): Command {
           verifiers,
           heldCheckpoint,
           clockToleranceMs,
+          witnesses,
         });
         printReport(c, `audit log of case ${caseId}`, report);
       },
@@ -282,6 +324,8 @@ export function auditCommand(ctx: Ctx): Command {
         await log.close();
       }
     });
+
+  cmd.addCommand(witnessCommand(ctx));
 
   return cmd;
 }

@@ -40,4 +40,12 @@ export const auditShapes = {
     owner: "audit",
     holds: "signed checkpoints, id `0-<tree size>`, field `n` (the signed note)",
   },
+  cosignatures: {
+    scope: "case",
+    pattern: "audit:cosignatures",
+    type: "stream",
+    owner: "audit",
+    holds:
+      "checkpoints cosigned by a witness (`warden audit witness`), field `n` (the note with its cosignature lines); exports include them",
+  },
 } as const satisfies Record<string, KeyShape>;
