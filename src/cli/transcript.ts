@@ -159,12 +159,15 @@ export function permissionWords(p: unknown, who = "they"): string {
 
 // ---------------------------------------------------------------- Telegram's refusals
 
-/** Telegram's reasons in plain words; the rest are quoted as Telegram gave them. */
-const REASONS: ReadonlyArray<[RegExp, (m: RegExpExecArray) => string]> = [
+/**
+ * Telegram's reasons in plain words, `who` being whom the refusal is about
+ * (a member, or "Warden"); the rest are quoted as Telegram gave them.
+ */
+const REASONS: ReadonlyArray<[RegExp, (m: RegExpExecArray, who: string) => string]> = [
   [/^message to be replied not found$/, () => "it replied to a message that no longer exists"],
   [
     /^not enough rights to send (.+) to the chat$/,
-    (m) => `members may not send ${m[1] === "text messages" ? "text" : m[1]} there now`,
+    (m, who) => `${who} may not send ${m[1] === "text messages" ? "text" : m[1]} there now`,
   ],
   [
     /^Too Many Requests: retry after (\d+)/,
@@ -183,11 +186,11 @@ const REASONS: ReadonlyArray<[RegExp, (m: RegExpExecArray) => string]> = [
 ];
 
 /** Why Telegram refused, in plain words where the reason is a known one. */
-export function reasonWords(description: string | undefined): string {
+export function reasonWords(description: string | undefined, who = "Warden"): string {
   const bare = (description ?? "no reason given").replace(/^(Bad Request|Forbidden): /, "");
   for (const [pattern, words] of REASONS) {
     const m = pattern.exec(bare);
-    if (m) return words(m);
+    if (m) return words(m, who);
   }
   return `Telegram said “${bare}”`;
 }
@@ -339,7 +342,7 @@ export function describePlayed(played: PlayedMessage, names: Names, memory = NO_
   if (!played.ok) {
     const who = played.input ? names.user(played.input.from_id) : "A member";
     const what = played.input ? tried(played.input) : "message";
-    return `${possessive(who)} ${what} in ${where} was refused by Telegram: ${reasonWords(played.description)}`;
+    return `${possessive(who)} ${what} in ${where} was refused by Telegram: ${reasonWords(played.description, who)}`;
   }
   const m = played.message as {
     from?: { id: number };
@@ -405,7 +408,13 @@ function targetWords(e: AuditEntry, names: Names): string {
   if (t.chat_id !== undefined && t.chat_id > 0)
     return ` ${/^conversation\.(start|end|timeout)$/.test(e.op) ? "with" : "to"} ${names.chat(t.chat_id)}`;
   const chat = t.chat_id !== undefined ? ` in ${names.chat(t.chat_id)}` : "";
-  return users.length > 0 ? `${chat}${chat ? ", about " : " about "}${list(users)}` : chat;
+  if (users.length === 0) return chat;
+  const about = /^(reply|warn|notify|announce)$/.test(e.op)
+    ? "to"
+    : /^(restrict|ban|unban|kick|purge)$/.test(e.op)
+      ? "of"
+      : "about";
+  return ` ${about} ${list(users)}${chat}`;
 }
 
 function str(v: unknown): string {
@@ -521,7 +530,7 @@ function entrySentence(e: AuditEntry, names: Names, memory: Memory): string {
       return `${who} put ${e.target?.chat_id !== undefined ? names.chat(e.target.chat_id) : "a chat"} under the case`;
     case "config":
       return p.control_room !== undefined
-        ? `${who} set the case's control room: chat ${str(p.control_room)}`
+        ? `${who} made chat ${str(p.control_room)} the case's control room (“the control room” here)`
         : `${who} changed the case's settings`;
     case "approval.request":
       return `${who} asked a supervisor to approve: ${str(p.why ?? p.command ?? "")}`;

@@ -216,7 +216,7 @@ describe("fireworks-takeover rehearsal", () => {
       "[12-27 19:12] Ruben Mulder's message in group fw1 was refused by Telegram: it replied to a message that no longer exists",
     );
     expect(s.lines).toContain(
-      "[12-27 19:15] Femke van Dijk's photo in group fw1 was refused by Telegram: members may not send photos there now",
+      "[12-27 19:15] Femke van Dijk's photo in group fw1 was refused by Telegram: Femke van Dijk may not send photos there now",
     );
     expect(s.lines.filter((l) => l.includes("refused a member's message"))).toEqual([]);
   });
