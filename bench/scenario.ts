@@ -19,7 +19,9 @@ import { startRedisServer } from "../tests/setup/redis-server.ts";
  * time, the Bot API calls made against the fewest that produce the same
  * effects (one per audited action, plus the rights check when starting), the
  * audit entries, and the 429s met (goal: none; the bot's throttler should
- * keep under every limit).
+ * keep under every limit). The send windows and the simulator's flood limits
+ * both count on the simulated clock, so three simulated days take seconds:
+ * the goal is 30 s of wall time at most.
  */
 
 const MEMBERS = 1000;
@@ -27,6 +29,8 @@ const MESSAGES = 10_000;
 const WRITERS = 50;
 /** Seconds after the start over which the messages are spread. */
 const BURST = 90 * 60;
+/** Wall time the rehearsal should take at most (seconds). */
+const WALL_GOAL_S = 30;
 
 const CHATTER = [
   "Wie gaat er vanavond knallen?",
@@ -85,6 +89,15 @@ function bigWorld(): string {
   return stringify(world);
 }
 
+/** Seconds as `1h 05m 10s`, `3m 02s`, `40s`. */
+function simulated(seconds: number): string {
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = Math.round(seconds % 60);
+  const two = (n: number) => String(n).padStart(2, "0");
+  return h > 0 ? `${h}h ${two(m)}m ${two(s)}s` : m > 0 ? `${m}m ${two(s)}s` : `${s}s`;
+}
+
 /** Every call the simulator logged after `since`, page by page. */
 async function allCalls(control: SimClient, since: number): Promise<CallRecord[]> {
   const out: CallRecord[] = [];
@@ -136,7 +149,9 @@ export async function benchScenario(): Promise<void> {
       console.log(
         `  run: ${result.runStatus}, audit log ${result.verified ? "verified" : "NOT verified"}`,
       );
-      console.log(`  wall time: ${(wall / 1000).toFixed(1)} s (3 simulated days)`);
+      console.log(
+        `  wall time: ${(wall / 1000).toFixed(1)} s for 3 simulated days   goal: ≤ ${WALL_GOAL_S} s${wall / 1000 > WALL_GOAL_S ? " (MISSED)" : ""}`,
+      );
       console.log(
         `  Bot API calls (besides getUpdates): ${calls.length}   minimum for the same effects: ${minimum}   extra: ${calls.length - minimum}`,
       );
@@ -147,20 +162,21 @@ export async function benchScenario(): Promise<void> {
           .join(", ")}`,
       );
       console.log(`  audit entries: ${result.entries}`);
+      // Spread in simulated time: the send windows hold sends back there, not on the wall clock.
       const byChat = new Map<string, { n: number; first: number; last: number }>();
       for (const c of calls.filter((x) => x.method === "sendMessage")) {
         const chat = Number((c.params as { chat_id: number }).chat_id);
         const kind = chat === r.room ? "control room" : chat < 0 ? "group" : "private chats";
-        const b = byChat.get(kind) ?? { n: 0, first: c.received_at, last: c.received_at };
+        const b = byChat.get(kind) ?? { n: 0, first: c.time, last: c.time };
         byChat.set(kind, {
           n: b.n + 1,
-          first: Math.min(b.first, c.received_at),
-          last: Math.max(b.last, c.received_at),
+          first: Math.min(b.first, c.time),
+          last: Math.max(b.last, c.time),
         });
       }
       for (const [kind, b] of byChat)
         console.log(
-          `    sends to ${kind}: ${b.n} over ${((b.last - b.first) / 1000).toFixed(0)} s`,
+          `    sends to ${kind}: ${b.n} over ${simulated(b.last - b.first)} of simulated time`,
         );
       const kindOf = (c: CallRecord) => {
         const chat = Number((c.params as { chat_id?: number }).chat_id);

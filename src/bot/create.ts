@@ -16,7 +16,7 @@ import { commandsFeature, runApprovedCommand } from "./features/commands.ts";
 import { lifecycleFeature } from "./features/lifecycle.ts";
 import { scenarioFeature, scenarioInbox } from "./features/scenario.ts";
 import { tradeGuardFeature } from "./features/trade-guard.ts";
-import { sendThrottler } from "./throttle.ts";
+import { type SendThrottler, sendThrottler } from "./throttle.ts";
 import { createSecuredSource, runSecured } from "./update-source.ts";
 
 /**
@@ -53,6 +53,8 @@ export interface WardenBot {
   scenarios: ScenarioEngine;
   /** Updates being handled right now (rehearsals wait for 0 before moving the clock). */
   busy(): number;
+  /** The send throttler, when sends are throttled (a rehearsal reads what it holds back). */
+  throttler?: SendThrottler;
   /** After a restart: hands interrupted updates to the bot again, then moves every run on. */
   recoverScenarios(): Promise<void>;
   /** Hands updates a previous process did not finish to the bot again (once; before polling). */
@@ -214,6 +216,7 @@ export function createWardenBot(opts: CreateWardenBotOptions): WardenBot {
     publishCommands,
     scenarios,
     busy: () => inFlight + scenarios.busy(),
+    ...(throttler ? { throttler } : {}),
     async recoverScenarios() {
       await recover();
       await scenarios.tick();

@@ -1,4 +1,3 @@
-import Bottleneck from "bottleneck";
 import type { Transformer } from "grammy";
 
 /**
@@ -13,6 +12,15 @@ import type { Transformer } from "grammy";
  * Only sends are limited: admin calls (restrict, delete, getChat…) are not
  * counted by Telegram that way, and queueing them behind messages would slow
  * a takeover for nothing. Each chat's sends go out one at a time, in order.
+ *
+ * Windows are measured on a clock given to the throttler: the wall clock in a
+ * live run, the simulated clock in a rehearsal, where the simulator counts
+ * Telegram's limits on that clock too and a minute's window passes when the
+ * rehearsal moves the clock, not when a real minute has gone by. A send goes
+ * out the moment its slots are free — when the call before it in its chat is
+ * answered, or when a slot comes back — never on a timer of its own, so
+ * whoever moves the clock can tell a send held for a window (`waiting()`
+ * with nothing in flight) from one about to go.
  */
 
 export interface Window {
@@ -33,10 +41,33 @@ export const TELEGRAM_SEND_LIMITS: SendLimits = {
   privateChat: { limit: 1, windowMs: 1_050 },
 };
 
+/** The clock the windows pass on. */
+export interface ThrottleClock {
+  /** Calls `fn` once `ms` milliseconds have passed on this clock. */
+  after(ms: number, fn: () => void): void;
+}
+
+/** The wall clock, for live runs; its timers do not keep the process alive. */
+export const WALL_CLOCK: ThrottleClock = {
+  after(ms, fn) {
+    setTimeout(fn, ms).unref();
+  },
+};
+
 export interface SendThrottleOptions {
   /** Overrides of Telegram's limits (tests use short windows). */
   limits?: Partial<SendLimits>;
+  /** Where the windows pass; the wall clock unless given (a rehearsal gives the simulated one). */
+  clock?: ThrottleClock;
 }
+
+/** The transformer, and what it holds right now (a rehearsal moves its clock by these). */
+export type SendThrottler = Transformer & {
+  /** Sends held back, waiting for their chat's earlier send or for a window to pass. */
+  waiting(): number;
+  /** Bot API calls of any method but getUpdates sent and not answered yet. */
+  inFlight(): number;
+};
 
 /** Methods that post a message: the ones Telegram's flood limits count. */
 const SENDING = /^(send|copy|forward)/;
@@ -47,9 +78,24 @@ function isGroupChat(chatId: unknown): boolean {
   return typeof chatId === "string" && (chatId.startsWith("-") || chatId.startsWith("@"));
 }
 
-/** A slot taken now comes back `windowMs` later (timers do not keep the process alive). */
-function giveBackLater(limiter: Bottleneck, windowMs: number): void {
-  setTimeout(() => void limiter.incrementReservoir(1), windowMs).unref();
+/** A window's slots: `taken` of `limit` went out within the last `windowMs`. */
+interface Slots {
+  limit: number;
+  windowMs: number;
+  taken: number;
+}
+
+/** A send waiting for its slots; `seq` keeps the order sends were asked for across chats. */
+interface Job {
+  seq: number;
+  go(done: () => void): void;
+}
+
+/** One chat's sends: one at a time, in order, within the chat's window. */
+interface ChatLine {
+  slots: Slots;
+  queue: Job[];
+  sending: boolean;
 }
 
 /**
@@ -57,28 +103,94 @@ function giveBackLater(limiter: Bottleneck, windowMs: number): void {
  * so conversations, whose API client does not inherit `bot.api`'s
  * transformers, can install the same instance (one set of windows per bot).
  */
-export function sendThrottler(opts: SendThrottleOptions = {}): Transformer {
+export function sendThrottler(opts: SendThrottleOptions = {}): SendThrottler {
   const limits = { ...TELEGRAM_SEND_LIMITS, ...opts.limits };
-  const overall = new Bottleneck({ reservoir: limits.overall.limit });
-  // One limiter per chat, made on first use and dropped after a while unused (Bottleneck.Group).
-  const perChat = (w: Window) => new Bottleneck.Group({ maxConcurrent: 1, reservoir: w.limit });
-  const groups = perChat(limits.group);
-  const privates = perChat(limits.privateChat);
+  const clock = opts.clock ?? WALL_CLOCK;
+  const overall: Slots = { ...limits.overall, taken: 0 };
+  // A chat's line exists while it has sends queued, in flight or slots out, and is dropped after.
+  const chats = new Map<string, ChatLine>();
+  let asked = 0;
+  let waiting = 0;
+  let inFlight = 0;
 
-  return (prev, method, payload, signal) => {
-    if (!SENDING.test(method)) return prev(method, payload, signal);
-    const chatId = (payload as { chat_id?: unknown } | undefined)?.chat_id;
-    const group = isGroupChat(chatId);
-    const chat = (group ? groups : privates).key(String(chatId));
-    const chatWindow = group ? limits.group.windowMs : limits.privateChat.windowMs;
-    // The chat's slot first (keeping its order), then an overall one; both windows count from
-    // the moment the request actually goes out.
-    return chat.schedule(() =>
-      overall.schedule(() => {
-        giveBackLater(chat, chatWindow);
-        giveBackLater(overall, limits.overall.windowMs);
-        return prev(method, payload, signal);
-      }),
-    );
+  /** Takes a slot; it comes back a window later on the clock, and then whoever waits for it may go. */
+  const take = (slots: Slots, back: () => void) => {
+    slots.taken++;
+    clock.after(slots.windowMs, () => {
+      slots.taken--;
+      back();
+    });
   };
+  const ready = (line: ChatLine) =>
+    !line.sending && line.queue.length > 0 && line.slots.taken < line.slots.limit;
+
+  /** Sends the next of a chat's sends if its slots are free; otherwise a slot's return calls again. */
+  function pump(key: string): void {
+    const line = chats.get(key);
+    if (!line) return;
+    if (!ready(line) || overall.taken >= overall.limit) {
+      if (!line.sending && line.queue.length === 0 && line.slots.taken === 0) chats.delete(key);
+      return;
+    }
+    const job = line.queue.shift() as Job;
+    waiting--;
+    line.sending = true;
+    take(line.slots, () => pump(key));
+    take(overall, pumpAll);
+    job.go(() => {
+      line.sending = false;
+      pump(key);
+    });
+  }
+
+  /** An overall slot came back: the chats that can send go, those asked first first. */
+  function pumpAll(): void {
+    while (overall.taken < overall.limit) {
+      let next: string | undefined;
+      let first = Number.POSITIVE_INFINITY;
+      for (const [key, line] of chats) {
+        const head = line.queue[0];
+        if (head && head.seq < first && ready(line)) {
+          first = head.seq;
+          next = key;
+        }
+      }
+      if (next === undefined) return;
+      pump(next);
+    }
+  }
+
+  const call: Transformer = async (prev, method, payload, signal) => {
+    if (method === "getUpdates") return prev(method, payload, signal);
+    inFlight++;
+    try {
+      return await prev(method, payload, signal);
+    } finally {
+      inFlight--;
+    }
+  };
+
+  const transformer: Transformer = (prev, method, payload, signal) => {
+    if (!SENDING.test(method)) return call(prev, method, payload, signal);
+    const chatId = (payload as { chat_id?: unknown } | undefined)?.chat_id;
+    const window = isGroupChat(chatId) ? limits.group : limits.privateChat;
+    const key = String(chatId);
+    const line = chats.get(key) ?? { slots: { ...window, taken: 0 }, queue: [], sending: false };
+    chats.set(key, line);
+    // Both windows count from the moment the request actually goes out.
+    return new Promise((resolve, reject) => {
+      line.queue.push({
+        seq: asked++,
+        go(done) {
+          call(prev, method, payload, signal).then(resolve, reject).finally(done);
+        },
+      });
+      waiting++;
+      pump(key);
+    }) as ReturnType<Transformer>;
+  };
+  return Object.assign(transformer, {
+    waiting: () => waiting,
+    inFlight: () => inFlight,
+  });
 }

@@ -1,3 +1,5 @@
+import { createWriteStream, mkdirSync } from "node:fs";
+import { dirname } from "node:path";
 import pino, { type DestinationStream, type Logger } from "pino";
 import pretty from "pino-pretty";
 
@@ -50,4 +52,50 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     },
   };
   return pino({ level: opts.level ?? "info", base: { app: "warden" } }, scrubbing);
+}
+
+/** A log written to a file, e.g. a rehearsal's, with a count of what it holds. */
+export interface LogFile {
+  logger: Logger;
+  path: string;
+  /** Lines written so far, and how many of them are warnings and errors (or worse). */
+  counts(): { lines: number; warnings: number; errors: number };
+  /** Ends the file; lines logged afterwards are dropped. */
+  close(): Promise<void>;
+}
+
+/** JSON lines into `path` (appended; its folder made), through the same secret filter. */
+export function createFileLogger(
+  path: string,
+  opts: { level?: string; secrets?: readonly string[] } = {},
+): LogFile {
+  mkdirSync(dirname(path), { recursive: true });
+  const file = createWriteStream(path, { flags: "a" });
+  const counts = { lines: 0, warnings: 0, errors: 0 };
+  let closed = false;
+  const logger = createLogger({
+    ...(opts.level ? { level: opts.level } : {}),
+    secrets: opts.secrets ?? [],
+    pretty: false,
+    destination: {
+      write(line: string) {
+        if (closed) return;
+        counts.lines++;
+        const level = Number(/"level":(\d+)/.exec(line)?.[1] ?? 0);
+        if (level >= 50) counts.errors++;
+        else if (level >= 40) counts.warnings++;
+        file.write(line);
+      },
+    },
+  });
+  return {
+    logger,
+    path,
+    counts: () => ({ ...counts }),
+    close() {
+      if (closed) return Promise.resolve();
+      closed = true;
+      return new Promise((resolve) => file.end(resolve));
+    },
+  };
 }

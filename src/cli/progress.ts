@@ -37,3 +37,38 @@ export function createProgress(
     },
   };
 }
+
+/**
+ * A single status line on stderr that redraws in place (say, a long
+ * rehearsal's simulated day and counts), drawn only when stderr is a
+ * terminal and at most ten times a second. `hide()` wipes it before other
+ * output is written to the same screen; the next `show` draws it again.
+ */
+export interface StatusLine {
+  show(text: string): void;
+  hide(): void;
+}
+
+export function createStatusLine(
+  stream: { isTTY?: boolean; columns?: number; write(text: string): unknown } = process.stderr,
+): StatusLine {
+  if (!stream.isTTY) return { show: () => undefined, hide: () => undefined };
+  let last = 0;
+  let drawn = false;
+  return {
+    show(text) {
+      const now = Date.now();
+      if (drawn && now - last < 100) return;
+      last = now;
+      // Kept to the terminal's width, so it never wraps into a second line it cannot wipe.
+      const width = Math.max(20, (stream.columns ?? 80) - 1);
+      stream.write(`\r${text.length > width ? text.slice(0, width) : text}\x1b[K`);
+      drawn = true;
+    },
+    hide() {
+      if (!drawn) return;
+      stream.write("\r\x1b[K");
+      drawn = false;
+    },
+  };
+}

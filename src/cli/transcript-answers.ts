@@ -24,11 +24,7 @@ export async function describeRecordedAnswer(
   const where = e.scenario ? ` ‹${e.scenario.step}›` : "";
   const words =
     typeof answer === "string"
-      ? `: ${clip(showInvisible(answer.replace(/\s*\n\s*/g, " ⏎ ")))}`
+      ? `: ${showInvisible(answer.replace(/\s*\n\s*/g, " ⏎ "))}`
       : " (the words are no longer kept)";
   return `#${e.seq} ${who} answer recorded as ${name}${words}${where}`;
-}
-
-function clip(text: string, max = 120): string {
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }

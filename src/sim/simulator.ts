@@ -28,6 +28,13 @@ export interface ScheduledMessage {
 export interface SimulatorOptions {
   /** Telegram's flood limits; on unless switched off. */
   rateLimits?: boolean;
+  /**
+   * The clock the flood limits count on: the wall clock (the default: a bot
+   * with real timers talking to the simulator), or the simulated clock, for a
+   * client that keeps its own send windows on the simulated clock too (a
+   * rehearsal that jumps the clock instead of waiting).
+   */
+  rateLimitClock?: "wall" | "simulated";
   /** Validate every successful result against the spec and fail loudly on a mismatch. */
   selfCheck?: boolean;
   /** Start of the simulated clock in milliseconds; defaults to now. */
@@ -47,6 +54,8 @@ export interface Simulator {
   calls: CallLog;
   faults: FaultInjector;
   limits: RateLimiter;
+  /** Now, in ms, on the clock the flood limits count on (see SimulatorOptions.rateLimitClock). */
+  limitsNowMs(): number;
   selfCheck: boolean;
   timeline: ScheduledMessage[];
   /** Labels of played timeline messages: label → [chat id, message id]. */
@@ -56,14 +65,16 @@ export interface Simulator {
 }
 
 export function createSimulator(options: SimulatorOptions = {}): Simulator {
+  const clock = createClock(options.startMs);
   return {
-    clock: createClock(options.startMs),
+    clock,
     ids: createIdAllocator(),
     world: createWorldState(),
     files: createFileStore(),
     calls: createCallLog(),
     faults: createFaultInjector(),
     limits: createRateLimiter(options.rateLimits ?? true),
+    limitsNowMs: options.rateLimitClock === "simulated" ? () => clock.nowMs() : () => Date.now(),
     selfCheck: options.selfCheck ?? false,
     timeline: [],
     labels: new Map(),

@@ -189,19 +189,20 @@ describe("fireworks-takeover rehearsal", () => {
     ]);
   });
 
-  it("printed, at simulated times, what members, the police and the bot did, and the audit entries", () => {
+  it("printed, at simulated times, who did what to whom: members, the police, Warden, and the audit entries", () => {
     const transcript = s.lines.join("\n");
     for (const line of [
-      "[12-27 19:00] operator in the control room: /scenario start fireworks-takeover fw1",
-      "[12-27 19:00] supervisor presses Approve",
-      "[12-27 19:00] group fw1: title is now “Deze groep is overgenomen door de politie”",
-      "[12-27 19:03] Bram Visser in group fw1: Ik heb nog 3 dozen Vlinders over, 25 euro per doos",
-      "[12-27 20:01] Mike Peters writes to the bot: Hello? What happened to the group?",
-      "[12-27 20:01] Mike Peters (private) sees: Were you mainly a buyer, a seller, or neither in this group? [Buyer | Seller | Neither]",
-      "[12-27 20:02] Mike Peters presses “Buyer”",
-      "[12-27 20:02] Fleur de Jong writes to the bot: [photo] ",
+      "[12-27 19:00] Duty officer (operator) writes in the control room: /scenario start fireworks-takeover fw1",
+      "[12-27 19:00] Team lead (supervisor) presses “Approve” under Warden's request for approval",
+      "[12-27 19:00] Warden renames group fw1 to “Deze groep is overgenomen door de politie”",
+      "[12-27 19:03] Bram Visser writes in group fw1: Ik heb nog 3 dozen Vlinders over, 25 euro per doos",
+      "[12-27 19:03] Warden deletes Bram Visser's message in group fw1",
+      "[12-27 20:01] Mike Peters writes to Warden: Hello? What happened to the group?",
+      "[12-27 20:01] Warden writes to Mike Peters: Were you mainly a buyer, a seller, or neither in this group? [Buyer | Seller | Neither]",
+      "[12-27 20:02] Mike Peters presses “Buyer” under Warden's message “Were you mainly a buyer, a seller, or neither in this group?”",
+      "[12-27 20:02] Fleur de Jong sends Warden a photo",
       "[12-27 21:00] Mees de Groot asks to join group fw1",
-      "[12-30 19:00] supervisor presses Approve",
+      "[12-30 19:00] Team lead (supervisor) presses “Approve” under Warden's request for approval",
     ])
       expect(s.lines, transcript).toContain(line);
     expect(s.lines[0]).toMatch(/^world: \S*scenarios\/worlds\/fireworks\.yaml \(Vuurwerk Deals NL/);
@@ -214,7 +215,92 @@ describe("fireworks-takeover rehearsal", () => {
       /^ {11}audit #\d+ Mike Peters's answer recorded as statement: I only wanted a few for New Year's Eve ‹conv:helpdesk\/statement›$/m,
     );
     expect(transcript).toMatch(/Fleur de Jong's answer recorded as role: seller/);
-    expect(transcript).toMatch(/^ {11}audit #\d+ scenario\.start ‹start›$/m);
-    expect(transcript).toMatch(/^ {11}audit #\d+ scenario\.finish ‹finish›$/m);
+    expect(transcript).toMatch(
+      /^ {11}audit #\d+ Duty officer started the scenario in group fw1 as run fw1-[0-9a-f]{8} \[scenario\.start\]$/m,
+    );
+    expect(transcript).toMatch(/^ {11}audit #\d+ the scenario finished \[scenario\.finish\]$/m);
+  });
+
+  it("named the member whose message Telegram refused, and said why in plain words", () => {
+    expect(s.lines).toContain(
+      "[12-27 19:12] Ruben Mulder's message in group fw1 was refused by Telegram: it replied to a message that no longer exists",
+    );
+    expect(s.lines).toContain(
+      "[12-27 19:15] Femke van Dijk's photo in group fw1 was refused by Telegram: Femke van Dijk may not send photos there now",
+    );
+    expect(s.lines.filter((l) => l.includes("refused a member's message"))).toEqual([]);
+  });
+
+  it("said what the freeze and the release let members do, in words, naming permissions one way", () => {
+    expect(s.lines).toContain(
+      "[12-27 19:00] Warden changes what members of group fw1 may do: they may now send only text; audio files, documents, photos, videos, video messages, voice messages, polls, stickers and GIFs and link previews are off",
+    );
+    expect(s.lines).toContain(
+      "[12-30 19:00] Warden changes what members of group fw1 may do: they may now send anything; they may also react to messages and invite people",
+    );
+    // No permission in Telegram's field names, and nothing that reads as if trade were allowed.
+    expect(s.lines.filter((l) => /\b(can_|send_)[a-z_]+/.test(l))).toEqual([]);
+    expect(s.lines.filter((l) => l.endsWith("may now send text"))).toEqual([]);
+  });
+
+  it("printed each request for approval before the supervisor's answer to it", () => {
+    const requests = s.lines
+      .map((l, i) => [l, i] as const)
+      .filter(([l]) => l.startsWith("[") && l.includes("Warden writes in the control room"))
+      .filter(([, i]) => s.lines.slice(i, i + 3).some((l) => l.includes("Approval needed")))
+      .map(([, i]) => i);
+    const presses = s.lines
+      .map((l, i) => [l, i] as const)
+      .filter(([l]) => l.includes("(supervisor) presses “Approve”"))
+      .map(([, i]) => i);
+    expect(requests).toHaveLength(2);
+    expect(presses).toHaveLength(2);
+    for (const [n, press] of presses.entries()) {
+      expect(requests[n], s.lines.join("\n")).toBeLessThan(press);
+      // …and the answer's audit entry after the press, not before it.
+      const grant = s.lines.findIndex(
+        (l, i) => i > (requests[n] as number) && l.includes("[approval.grant]"),
+      );
+      expect(grant).toBeGreaterThan(press);
+    }
+  });
+
+  it("printed every message whole: what Warden sent, what members wrote", async () => {
+    const shown = s.lines.join("\n");
+    const texts = calls
+      .filter((c) => c.ok && (c.method === "sendMessage" || c.method === "editMessageText"))
+      .map((c) => plainText(String((c.params as { text?: string }).text ?? "")));
+    expect(texts.length).toBeGreaterThan(20);
+    for (const text of texts)
+      for (const line of text.split("\n").filter((l) => l.trim()))
+        expect(shown, `cut short or missing: ${line}`).toContain(line.trim());
+    // A long member message, whole.
+    expect(s.lines).toContain(
+      "[12-27 19:30] Chris Walker writes in group fw1: Is this group safe? Heard police are watching these",
+    );
+  });
+
+  it("followed the log: an action's outcome under the call it reports, member messages before Warden's answer", () => {
+    const at = (needle: string) => s.lines.findIndex((l) => l.includes(needle));
+    const offer = at("Bram Visser writes in group fw1: Ik heb nog 3 dozen Vlinders");
+    const deleted = at("Warden deletes Bram Visser's message in group fw1");
+    const outcome = s.lines.findIndex((l, i) => i > deleted && l.includes("[purge]"));
+    expect(offer).toBeGreaterThan(-1);
+    expect(deleted).toBeGreaterThan(offer);
+    expect(outcome).toBeGreaterThan(deleted);
+    const title = at("Warden renames group fw1");
+    expect(s.lines[title + 1]).toMatch(
+      /audit #\d+ the scenario's lockdown \(set-title\) in group fw1: done/,
+    );
   });
 });
+
+/** A sent message's text as the transcript shows it: no tags, entities decoded, spaces trimmed. */
+function plainText(html: string): string {
+  return html
+    .replace(/<[^>]+>/g, "")
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&quot;/g, '"')
+    .replace(/&amp;/g, "&");
+}

@@ -107,7 +107,7 @@ describe("a rehearsal in Arabic and English", () => {
       "Kees, trading here is not allowed.",
     ]);
     expect(s.lines).toContain(
-      "[05-01 18:01] group s1 sees: [U+200F][U+202E]ramo، التجارة هنا ممنوعة.",
+      "[05-01 18:01] Warden answers [U+202E]ramo's message in group s1: [U+200F][U+202E]ramo، التجارة هنا ممنوعة.",
     );
   });
 });

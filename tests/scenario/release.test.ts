@@ -40,7 +40,9 @@ describe("release", () => {
     // Muted for their offers during the run, free again after the release.
     for (const seller of ["bram", "sarah", "liam"])
       expect(statusOf(group, u[seller]), seller).toBe("member");
-    expect(s.lines).toContain(`[12-27 20:00] group fw1: Bram Visser's restrictions lifted`);
+    expect(s.lines).toContain(
+      "[12-27 20:00] Warden lifts the restrictions on Bram Visser in group fw1",
+    );
     // Banned by the run: a ban is not lifted. Restricted before the run: not the run's to lift.
     expect(statusOf(group, u.chris)).toBe("kicked");
     expect(statusOf(group, u.jordy)).toBe("restricted");
@@ -73,6 +75,6 @@ describe("release", () => {
     for (const seller of ["bram", "sarah", "liam"])
       expect(statusOf(group, u[seller]), seller).toBe("restricted");
     expect(statusOf(group, u.chris)).toBe("kicked");
-    expect(s.lines.some((l) => l.includes("restrictions lifted"))).toBe(false);
+    expect(s.lines.some((l) => l.includes("lifts the restrictions"))).toBe(false);
   }, 60_000);
 });

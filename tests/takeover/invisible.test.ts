@@ -127,7 +127,7 @@ describe("invisible characters in what members write", () => {
       await s.r.settle();
       await s.r.flush();
       const timeline = s.lines.find((l) => l.includes("allemaal"));
-      const script = s.lines.find((l) => l.includes("writes to the bot"));
+      const script = s.lines.find((l) => l.includes("writes to Warden"));
       expectShown(timeline);
       expectShown(script);
       expect(s.lines.join("\n")).not.toContain(RLO);

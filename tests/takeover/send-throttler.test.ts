@@ -1,12 +1,14 @@
 import type { Transformer } from "grammy";
 import { describe, expect, it } from "vitest";
 import { sendThrottler } from "../../src/bot/throttle.ts";
+import { simulatedTimers } from "../../src/cli/rehearsal/timers.ts";
 
 /**
  * The send throttler against a recording stand-in for the Bot API, with short
  * windows: however the sends are timed, no window holds more than its limit
  * (per group, per private chat, overall), each chat's sends keep their order,
- * and admin calls are never queued behind sends.
+ * and admin calls are never queued behind sends. On a simulated clock (a
+ * rehearsal's) the windows pass when that clock moves, with no real waiting.
  */
 
 interface Call {
@@ -83,5 +85,40 @@ describe("send throttler", () => {
       expect(mine.map((c) => c.text)).toEqual([`p${chat - 100}`, `p${chat - 95}`]);
       expectWindow(mine, 1, 200);
     }
+  });
+
+  it("on a simulated clock lets a window's sends through and holds the next until the window has passed on that clock", async () => {
+    let now = 1_000_000;
+    const timers = simulatedTimers(() => now);
+    const sent: Array<{ text?: string; at: number }> = [];
+    const prev = (async (_method: string, payload: { text?: string }) => {
+      sent.push({ text: payload.text, at: now });
+      return { ok: true, result: true };
+    }) as unknown as Parameters<Transformer>[0];
+    const throttle = sendThrottler({
+      clock: timers,
+      limits: { group: { limit: 3, windowMs: 60_000 }, overall: loose, privateChat: loose },
+    });
+    const sends = ["m0", "m1", "m2", "m3"].map((text) =>
+      throttle(prev, "sendMessage", { chat_id: -1001, text } as never),
+    );
+    await Promise.all(sends.slice(0, 3));
+    expect(sent).toEqual([
+      { text: "m0", at: 1_000_000 },
+      { text: "m1", at: 1_000_000 },
+      { text: "m2", at: 1_000_000 },
+    ]);
+    // The fourth waits for the first slot, which comes back a simulated minute after it was taken.
+    expect(throttle.waiting()).toBe(1);
+    expect(throttle.inFlight()).toBe(0);
+    now += 59_999;
+    timers.fireDue();
+    expect(throttle.waiting()).toBe(1);
+    expect(sent).toHaveLength(3);
+    now += 1;
+    timers.fireDue();
+    await sends[3];
+    expect(sent[3]).toEqual({ text: "m3", at: 1_060_000 });
+    expect(throttle.waiting()).toBe(0);
   });
 });

@@ -5,9 +5,10 @@ import { rehearseScenario } from "../rehearsal.ts";
 /**
  * `warden rehearse [scenario] [--world FILE] [--fast]`: runs a scenario end
  * to end against the built-in simulator, on the embedded Redis or REDIS_URL,
- * prints what members and operators saw and each action with its audit seq,
- * verifies the audit log and exports it. Exits 1 when a step failed, a needed
- * right was missing or the log does not verify.
+ * prints what members and operators saw and each action with its audit seq
+ * (the transcript, alone on stdout; Warden's own log goes to a file it
+ * names), verifies the audit log and exports it. Exits 1 when a step failed,
+ * a needed right was missing or the log does not verify.
  */
 export function rehearseCommand(ctx: () => CliContext): Command {
   return new Command("rehearse")

@@ -50,20 +50,33 @@ export async function openRecords(opts: {
   }
 }
 
+/** The names the officers' roles carry; Warden's messages, and so the transcript, call them so. */
+export const OFFICER_NAMES = { operator: "Duty officer", supervisor: "Team lead" } as const;
+
 /**
- * Creates the case (a new id each time: the world's case id, the simulated
- * day and the real time, so rehearsals on one Redis never meet), gives the
- * cast their roles, seizes the chats under their aliases and sets the
- * control room. Returns the case id and alias → chat id.
+ * A new case id for each rehearsal: the world's case id, the simulated day
+ * and the real time, so rehearsals on one Redis never meet. Chosen before
+ * anything is recorded, so the rehearsal's log file can carry it.
+ */
+export function rehearsalCaseId(section: RehearsalSection, nowMs: number): string {
+  const day = new Date(nowMs).toISOString().slice(0, 10);
+  return `${section.case?.id ?? "rehearsal"}-${day}-${Date.now().toString(36)}`;
+}
+
+/**
+ * Creates the case, gives the cast their roles, seizes the chats under their
+ * aliases and sets the control room. Returns alias → chat id.
  */
 export async function openCase(
   records: { redis: Redis; audit: AuditLog },
   cast: Cast,
-  what: { section: RehearsalSection; scenarioId: string; nowMs: number },
-): Promise<{ caseId: string; aliases: Record<string, number> }> {
-  const { section } = what;
-  const day = new Date(what.nowMs).toISOString().slice(0, 10);
-  const caseId = `${section.case?.id ?? "rehearsal"}-${day}-${Date.now().toString(36)}`;
+  what: {
+    caseId: string;
+    section: RehearsalSection;
+    scenarioId: string;
+  },
+): Promise<Record<string, number>> {
+  const { section, caseId } = what;
   const registry = {
     redis: records.redis,
     audit: records.audit,
@@ -79,12 +92,12 @@ export async function openCase(
   await addRole(registry, caseId, {
     userId: cast.operator,
     role: "operator",
-    name: "Duty officer",
+    name: OFFICER_NAMES.operator,
   });
   await addRole(registry, caseId, {
     userId: cast.supervisor,
     role: "supervisor",
-    name: "Team lead",
+    name: OFFICER_NAMES.supervisor,
   });
   const aliases: Record<string, number> = {};
   for (const [key, alias] of Object.entries(cast.seize)) {
@@ -93,7 +106,7 @@ export async function openCase(
     await addChat(registry, caseId, { chatId, alias });
   }
   await setControlRoom(registry, caseId, cast.room);
-  return { caseId, aliases };
+  return aliases;
 }
 
 /**

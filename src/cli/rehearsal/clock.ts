@@ -1,13 +1,12 @@
-import type { SimClient } from "../../sim/index.ts";
+import type { PlayedMessage, SimClient } from "../../sim/index.ts";
 import type { RehearsalSection, ScriptEntry } from "../rehearsal-world.ts";
-import { describePlayed, type Names, stamp } from "../transcript.ts";
 
 /**
  * The simulated clock, moved by the rehearsal and by nothing else: from one
  * thing that happens to the next — a member's message on the world's
- * timeline, an entry of the rehearsal script, a scenario's timer. The bot is
- * settled before and after each script entry, so each entry meets a bot that
- * has handled everything before it.
+ * timeline, an entry of the rehearsal script, a scenario's timer, a send
+ * window the bot waits for. The bot is settled before and after each script
+ * entry, so each entry meets a bot that has handled everything before it.
  */
 
 /** The rehearsal script in time order, and how much of it has been played. */
@@ -19,9 +18,8 @@ export interface Script {
 }
 
 export function scriptOf(worldText: string, section: RehearsalSection, nowMs: number): Script {
-  const start = worldStart(worldText) ?? new Date(nowMs).toISOString();
   return {
-    startMs: Date.parse(start),
+    startMs: worldStartMs(worldText) ?? nowMs,
     entries: [...section.script].sort((a, b) => a.at - b.at),
     played: 0,
   };
@@ -36,9 +34,13 @@ export function nextScriptMs(script: Script): number | undefined {
 export interface ClockStage {
   control: SimClient;
   clock: { nowMs(): number };
-  names: Names;
-  out(line: string): void;
-  settle(): Promise<void>;
+  /** Prints what the bot did so far: the messages the clock plays next come after it. */
+  flush(): Promise<void>;
+  /** Prints the members' messages the clock played. */
+  played(messages: readonly PlayedMessage[]): void;
+  /** Fires the bot's send-window timers that fell due (`./timers.ts`). */
+  fireTimers(): void;
+  settle(): Promise<unknown>;
   play(entry: ScriptEntry): Promise<void>;
 }
 
@@ -50,9 +52,12 @@ export async function advanceTo(ms: number, script: Script, on: ClockStage): Pro
     const target = Math.min(entryMs, ms);
     const seconds = Math.max(0, (target - on.clock.nowMs()) / 1000);
     if (seconds > 0) {
+      // The bot may answer a message before this call returns; what it did before comes first.
+      await on.flush();
       const played = await on.control.advanceClock(seconds);
-      for (const p of played.played) on.out(`${stamp(p.at)} ${describePlayed(p, on.names)}`);
+      on.played(played.played);
     }
+    on.fireTimers();
     if (!entry || entryMs > ms) return;
     script.played++;
     await on.settle();
@@ -63,17 +68,22 @@ export async function advanceTo(ms: number, script: Script, on: ClockStage): Pro
 
 /**
  * When the next thing happens (ms): the timeline's next step, the next
- * script entry or the scenario engine's next timer; undefined when nothing
- * is left to happen.
+ * script entry, the scenario engine's next timer or the end of the send
+ * window a held-back send waits for; undefined when nothing is left to
+ * happen.
  */
 export async function nextEventMs(
   timeline: ReadonlyArray<{ at: number }>,
   script: Script,
   nextTimer: () => Promise<number | undefined>,
+  nextWindow: () => number | undefined,
 ): Promise<number | undefined> {
-  const candidates = [timelineStep(timeline), nextScriptMs(script), await nextTimer()].filter(
-    (t): t is number => t !== undefined,
-  );
+  const candidates = [
+    timelineStep(timeline),
+    nextScriptMs(script),
+    await nextTimer(),
+    nextWindow(),
+  ].filter((t): t is number => t !== undefined);
   return candidates.length === 0 ? undefined : Math.min(...candidates);
 }
 
@@ -97,7 +107,10 @@ function timelineStep(timeline: ReadonlyArray<{ at: number }>): number | undefin
 }
 
 /** The world file's top-level `start:` as written (an ISO date in the shipped worlds). */
-function worldStart(worldText: string): string | undefined {
-  const m = /^start:\s*(\S+)/m.exec(worldText);
-  return m?.[1];
+/** The world's `start:` in ms: an ISO date, or Unix seconds as the simulator also accepts. */
+function worldStartMs(worldText: string): number | undefined {
+  const value = /^start:\s*["']?([^"'\s#]+)/m.exec(worldText)?.[1];
+  if (value === undefined) return undefined;
+  const ms = /^\d+(\.\d+)?$/.test(value) ? Number(value) * 1000 : Date.parse(value);
+  return Number.isFinite(ms) ? ms : undefined;
 }

@@ -1,7 +1,7 @@
 import { showInvisible } from "../../base/html.ts";
 import type { SimClient } from "../../sim/index.ts";
 import type { ScriptEntry } from "../rehearsal-world.ts";
-import { type Names, stamp } from "../transcript.ts";
+import type { Names } from "../transcript.ts";
 import { idOf, type WorldIds } from "./cast.ts";
 import { buttonsOf } from "./keyboard.ts";
 
@@ -16,7 +16,8 @@ export interface MemberStage {
   botId: number;
   world: WorldIds;
   names: Names;
-  out(line: string): void;
+  /** Prints what happened so far, then what the member does (see `./follow.ts`). */
+  act(at: number, line: string): Promise<void>;
 }
 
 export async function playEntry(entry: ScriptEntry, on: MemberStage): Promise<void> {
@@ -33,8 +34,12 @@ async function writeToBot(
   const input = entry.photo
     ? { from_id: userId, photo: true as const, ...(entry.text ? { caption: entry.text } : {}) }
     : { from_id: userId, text: entry.text ?? "" };
-  on.out(
-    `${stamp(on.clock.now())} ${on.names.user(userId)} writes to the bot: ${entry.photo ? "[photo] " : ""}${showInvisible(entry.text ?? "")}`,
+  const text = showInvisible(entry.text ?? "");
+  await on.act(
+    on.clock.now(),
+    entry.photo
+      ? `${on.names.user(userId)} sends Warden a photo${text ? `: ${text}` : ""}`
+      : `${on.names.user(userId)} writes to Warden: ${text}`,
   );
   await on.control.sendMessage(userId, input);
 }
@@ -44,7 +49,7 @@ async function pressBotButton(
   entry: Extract<ScriptEntry, { press: string }>,
   on: MemberStage,
 ): Promise<void> {
-  const at = stamp(on.clock.now());
+  const at = on.clock.now();
   const userId = idOf(on.world, "user", entry.press);
   const dialog = await on.control.chat(userId).catch(() => undefined);
   const named = (m: { message: unknown }) =>
@@ -54,12 +59,16 @@ async function pressBotButton(
     .find((m) => m.sender_id === on.botId && named(m) !== undefined);
   const data = target && named(target)?.callback_data;
   if (!target || !data) {
-    on.out(
-      `${at} (${on.names.user(userId)} looked for a "${entry.button}" button but the bot showed none)`,
+    await on.act(
+      at,
+      `${on.names.user(userId)} looks for a “${entry.button}” button under Warden's messages, but Warden showed none (nothing is pressed)`,
     );
     return;
   }
-  on.out(`${at} ${on.names.user(userId)} presses “${entry.button}”`);
+  await on.act(
+    at,
+    `${on.names.user(userId)} presses “${entry.button}” under Warden's message${showInvisible(questionOf(target.message))}`,
+  );
   await on.control.pressButton({
     from_id: userId,
     chat_id: userId,
@@ -74,6 +83,12 @@ async function askToJoin(
 ): Promise<void> {
   const chatId = idOf(on.world, "chat", entry.join_request);
   const userId = idOf(on.world, "user", entry.from);
-  on.out(`${stamp(on.clock.now())} ${on.names.user(userId)} asks to join ${on.names.chat(chatId)}`);
+  await on.act(on.clock.now(), `${on.names.user(userId)} asks to join ${on.names.chat(chatId)}`);
   await on.control.requestToJoin(chatId, userId);
+}
+
+/** ` “the question”`: the first line of the message a button is under. */
+function questionOf(message: unknown): string {
+  const text = (message as { text?: string }).text?.split("\n")[0];
+  return text ? ` “${text}”` : "";
 }

@@ -1,19 +1,23 @@
 import type { SimClient } from "../../sim/index.ts";
-import { stamp } from "../transcript.ts";
+import type { Names } from "../transcript.ts";
 import { buttonsOf } from "./keyboard.ts";
 
 /**
  * The police in the control room: the operator types commands, and the
  * supervisor approves every request for approval the bot posts there, so the
  * scenario plays through. Both act through the simulator as people, so the
- * bot's commands and approval flow are the ones used on the day.
+ * bot's commands and approval flow are the ones used on the day. What they
+ * do is printed after everything the bot did before it, so a request is
+ * always printed before its answer.
  */
 export interface ControlRoom {
   control: SimClient;
   clock: { now(): number };
   botId: number;
   room: number;
-  out(line: string): void;
+  names: Names;
+  /** Prints what happened so far, then what the officer does (see `./follow.ts`). */
+  act(at: number, line: string): Promise<void>;
 }
 
 /** The operator types `text` in the control room. */
@@ -22,7 +26,10 @@ export async function operatorTypes(
   operator: number,
   text: string,
 ): Promise<void> {
-  at.out(`${stamp(at.clock.now())} operator in the control room: ${text}`);
+  await at.act(
+    at.clock.now(),
+    `${at.names.user(operator)} (operator) writes in the control room: ${text}`,
+  );
   await at.control.sendMessage(at.room, { from_id: operator, text });
 }
 
@@ -43,7 +50,10 @@ export async function approvePending(
     const approve = buttonsOf(m.message)?.find((b) => /^(ap|sa):.*:y$/.test(b.callback_data ?? ""));
     if (!approve?.callback_data || !text?.includes("Approval needed")) continue;
     pressed.add(m.message.message_id);
-    at.out(`${stamp(at.clock.now())} supervisor presses Approve`);
+    await at.act(
+      at.clock.now(),
+      `${at.names.user(supervisor)} (supervisor) presses “${approve.text}” under Warden's request for approval`,
+    );
     await at.control.pressButton({
       from_id: supervisor,
       chat_id: at.room,

@@ -24,10 +24,18 @@ export async function currentRun(
 
 /** What a turn does, wired by the rehearsal. */
 export interface Turns {
-  settle(): Promise<void>;
+  /** Waits until the bot can do nothing more without the clock moving. */
+  settle(): Promise<unknown>;
   approvePending(): Promise<number>;
-  /** Moves due scenario runs on. */
-  tick(): Promise<void>;
+  /**
+   * Starts moving due scenario runs on, unless a tick is still going (it
+   * may wait for a send window, which only a move of the clock ends).
+   */
+  tick(): void;
+  /** Whether the last tick is still going. */
+  ticking(): boolean;
+  /** Sends held back for a send window, which the clock has to move on for. */
+  held(): number;
   /** Prints what happened since the last turn. */
   flush(): Promise<void>;
   /** The run being rehearsed, as stored. */
@@ -36,6 +44,8 @@ export interface Turns {
   /** When the next thing happens (simulated ms); undefined when nothing will. */
   nextEventMs(): Promise<number | undefined>;
   advanceTo(ms: number): Promise<void>;
+  /** Told after each turn, e.g. to draw a progress line. */
+  onTurn?(): void;
 }
 
 export interface RunLimits {
@@ -50,17 +60,24 @@ export interface RunLimits {
 export async function runUntilDone(turns: Turns, limits: RunLimits): Promise<RunState | undefined> {
   for (;;) {
     await settleAndApprove(turns);
-    await turns.tick();
+    turns.tick();
     await settleAndApprove(turns);
     await turns.flush();
+    turns.onTurn?.();
     const run = await turns.run();
-    if (run && run.status !== "running" && run.status !== "paused") return run;
+    // A run that ended is done once nothing it set going still waits for a send window.
+    const busy = turns.ticking() || turns.held() > 0;
+    if (run && run.status !== "running" && run.status !== "paused" && !busy) return run;
     const now = turns.nowMs();
     const due = await turns.nextEventMs();
+    // Nothing is due but a tick still going: it moves on without the clock (the next settle waits).
+    if (due === undefined && turns.ticking()) continue;
     if (due === undefined) return run;
     const next = Math.max(due, now + 1000);
     if (next > limits.maxMs) {
-      limits.out(`(stopping: nothing more happens within ${limits.maxDays} simulated days)`);
+      limits.out(
+        `The rehearsal stops here: nothing more happens within ${limits.maxDays} simulated days.`,
+      );
       return run;
     }
     if (!limits.fast) await new Promise((r) => setTimeout(r, Math.min(2000, (next - now) / 3600)));

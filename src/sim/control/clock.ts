@@ -6,13 +6,15 @@
 import type { TgMessage } from "../bot-api-objects.ts";
 import { isClockTime, LATEST_MS } from "../clock.ts";
 import { ControlError, controlInvalid } from "../errors.ts";
+import type { MemberMessageInput } from "../member-message-input.ts";
 import type { Simulator } from "../simulator.ts";
 import { withReply } from "../world/load.ts";
 import { postMemberMessage } from "../world/member-messages.ts";
 
+/** A timeline message played: posted, or refused with Telegram's reason and what was tried. */
 export type PlayedMessage =
   | { ok: true; at: number; chat_id: number; message: TgMessage }
-  | { ok: false; at: number; chat_id: number; description: string };
+  | { ok: false; at: number; chat_id: number; description: string; input: MemberMessageInput };
 
 /**
  * The most one move may advance the clock: ten years of 365 days. That is
@@ -78,7 +80,13 @@ export function advanceClock(
       played.push({ ok: true, at: next.at, chat_id: next.chatId, message: stored.message });
     } catch (error) {
       if (!(error instanceof ControlError)) throw error;
-      played.push({ ok: false, at: next.at, chat_id: next.chatId, description: error.description });
+      played.push({
+        ok: false,
+        at: next.at,
+        chat_id: next.chatId,
+        description: error.description,
+        input: next.input,
+      });
     }
   }
   sim.clock.set(targetMs);

@@ -1,6 +1,9 @@
 /**
- * Telegram's flood limits for sending, measured on the wall clock because
- * they throttle the real process talking to the simulator: about 30 messages
+ * Telegram's flood limits for sending, measured on the wall clock by default
+ * because they throttle the real process talking to the simulator (or on the
+ * simulated clock when the simulator is started with
+ * `rateLimitClock: "simulated"`, for a client whose own send windows run on
+ * that clock): about 30 messages
  * per second overall, 20 per minute in one group, and about one per second in
  * one private chat with a small burst. A call over a limit is refused with
  * 429 and the whole seconds until a slot frees up.

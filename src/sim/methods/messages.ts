@@ -50,7 +50,7 @@ function prepareSend(ctx: MethodContext, chat: ChatState, kind: string) {
 }
 
 function takeRateSlot(sim: Simulator, bot: BotState, chat: ChatState) {
-  const retry = sim.limits.take(bot.user.id, chat.id, chat.type !== "private", Date.now());
+  const retry = sim.limits.take(bot.user.id, chat.id, chat.type !== "private", sim.limitsNowMs());
   if (retry > 0) throw tooManyRequests(retry);
 }
 
