@@ -53,6 +53,8 @@ export interface WardenBot {
   scenarios: ScenarioEngine;
   /** Updates being handled right now (rehearsals wait for 0 before moving the clock). */
   busy(): number;
+  /** Resolves once no update is being handled (a stopping process waits for it, within its limit). */
+  drained(): Promise<void>;
   /** After a restart: hands interrupted updates to the bot again, then moves every run on. */
   recoverScenarios(): Promise<void>;
   /** Hands updates a previous process did not finish to the bot again (once; before polling). */
@@ -98,6 +100,7 @@ export function createWardenBot(opts: CreateWardenBotOptions): WardenBot {
     deliver: (update) => bot.handleUpdate(update as unknown as Update),
   });
   let inFlight = 0;
+  const whenDrained: Array<() => void> = [];
   const handleUpdate = bot.handleUpdate.bind(bot);
   bot.handleUpdate = async (...args) => {
     inFlight++;
@@ -105,6 +108,7 @@ export function createWardenBot(opts: CreateWardenBotOptions): WardenBot {
       return await handleUpdate(...args);
     } finally {
       inFlight--;
+      if (inFlight === 0) for (const resolve of whenDrained.splice(0)) resolve();
     }
   };
   const deps: FeatureDeps = {
@@ -214,6 +218,12 @@ export function createWardenBot(opts: CreateWardenBotOptions): WardenBot {
     publishCommands,
     scenarios,
     busy: () => inFlight + scenarios.busy(),
+    drained: () =>
+      inFlight === 0
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            whenDrained.push(resolve);
+          }),
     async recoverScenarios() {
       await recover();
       await scenarios.tick();
