@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { collectKeys } from "../../src/store/keys.ts";
+import { collectKeys, intakeKeys } from "../../src/store/keys.ts";
 import { auditEntries, expectLogVerifies } from "../helpers/audit.ts";
 import {
   keptMessages,
@@ -54,7 +54,7 @@ async function taking(s: LiveStage, warden: StartedWarden, mode: "polling" | "we
 }
 
 describe("SIGTERM in the middle of a stream of member messages", { timeout: 180_000 }, () => {
-  for (const mode of ["polling"] as const) {
+  for (const mode of ["polling", "webhook"] as const) {
     it(`${mode}: exits 0 within SHUTDOWN_TIMEOUT, and after the next start every message is kept exactly once`, async () => {
       const s = await startLiveStage();
       stage = s;
@@ -110,6 +110,13 @@ describe("SIGTERM in the middle of a stream of member messages", { timeout: 180_
       expect(twice).toEqual([]);
       expect(kept.collected.size).toBe(await s.redis.zcard(collectKeys.seenUpdates(s.caseId)));
       await expectLogVerifies(s.redis, s.caseId);
+      if (mode === "webhook") {
+        // The second start found the webhook as it wanted it and left it alone.
+        expect(await c.calls(0, { method: "setWebhook" })).toHaveLength(1);
+        expect(second.logs()).toContain("the webhook is already set");
+        // Everything handled: the intake stream is empty.
+        expect(await s.redis.xlen(intakeKeys.updates())).toBe(0);
+      }
     });
   }
 });
@@ -136,7 +143,7 @@ describe("SIGTERM while a command waits on Telegram", { timeout: 180_000 }, () =
     return (await auditEntries(s.redis, s.caseId)).filter((e) => e.op === "freeze");
   }
 
-  for (const mode of ["polling"] as const) {
+  for (const mode of ["polling", "webhook"] as const) {
     it(`${mode}: finishes the command before it exits, its outcome on the record`, async () => {
       const s = await startLiveStage();
       stage = s;

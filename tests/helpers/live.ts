@@ -1,10 +1,11 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
+import { connect, createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
-import { addChat, addRole, createCase } from "../../src/actions/case-changes.ts";
+import { addChat, addRole, createCase, setControlRoom } from "../../src/actions/case-changes.ts";
 import { writeKeyFiles } from "../../src/audit/checkpoint.ts";
 import { createAuditLog } from "../../src/audit/record.ts";
 import { type RunningSimulator, startSimulator, type TgUser } from "../../src/sim/index.ts";
@@ -28,6 +29,8 @@ export interface LiveStage {
   alice: TgUser;
   bob: TgUser;
   group: number;
+  /** The case's control room, where the bot answers the operator. */
+  room: number;
   caseId: string;
   redisUrl: string;
   /** The test's own connection, to read what Warden kept. */
@@ -52,6 +55,12 @@ export async function startLiveStage(): Promise<LiveStage> {
   });
   for (const u of [alice, bob, operator]) await c.join(group, u.id);
   await c.promote(group, botUser.id, "all");
+  const { id: room } = await c.createChat({
+    type: "supergroup",
+    title: "Control room",
+    owner_id: operator.id,
+  });
+  await c.join(room, botUser.id);
 
   const redisUrl = await freshRedisUrl();
   const redis = new Redis(redisUrl);
@@ -67,6 +76,7 @@ export async function startLiveStage(): Promise<LiveStage> {
   });
   await addRole(deps, caseId, { userId: operator.id, role: "operator", name: "Duty officer" });
   await addChat(deps, caseId, { chatId: group, alias: "fw1" });
+  await setControlRoom(deps, caseId, room);
   await audit.close();
 
   const key = join(mkdtempSync(join(tmpdir(), "warden-key-")), "audit.key");
@@ -79,6 +89,7 @@ export async function startLiveStage(): Promise<LiveStage> {
     alice,
     bob,
     group,
+    room,
     caseId,
     redisUrl,
     redis,
@@ -186,4 +197,61 @@ export async function keptMessages(stage: LiveStage): Promise<{
       collected.set(id, (collected.get(id) ?? 0) + 1);
   }
   return { messages, counted, collected };
+}
+
+/**
+ * A loopback TCP proxy to a Redis: `cut()` hangs up every connection and stops
+ * listening (Redis gone, its data intact), `restore()` listens again on the
+ * same port.
+ */
+export async function redisProxy(target: string): Promise<{
+  url: string;
+  cut(): Promise<void>;
+  restore(): Promise<void>;
+  close(): Promise<void>;
+}> {
+  const t = new URL(target);
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect(Number(t.port), t.hostname);
+    sockets.add(client);
+    sockets.add(upstream);
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    for (const s of [client, upstream]) {
+      s.on("error", end);
+      s.on("close", end);
+    }
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  const listen = (port: number) =>
+    new Promise<number>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, "127.0.0.1", () => {
+        server.off("error", reject);
+        resolve((server.address() as { port: number }).port);
+      });
+    });
+  const port = await listen(0);
+  const cut = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      for (const s of sockets) s.destroy();
+      sockets.clear();
+    });
+  return {
+    url: `redis://127.0.0.1:${port}${t.pathname}`,
+    cut,
+    restore: async () => {
+      await listen(port);
+    },
+    close: async () => {
+      if (server.listening) await cut();
+    },
+  };
 }

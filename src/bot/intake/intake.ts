@@ -1,5 +1,10 @@
+import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import { startPolling, type WardenBot } from "../create.ts";
+import { ALLOWED_UPDATES, startPolling, type WardenBot } from "../create.ts";
+import { createIntakeConsumer } from "./consumer.ts";
+import { createIntakeQueue } from "./queue.ts";
+import { ensureWebhook } from "./register.ts";
+import { createWebhookServer } from "./webhook-server.ts";
 
 /**
  * How a live bot takes its updates, in either mode, with one way to stop:
@@ -50,5 +55,96 @@ export function pollingIntake(warden: WardenBot, logger: Logger): Intake {
       return (await within(warden.drained(), deadline)) && stopped;
     },
     release: async () => undefined,
+  };
+}
+
+export interface WebhookIntakeOptions {
+  /** WEBHOOK_URL, WEBHOOK_SECRET, WEBHOOK_HOST, WEBHOOK_PORT. */
+  url: string;
+  secret: string;
+  host: string;
+  port: number;
+  token: string;
+  redis: Redis;
+  logger: Logger;
+}
+
+/**
+ * The webhook: listens, hands the updates of interrupted handling to the bot
+ * again, starts this process's consumer of the intake queue, then points
+ * Telegram here if it does not point here yet.
+ */
+export async function webhookIntake(
+  warden: WardenBot,
+  opts: WebhookIntakeOptions,
+): Promise<Intake> {
+  const { redis, logger } = opts;
+  const bot = warden.bot;
+  const queue = createIntakeQueue({ redis });
+  await queue.prepare();
+  await queue.renew();
+  const consumer = createIntakeConsumer({
+    queue,
+    handle: async (update) => {
+      try {
+        await bot.handleUpdate(update);
+      } catch (error) {
+        try {
+          await bot.errorHandler(error as Parameters<typeof bot.errorHandler>[0]);
+        } catch (err) {
+          logger.error({ err: (err as Error).message }, "the bot's error handler failed");
+        }
+        throw error;
+      }
+    },
+    onRecorded: (listener) => warden.recorder.onRecorded(listener),
+    logger,
+  });
+  const server = createWebhookServer({
+    url: opts.url,
+    secret: opts.secret,
+    host: opts.host,
+    port: opts.port,
+    role: "webhook",
+    logger,
+    accept: async (updateId, json) => {
+      const added = await queue.add(updateId, json);
+      if (added === "added") consumer.wake();
+      return added;
+    },
+    storeReachable: async () => {
+      if (redis.status !== "ready") return false;
+      let timer: NodeJS.Timeout | undefined;
+      const answered = redis.ping().then(
+        (pong) => pong === "PONG",
+        () => false,
+      );
+      const late = new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), 1000);
+      });
+      return Promise.race([answered, late]).finally(() => clearTimeout(timer));
+    },
+  });
+  const port = await server.listen();
+  // Updates whose handling a crash cut short go first, before anything newer.
+  await warden.replayInterrupted();
+  consumer.start();
+  await ensureWebhook(
+    bot.api,
+    redis,
+    { url: opts.url, secret: opts.secret, allowedUpdates: ALLOWED_UPDATES, token: opts.token },
+    logger,
+  );
+  logger.info({ host: opts.host, port }, "taking updates on the webhook");
+  return {
+    role: "webhook",
+    done: new Promise<void>(() => undefined),
+    async stop(deadline) {
+      // Requests under way are answered (each within the queue's time limit); new ones are refused.
+      const closed = await within(server.close(), deadline);
+      const finished = (await consumer.stop(deadline)) === 0;
+      return (await within(warden.drained(), deadline)) && finished && closed;
+    },
+    release: () => queue.release(),
   };
 }

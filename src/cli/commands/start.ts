@@ -3,7 +3,7 @@ import { signerForRun } from "../../audit/checkpoint.ts";
 import { closeDanglingIntents } from "../../audit/intents.ts";
 import { type AuditLog, createAuditLog } from "../../audit/record.ts";
 import { createWardenBot, type WardenBot } from "../../bot/create.ts";
-import { type Intake, pollingIntake, within } from "../../bot/intake/intake.ts";
+import { type Intake, pollingIntake, webhookIntake, within } from "../../bot/intake/intake.ts";
 import { listCases } from "../../store/cases.ts";
 import { connectRedis, type RedisConnection } from "../../store/redis.ts";
 import { type CliContext, CliError } from "../context.ts";
@@ -30,9 +30,6 @@ async function startLive(c: CliContext): Promise<void> {
     throw new CliError(
       "a live run (BOT_TOKEN set) needs REDIS_URL: evidence must never live only in memory; start Redis (see docker-compose.yml) and set REDIS_URL",
     );
-  }
-  if (config.BOT_MODE === "webhook") {
-    throw new CliError("BOT_MODE=webhook is not available yet: use BOT_MODE=polling");
   }
   // Refuses without a key: a live log must be signed from its first checkpoint.
   const { signer } = signerForRun({ keyPath: config.WARDEN_AUDIT_KEY, live: true });
@@ -80,7 +77,18 @@ async function startLive(c: CliContext): Promise<void> {
     }
     await warden.publishCommands();
     stopSignal = onStopSignal(c);
-    intake = pollingIntake(warden, logger);
+    intake =
+      config.BOT_MODE === "webhook"
+        ? await webhookIntake(warden, {
+            url: config.WEBHOOK_URL as string,
+            secret: config.WEBHOOK_SECRET as string,
+            host: config.WEBHOOK_HOST,
+            port: config.WEBHOOK_PORT,
+            token: config.BOT_TOKEN as string,
+            redis: connection.redis,
+            logger,
+          })
+        : pollingIntake(warden, logger);
     logger.info(
       {
         bot: me.username,
