@@ -136,6 +136,12 @@ describe("the webhook's HTTP side", () => {
     );
     expect(huge.response).toMatch(/^HTTP\/1\.1 401 /);
     expect(huge.closed).toBe(true);
+    // However the path is spelt, the route that takes updates checks the secret.
+    const base = `http://127.0.0.1:${s.port}`;
+    for (const spelling of ["/telegram/%68ook", "/telegram/hook?x=1", "/telegram/h%6Fok"]) {
+      const res = await post(`${base}${spelling}`, anUpdate);
+      expect([spelling, res.status]).toEqual([spelling, 401]);
+    }
     expect(s.accepted).toEqual([]);
   });
 

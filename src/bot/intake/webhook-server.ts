@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import Fastify, { type FastifyInstance } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 
 /**
@@ -102,8 +102,9 @@ export function createWebhookServer(opts: WebhookServerOptions): WebhookServer {
     lastLogged.set(kind, { at: now, count: 0 });
   }
 
-  app.addHook("onRequest", async (request, reply) => {
-    if (request.method !== "POST" || request.url.split("?")[0] !== path) return;
+  // A hook of the route itself, not a global one comparing paths: whatever spelling of the path the
+  // router matches (`/telegram/%68ook` is `/telegram/hook`), the secret is checked.
+  const checkSecret = async (request: FastifyRequest, reply: FastifyReply) => {
     if (secretMatches(request.headers[SECRET_HEADER], opts.secret)) return;
     logSometimes(
       "secret",
@@ -112,7 +113,7 @@ export function createWebhookServer(opts: WebhookServerOptions): WebhookServer {
     );
     // The body is never read: the connection is closed after the answer instead of drained.
     return reply.code(401).header("connection", "close").send({ ok: false, error: "unauthorized" });
-  });
+  };
 
   app.setErrorHandler((error, request, reply) => {
     const status = (error as { statusCode?: number }).statusCode ?? 500;
@@ -129,7 +130,7 @@ export function createWebhookServer(opts: WebhookServerOptions): WebhookServer {
     return reply.code(status).send({ ok: false, error: (error as Error).message });
   });
 
-  app.post(path, async (request, reply) => {
+  app.post(path, { onRequest: checkSecret }, async (request, reply) => {
     const body = request.body as { update_id?: unknown } | null;
     if (
       typeof body !== "object" ||
