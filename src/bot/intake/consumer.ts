@@ -216,6 +216,8 @@ export function createIntakeConsumer(opts: IntakeConsumerOptions): IntakeConsume
         if (entries.length === 0) await pause(pollMs);
       } catch (err) {
         if (!active) break;
+        // The stream or its group went (a flushed database): made again, it takes what comes next.
+        if (/NOGROUP/.test((err as Error).message)) await queue.prepare().catch(() => undefined);
         if (failures++ % 20 === 0)
           logger.error(
             { err: (err as Error).message, failures },
