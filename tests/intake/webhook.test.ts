@@ -204,6 +204,26 @@ describe("warden start, BOT_MODE=webhook", { timeout: 120_000 }, () => {
     await expectLogVerifies(s.redis, s.caseId);
   });
 
+  it("stops with one line and exit code 2 when Telegram refuses the webhook, leaving no lease behind", async () => {
+    const s = await startLiveStage();
+    stage = s;
+    await s.sim.control.injectFault({
+      method: "setWebhook",
+      count: 1,
+      error_code: 400,
+      description: "Bad Request: bad webhook: An HTTPS URL must be provided for webhook",
+    });
+    const env = { ...s.env, ...(await webhookEnv()) };
+    const result = await runWarden(["start"], env);
+    expect(result.stderr.trim().split("\n").at(-1)).toBe(
+      "warden: Telegram refused the webhook (Bad Request: bad webhook: An HTTPS URL must be provided for webhook): check WEBHOOK_URL (https, on port 443, 80, 88 or 8443)",
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr).not.toContain(s.token);
+    // No lease is left for another process to wait out.
+    expect(await s.redis.hlen(intakeKeys.consumers())).toBe(0);
+  });
+
   it("stops with one line and exit code 2 when Redis is not there at start", async () => {
     const env = await liveEnv(`redis://127.0.0.1:${await freePort()}/0`);
     const result = await runWarden(["start"], {

@@ -126,15 +126,23 @@ export async function webhookIntake(
     },
   });
   const port = await server.listen();
-  // Updates whose handling a crash cut short go first, before anything newer.
-  await warden.replayInterrupted();
-  consumer.start();
-  await ensureWebhook(
-    bot.api,
-    redis,
-    { url: opts.url, secret: opts.secret, allowedUpdates: ALLOWED_UPDATES, token: opts.token },
-    logger,
-  );
+  try {
+    // Updates whose handling a crash cut short go first, before anything newer.
+    await warden.replayInterrupted();
+    consumer.start();
+    await ensureWebhook(
+      bot.api,
+      redis,
+      { url: opts.url, secret: opts.secret, allowedUpdates: ALLOWED_UPDATES, token: opts.token },
+      logger,
+    );
+  } catch (err) {
+    // Not started after all: nothing stays listening or reading, and the lease goes.
+    await server.close().catch(() => undefined);
+    await consumer.stop(Date.now() + 5000);
+    await queue.release().catch(() => undefined);
+    throw err;
+  }
   logger.info({ host: opts.host, port }, "taking updates on the webhook");
   return {
     role: "webhook",

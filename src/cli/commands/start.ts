@@ -1,4 +1,5 @@
 import { Command } from "commander";
+import { GrammyError } from "grammy";
 import { signerForRun } from "../../audit/checkpoint.ts";
 import { closeDanglingIntents } from "../../audit/intents.ts";
 import { type AuditLog, createAuditLog } from "../../audit/record.ts";
@@ -87,6 +88,12 @@ async function startLive(c: CliContext): Promise<void> {
             token: config.BOT_TOKEN as string,
             redis: connection.redis,
             logger,
+          }).catch((err: unknown) => {
+            if (err instanceof GrammyError && err.method === "setWebhook" && err.error_code === 400)
+              throw new CliError(
+                `Telegram refused the webhook (${err.description}): check WEBHOOK_URL (https, on port 443, 80, 88 or 8443)`,
+              );
+            throw err;
           })
         : pollingIntake(warden, logger);
     logger.info(
