@@ -55,6 +55,8 @@ export interface WardenBot {
   busy(): number;
   /** The send throttler, when sends are throttled (a rehearsal reads what it holds back). */
   throttler?: SendThrottler;
+  /** Resolves once no update is being handled (a stopping process waits for it, within its limit). */
+  drained(): Promise<void>;
   /** After a restart: hands interrupted updates to the bot again, then moves every run on. */
   recoverScenarios(): Promise<void>;
   /** Hands updates a previous process did not finish to the bot again (once; before polling). */
@@ -100,6 +102,7 @@ export function createWardenBot(opts: CreateWardenBotOptions): WardenBot {
     deliver: (update) => bot.handleUpdate(update as unknown as Update),
   });
   let inFlight = 0;
+  const whenDrained: Array<() => void> = [];
   const handleUpdate = bot.handleUpdate.bind(bot);
   bot.handleUpdate = async (...args) => {
     inFlight++;
@@ -107,6 +110,7 @@ export function createWardenBot(opts: CreateWardenBotOptions): WardenBot {
       return await handleUpdate(...args);
     } finally {
       inFlight--;
+      if (inFlight === 0) for (const resolve of whenDrained.splice(0)) resolve();
     }
   };
   const deps: FeatureDeps = {
@@ -217,6 +221,12 @@ export function createWardenBot(opts: CreateWardenBotOptions): WardenBot {
     scenarios,
     busy: () => inFlight + scenarios.busy(),
     ...(throttler ? { throttler } : {}),
+    drained: () =>
+      inFlight === 0
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            whenDrained.push(resolve);
+          }),
     async recoverScenarios() {
       await recover();
       await scenarios.tick();

@@ -68,7 +68,16 @@ const schema = z
       .string()
       .regex(/^[A-Za-z0-9_-]{1,256}$/, "expected 1-256 characters of A-Z, a-z, 0-9, _ or -")
       .optional(),
+    WEBHOOK_HOST: z
+      .string()
+      .min(1, "expected a host name or address to listen on")
+      .default("0.0.0.0"),
     WEBHOOK_PORT: z.coerce.number("expected a TCP port").int().min(1).max(65535).default(8443),
+    SHUTDOWN_TIMEOUT: z.coerce
+      .number("expected a number of seconds, such as 10")
+      .positive("expected a number of seconds, such as 10")
+      .max(600, "expected at most 600 seconds")
+      .default(10),
     LOG_LEVEL: z
       .enum(
         ["fatal", "error", "warn", "info", "debug", "trace", "silent"],

@@ -158,6 +158,14 @@ export function createRecorder(deps: RecorderDeps): Recorder {
         try {
           await flushCase(caseId);
         } catch (err) {
+          if (closed) {
+            // The queue is in Redis: the next start writes its entry (see `resumed`).
+            deps.logger.warn(
+              { case: caseId, err: (err as Error).message },
+              "could not write the collect entry before stopping; the next start writes it",
+            );
+            continue;
+          }
           dirty.add(caseId);
           deps.logger.warn(
             { case: caseId, err: (err as Error).message },
@@ -175,6 +183,8 @@ export function createRecorder(deps: RecorderDeps): Recorder {
 
   let queued = 0;
   function schedule(caseId: string) {
+    // After close nothing is armed: what is still queued stays in Redis for the next start.
+    if (closed) return;
     dirty.add(caseId);
     queued++;
     if (queued >= batchSize) {
@@ -331,6 +341,8 @@ export function createRecorder(deps: RecorderDeps): Recorder {
     },
     cases,
     async close() {
+      // From here on nothing arms a timer (see schedule) and a flush that fails is not retried: what
+      // is still queued stays in Redis, where the next start picks it up.
       closed = true;
       if (timer) clearTimeout(timer);
       timer = undefined;

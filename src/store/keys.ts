@@ -29,6 +29,8 @@ export const chatParts = partsOf(LAYOUT.chat);
 export const actionKeys = buildersOf(LAYOUT.action);
 /** The bot's features: the trade guard's gate, the scenario inbox. */
 export const botKeys = buildersOf(LAYOUT.bot);
+/** The intake queue between the webhook and the bot, and the webhook Warden set (src/bot/intake/). */
+export const intakeKeys = buildersOf(LAYOUT.intake);
 /** Scenario runs, under their case. */
 export const scenarioKeys = buildersOf(LAYOUT.scenario);
 /** Scenario indexes that belong to no case. */

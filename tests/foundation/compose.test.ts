@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { loadConfig } from "../../src/cli/config.ts";
 
 /** No Docker engine runs here, so the deployment file is checked as data. */
 describe("docker-compose.yml", () => {
@@ -38,5 +39,11 @@ describe("docker-compose.yml", () => {
     expect(warden.build ?? warden.image).toBeDefined();
     expect([warden.env_file].flat()).toContain(".env");
     expect(warden.depends_on.redis?.condition).toBe("service_healthy");
+  });
+
+  it("gives Warden longer to stop than its default SHUTDOWN_TIMEOUT before SIGKILL", () => {
+    const warden = compose.services.warden as { stop_grace_period?: string };
+    const grace = /^(\d+)s$/.exec(warden.stop_grace_period ?? "");
+    expect(Number(grace?.[1])).toBeGreaterThan(loadConfig({}).SHUTDOWN_TIMEOUT);
   });
 });

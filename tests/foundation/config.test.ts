@@ -57,6 +57,28 @@ describe("configuration", () => {
     expect(problems.map((p) => p.split(":")[0]).sort()).toEqual(["WEBHOOK_SECRET", "WEBHOOK_URL"]);
   });
 
+  it("reads where the webhook listens and how long a stop may take, with defaults", () => {
+    const defaults = loadConfig({});
+    expect([defaults.WEBHOOK_HOST, defaults.WEBHOOK_PORT, defaults.SHUTDOWN_TIMEOUT]).toEqual([
+      "0.0.0.0",
+      8443,
+      10,
+    ]);
+    const set = loadConfig({
+      WEBHOOK_HOST: "127.0.0.1",
+      WEBHOOK_PORT: "9000",
+      SHUTDOWN_TIMEOUT: "2.5",
+    });
+    expect([set.WEBHOOK_HOST, set.WEBHOOK_PORT, set.SHUTDOWN_TIMEOUT]).toEqual([
+      "127.0.0.1",
+      9000,
+      2.5,
+    ]);
+    for (const bad of ["0", "-1", "ten", "601"])
+      expect(problemsOf({ SHUTDOWN_TIMEOUT: bad })[0]).toMatch(/^SHUTDOWN_TIMEOUT: /);
+    expect(problemsOf({ WEBHOOK_PORT: "70000" })[0]).toMatch(/^WEBHOOK_PORT: /);
+  });
+
   it("refuses a REDIS_URL whose database is not a number, or with ?parameters, never showing it", () => {
     for (const url of [
       "redis://:hunter22@host:6379/abc",

@@ -1,10 +1,12 @@
 import { Command } from "commander";
+import { GrammyError } from "grammy";
 import { signerForRun } from "../../audit/checkpoint.ts";
 import { closeDanglingIntents } from "../../audit/intents.ts";
-import { createAuditLog } from "../../audit/record.ts";
-import { createWardenBot, startPolling } from "../../bot/create.ts";
+import { type AuditLog, createAuditLog } from "../../audit/record.ts";
+import { createWardenBot, type WardenBot } from "../../bot/create.ts";
+import { type Intake, pollingIntake, webhookIntake, within } from "../../bot/intake/intake.ts";
 import { listCases } from "../../store/cases.ts";
-import { connectRedis } from "../../store/redis.ts";
+import { connectRedis, type RedisConnection } from "../../store/redis.ts";
 import { type CliContext, CliError } from "../context.ts";
 import { rehearseScenario } from "../rehearsal.ts";
 
@@ -30,9 +32,6 @@ async function startLive(c: CliContext): Promise<void> {
       "a live run (BOT_TOKEN set) needs REDIS_URL: evidence must never live only in memory; start Redis (see docker-compose.yml) and set REDIS_URL",
     );
   }
-  if (config.BOT_MODE === "webhook") {
-    throw new CliError("BOT_MODE=webhook is not available yet: use BOT_MODE=polling");
-  }
   // Refuses without a key: a live log must be signed from its first checkpoint.
   const { signer } = signerForRun({ keyPath: config.WARDEN_AUDIT_KEY, live: true });
   // Stops here, with one line, on a Redis that is not there or refuses the password or database.
@@ -50,6 +49,8 @@ async function startLive(c: CliContext): Promise<void> {
     logger,
     dataDir: config.WARDEN_DATA_DIR,
   });
+  let intake: Intake | undefined;
+  let stopSignal: StopSignal | undefined;
   try {
     const me = await warden.bot.api.getMe();
     warden.bot.botInfo = me;
@@ -76,31 +77,136 @@ async function startLive(c: CliContext): Promise<void> {
       }
     }
     await warden.publishCommands();
+    stopSignal = onStopSignal(c);
+    intake =
+      config.BOT_MODE === "webhook"
+        ? await webhookIntake(warden, {
+            url: config.WEBHOOK_URL as string,
+            secret: config.WEBHOOK_SECRET as string,
+            host: config.WEBHOOK_HOST,
+            port: config.WEBHOOK_PORT,
+            token: config.BOT_TOKEN as string,
+            redis: connection.redis,
+            logger,
+          }).catch((err: unknown) => {
+            if (err instanceof GrammyError && err.method === "setWebhook" && err.error_code === 400)
+              throw new CliError(
+                `Telegram refused the webhook (${err.description}): check WEBHOOK_URL (https, on port 443, 80, 88 or 8443)`,
+              );
+            throw err;
+          })
+        : pollingIntake(warden, logger);
     logger.info(
       {
         bot: me.username,
+        mode: intake.role,
         redis: connection.description,
         cases: cases.length,
         api: config.TELEGRAM_API_ROOT,
       },
       "Warden is running live",
     );
-    const runner = startPolling(warden, logger);
-    // Should Redis later refuse the connection (a reconnect to a server without the
-    // database, or with another password), the bot stops rather than run without a store.
-    const refused = connection.refused.then((err) => {
-      void runner.stop();
-      throw err;
-    });
-    await runUntilSignalled(c, async (signal) => {
-      signal.addEventListener("abort", () => void runner.stop());
-      await Promise.race([runner.task(), refused]);
-    });
+    // Runs until SIGTERM or SIGINT; or until taking updates fails for good; or until Redis, on a
+    // reconnect, refuses the connection (a server without the database, another password): then
+    // the bot stops rather than run without a store.
+    await Promise.race([
+      stopSignal.received,
+      intake.done,
+      connection.refused.then((err) => Promise.reject(err)),
+    ]);
   } finally {
-    await warden.close();
-    await audit.close();
-    await connection.close();
+    stopSignal?.dispose();
+    await shutDown(c, { intake, warden, audit, connection });
   }
+}
+
+interface StopSignal {
+  /** Resolves with the signal's name. */
+  received: Promise<string>;
+  dispose(): void;
+}
+
+/** SIGTERM or SIGINT: the process stops taking updates and shuts down cleanly (see shutDown). */
+function onStopSignal(c: CliContext): StopSignal {
+  let listener: (sig: NodeJS.Signals) => void = () => undefined;
+  const received = new Promise<string>((resolve) => {
+    listener = (sig) => {
+      c.logger.info({ signal: sig }, "stopping");
+      resolve(sig);
+    };
+  });
+  process.once("SIGINT", listener);
+  process.once("SIGTERM", listener);
+  return {
+    received,
+    dispose() {
+      process.off("SIGINT", listener);
+      process.off("SIGTERM", listener);
+    },
+  };
+}
+
+/**
+ * Stops a live bot within SHUTDOWN_TIMEOUT, in this order:
+ *   1. stop taking updates (polling: no further fetch; webhook: the listener refuses new requests
+ *      and closes) and let those in flight finish — most of the time limit is theirs;
+ *   2. flush the recorder (its batched `collect` entries) and stop the scenario ticker;
+ *   3. flush the audit log (and sign its last checkpoint);
+ *   4. give up this process's intake lease, so another process takes over what is left at once;
+ *   5. close Redis.
+ * Each step needs the ones before it: a flush after the last update, the audit log after what
+ * writes to it, Redis after everything. Whatever the time limit cuts short is safe: an update not
+ * persisted was not confirmed to Telegram (polling) or is still in the intake queue (webhook), and
+ * the recorder's queue of `collect` entries is in Redis; the next start takes them over.
+ */
+async function shutDown(
+  c: CliContext,
+  parts: {
+    intake: Intake | undefined;
+    warden: WardenBot;
+    audit: AuditLog;
+    connection: RedisConnection;
+  },
+): Promise<void> {
+  const { logger } = c;
+  const { intake, warden, audit, connection } = parts;
+  const limitMs = c.config.SHUTDOWN_TIMEOUT * 1000;
+  const started = Date.now();
+  const deadline = started + limitMs;
+  const cut: string[] = [];
+  const step = async (what: string, work: () => Promise<unknown>, until = deadline) => {
+    const done = await within(
+      work().catch((err: Error) => {
+        logger.warn({ err: err.message }, `stopping: could not finish ${what}`);
+      }),
+      until,
+    );
+    if (!done) cut.push(what);
+  };
+  if (intake) {
+    const finished = await within(
+      intake.stop(started + limitMs * 0.8).then((all) => {
+        if (!all) cut.push("the updates in flight");
+      }),
+      deadline,
+    );
+    if (!finished) cut.push("stopping the intake");
+  }
+  await step("the recorder's flush", () => warden.close());
+  await step("the audit log's flush", () => audit.close());
+  if (intake) await step("giving up the intake lease", () => intake.release());
+  await step("closing Redis", () => connection.close());
+  if (connection.redis.status !== "end") connection.redis.disconnect();
+  if (cut.length > 0) {
+    logger.warn(
+      { unfinished: cut, limit_s: c.config.SHUTDOWN_TIMEOUT },
+      "stopped at the time limit: what was left is kept (Telegram or the intake queue still holds the updates not persisted) and the next start takes it over",
+    );
+  } else {
+    logger.info({ ms: Date.now() - started }, "stopped");
+  }
+  // Whatever is still running (a handler cut short, waiting on Telegram) must not keep the process.
+  setTimeout(() => process.exit(), 1000).unref();
 }
 
 async function rehearse(c: CliContext): Promise<void> {
@@ -127,19 +233,4 @@ async function rehearse(c: CliContext): Promise<void> {
   );
   if (!verified) throw new CliError("the rehearsal's audit log did not verify", 1);
   if (!ok) throw new CliError("the rehearsal's scenario did not run to its end (see above)", 1);
-}
-
-/** Runs `body` until SIGINT or SIGTERM, then lets it shut down cleanly. */
-async function runUntilSignalled(
-  c: CliContext,
-  body: (signal: AbortSignal) => Promise<void>,
-): Promise<void> {
-  const controller = new AbortController();
-  const stop = (sig: string) => {
-    c.logger.info({ signal: sig }, "stopping");
-    controller.abort();
-  };
-  process.once("SIGINT", () => stop("SIGINT"));
-  process.once("SIGTERM", () => stop("SIGTERM"));
-  await body(controller.signal);
 }

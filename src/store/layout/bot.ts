@@ -22,3 +22,44 @@ export const botShapes = {
     fields: "<update>",
   },
 } as const satisfies Record<string, KeyShape>;
+
+/**
+ * How updates come in (src/bot/intake/): the durable queue between Telegram's
+ * webhook and the bot, shared by every process of one bot. Its keys carry the
+ * hash tag `{intake}`, so on a Redis Cluster they share a slot and the script
+ * that de-duplicates and queues an update touches them in one atomic step.
+ */
+export const intakeShapes = {
+  updates: {
+    scope: "global",
+    pattern: "{intake}:updates",
+    type: "stream",
+    owner: "bot",
+    holds:
+      "updates received on the webhook and not yet handled (field `u`: the update's JSON, `id`: its update id), read by the consumer group `warden`; removed once handled",
+  },
+  seen: {
+    scope: "global",
+    pattern: "{intake}:seen",
+    type: "zset",
+    owner: "bot",
+    holds:
+      "update ids taken into the intake stream, by receive time (ms), so a redelivered update is queued once (kept a week)",
+  },
+  consumers: {
+    scope: "global",
+    pattern: "{intake}:consumers",
+    type: "hash",
+    owner: "bot",
+    holds:
+      "consumer → lease expiry (ms) of each process handling the intake stream; what a consumer without a lease still holds is claimed by another",
+  },
+  webhook: {
+    scope: "global",
+    pattern: "webhook",
+    type: "hash",
+    owner: "bot",
+    holds:
+      "the webhook Warden last set: `url`, `fingerprint` (HMAC of URL and secret keyed by the bot token; never the secret), `at` (ms)",
+  },
+} as const satisfies Record<string, KeyShape>;

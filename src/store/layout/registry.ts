@@ -1,6 +1,6 @@
 import { actionShapes, chatShapes } from "./actions.ts";
 import { auditShapes } from "./audit.ts";
-import { botShapes } from "./bot.ts";
+import { botShapes, intakeShapes } from "./bot.ts";
 import { collectShapes } from "./collect.ts";
 import { scenarioGlobalShapes, scenarioShapes } from "./scenario.ts";
 import type { KeyShape } from "./shape.ts";
@@ -28,6 +28,7 @@ export const LAYOUT = {
   chat: chatShapes,
   action: actionShapes,
   bot: botShapes,
+  intake: intakeShapes,
   scenario: scenarioShapes,
   scenarioGlobal: scenarioGlobalShapes,
 } as const;

@@ -1,0 +1,158 @@
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import { ALLOWED_UPDATES, startPolling, type WardenBot } from "../create.ts";
+import { createIntakeConsumer } from "./consumer.ts";
+import { createIntakeQueue } from "./queue.ts";
+import { ensureWebhook } from "./register.ts";
+import { createWebhookServer } from "./webhook-server.ts";
+
+/**
+ * How a live bot takes its updates, in either mode, with one way to stop:
+ * `stop` ends the taking (polling: no further fetch; webhook: the listener
+ * refuses new requests and closes) and waits, within a deadline, for the
+ * updates in flight; `release` then gives up what this process holds in Redis
+ * (the webhook's intake lease), once the recorder and the audit log are
+ * flushed. `warden start` (src/cli/commands/start.ts) does it in that order.
+ */
+export interface Intake {
+  readonly role: "polling" | "webhook";
+  /** Rejects when taking updates failed for good (polling: the token refused, another poller). */
+  readonly done: Promise<void>;
+  /** Stops taking updates; resolves true once those in flight are handled, false at `deadline` (ms since the epoch). */
+  stop(deadline: number): Promise<boolean>;
+  /** Gives up what this process holds in Redis, so another process takes over at once. */
+  release(): Promise<void>;
+}
+
+/** Whether `work` settled before `deadline` (ms since the epoch); its failure counts as settled. */
+export async function within(work: Promise<unknown>, deadline: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeUp = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()));
+  });
+  try {
+    return await Promise.race([
+      work.then(
+        () => true,
+        () => true,
+      ),
+      timeUp,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Long polling (see `startPolling`). */
+export function pollingIntake(warden: WardenBot, logger: Logger): Intake {
+  const runner = startPolling(warden, logger);
+  return {
+    role: "polling",
+    done: runner.task() ?? Promise.resolve(),
+    async stop(deadline) {
+      // The source is closed at once (its long poll aborted); updates fetched stay in flight.
+      const stopped = await within(runner.stop() ?? Promise.resolve(), deadline);
+      return (await within(warden.drained(), deadline)) && stopped;
+    },
+    release: async () => undefined,
+  };
+}
+
+export interface WebhookIntakeOptions {
+  /** WEBHOOK_URL, WEBHOOK_SECRET, WEBHOOK_HOST, WEBHOOK_PORT. */
+  url: string;
+  secret: string;
+  host: string;
+  port: number;
+  token: string;
+  redis: Redis;
+  logger: Logger;
+}
+
+/**
+ * The webhook: listens, hands the updates of interrupted handling to the bot
+ * again, starts this process's consumer of the intake queue, then points
+ * Telegram here if it does not point here yet.
+ */
+export async function webhookIntake(
+  warden: WardenBot,
+  opts: WebhookIntakeOptions,
+): Promise<Intake> {
+  const { redis, logger } = opts;
+  const bot = warden.bot;
+  const queue = createIntakeQueue({ redis });
+  await queue.prepare();
+  await queue.renew();
+  const consumer = createIntakeConsumer({
+    queue,
+    handle: async (update) => {
+      try {
+        await bot.handleUpdate(update);
+      } catch (error) {
+        try {
+          await bot.errorHandler(error as Parameters<typeof bot.errorHandler>[0]);
+        } catch (err) {
+          logger.error({ err: (err as Error).message }, "the bot's error handler failed");
+        }
+        throw error;
+      }
+    },
+    onRecorded: (listener) => warden.recorder.onRecorded(listener),
+    logger,
+  });
+  const server = createWebhookServer({
+    url: opts.url,
+    secret: opts.secret,
+    host: opts.host,
+    port: opts.port,
+    role: "webhook",
+    logger,
+    accept: async (updateId, json) => {
+      const added = await queue.add(updateId, json);
+      if (added === "added") consumer.wake();
+      return added;
+    },
+    storeReachable: async () => {
+      if (redis.status !== "ready") return false;
+      let timer: NodeJS.Timeout | undefined;
+      const answered = redis.ping().then(
+        (pong) => pong === "PONG",
+        () => false,
+      );
+      const late = new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), 1000);
+      });
+      return Promise.race([answered, late]).finally(() => clearTimeout(timer));
+    },
+  });
+  const port = await server.listen();
+  try {
+    // Updates whose handling a crash cut short go first, before anything newer.
+    await warden.replayInterrupted();
+    consumer.start();
+    await ensureWebhook(
+      bot.api,
+      redis,
+      { url: opts.url, secret: opts.secret, allowedUpdates: ALLOWED_UPDATES, token: opts.token },
+      logger,
+    );
+  } catch (err) {
+    // Not started after all: nothing stays listening or reading, and the lease goes.
+    await server.close().catch(() => undefined);
+    await consumer.stop(Date.now() + 5000);
+    await queue.release().catch(() => undefined);
+    throw err;
+  }
+  logger.info({ host: opts.host, port }, "taking updates on the webhook");
+  return {
+    role: "webhook",
+    done: new Promise<void>(() => undefined),
+    async stop(deadline) {
+      // Requests under way are answered (each within the queue's time limit); new ones are refused.
+      const closed = await within(server.close(), deadline);
+      const finished = (await consumer.stop(deadline)) === 0;
+      return (await within(warden.drained(), deadline)) && finished && closed;
+    },
+    release: () => queue.release(),
+  };
+}
