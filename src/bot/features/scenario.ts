@@ -29,6 +29,7 @@ import {
 } from "../../scenario/runtime/events.ts";
 import { globalScenarioKeys, scenarioKeys } from "../../scenario/runtime/keys.ts";
 import { botKeys } from "../../store/keys.ts";
+import { trackedReads } from "../../store/tracked-reads.ts";
 import { approvalButton, pressOf } from "../approval-button.ts";
 import type { FeatureDeps } from "../deps.ts";
 
@@ -58,13 +59,17 @@ function whereOf(ctx: Context): { chatId: number; userId: number } | undefined {
  */
 function conversationStorage(deps: FeatureDeps): ConversationStorage<Context, ConversationData> {
   const adapter = new RedisAdapter<VersionedState<ConversationData>>({ instance: deps.redis });
+  // Read for every update a member sends, and almost always empty: cached until Redis says the
+  // index changed (src/store/tracked-reads.ts); while no conversation was ever started, one answer
+  // serves every chat and member.
+  const tracked = trackedReads(deps.redis);
+  const index = conversationIndex.key();
   async function keyOf(ctx: Context): Promise<string | undefined> {
     const where = whereOf(ctx);
     if (!where) return undefined;
-    const caseId = await deps.redis.hget(
-      conversationIndex.key(),
-      conversationIndex.field(where.chatId, where.userId),
-    );
+    if ((await tracked.get(index, "", (r) => r.exists(index))) === 0) return undefined;
+    const field = conversationIndex.field(where.chatId, where.userId);
+    const caseId = await tracked.get(index, field, (r) => r.hget(index, field));
     return caseId ? scenarioKeys.conversation(caseId, where.chatId, where.userId) : undefined;
   }
   return {
@@ -186,13 +191,12 @@ const INBOX_KEY = botKeys.scenarioInbox();
 export function scenarioInbox(redis: Redis, logger: Logger): ScenarioInbox {
   // This process's entries are its own work in progress; only older processes' are replayed.
   const owner = `${process.pid}-${Date.now().toString(36)}`;
-  // A positive answer is trusted for a second; a negative one never, so a run just started is covered at once.
-  let activeAt = 0;
+  // Asked for nearly every update: answered from memory until Redis says the set changed, so a run
+  // just started (by any process) is covered at once (src/store/tracked-reads.ts).
+  const tracked = trackedReads(redis);
+  const cases = globalScenarioKeys.cases();
   async function scenariosActive(): Promise<boolean> {
-    if (Date.now() - activeAt < 1000) return true;
-    if ((await redis.scard(globalScenarioKeys.cases())) === 0) return false;
-    activeAt = Date.now();
-    return true;
+    return (await tracked.get(cases, "", (r) => r.scard(cases))) > 0;
   }
   const relevant = (u: Update) =>
     u.update_id >= 0 &&
