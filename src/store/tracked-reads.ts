@@ -186,3 +186,25 @@ function createTrackedReads(redis: Redis): TrackedReads {
     close,
   };
 }
+
+/**
+ * Hash fields, each as HGET gives it: from memory while tracked (see above),
+ * otherwise in one pipelined round trip, as a caller would read them anyway.
+ */
+export async function trackedHgets(
+  redis: Redis,
+  fields: ReadonlyArray<readonly [key: string, field: string]>,
+): Promise<Array<string | null>> {
+  const reads = trackedReads(redis);
+  if (reads.tracking())
+    return Promise.all(
+      fields.map(([key, field]) => reads.get(key, field, (r) => r.hget(key, field))),
+    );
+  const pipeline = redis.pipeline();
+  for (const [key, field] of fields) pipeline.hget(key, field);
+  const results = (await pipeline.exec()) ?? [];
+  return results.map(([err, value]) => {
+    if (err) throw err;
+    return value as string | null;
+  });
+}
