@@ -1,3 +1,5 @@
+import { type ChildProcess, fork } from "node:child_process";
+import { cpus } from "node:os";
 import { pathToFileURL } from "node:url";
 import { sequentialize } from "@grammyjs/runner";
 import { RedisAdapter } from "@grammyjs/storage-redis";
@@ -23,7 +25,10 @@ import { median, medianBy } from "./median.ts";
  *     batched `collect` audit entries);
  *   - Warden's whole bot, everything `createWardenBot` installs (ordering,
  *     scenario inbox, recorder, lifecycle, trade guard, commands, approvals,
- *     scenarios and conversations), with the Bot API answered in-process; and
+ *     scenarios and conversations), with the Bot API answered in-process;
+ *   - the whole bot in one and in two child processes on the same Redis
+ *     (bench/collect-process.ts), the chats split between them as a load
+ *     balancer routing by chat would, updates/s of both together; and
  *   - the baseline a developer would write by hand: a bare grammY bot keeping
  *     a per-user session in Redis with @grammyjs/storage-redis, counting each
  *     member's messages and remembering their name.
@@ -39,21 +44,21 @@ import { median, medianBy } from "./median.ts";
  * (MEMORY USAGE).
  *
  *   npx tsx bench/collect.ts   (BENCH_COLLECT_UPDATES, BENCH_COLLECT_MEMBERS, BENCH_COLLECT_CHATS,
- *                              BENCH_COLLECT_ROUNDS; BENCH_COLLECT_ONLY=recorder|whole|baseline
+ *                              BENCH_COLLECT_ROUNDS; BENCH_COLLECT_ONLY=recorder|whole|baseline|processes
  *                              for profiling: one run of that alone;
  *                              BENCH_COLLECT_STATS=1 to print Redis command statistics)
  */
 
-const UPDATES = Number(process.env.BENCH_COLLECT_UPDATES ?? 40_000);
+export const UPDATES = Number(process.env.BENCH_COLLECT_UPDATES ?? 40_000);
 const MEMBERS = Number(process.env.BENCH_COLLECT_MEMBERS ?? 2_000);
 const CHATS = Number(process.env.BENCH_COLLECT_CHATS ?? 16);
 const IN_FLIGHT = 64;
 /** Alternating baseline/recorder rounds (BENCH_COLLECT_ROUNDS, default 5): single rounds swing ±20 % here. */
 const ROUNDS = Number(process.env.BENCH_COLLECT_ROUNDS ?? 5);
-const CASE = "bench-collect";
+export const CASE = "bench-collect";
 const logger = pino({ level: "silent" });
 
-const botInfo: UserFromGetMe = {
+export const botInfo: UserFromGetMe = {
   id: 7_000_000_001,
   is_bot: true,
   first_name: "Warden",
@@ -85,11 +90,11 @@ function random(seed: number): () => number {
   };
 }
 
-function chatIdOf(i: number): number {
+export function chatIdOf(i: number): number {
   return -1_001_000_000_000 - i;
 }
 
-function updates(count: number): Update[] {
+export function updates(count: number): Update[] {
   const next = random(42);
   const out: Update[] = [];
   const date = Math.floor(Date.now() / 1000);
@@ -117,7 +122,10 @@ function updates(count: number): Update[] {
 }
 
 /** Feeds the updates with `IN_FLIGHT` at a time; resolves with the wall time in ms. */
-async function feed(handle: (u: Update) => Promise<unknown>, list: Update[]): Promise<number> {
+export async function feed(
+  handle: (u: Update) => Promise<unknown>,
+  list: Update[],
+): Promise<number> {
   let next = 0;
   const started = performance.now();
   const worker = async () => {
@@ -153,7 +161,7 @@ interface Result {
   redisCpu: number;
 }
 
-async function redisCpuSeconds(redis: Redis): Promise<number> {
+export async function redisCpuSeconds(redis: Redis): Promise<number> {
   const info = await redis.info("cpu");
   const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
   return field("used_cpu_user") + field("used_cpu_sys");
@@ -177,6 +185,60 @@ async function measured(
   };
 }
 
+/** The Bot API answered in-process: no admins, MEMBERS members, `true` for everything else. */
+export async function canned(_prev: unknown, method: string): Promise<never> {
+  const result: Record<string, unknown> = {
+    getChatAdministrators: [],
+    getChatMemberCount: MEMBERS,
+  };
+  return { ok: true, result: result[method] ?? true } as never;
+}
+
+/** A fresh database with the bench's case and its chats. */
+async function prepare(redis: Redis): Promise<ReturnType<typeof createAuditLog>> {
+  await redis.flushdb();
+  const audit = createAuditLog({ redis });
+  const deps = { redis, audit, actor: { kind: "cli" as const, name: "bench" } };
+  await createCase(deps, { id: CASE, title: "b", authority: "A", purpose: "P", retentionDays: 30 });
+  for (let c = 0; c < CHATS; c++)
+    await addChat(deps, CASE, { chatId: chatIdOf(c), alias: `c${c}` });
+  return audit;
+}
+
+/** Warden's whole bot, everything createWardenBot installs, with the Bot API answered in-process. */
+export function wholeBot(redis: Redis, audit: ReturnType<typeof createAuditLog>) {
+  const warden = createWardenBot({
+    token: "7000000001:AAbenchbenchbenchbenchbenchbenchbench",
+    apiRoot: "http://127.0.0.1:9",
+    redis,
+    audit,
+    logger,
+    throttle: false,
+  });
+  warden.bot.botInfo = botInfo;
+  warden.bot.api.config.use(canned);
+  return warden;
+}
+
+/** Members' messages the recorder lost or counted twice, against what was sent. */
+async function lostAndDoubled(
+  redis: Redis,
+  sent: Update[],
+): Promise<{ lost: number; doubled: number }> {
+  const expected = expectedCounts(sent);
+  let lost = 0;
+  let doubled = 0;
+  const pipeline = redis.pipeline();
+  for (const id of expected.keys()) pipeline.hget(collectKeys.member(CASE, id), "count:text");
+  const got = (await pipeline.exec()) ?? [];
+  [...expected.values()].forEach((want, i) => {
+    const have = Number(got[i]?.[1] ?? 0);
+    if (have < want) lost += want - have;
+    if (have > want) doubled += have - want;
+  });
+  return { lost, doubled };
+}
+
 async function runWarden(
   url: string,
   list: Update[],
@@ -184,30 +246,11 @@ async function runWarden(
   whole: boolean,
 ): Promise<Result & { memory: number; perMessage: number }> {
   const redis = new Redis(url);
-  await redis.flushdb();
-  const audit = createAuditLog({ redis });
-  const deps = { redis, audit, actor: { kind: "cli" as const, name: "bench" } };
-  await createCase(deps, { id: CASE, title: "b", authority: "A", purpose: "P", retentionDays: 30 });
-  for (let c = 0; c < CHATS; c++)
-    await addChat(deps, CASE, { chatId: chatIdOf(c), alias: `c${c}` });
-  const canned = async (_prev: unknown, method: string) => {
-    const result: Record<string, unknown> = {
-      getChatAdministrators: [],
-      getChatMemberCount: MEMBERS,
-    };
-    return { ok: true, result: result[method] ?? true } as never;
-  };
+  const audit = await prepare(redis);
   let bot: Bot;
   let close: () => Promise<void>;
   if (whole) {
-    const warden = createWardenBot({
-      token: "7000000001:AAbenchbenchbenchbenchbenchbenchbench",
-      apiRoot: "http://127.0.0.1:9",
-      redis,
-      audit,
-      logger,
-      throttle: false,
-    });
+    const warden = wholeBot(redis, audit);
     bot = warden.bot;
     close = () => warden.close();
   } else {
@@ -217,9 +260,9 @@ async function runWarden(
     bot.use(sequentialize((ctx: Context) => ctx.chat?.id.toString() ?? ctx.from?.id.toString()));
     bot.use(recorder.middleware);
     close = () => recorder.close();
+    bot.botInfo = botInfo;
+    bot.api.config.use(canned);
   }
-  bot.botInfo = botInfo;
-  bot.api.config.use(canned);
   await feed((u) => bot.handleUpdate(u), warmup);
   progress(whole ? "warden bot" : "warden recorder")();
   if (process.env.BENCH_COLLECT_STATS) await redis.call("CONFIG", "RESETSTAT");
@@ -233,17 +276,8 @@ async function runWarden(
         .join(" "),
     );
   await close();
+  const { lost, doubled } = await lostAndDoubled(redis, [...warmup, ...list]);
   const expected = expectedCounts([...warmup, ...list]);
-  let lost = 0;
-  let doubled = 0;
-  const pipeline = redis.pipeline();
-  for (const id of expected.keys()) pipeline.hget(collectKeys.member(CASE, id), "count:text");
-  const got = (await pipeline.exec()) ?? [];
-  [...expected.values()].forEach((want, i) => {
-    const have = Number(got[i]?.[1] ?? 0);
-    if (have < want) lost += want - have;
-    if (have > want) doubled += have - want;
-  });
   // Memory of a tracked member: its hash, name history and status history.
   let bytes = 0;
   const sample = [...expected.keys()].slice(0, 200);
@@ -283,6 +317,60 @@ async function runWarden(
     doubled,
     memory: bytes / sample.length,
     perMessage: messageBytes / stored,
+  };
+}
+
+/**
+ * Warden's whole bot in `n` child processes on one Redis (bench/collect-process.ts),
+ * each handling the chats a load balancer routing by chat would give it. Wall time
+ * runs from "go" to the last process done; CPU is the processes' together.
+ */
+async function runProcesses(
+  url: string,
+  n: number,
+  list: Update[],
+  warmup: Update[],
+): Promise<Result> {
+  const redis = new Redis(url);
+  await (await prepare(redis)).close();
+  const children = Array.from({ length: n }, (_, part) =>
+    fork(new URL("./collect-process.ts", import.meta.url), [], {
+      execArgv: ["--import", "tsx"],
+      env: { ...process.env, BENCH_COLLECT_PROCESS: JSON.stringify({ url, part, parts: n }) },
+    }),
+  );
+  const next = (child: ChildProcess) =>
+    new Promise<{ cpu?: number; handled?: number }>((resolve, reject) => {
+      const failed = (code: number | null) =>
+        reject(new Error(`a bench process exited (${code}) before it reported`));
+      child.once("exit", failed);
+      child.once("message", (m) => {
+        child.off("exit", failed);
+        resolve(m as { cpu?: number });
+      });
+    });
+  const exited = children.map((c) => new Promise((resolve) => c.once("exit", resolve)));
+  await Promise.all(children.map(next));
+  progress(`${n} processes`)();
+  const redisBefore = await redisCpuSeconds(redis);
+  const started = performance.now();
+  const done = children.map(next);
+  for (const c of children) c.send("go");
+  const reports = await Promise.all(done);
+  const ms = performance.now() - started;
+  const redisCpu = ((await redisCpuSeconds(redis)) - redisBefore) * 1e6;
+  await Promise.all(exited);
+  const handled = reports.reduce((sum, r) => sum + (r.handled ?? 0), 0);
+  if (handled !== list.length)
+    throw new Error(`the processes handled ${handled} of ${list.length}`);
+  const { lost, doubled } = await lostAndDoubled(redis, [...warmup, ...list]);
+  redis.disconnect();
+  return {
+    ms,
+    lost,
+    doubled,
+    nodeCpu: reports.reduce((sum, r) => sum + (r.cpu ?? 0), 0) / list.length,
+    redisCpu: redisCpu / list.length,
   };
 }
 
@@ -338,6 +426,13 @@ export async function benchCollect(): Promise<void> {
     const warmup = all.slice(0, 2000);
     const list = all.slice(2000);
     const only = process.env.BENCH_COLLECT_ONLY;
+    if (only === "processes") {
+      for (const n of [1, 2])
+        console.log(
+          describe(`${n} processes`, await runProcesses(server.url, n, list, warmup), list.length),
+        );
+      return;
+    }
     if (only) {
       // For profiling (node --cpu-prof): one run of one of them.
       const run =
@@ -352,10 +447,14 @@ export async function benchCollect(): Promise<void> {
     const bases: Result[] = [];
     const recorders: (Result & { memory: number; perMessage: number })[] = [];
     const wholes: Result[] = [];
+    const ones: Result[] = [];
+    const twos: Result[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       bases.push(await runBaseline(server.url, list, warmup));
       recorders.push(await runWarden(server.url, list, warmup, false));
       wholes.push(await runWarden(server.url, list, warmup, true));
+      ones.push(await runProcesses(server.url, 1, list, warmup));
+      twos.push(await runProcesses(server.url, 2, list, warmup));
     }
     if (process.stderr.isTTY) process.stderr.write("\r");
     const total = list.length + warmup.length;
@@ -363,6 +462,8 @@ export async function benchCollect(): Promise<void> {
     const base = medianBy(bases, (r) => r.ms);
     const recorder = medianBy(recorders, (r) => r.ms);
     const whole = medianBy(wholes, (r) => r.ms);
+    const one = medianBy(ones, (r) => r.ms);
+    const two = medianBy(twos, (r) => r.ms);
     const ratios = (runs: Result[], of: (r: Result) => number) =>
       runs.map((r, k) => of(r) / of(bases[k] as Result));
     const list2 = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(", ");
@@ -386,13 +487,24 @@ export async function benchCollect(): Promise<void> {
       `${describe("Warden whole bot (everything createWardenBot installs)", whole, list.length)}   goal ≥ 20,000/s, lost 0`,
     );
     console.log(
-      `  updates/s by round: baseline ${perSecond(bases)}; recorder ${perSecond(recorders)}; whole bot ${perSecond(wholes)}`,
+      `${describe("Warden whole bot, 1 process (child process, same harness as 2)", one, list.length)}`,
+    );
+    console.log(
+      `${describe("Warden whole bot, 2 processes on one Redis (chats split between them, together)", two, list.length)}`,
+    );
+    console.log(
+      `  updates/s by round: baseline ${perSecond(bases)}; recorder ${perSecond(recorders)}; whole bot ${perSecond(wholes)}; 1 process ${perSecond(ones)}; 2 processes ${perSecond(twos)}`,
+    );
+    const scaling = twos.map((r, k) => (ones[k] as Result).ms / r.ms);
+    console.log(
+      `  2 processes against 1: ${median(scaling).toFixed(2)} × the updates/s (rounds: ${list2(scaling)}) on ${cpus().length} cores shared with redis-server`,
     );
     console.log(`  Warden recorder cost per update: ${versus(recorders)}   goal ≤ 1.5 ×`);
     console.log(`  Warden whole bot cost per update: ${versus(wholes)}   goal CPU ≤ 2 ×`);
+    console.log(`  Warden whole bot, 2 processes, cost per update: ${versus(twos)}`);
     const redisCpu = (runs: Result[]) => median(runs.map((r) => r.redisCpu)).toFixed(1);
     console.log(
-      `  Redis CPU per update, one server (INFO cpu before and after): baseline ${redisCpu(bases)} µs, recorder ${redisCpu(recorders)} µs, whole bot ${redisCpu(wholes)} µs`,
+      `  Redis CPU per update, one server (INFO cpu before and after): baseline ${redisCpu(bases)} µs, recorder ${redisCpu(recorders)} µs, whole bot ${redisCpu(wholes)} µs, 2 processes ${redisCpu(twos)} µs`,
     );
     console.log(
       `  Redis memory per tracked member (hash + name history): ${recorder.memory.toFixed(0)} bytes   goal ≤ 1,024; per stored message (hash + date index): ${recorder.perMessage.toFixed(0)} bytes`,
