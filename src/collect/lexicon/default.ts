@@ -388,6 +388,8 @@ export const defaultLexicon: Lexicon = {
       w("hook up", 0.5),
       w("where to get", 0.8),
       "where do i get",
+      w("who can get", 0.8),
+      w("can get me", 0.8),
     ],
     "handoff:app": [
       "signal",
@@ -564,6 +566,8 @@ export const defaultLexicon: Lexicon = {
       "don't buy from",
       "dont buy from",
       "niet kopen bij",
+      w("vertrouw het niet", 0.8),
+      w("ervaring met", 0.5),
     ],
     "context:police": [
       "politie",
