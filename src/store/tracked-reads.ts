@@ -37,15 +37,18 @@ export interface TrackedReads {
   tracking(): boolean;
   /**
    * Tells `listener` when caching starts ("tracking"), when Redis said keys
-   * changed ("invalidated"), and when a connection was lost ("lost"); for tests.
+   * changed ("invalidated"), when a connection was lost ("lost"), and when Redis
+   * refused tracking for good ("refused": reads stay uncached); for tests.
    */
-  on(event: "tracking" | "invalidated" | "lost", listener: () => void): () => void;
+  on(event: "tracking" | "invalidated" | "lost" | "refused", listener: () => void): () => void;
   close(): void;
 }
 
 const INVALIDATE = "__redis__:invalidate";
 /** Re-read at least this often, whatever the subscriber says (see above). */
 export const MAX_AGE_MS = 5_000;
+/** Redis's answers that mean it will never track for this user or server. */
+const REFUSED = /^(NOPERM|ERR unknown (sub)?command|ERR unknown command|ERR .*tracking)/i;
 /** Parts kept of one key (fields of a hash read one by one); past it the key starts afresh. */
 const MAX_PARTS = 50_000;
 /** Wait before setting tracking up again after a connection was lost or refused. */
@@ -147,8 +150,17 @@ function createTrackedReads(redis: Redis): TrackedReads {
         on = true;
         events.emit("tracking");
       }
-    })().catch(() => {
-      if (reader === r) again();
+    })().catch((err: Error) => {
+      if (reader !== r) return;
+      // A server or ACL user that will never allow it (NOPERM, an unknown or disabled command):
+      // stop asking, and read uncached from now on, rather than reconnect every second for ever.
+      if (REFUSED.test(err.message)) {
+        closed = true;
+        teardown();
+        events.emit("refused");
+        return;
+      }
+      again();
     });
   }
 

@@ -16,8 +16,10 @@ let reads: TrackedReads;
 let db: string;
 /** Redis tracks key names across databases, and other test files share the server: a name of our own. */
 let key: string;
+/** The test server's URL without a database. */
+let base: string;
 
-function next(event: "tracking" | "invalidated" | "lost"): Promise<void> {
+function next(event: "tracking" | "invalidated" | "lost" | "refused"): Promise<void> {
   return new Promise((resolve) => {
     const off = reads.on(event, () => {
       off();
@@ -46,6 +48,7 @@ function counted(key: string, field: string) {
 beforeEach(async () => {
   const url = await freshRedisUrl();
   db = url.split("/").pop() as string;
+  base = url.slice(0, url.lastIndexOf("/"));
   key = `warden:global:tracked-${db}-${Math.random().toString(36).slice(2)}`;
   redis = new Redis(url);
   writer = new Redis(url);
@@ -117,6 +120,28 @@ describe("tracked reads", () => {
     await writer.hset(key, "a", "2");
     await invalidated;
     expect(await read.get()).toBe("2");
+  });
+
+  it("reads uncached, and stops asking, when the ACL user may not track", async () => {
+    const user = `tracked-${db}-${Math.random().toString(36).slice(2)}`;
+    await writer.acl("SETUSER", user, "on", ">pw-tracked", "~*", "&*", "+@all", "-client");
+    const url = new URL(`${base}/${db}`);
+    url.username = user;
+    url.password = "pw-tracked";
+    const limited = new Redis(url.toString());
+    try {
+      reads = trackedReads(limited);
+      await next("refused");
+      expect(reads.tracking()).toBe(false);
+      await writer.hset(key, "a", "1");
+      const read = counted(key, "a");
+      expect(await read.get()).toBe("1");
+      expect(await read.get()).toBe("1");
+      expect(read.calls()).toBe(2);
+    } finally {
+      limited.disconnect();
+      await writer.acl("DELUSER", user);
+    }
   });
 
   it("caches nothing on the embedded Redis, which cannot track", async () => {
