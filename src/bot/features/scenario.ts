@@ -54,23 +54,36 @@ function whereOf(ctx: Context): { chatId: number; userId: number } | undefined {
 }
 
 /**
+ * The case of the conversation stored for an update's chat and member, if
+ * any. Read for every update a member sends, and almost always empty: cached
+ * until Redis says the index changed (src/store/tracked-reads.ts); while no
+ * conversation was ever started, one answer serves every chat and member.
+ */
+function conversationCases(redis: Redis): (ctx: Context) => Promise<string | undefined> {
+  const tracked = trackedReads(redis);
+  const index = conversationIndex.key();
+  return async (ctx) => {
+    const where = whereOf(ctx);
+    if (!where) return undefined;
+    if ((await tracked.get(index, "", (r) => r.exists(index))) === 0) return undefined;
+    const field = conversationIndex.field(where.chatId, where.userId);
+    return (await tracked.get(index, field, (r) => r.hget(index, field))) ?? undefined;
+  };
+}
+
+/**
  * Conversation state lives under the case it belongs to; a global index maps
  * `<chat>:<member>` to that case, because a private chat belongs to no case.
  */
 function conversationStorage(deps: FeatureDeps): ConversationStorage<Context, ConversationData> {
   const adapter = new RedisAdapter<VersionedState<ConversationData>>({ instance: deps.redis });
-  // Read for every update a member sends, and almost always empty: cached until Redis says the
-  // index changed (src/store/tracked-reads.ts); while no conversation was ever started, one answer
-  // serves every chat and member.
-  const tracked = trackedReads(deps.redis);
-  const index = conversationIndex.key();
+  const caseOf = conversationCases(deps.redis);
   async function keyOf(ctx: Context): Promise<string | undefined> {
+    const caseId = await caseOf(ctx);
     const where = whereOf(ctx);
-    if (!where) return undefined;
-    if ((await tracked.get(index, "", (r) => r.exists(index))) === 0) return undefined;
-    const field = conversationIndex.field(where.chatId, where.userId);
-    const caseId = await tracked.get(index, field, (r) => r.hget(index, field));
-    return caseId ? scenarioKeys.conversation(caseId, where.chatId, where.userId) : undefined;
+    return caseId && where
+      ? scenarioKeys.conversation(caseId, where.chatId, where.userId)
+      : undefined;
   }
   return {
     type: "context",
@@ -245,6 +258,23 @@ export function scenarioFeature(
 ): Composer<Context> {
   const { engine } = opts;
   const composer = new Composer<ScenarioContext>();
+  const tracked = trackedReads(deps.redis);
+  const cases = globalScenarioKeys.cases();
+  const conversationCase = conversationCases(deps.redis);
+  /**
+   * Whether anything below can act on an update. A member's update can only
+   * matter to a run's triggers (and start a conversation) while some case has
+   * an active run — the set the tick also visits — or to a conversation
+   * already stored for its chat and member; buttons and synthetic updates
+   * always go through. Both answers are tracked reads, exact up to one hop
+   * from Redis, so the conversations plugin, the event and the engine are
+   * skipped for the (many) updates of groups while no scenario runs.
+   */
+  async function mayAct(ctx: Context): Promise<boolean> {
+    if (ctx.callbackQuery || syntheticOf(ctx.update)) return true;
+    if ((await tracked.get(cases, "", (r) => r.scard(cases))) > 0) return true;
+    return (await conversationCase(ctx)) !== undefined;
+  }
 
   composer.use(
     conversations<Context, Context>({
@@ -324,5 +354,7 @@ export function scenarioFeature(
     }
     await next();
   });
-  return composer as unknown as Composer<Context>;
+  const gate = new Composer<Context>();
+  gate.lazy(async (ctx) => ((await mayAct(ctx)) ? (composer as unknown as Composer<Context>) : []));
+  return gate;
 }
