@@ -1,3 +1,4 @@
+import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { ephemeralSigner } from "../../src/audit/checkpoint.ts";
 import { closeDanglingIntents } from "../../src/audit/intents.ts";
@@ -5,7 +6,12 @@ import { claimAuditKey, keyFingerprint } from "../../src/audit/key-claim.ts";
 import { createAuditLog, RecordRefusedError } from "../../src/audit/record.ts";
 import { auditKeys } from "../../src/audit/storage.ts";
 import { flushCollectQueue } from "../../src/collect/recorder.ts";
-import { collectKeys } from "../../src/store/keys.ts";
+import {
+  createCaseLeases,
+  fencedAudit,
+  LeaseLostError,
+} from "../../src/scenario/runtime/case-lease.ts";
+import { collectKeys, scenarioKeys } from "../../src/store/keys.ts";
 import { acquireLease, leaseHandle } from "../../src/store/lease.ts";
 import { isAlive, keepAlive } from "../../src/store/process.ts";
 import { freshLog, freshRedis } from "../audit/helpers.ts";
@@ -67,6 +73,41 @@ describe("a lease with a fencing token", () => {
     });
     await expect(log.record(entry, guard(2))).resolves.toMatchObject({ seq: 1 });
     await expect(log.record(entry, guard(1))).rejects.toThrow(RecordRefusedError);
+  });
+});
+
+describe("the scenario lease of a case", () => {
+  it("lets one process at a time move the case's runs; the one that lost it has its writes refused, outcomes excepted", async () => {
+    const { redis, log } = await freshLog();
+    const logger = pino({ level: "silent" });
+    const a = createCaseLeases({ redis, holder: "proc-a", logger });
+    const b = createCaseLeases({ redis, holder: "proc-b", logger });
+    const tokenA = await a.hold(CASE);
+    expect(tokenA).toBe(1);
+    expect(await b.hold(CASE)).toBeUndefined();
+    const staleAudit = fencedAudit(log, CASE, tokenA as number);
+    const step = {
+      case: CASE,
+      actor: { kind: "system" as const, name: "test" },
+      op: "scenario.step",
+    };
+    const intent = await staleAudit.record({ ...step, phase: "intent" });
+    // a is frozen past its lease: b takes the case over with a newer token.
+    await redis.del(scenarioKeys.lease(CASE));
+    const b2 = createCaseLeases({ redis, holder: "proc-b", logger });
+    expect(await b2.hold(CASE)).toBe(2);
+    await expect(staleAudit.record({ ...step, phase: "info" })).rejects.toThrow(LeaseLostError);
+    await expect(staleAudit.record({ ...step, phase: "intent" })).rejects.toThrow(LeaseLostError);
+    // What already happened is still reported.
+    await expect(
+      staleAudit.record({
+        ...step,
+        phase: "outcome",
+        intent_seq: intent.seq,
+        result: { ok: true },
+      }),
+    ).resolves.toMatchObject({ phase: "outcome" });
+    for (const l of [a, b, b2]) await l.release();
   });
 });
 
