@@ -32,11 +32,11 @@ export const botShapes = {
 export const intakeShapes = {
   updates: {
     scope: "global",
-    pattern: "{intake}:updates",
+    pattern: "{intake}:updates:<part>",
     type: "stream",
     owner: "bot",
     holds:
-      "updates received on the webhook and not yet handled (field `u`: the update's JSON, `id`: its update id), read by the consumer group `warden`; removed once handled",
+      "one partition of the updates received on the webhook and not yet handled (a chat's updates always in the same one; field `u`: the update's JSON, `id`: its update id), read by the consumer group `warden`; removed once handled",
   },
   partitionLease: {
     scope: "global",
@@ -75,7 +75,7 @@ export const intakeShapes = {
     type: "hash",
     owner: "bot",
     holds:
-      "consumer → lease expiry (ms) of each process handling the intake stream; what a consumer without a lease still holds is claimed by another",
+      "consumer → lease expiry (ms) of each process handling the intake partitions: how many share them, so each aims at an even share",
   },
   webhook: {
     scope: "global",
@@ -88,7 +88,8 @@ export const intakeShapes = {
 } as const satisfies Record<string, KeyShape>;
 
 /**
- * Several `warden start` processes on one Redis (src/bot/replicas/): each
+ * Several `warden start` processes on one Redis (src/store/process.ts,
+ * src/bot/intake/polling.ts): each
  * process's liveness, and the polling lease, its fence and the offset its
  * holder confirmed. The polling keys carry the hash tag `{poll}`, so the
  * script that moves the offset checks the fence in the same atomic step.
