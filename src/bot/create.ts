@@ -83,6 +83,14 @@ export interface CreateWardenBotOptions extends BotDeps {
    * only the updates of processes that are gone, whenever it finds them.
    */
   replica?: { id: string; alive(id: string): Promise<boolean> };
+  /**
+   * Updates come from a queue that hands back whatever was not finished (the
+   * webhook's intake, src/bot/intake/queue.ts): the scenario inbox would only
+   * hand an interrupted update to the bot a second time, beside the queue's
+   * own redelivery, so nothing is kept in it. Entries earlier polling
+   * processes left are still replayed.
+   */
+  redelivers?: boolean;
 }
 
 export function createWardenBot(opts: CreateWardenBotOptions): WardenBot {
@@ -191,7 +199,7 @@ export function createWardenBot(opts: CreateWardenBotOptions): WardenBot {
   );
   // Updates scenarios act on are kept until handled, so a crash cannot lose one (see scenarioInbox).
   const inbox = scenarioInbox(opts.redis, opts.logger, opts.replica);
-  bot.use(inbox.middleware);
+  if (!opts.redelivers) bot.use(inbox.middleware);
   bot.use(recorder.middleware);
   bot.use(lifecycleFeature(deps));
   bot.use(tradeGuardFeature(deps));

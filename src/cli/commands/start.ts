@@ -73,6 +73,7 @@ async function startLive(c: CliContext): Promise<void> {
     logger,
     dataDir: config.WARDEN_DATA_DIR,
     replica: { id, alive },
+    redelivers: config.BOT_MODE === "webhook",
   });
   let intake: Intake | undefined;
   let stopSignal: StopSignal | undefined;
