@@ -5,13 +5,14 @@ import { closeDanglingIntents } from "../../src/audit/intents.ts";
 import { claimAuditKey, keyFingerprint } from "../../src/audit/key-claim.ts";
 import { createAuditLog, RecordRefusedError } from "../../src/audit/record.ts";
 import { auditKeys } from "../../src/audit/storage.ts";
+import { confirmOffset } from "../../src/bot/intake/polling.ts";
 import { flushCollectQueue } from "../../src/collect/recorder.ts";
 import {
   createCaseLeases,
   fencedAudit,
   LeaseLostError,
 } from "../../src/scenario/runtime/case-lease.ts";
-import { collectKeys, scenarioKeys } from "../../src/store/keys.ts";
+import { collectKeys, replicaKeys, scenarioKeys } from "../../src/store/keys.ts";
 import { acquireLease, leaseHandle } from "../../src/store/lease.ts";
 import { isAlive, keepAlive } from "../../src/store/process.ts";
 import { freshLog, freshRedis } from "../audit/helpers.ts";
@@ -73,6 +74,25 @@ describe("a lease with a fencing token", () => {
     });
     await expect(log.record(entry, guard(2))).resolves.toMatchObject({ seq: 1 });
     await expect(log.record(entry, guard(1))).rejects.toThrow(RecordRefusedError);
+  });
+});
+
+describe("the polling lease's confirmed offset", () => {
+  it("is moved only by the newest leader: a leader that lost the lease has its offset refused", async () => {
+    const { redis } = await freshRedis();
+    const poll = { lease: replicaKeys.pollLease(), fence: replicaKeys.pollFence() };
+    expect(await acquireLease(redis, poll, "a", 60_000)).toEqual({ token: 1 });
+    expect(await confirmOffset(redis, 1, 10)).toBe(true);
+    // A was frozen past its lease; B took it.
+    await redis.del(poll.lease);
+    expect(await acquireLease(redis, poll, "b", 60_000)).toEqual({ token: 2 });
+    expect(await confirmOffset(redis, 2, 15)).toBe(true);
+    // A wakes up and would confirm what it fetched before it froze: refused, and it must not poll.
+    expect(await confirmOffset(redis, 1, 30)).toBe(false);
+    expect(await redis.hgetall(replicaKeys.pollOffset())).toEqual({ offset: "15", token: "2" });
+    // The offset never goes back.
+    expect(await confirmOffset(redis, 2, 12)).toBe(true);
+    expect(await redis.hget(replicaKeys.pollOffset(), "offset")).toBe("15");
   });
 });
 

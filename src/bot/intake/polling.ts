@@ -44,6 +44,23 @@ export class PollLeaseLostError extends Error {
   override name = "PollLeaseLostError";
 }
 
+/**
+ * Stores `offset` as the confirmed offset of the leader holding `token`,
+ * unless a newer token was granted since (then false: the lease is lost, and
+ * the caller must not poll). An offset lower than the stored one is left.
+ */
+export async function confirmOffset(redis: Redis, token: number, offset: number): Promise<boolean> {
+  const stored = await redis.eval(
+    STORE_OFFSET,
+    2,
+    replicaKeys.pollFence(),
+    replicaKeys.pollOffset(),
+    token,
+    offset,
+  );
+  return Number(stored) === 1;
+}
+
 export function pollingIntake(warden: WardenBot, logger: Logger, replica?: PollReplica): Intake {
   if (!replica) return singlePoller(warden, logger);
   const { redis, id } = replica;
@@ -79,8 +96,7 @@ export function pollingIntake(warden: WardenBot, logger: Logger, replica?: PollR
       ...(stored !== null ? { startOffset: Number(stored) } : {}),
       mayPoll: () => !stopping && lease.held() === token,
       beforePoll: async (offset) => {
-        const ok = await redis.eval(STORE_OFFSET, 2, keys.fence, offsetKey, token, offset);
-        if (Number(ok) !== 1)
+        if (!(await confirmOffset(redis, token, offset)))
           throw new PollLeaseLostError(
             `the polling lease was taken over (token ${token} is no longer the newest)`,
           );
