@@ -11,7 +11,7 @@ import { createWebhookServer } from "./webhook-server.ts";
  * `stop` ends the taking (polling: no further fetch; webhook: the listener
  * refuses new requests and closes) and waits, within a deadline, for the
  * updates in flight; `release` then gives up what this process holds in Redis
- * (the webhook's intake lease), once the recorder and the audit log are
+ * (the polling lease, or the webhook's intake leases), once the recorder and the audit log are
  * flushed. `warden start` (src/cli/commands/start.ts) does it in that order.
  */
 export interface Intake {

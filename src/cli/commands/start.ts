@@ -263,7 +263,7 @@ async function shutDown(
   }
   await step("the recorder's flush", () => warden.close());
   await step("the audit log's flush", () => audit.close());
-  if (intake) await step("giving up the intake lease", () => intake.release());
+  if (intake) await step("giving up the intake leases", () => intake.release());
   // Gone from now on: another process closes what this one left open (nothing, if all went well).
   await step("giving up this process's liveness", () => liveness.stop());
   await step("closing Redis", () => connection.close());
