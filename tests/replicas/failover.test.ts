@@ -98,7 +98,12 @@ interface Mode {
 const polling: Mode = {
   name: "polling",
   async envs() {
-    return [{}, {}];
+    // Their /readyz, which says who polls.
+    const health = async () => ({
+      HEALTH_HOST: "127.0.0.1",
+      HEALTH_PORT: String(await freePort()),
+    });
+    return [await health(), await health()];
   },
   handler: (s) => pollLeader(s.redis),
   async tookOver(s, pid) {
@@ -145,10 +150,17 @@ describe("two warden processes, the one handling the group SIGKILLed mid-run", {
         [b.child.pid, b],
       ]);
       if (mode.name === "polling") {
-        // Exactly one polls; the other stands by.
+        // Exactly one polls; the other stands by, and their /readyz say so.
         expect(
           [a.logs(), b.logs()].filter((l) => l.includes("took the polling lease")),
         ).toHaveLength(1);
+        const roles = [];
+        for (const env of [envA, envB]) {
+          const ready = await fetch(`http://127.0.0.1:${env.HEALTH_PORT}/readyz`);
+          expect(ready.status).toBe(200);
+          roles.push(((await ready.json()) as { role: string }).role);
+        }
+        expect(roles.sort()).toEqual(["leader", "standby"]);
       } else {
         // Both take a share of the partitions.
         await eventually(async () => {
