@@ -15,7 +15,7 @@ import type { BotDeps, FeatureDeps } from "./deps.ts";
 import { approvalsFeature } from "./features/approvals.ts";
 import { commandsFeature, runApprovedCommand } from "./features/commands.ts";
 import { lifecycleFeature } from "./features/lifecycle.ts";
-import { scenarioFeature, scenarioInbox } from "./features/scenario.ts";
+import { type InboxReplicas, scenarioFeature, scenarioInbox } from "./features/scenario.ts";
 import { tradeGuardFeature } from "./features/trade-guard.ts";
 import { type SendThrottler, sendThrottler } from "./throttle.ts";
 import { createSecuredSource, runSecured, type SecuredSourceOptions } from "./update-source.ts";
@@ -82,7 +82,7 @@ export interface CreateWardenBotOptions extends BotDeps {
    * runs are then moved on under case leases, and the scenario inbox replays
    * only the updates of processes that are gone, whenever it finds them.
    */
-  replica?: { id: string; alive(id: string): Promise<boolean> };
+  replica?: InboxReplicas;
   /**
    * Updates come from a queue that hands back whatever was not finished (the
    * webhook's intake, src/bot/intake/queue.ts): the scenario inbox would only

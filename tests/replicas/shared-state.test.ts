@@ -5,6 +5,7 @@ import { closeDanglingIntents } from "../../src/audit/intents.ts";
 import { claimAuditKey, keyFingerprint } from "../../src/audit/key-claim.ts";
 import { createAuditLog, RecordRefusedError } from "../../src/audit/record.ts";
 import { auditKeys } from "../../src/audit/storage.ts";
+import { scenarioInbox } from "../../src/bot/features/scenario.ts";
 import { confirmOffset } from "../../src/bot/intake/polling.ts";
 import { flushCollectQueue } from "../../src/collect/recorder.ts";
 import {
@@ -12,7 +13,7 @@ import {
   fencedAudit,
   LeaseLostError,
 } from "../../src/scenario/runtime/case-lease.ts";
-import { collectKeys, replicaKeys, scenarioKeys } from "../../src/store/keys.ts";
+import { botKeys, collectKeys, replicaKeys, scenarioKeys } from "../../src/store/keys.ts";
 import { acquireLease, leaseHandle } from "../../src/store/lease.ts";
 import { isAlive, keepAlive } from "../../src/store/process.ts";
 import { freshLog, freshRedis } from "../audit/helpers.ts";
@@ -93,6 +94,27 @@ describe("the polling lease's confirmed offset", () => {
     // The offset never goes back.
     expect(await confirmOffset(redis, 2, 12)).toBe(true);
     expect(await redis.hget(replicaKeys.pollOffset(), "offset")).toBe("15");
+  });
+});
+
+describe("the scenario inbox beside other processes", () => {
+  it("replays only what dead processes left below the offset Telegram will hand out again", async () => {
+    const { redis } = await freshRedis();
+    const key = botKeys.scenarioInbox();
+    const update = (id: number) => ({ update_id: id, message: { message_id: id } });
+    await redis.hset(key, "5", JSON.stringify({ owner: "dead", update: update(5) }));
+    await redis.hset(key, "12", JSON.stringify({ owner: "dead", update: update(12) }));
+    await redis.hset(key, "6", JSON.stringify({ owner: "live", update: update(6) }));
+    const inbox = scenarioInbox(redis, pino({ level: "silent" }), {
+      id: "me",
+      alive: async (id) => id !== "dead",
+      redeliveredFrom: async () => 10,
+    });
+    const handled: number[] = [];
+    expect(await inbox.replay(async (u) => void handled.push(u.update_id))).toBe(1);
+    // 5 was confirmed to Telegram: only the inbox has it. 12 comes again from Telegram; 6 is a live process's.
+    expect(handled).toEqual([5]);
+    expect((await redis.hkeys(key)).sort()).toEqual(["12", "6"]);
   });
 });
 

@@ -194,6 +194,15 @@ export interface InboxReplicas {
   /** This process's id (src/store/process.ts). */
   id: string;
   alive(id: string): Promise<boolean>;
+  /**
+   * Polling: the lowest update id Telegram is sure to hand out again (the
+   * confirmed offset the polling leader stored before sending it; Telegram
+   * forgets nothing at or above it). A dead process's entries from there on
+   * are left to that redelivery — replayed as well, they would be handled
+   * twice — and the process that handles them again overwrites and removes
+   * them.
+   */
+  redeliveredFrom?: () => Promise<number | undefined>;
 }
 
 export function scenarioInbox(
@@ -231,9 +240,12 @@ export function scenarioInbox(
     async replay(handle) {
       const left: Array<{ id: string; owner: string; update: Update }> = [];
       const verdicts = new Map<string, boolean>();
-      for (const [id, raw] of Object.entries(await redis.hgetall(INBOX_KEY))) {
+      const entries = Object.entries(await redis.hgetall(INBOX_KEY));
+      const redelivered = entries.length > 0 ? await replicas?.redeliveredFrom?.() : undefined;
+      for (const [id, raw] of entries) {
         const entry = { id, ...(JSON.parse(raw) as { owner: string; update: Update }) };
         if (entry.owner === owner) continue;
+        if (redelivered !== undefined && entry.update.update_id >= redelivered) continue;
         if (replicas) {
           let alive = verdicts.get(entry.owner);
           if (alive === undefined) {

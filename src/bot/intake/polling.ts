@@ -44,6 +44,12 @@ export class PollLeaseLostError extends Error {
   override name = "PollLeaseLostError";
 }
 
+/** The confirmed offset the last polling leader stored, if any: Telegram still holds every update from it on. */
+export async function storedOffset(redis: Redis): Promise<number | undefined> {
+  const stored = await redis.hget(replicaKeys.pollOffset(), "offset");
+  return stored === null ? undefined : Number(stored);
+}
+
 /**
  * Stores `offset` as the confirmed offset of the leader holding `token`,
  * unless a newer token was granted since (then false: the lease is lost, and
@@ -65,7 +71,6 @@ export function pollingIntake(warden: WardenBot, logger: Logger, replica?: PollR
   if (!replica) return singlePoller(warden, logger);
   const { redis, id } = replica;
   const keys = { lease: replicaKeys.pollLease(), fence: replicaKeys.pollFence() };
-  const offsetKey = replicaKeys.pollOffset();
   logPollFailures(warden, logger);
   const lease = leaseHandle({
     redis,
@@ -86,14 +91,11 @@ export function pollingIntake(warden: WardenBot, logger: Logger, replica?: PollR
   });
 
   async function lead(token: number): Promise<void> {
-    const stored = await redis.hget(offsetKey, "offset");
+    const stored = await storedOffset(redis);
     leaderToken = token;
-    logger.info(
-      { token, offset: stored === null ? undefined : Number(stored) },
-      "took the polling lease: polling Telegram",
-    );
+    logger.info({ token, offset: stored }, "took the polling lease: polling Telegram");
     const r = runPolling(warden, logger, {
-      ...(stored !== null ? { startOffset: Number(stored) } : {}),
+      ...(stored !== undefined ? { startOffset: stored } : {}),
       mayPoll: () => !stopping && lease.held() === token,
       beforePoll: async (offset) => {
         if (!(await confirmOffset(redis, token, offset)))

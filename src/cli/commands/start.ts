@@ -7,7 +7,7 @@ import { claimAuditKey, keyFingerprint } from "../../audit/key-claim.ts";
 import { type AuditLog, createAuditLog } from "../../audit/record.ts";
 import { createWardenBot, type WardenBot } from "../../bot/create.ts";
 import { type Intake, redisAnswers, webhookIntake, within } from "../../bot/intake/intake.ts";
-import { pollingIntake } from "../../bot/intake/polling.ts";
+import { pollingIntake, storedOffset } from "../../bot/intake/polling.ts";
 import { createHealthServer, type HealthServer } from "../../bot/intake/webhook-server.ts";
 import { listCases } from "../../store/cases.ts";
 import { replicaKeys } from "../../store/keys.ts";
@@ -72,7 +72,12 @@ async function startLive(c: CliContext): Promise<void> {
     audit,
     logger,
     dataDir: config.WARDEN_DATA_DIR,
-    replica: { id, alive },
+    replica: {
+      id,
+      alive,
+      // Polling: what a dead leader left at or above the stored offset, Telegram hands out again.
+      ...(config.BOT_MODE === "polling" ? { redeliveredFrom: () => storedOffset(redis) } : {}),
+    },
     redelivers: config.BOT_MODE === "webhook",
   });
   let intake: Intake | undefined;
