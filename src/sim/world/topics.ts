@@ -15,8 +15,12 @@
  * These are the rules only; the Bot API methods and the control API check
  * who acts and word the refusals.
  */
+import { controlForbidden, controlInvalid } from "../errors.ts";
 import type { ChatState, Membership, StoredMessage, TopicState } from "../model.ts";
 import type { Simulator } from "../simulator.ts";
+import { requireUser } from "./accounts.ts";
+import { isPresent } from "./delivery.ts";
+import { memberOf } from "./members.ts";
 import { markDeleted, postMessage, postServiceMessage, type Thread } from "./messages.ts";
 
 /** The General topic's thread id in Telegram's model. */
@@ -307,4 +311,41 @@ export function deleteTopic(sim: Simulator, chat: ChatState, topic: TopicState, 
 export function openedTopic(chat: ChatState, stored: StoredMessage): TopicState | undefined {
   const topic = liveTopic(chat, stored.message.message_id);
   return topic && stored.message.forum_topic_created !== undefined ? topic : undefined;
+}
+
+/**
+ * A person opens a topic, as Telegram would let them: a present member of a
+ * forum who may create topics, with a non-empty name and a valid colour.
+ */
+export function memberCreatesTopic(
+  sim: Simulator,
+  chat: ChatState,
+  userId: number,
+  spec: { name: string; iconColor?: number; iconCustomEmojiId?: string },
+  options: { silent?: boolean; date?: number } = {},
+): TopicState {
+  requireUser(sim, userId);
+  if (!chat.isForum) throw controlInvalid("the chat is not a forum");
+  const m = memberOf(sim, chat, userId);
+  if (m?.status === "kicked") throw controlForbidden("user is banned in the chat");
+  if (!isPresent(m)) throw controlForbidden("user is not a member of the chat");
+  if (!mayCreateTopics(chat, m, false))
+    throw controlForbidden("not enough rights to create a topic");
+  const name = cleanTopicName(spec.name);
+  if (name === "") throw controlInvalid("name must be non-empty");
+  const color = spec.iconColor ?? 0;
+  if (!Number.isInteger(color) || color < 0 || color > 0xffffff) {
+    throw controlInvalid("invalid icon color specified");
+  }
+  return createTopic(
+    sim,
+    chat,
+    userId,
+    {
+      name,
+      iconColor: color,
+      ...(spec.iconCustomEmojiId ? { iconCustomEmojiId: spec.iconCustomEmojiId } : {}),
+    },
+    options,
+  );
 }

@@ -12,20 +12,18 @@ import { controlForbidden, controlInvalid } from "../../errors.ts";
 import type { MemberAlbumInput } from "../../member-message-input.ts";
 import type { ChatState, Membership } from "../../model.ts";
 import type { Simulator } from "../../simulator.ts";
-import { requireUser } from "../../world/accounts.ts";
 import { isPresent } from "../../world/delivery.ts";
 import { postMemberAlbum } from "../../world/member-messages.ts";
 import { memberOf } from "../../world/members.ts";
 import {
   cleanTopicName,
-  createTopic,
   deleteTopic,
   editTopic,
   forumTopicObject,
   GENERAL_TOPIC_ID,
   liveTopic,
   managesTopics,
-  mayCreateTopics,
+  memberCreatesTopic,
   setGeneralHidden,
   setTopicClosed,
 } from "../../world/topics.ts";
@@ -69,24 +67,14 @@ export function registerTopicRoutes(route: ControlRoute, sim: () => Simulator) {
 
   route("POST", "/sim/chats/:id/topics", (request, body) => {
     const chat = pathGroup(sim(), request);
-    requireForum(chat);
-    const userId = integerParam(body.from_id, "from_id");
-    requireUser(sim(), userId);
-    const m = memberOf(sim(), chat, userId);
-    if (m?.status === "kicked") throw controlForbidden("user is banned in the chat");
-    if (!isPresent(m)) throw controlForbidden("user is not a member of the chat");
-    if (!mayCreateTopics(chat, m, false)) {
-      throw controlForbidden("not enough rights to create a topic");
-    }
-    const name = cleanTopicName(typeof body.name === "string" ? body.name : "");
-    if (name === "") throw controlInvalid("name must be non-empty");
-    const color = body.icon_color === undefined ? 0 : integerParam(body.icon_color, "icon_color");
-    if (color < 0 || color > 0xffffff) throw controlInvalid("invalid icon color specified");
-    const emoji = typeof body.icon_custom_emoji_id === "string" ? body.icon_custom_emoji_id : "";
-    const topic = createTopic(sim(), chat, userId, {
-      name,
-      iconColor: color,
-      ...(emoji ? { iconCustomEmojiId: emoji } : {}),
+    const topic = memberCreatesTopic(sim(), chat, integerParam(body.from_id, "from_id"), {
+      name: typeof body.name === "string" ? body.name : "",
+      ...(body.icon_color !== undefined
+        ? { iconColor: integerParam(body.icon_color, "icon_color") }
+        : {}),
+      ...(typeof body.icon_custom_emoji_id === "string"
+        ? { iconCustomEmojiId: body.icon_custom_emoji_id }
+        : {}),
     });
     return forumTopicObject(topic);
   });
