@@ -15,6 +15,7 @@ import { parseCheckpoint, splitNotes } from "./checkpoint.ts";
 import type { AuditEntry } from "./entry.ts";
 import { readLineBatches } from "./lines.ts";
 import { parseVerifierKey, type Verifier } from "./note-keys.ts";
+import { countedLines, type ProgressReport } from "./progress.ts";
 import { type Finding, type VerifyReport, verifyEntries } from "./verify.ts";
 
 /**
@@ -57,6 +58,8 @@ export interface BundleVerifyOptions {
   clockToleranceMs?: number;
   /** Witness keys (`--witness-pubkey`): their cosignatures are checked and their coverage reported. */
   witnesses?: readonly Verifier[];
+  /** Called as entries are read, for a progress line (the total is not known ahead). */
+  progress?: ProgressReport;
 }
 
 const KNOWN: ReadonlySet<string> = new Set([...BUNDLE_FILES, MANIFEST]);
@@ -197,7 +200,9 @@ export async function verifyBundle(
   const html = hashSink();
   const derived = derivedFiles(csv, html);
   let last: AuditEntry | undefined;
-  const report = await verifyEntries(readLineBatches(entries), {
+  const batches = readLineBatches(entries);
+  const lines = opts.progress ? countedLines(batches, undefined, opts.progress) : batches;
+  const report = await verifyEntries(lines, {
     caseId,
     checkpoints: notes,
     verifiers,

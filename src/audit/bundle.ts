@@ -16,6 +16,7 @@ import { proveConsistency } from "./consistency.ts";
 import { readCosignedNotes } from "./cosignatures.ts";
 import type { Actor, AuditEntry } from "./entry.ts";
 import type { Signer } from "./note-keys.ts";
+import type { ProgressReport } from "./progress.ts";
 import type { AuditLog } from "./record.ts";
 import {
   auditKeys,
@@ -48,6 +49,8 @@ export interface ExportOptions {
   justification: string;
   recipients: readonly string[];
   actor: Actor;
+  /** Called as entries are written, for a progress line. */
+  progress?: ProgressReport;
 }
 
 export interface ExportResult {
@@ -125,9 +128,11 @@ export async function exportBundle(log: AuditLog, opts: ExportOptions): Promise<
   const html = createWriteStream(join(opts.out, "report.html"), { flags: "wx" });
   const derived = derivedFiles(csv, html);
   async function* tee(): AsyncGenerator<StoredLine> {
+    let done = 0;
     for await (const stored of readStoredLines(log.redis, opts.caseId, { upTo: size })) {
       if (stored.line !== null && !jsonl.write(`${stored.line}\n`))
         await new Promise<void>((resolve) => jsonl.once("drain", () => resolve()));
+      opts.progress?.(++done, size);
       yield stored;
     }
   }

@@ -1,6 +1,7 @@
 import type { Redis } from "ioredis";
 import { mergeNotes, type Verifier } from "./checkpoint.ts";
 import { readCosignedNotes } from "./cosignatures.ts";
+import { countedLines, type ProgressReport } from "./progress.ts";
 import {
   auditKeys,
   readCheckpointNotes,
@@ -25,6 +26,8 @@ export async function verifyCaseLog(
     clockToleranceMs?: number;
     /** Witness keys: the case's cosigned checkpoints are checked with them. */
     witnesses?: readonly Verifier[];
+    /** Called as entries are read, for a progress line. */
+    progress?: ProgressReport;
   } = {},
 ): Promise<VerifyReport> {
   // A live log may grow while it is read. Checkpoints are read first: each stored before the head
@@ -41,7 +44,8 @@ export async function verifyCaseLog(
   // Where the head and the stream agreed, the log is verified as it stood then; entries appended
   // since lie beyond it and are for the next verify. Where they did not, the whole stream is read,
   // and the entries past the head are reported.
-  const lines = readStoredLines(redis, caseId, topSeq === head.seq ? { upTo: head.seq } : {});
+  const stored = readStoredLines(redis, caseId, topSeq === head.seq ? { upTo: head.seq } : {});
+  const lines = opts.progress ? countedLines(stored, head.seq, opts.progress) : stored;
   const report = await verifyEntries(lines, {
     caseId,
     checkpoints,

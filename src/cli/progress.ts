@@ -61,7 +61,8 @@ export function createStatusLine(
       if (drawn && now - last < 100) return;
       last = now;
       // Kept to the terminal's width, so it never wraps into a second line it cannot wipe.
-      const width = Math.max(20, (stream.columns ?? 80) - 1);
+      // A terminal that reports no size (0 columns, as a pty nobody sized) is taken as 80 wide.
+      const width = Math.max(20, (stream.columns || 80) - 1);
       stream.write(`\r${text.length > width ? text.slice(0, width) : text}\x1b[K`);
       drawn = true;
     },
@@ -69,6 +70,28 @@ export function createStatusLine(
       if (!drawn) return;
       stream.write("\r\x1b[K");
       drawn = false;
+    },
+  };
+}
+
+/**
+ * Progress of a long read of an audit log (verify, export) on a terminal:
+ * `verifying the log: 12,000 of 1,000,000 entries`, or without a total
+ * `12,000 entries`. Wiped before the result is printed; nothing at all when
+ * stderr is not a terminal.
+ */
+export function entryProgress(
+  label: string,
+  stream?: Parameters<typeof createStatusLine>[0],
+): { report(done: number, total: number | undefined): void; done(): void } {
+  const line = createStatusLine(stream);
+  const fmt = (n: number) => n.toLocaleString("en-GB");
+  return {
+    report(done, total) {
+      line.show(`${label}: ${fmt(done)}${total !== undefined ? ` of ${fmt(total)}` : ""} entries`);
+    },
+    done() {
+      line.hide();
     },
   };
 }

@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -234,5 +234,55 @@ describe("the settings file and pipes", () => {
     const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
     expect(stderr).not.toContain("EPIPE");
     expect(code).toBe(0);
+  });
+});
+
+describe("closing a case on a terminal", () => {
+  function closeOnTerminal(url: string, answer: string): string {
+    const command = `node '${bin}' case close op-ask`;
+    return spawnSync("script", ["-qfec", command, "/dev/null"], {
+      input: `${answer}\n`,
+      env: {
+        PATH: process.env.PATH ?? "",
+        WARDEN_ENV_FILE: "none",
+        LOG_LEVEL: "warn",
+        REDIS_URL: url,
+      },
+      encoding: "utf8",
+    }).stdout;
+  }
+
+  it("asks first, says what closing does, and closes only on yes", async () => {
+    const url = await freshRedisUrl();
+    const create = await runWarden(
+      [
+        "case",
+        "create",
+        "op-ask",
+        "--title",
+        "t",
+        "--authority",
+        "a",
+        "--purpose",
+        "p",
+        "--retention-days",
+        "30",
+      ],
+      { REDIS_URL: url },
+    );
+    expect(create.code).toBe(0);
+    const no = closeOnTerminal(url, "n");
+    expect(no).toContain("Close case op-ask (t) for good? Nothing will act in it any more");
+    expect(no).toContain("case op-ask was not closed");
+    expect((await runWarden(["case", "show", "op-ask"], { REDIS_URL: url })).stdout).toContain(
+      "(open)",
+    );
+    const yes = closeOnTerminal(url, "y");
+    expect(yes).toContain(
+      "closed case op-ask: 0 scenario run(s) aborted, 0 pending approval(s) expired",
+    );
+    expect((await runWarden(["case", "show", "op-ask"], { REDIS_URL: url })).stdout).toContain(
+      "(closed)",
+    );
   });
 });

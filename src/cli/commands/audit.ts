@@ -21,6 +21,7 @@ import { hasAuditLog, verifyCaseLog } from "../../audit/verify-case.ts";
 import { getCase } from "../../store/cases.ts";
 import { assertCaseId } from "../../store/keys.ts";
 import { type CliContext, CliError } from "../context.ts";
+import { entryProgress } from "../progress.ts";
 import { witnessCommand } from "./audit-witness.ts";
 
 /**
@@ -205,12 +206,14 @@ export function auditCommand(ctx: Ctx): Command {
           keyError(() => loadVerifier(path, COSIGNATURE_ED25519)),
         );
         if (opts.bundle !== undefined) {
+          const progress = entryProgress("verifying the bundle");
           const report = await verifyBundle(opts.bundle, {
             verifiers,
             heldCheckpoint,
             clockToleranceMs,
             witnesses,
-          });
+            progress: progress.report,
+          }).finally(progress.done);
           printReport(c, `bundle ${opts.bundle}`, report);
           return;
         }
@@ -228,12 +231,14 @@ export function auditCommand(ctx: Ctx): Command {
             2,
           );
         }
+        const progress = entryProgress(`verifying the log of case ${caseId}`);
         const report = await verifyCaseLog(redis, caseId, {
           verifiers,
           heldCheckpoint,
           clockToleranceMs,
           witnesses,
-        });
+          progress: progress.report,
+        }).finally(progress.done);
         printReport(c, `audit log of case ${caseId}`, report);
       },
     );
@@ -276,16 +281,20 @@ export function auditCommand(ctx: Ctx): Command {
           const recipients = opts.recipient?.length
             ? opts.recipient
             : [c.actor.name ?? c.actor.kind];
+          const progress = entryProgress(`exporting the log of case ${opts.case}`);
           const result = await exportBundle(log, {
             caseId: opts.case,
             out: opts.out,
             justification: opts.justification,
             recipients,
             actor: c.actor,
-          }).catch((err: unknown) => {
-            if (err instanceof ExportError) throw new CliError(err.message, 2);
-            throw err;
-          });
+            progress: progress.report,
+          })
+            .catch((err: unknown) => {
+              if (err instanceof ExportError) throw new CliError(err.message, 2);
+              throw err;
+            })
+            .finally(progress.done);
           c.out(
             `logged the export as seq ${result.disclose.seq} (disclose to ${recipients.join(", ")})`,
           );
