@@ -340,6 +340,13 @@ beforeAll(async () => {
     message_thread_id: thread,
   });
   const memberTopic = await c.createTopic(forum, { from_id: owner.id, name: "Tijdens lockdown" });
+  // People close, reopen and rename topics and hide General: the bot hears each.
+  await c.closeTopic(forum, memberTopic.message_thread_id, owner.id);
+  await c.reopenTopic(forum, memberTopic.message_thread_id, owner.id);
+  await c.editTopic(forum, memberTopic.message_thread_id, { name: "Na lockdown", by: owner.id });
+  await c.hideGeneralTopic(forum, owner.id);
+  await c.unhideGeneralTopic(forum, owner.id);
+  await c.reopenTopic(forum, 1, owner.id);
   await call("closeForumTopic", { chat_id: forum, message_thread_id: thread });
   await call("reopenForumTopic", { chat_id: forum, message_thread_id: thread });
   await call("editGeneralForumTopic", { chat_id: forum, name: "Algemeen" });
@@ -405,6 +412,27 @@ describe("conformance with the derived spec", () => {
       ].sort(),
     );
     expect(validator.check(["Array of Update"], updates)).toEqual([]);
+  });
+
+  it("delivers each forum service message and album items among them", () => {
+    const messages = results
+      .filter((r) => r.method === "getUpdates")
+      .flatMap((r) => r.result as { message?: Record<string, unknown> }[])
+      .flatMap((u) => (u.message ? [u.message] : []));
+    const fields = new Set(messages.flatMap((m) => Object.keys(m)));
+    for (const field of [
+      "forum_topic_created",
+      "forum_topic_closed",
+      "forum_topic_reopened",
+      "forum_topic_edited",
+      "general_forum_topic_hidden",
+      "general_forum_topic_unhidden",
+      "message_thread_id",
+      "is_topic_message",
+      "media_group_id",
+      "via_bot",
+    ])
+      expect(fields, field).toContain(field);
   });
 
   it("had no self-check violations on the server side", async () => {
