@@ -176,6 +176,9 @@ export function createTopic(
   options: { silent?: boolean; date?: number } = {},
 ): TopicState {
   const iconColor = spec.iconColor || TOPIC_ICON_COLORS[0];
+  // Message 1 of a supergroup is its creation notice on Telegram, so no topic
+  // ever gets id 1, which means General; a simulated chat may not have used it yet.
+  if (chat.nextMessageId <= GENERAL_TOPIC_ID) chat.nextMessageId = GENERAL_TOPIC_ID + 1;
   const stored = postMessage(
     sim,
     chat,
