@@ -82,7 +82,9 @@ const messageFields = {
   topic: z
     .string()
     .optional()
-    .describe("The forum topic it is posted in: a key of the chat's topics, or of a new_topic."),
+    .describe(
+      "The forum topic it is posted in: the key (or name) of one of the chat's topics, or of an earlier new_topic. Left out: General.",
+    ),
   reply_to: z
     .string()
     .optional()
@@ -106,7 +108,10 @@ const messageFields = {
 
 const Topic = z
   .strictObject({
-    key: z.string().optional().describe("How messages name this topic in topic:."),
+    key: z
+      .string()
+      .optional()
+      .describe("How messages name this topic in topic: (default: its name)."),
     name: z.string().min(1),
     icon_color: z
       .number()
@@ -305,7 +310,10 @@ export const worldFileSchema = z
           chat: Ref.describe("The chat it is posted in (a chat's key)."),
           new_topic: z
             .strictObject({
-              key: z.string().optional().describe("How later entries name it in topic:."),
+              key: z
+                .string()
+                .optional()
+                .describe("How later entries name it in topic: (default: its name)."),
               name: z.string().min(1),
               icon_color: z.number().int().min(0).max(0xffffff).optional(),
             })

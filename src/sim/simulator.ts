@@ -27,7 +27,7 @@ export interface ScheduledMessage {
   topic?: string;
   /** An album instead of one message: its items, and the order bots receive them in. */
   album?: Pick<MemberAlbumInput, "items" | "delivery_order">;
-  /** Instead of a message, `input.from_id` opens a forum topic, named `key` for later entries. */
+  /** Instead of a message, `input.from_id` opens a forum topic, named `key` (or its name) for later entries. */
   newTopic?: { key?: string; name: string; iconColor?: number };
 }
 
@@ -66,8 +66,8 @@ export interface Simulator {
   timeline: ScheduledMessage[];
   /** Labels of played timeline messages: label → [chat id, message id]. */
   labels: Map<string, [number, number]>;
-  /** Keys of forum topics of the world and its timeline: key → [chat id, thread id]. */
-  topicKeys: Map<string, [number, number]>;
+  /** Forum topics of the world and its timeline by key (their name unless given one): chat id → key → thread id. */
+  topicKeys: Map<number, Map<string, number>>;
   violations: { method: string; violations: Violation[] }[];
   events: EventEmitter<SimEvents>;
 }

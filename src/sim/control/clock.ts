@@ -9,7 +9,7 @@ import { ControlError, controlInvalid } from "../errors.ts";
 import type { MemberMessageInput } from "../member-message-input.ts";
 import type { ChatState } from "../model.ts";
 import type { ScheduledMessage, Simulator } from "../simulator.ts";
-import { withReply, withTopic } from "../world/load.ts";
+import { nameTopic, withReply, withTopic } from "../world/load.ts";
 import { postMemberAlbum, postMemberMessage } from "../world/member-messages.ts";
 import { memberCreatesTopic } from "../world/topics.ts";
 
@@ -70,7 +70,7 @@ function playEntry(sim: Simulator, chat: ChatState, next: ScheduledMessage): TgM
       name: next.newTopic.name,
       ...(next.newTopic.iconColor !== undefined ? { iconColor: next.newTopic.iconColor } : {}),
     });
-    if (next.newTopic.key) sim.topicKeys.set(next.newTopic.key, [chat.id, topic.id]);
+    nameTopic(sim, chat.id, next.newTopic.key ?? next.newTopic.name, topic.id);
     const root = chat.messages.get(topic.id);
     messages = root ? [root.message] : [];
   } else if (next.album) {

@@ -101,7 +101,7 @@ const ChatSchema = z.object({
   permissions: PermissionsSchema.optional(),
   /** A supergroup with topics. */
   is_forum: z.boolean().optional(),
-  /** Its topics (is_forum), opened before its history; messages name them by key in `topic`. */
+  /** Its topics (is_forum), opened before its history; messages name them by key (or name) in `topic`. */
   topics: z.array(TopicSchema).default([]),
   members: z.array(MemberSchema).default([]),
   /** Messages already in the chat before the rehearsal; `at` is seconds before the start (≤ 0). */
@@ -293,7 +293,7 @@ export function applyWorld(sim: Simulator, world: ParsedWorld): LoadedWorld {
         { silent: true, date: opened },
       );
       if (t.closed) topic.isClosed = true;
-      if (t.key) sim.topicKeys.set(t.key, [chat.id, topic.id]);
+      nameTopic(sim, chat.id, t.key ?? t.name, topic.id);
     }
     for (const h of c.history) {
       const input = withTopic(
@@ -352,6 +352,16 @@ export function withReply(sim: Simulator, input: MemberMessageInput, label: stri
   return { ...input, reply_to_message_id: target[1] };
 }
 
+/** Lets later world entries of a chat name a topic by `key` (a later topic of the same key wins). */
+export function nameTopic(sim: Simulator, chatId: number, key: string, threadId: number) {
+  let keys = sim.topicKeys.get(chatId);
+  if (!keys) {
+    keys = new Map();
+    sim.topicKeys.set(chatId, keys);
+  }
+  keys.set(key, threadId);
+}
+
 /**
  * Puts a member message in the forum topic named by `key` (declared by the
  * world or opened by an earlier timeline entry) of the chat it is posted in.
@@ -363,10 +373,9 @@ export function withTopic(
   chatId: number,
 ): MemberMessageInput {
   if (key === undefined) return input;
-  const topic = sim.topicKeys.get(key);
-  if (!topic) throw controlInvalid(`unknown topic "${key}"`);
-  if (topic[0] !== chatId) throw controlInvalid(`topic "${key}" is in another chat`);
-  return { ...input, message_thread_id: topic[1] };
+  const thread = sim.topicKeys.get(chatId)?.get(key);
+  if (thread === undefined) throw controlInvalid(`the chat has no topic "${key}"`);
+  return { ...input, message_thread_id: thread };
 }
 
 /** Turns a world message entry into a member message, resolving names. */
