@@ -1,0 +1,64 @@
+import type { Message, MessageEntity } from "grammy/types";
+
+/**
+ * The text an offer is judged by: one function, so the recorder's detector
+ * (whose verdict the trade guard and `trade_offer` triggers act on) and the
+ * scenario's keyword triggers read the same words.
+ *
+ * Sellers put offers where the plain text is not: in the caption of a photo,
+ * behind a link ("prijslijst" pointing at a shop), in the link a preview
+ * shows, in the name of the channel a post was forwarded from, or in the
+ * inline bot it was sent through (`via @shop_bot`). So the judged text is the
+ * message's own words (text, caption, or a poll's question and options), then
+ * one line per thing a member sees besides them:
+ *
+ * - the URL of every `text_link` entity (the text shows only the link's
+ *   words; `url` entities are already in the text);
+ * - the URL a link preview shows (`link_preview_options.url`), which the text
+ *   need not contain. The Bot API gives bots no preview title, description or
+ *   picture, so what a preview page says cannot be judged: only its address;
+ * - the title and username of the chat or channel a forward comes from (a
+ *   channel's name is its advert: "Cobra Verkoop NL"). A forwarded person's
+ *   name is not judged, as no sender's name is: it says who, not what;
+ * - the username of the inline bot a message was sent through, written
+ *   without `@` so it does not read as a contact handle.
+ *
+ * Each on its own line, so the detector never reads a price on one line and
+ * an item on another as one phrase. Undefined when a message carries none of
+ * these (a sticker, a service message).
+ */
+export function offerText(message: Message): string | undefined {
+  const lines: string[] = [];
+  const body = ownWords(message);
+  if (body !== undefined && body !== "") lines.push(body);
+  const seen = (text: string) => lines.some((line) => line.includes(text));
+  for (const entity of message.entities ?? message.caption_entities ?? []) {
+    const url = linkOf(entity);
+    if (url && !seen(url)) lines.push(url);
+  }
+  const preview = message.link_preview_options?.url;
+  if (preview && !seen(preview)) lines.push(preview);
+  const origin = message.forward_origin;
+  if (origin?.type === "channel") lines.push(...chatNames(origin.chat));
+  else if (origin?.type === "chat") lines.push(...chatNames(origin.sender_chat));
+  const viaBot = message.via_bot?.username;
+  if (viaBot) lines.push(viaBot);
+  return lines.length > 0 ? lines.join("\n") : undefined;
+}
+
+/** What the member wrote: the text, a caption, or a poll's question and options. */
+function ownWords(message: Message): string | undefined {
+  if (message.text !== undefined) return message.text;
+  if (message.caption !== undefined) return message.caption;
+  if (message.poll)
+    return [message.poll.question, ...message.poll.options.map((o) => o.text)].join("\n");
+  return undefined;
+}
+
+function linkOf(entity: MessageEntity): string | undefined {
+  return entity.type === "text_link" ? entity.url : undefined;
+}
+
+function chatNames(chat: { title?: string; username?: string }): string[] {
+  return [chat.title, chat.username].filter((s): s is string => typeof s === "string" && s !== "");
+}
