@@ -5,6 +5,7 @@
  */
 import type { Message } from "grammy/types";
 import { describe, expect, it } from "vitest";
+import { minimiseMessage } from "../../src/collect/minimise.ts";
 import { offerText } from "../../src/collect/offer-text.ts";
 
 const base = {
@@ -106,5 +107,21 @@ describe("the text an offer is judged by", () => {
     expect(offerText(message({ text: "kijk even", via_bot: viaBot }))).toBe(
       "kijk even\ncobra_verkoop_bot",
     );
+  });
+
+  it("is text for minimisation: a case that keeps no text keeps no link or preview address either", () => {
+    const linked = message({
+      text: "klik hier",
+      entities: [{ type: "text_link", offset: 0, length: 9, url: SHOP }],
+      link_preview_options: { url: SHOP },
+      via_bot: { id: 77, is_bot: true, first_name: "Shop", username: "cobra_verkoop_bot" },
+    });
+    const kept = minimiseMessage(linked, new Set(["media", "forwards"]));
+    expect(JSON.stringify(kept)).not.toContain("cobra-shop");
+    // Who sent it, and through which bot, is always kept.
+    expect(kept).toMatchObject({ from: { id: 42 }, via_bot: { id: 77 } });
+    expect(minimiseMessage(linked, new Set(["text"]))).toMatchObject({
+      link_preview_options: { url: SHOP },
+    });
   });
 });
