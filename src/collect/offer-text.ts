@@ -28,8 +28,16 @@ import type { Message, MessageEntity } from "grammy/types";
  * these (a sticker, a service message).
  */
 export function offerText(message: Message): string | undefined {
-  const lines: string[] = [];
   const body = ownWords(message);
+  // Most messages are words alone: answered without building anything (this runs for every one).
+  if (
+    message.forward_origin === undefined &&
+    message.via_bot === undefined &&
+    message.link_preview_options?.url === undefined &&
+    !hasTextLink(message.entities ?? message.caption_entities)
+  )
+    return body === "" ? undefined : body;
+  const lines: string[] = [];
   if (body !== undefined && body !== "") lines.push(body);
   const seen = (text: string) => lines.some((line) => line.includes(text));
   for (const entity of message.entities ?? message.caption_entities ?? []) {
@@ -53,6 +61,12 @@ function ownWords(message: Message): string | undefined {
   if (message.poll)
     return [message.poll.question, ...message.poll.options.map((o) => o.text)].join("\n");
   return undefined;
+}
+
+function hasTextLink(entities: readonly MessageEntity[] | undefined): boolean {
+  if (!entities) return false;
+  for (const entity of entities) if (entity.type === "text_link") return true;
+  return false;
 }
 
 function linkOf(entity: MessageEntity): string | undefined {
