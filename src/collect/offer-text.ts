@@ -39,13 +39,15 @@ export function offerText(message: Message): string | undefined {
     return body === "" ? undefined : body;
   const lines: string[] = [];
   if (body !== undefined && body !== "") lines.push(body);
-  const seen = (text: string) => lines.some((line) => line.includes(text));
-  for (const entity of message.entities ?? message.caption_entities ?? []) {
-    const url = linkOf(entity);
-    if (url && !seen(url)) lines.push(url);
-  }
-  const preview = message.link_preview_options?.url;
-  if (preview && !seen(preview)) lines.push(preview);
+  // Each address once, and not when the words show it already.
+  const links = new Set<string>();
+  const addLink = (url: string | undefined) => {
+    if (!url || links.has(url) || body?.includes(url)) return;
+    links.add(url);
+    lines.push(url);
+  };
+  for (const entity of message.entities ?? message.caption_entities ?? []) addLink(linkOf(entity));
+  addLink(message.link_preview_options?.url);
   const origin = message.forward_origin;
   if (origin?.type === "channel") lines.push(...chatNames(origin.chat));
   else if (origin?.type === "chat") lines.push(...chatNames(origin.sender_chat));
