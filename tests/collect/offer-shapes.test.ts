@@ -15,7 +15,7 @@ import type { StoredMessage } from "../../src/collect/queries.ts";
 import type { MemberMessageInput } from "../../src/sim/index.ts";
 import { botMessages, command, eventually, type Stage, startStage } from "../helpers/warden.ts";
 
-const fixtures = new URL("../scenario/fixtures/", import.meta.url).pathname;
+const fixtures = new URL("./fixtures/offer-scenarios/", import.meta.url).pathname;
 
 let stage: Stage;
 beforeEach(async () => {
@@ -144,8 +144,8 @@ describe("an edit judged again", () => {
 
   it("answers an edited-in offer once with a trade_offer trigger, and never a harmless edit or an offer edited again", async () => {
     expect(
-      await command(stage, stage.room, stage.operator, "/scenario start pausable fw1"),
-    ).toMatch(/^started pausable/);
+      await command(stage, stage.room, stage.operator, "/scenario start answer-offers fw1"),
+    ).toMatch(/^started answer-offers/);
     const harmless = await post(stage.bob, { text: HARMLESS });
     const offer = await post(stage.bob, { text: OFFER });
     const captioned = await post(stage.bob, { photo: true, caption: OFFER });
@@ -183,6 +183,24 @@ describe("an edit judged again", () => {
     expect(
       await stage.redis.hget(collectKeys.member(stage.caseId, stage.bob.id), "count:offers"),
     ).toBe("3");
+  });
+
+  it("counts an offer made by an edit at the time of the edit, for a trigger's limits", async () => {
+    expect(
+      await command(stage, stage.room, stage.operator, "/scenario start answer-daily fw1"),
+    ).toMatch(/^started answer-daily/);
+    const message = await post(stage.bob, { text: HARMLESS });
+    await stage.control.advanceClock(2 * 86_400);
+    stage.clock.now += 2 * 86_400 * 1000;
+    await stage.control.editMessage(stage.group, message.message_id, { text: OFFER });
+    await eventually(async () => (await repliesTo(message.message_id)) === 1);
+    // An hour after the edit: the same member's next offer is within the day, and not answered.
+    await stage.control.advanceClock(3600);
+    stage.clock.now += 3600 * 1000;
+    const next = await post(stage.bob, { text: OFFER });
+    const last = await post(stage.alice, { text: OFFER });
+    await eventually(async () => (await repliesTo(last.message_id)) === 1);
+    expect(await repliesTo(next.message_id)).toBe(0);
   });
 
   it("leaves a harmless edit alone, and an edit of an offer already removed asks Telegram for nothing", async () => {

@@ -126,7 +126,8 @@ export function eventOf(ctx: Context): ScenarioEvent | undefined {
       chatId: message.chat.id,
       ...(seen ? { caseId: seen.caseId } : {}),
       updateId: update.update_id,
-      at: message.date * 1000,
+      // An offer made by an edit was made when it was edited.
+      at: (editedIntoOffer?.edit_date ?? message.date) * 1000,
       member: memberOf(message.from),
       message: {
         id: message.message_id,
