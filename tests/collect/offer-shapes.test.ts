@@ -185,6 +185,32 @@ describe("an edit judged again", () => {
     ).toBe("3");
   });
 
+  it("answers an edited-in offer whose update comes again after it was kept, once", async () => {
+    const message = await post(stage.bob, { text: HARMLESS });
+    await barrier();
+    const first = (await stored(message.message_id)) as StoredMessage;
+    const group = { id: stage.group, type: "supergroup", title: "Vuurwerk Deals NL" };
+    const edit = {
+      update_id: first.update_id + 10_000,
+      edited_message: {
+        ...first.message,
+        chat: group,
+        text: OFFER,
+        edit_date: first.message.date + 60,
+      },
+    } as Update;
+    // Kept while no scenario ran (as when a crash cut its handling short), then delivered again.
+    await stage.warden.bot.handleUpdate(edit);
+    expect((await versions(message.message_id)).map((v) => v.offer !== undefined)).toEqual([true]);
+    await command(stage, stage.room, stage.operator, "/scenario start answer-offers fw1");
+    await stage.warden.bot.handleUpdate(edit);
+    await stage.warden.bot.handleUpdate(edit);
+    const last = await post(stage.alice, { text: OFFER });
+    await eventually(async () => (await repliesTo(last.message_id)) === 1);
+    expect(await repliesTo(message.message_id)).toBe(1);
+    expect(await versions(message.message_id)).toHaveLength(1);
+  });
+
   it("counts an offer made by an edit at the time of the edit, for a trigger's limits", async () => {
     expect(
       await command(stage, stage.room, stage.operator, "/scenario start answer-daily fw1"),
