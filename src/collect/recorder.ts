@@ -56,6 +56,17 @@ export interface RecordedUpdate {
   messageId?: number;
   /** Set when the detector called the message a trade offer. */
   offer?: OfferVerdict;
+  /**
+   * With `offer`: this update is the one that first made the message an offer
+   * — a new offer, or an edit of a message judged harmless until then. False
+   * for an edit of a message that was an offer already, so what acts on
+   * offers acts once per message however often it is edited (a redelivered
+   * update is still the first: its own actions are keyed by update or
+   * message and do not repeat).
+   */
+  firstOffer?: boolean;
+  /** The update is an edit (`edited_message`). */
+  edited: boolean;
   forwarded: boolean;
   /** For offers and forwards: the chat's freeze mode when the update was persisted ("" if none). */
   frozen?: string;
@@ -87,6 +98,26 @@ const FLUSHED_ELSEWHERE = "another process wrote these collect entries first";
 
 export function pendingCollectKey(caseId: string): string {
   return collectKeys.pendingCollect(caseId);
+}
+
+/**
+ * Whether this update is the one that first made the message an offer: the
+ * case's `offers` hash keeps, once per message, the verdict of the first
+ * version judged an offer with its update id (written in the update's own
+ * atomic step). Read only for edits judged offers, which are few.
+ */
+async function firstJudgedOfferBy(
+  redis: Redis,
+  caseId: string,
+  chatId: number,
+  messageId: number | undefined,
+  updateId: number,
+): Promise<boolean> {
+  if (messageId === undefined) return true;
+  const raw = await redis.hget(collectKeys.offers(caseId), `${chatId}:${messageId}`);
+  // Nothing kept (a message without a sender): its judgment was never recorded, so it is new.
+  if (raw === null) return true;
+  return (JSON.parse(raw) as { update_id?: number }).update_id === updateId;
 }
 
 interface Target {
@@ -322,14 +353,27 @@ export function createRecorder(deps: RecorderDeps): Recorder {
           if (collected && collected.chatId < 0) {
             // Built field by field: this runs for every update, and each conditional spread is an
             // object more for the garbage collector.
+            const edited = update.edited_message !== undefined;
             const seen: RecordedUpdate = {
               caseId: target.caseId,
               chatId: collected.chatId,
+              edited,
               forwarded: collected.forwarded,
             };
             if (frozen !== undefined) seen.frozen = frozen;
             if (collected.messageId !== undefined) seen.messageId = collected.messageId;
-            if (collected.offer) seen.offer = collected.offer;
+            if (collected.offer) {
+              seen.offer = collected.offer;
+              seen.firstOffer =
+                !edited ||
+                (await firstJudgedOfferBy(
+                  deps.redis,
+                  target.caseId,
+                  collected.chatId,
+                  collected.messageId,
+                  update.update_id,
+                ));
+            }
             recorded.set(update, seen);
           }
         }

@@ -13,6 +13,7 @@ import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { actorOf, approverOf, recordRefusedAnswer } from "../../actions/approvals.ts";
 import { actionEnv } from "../../actions/context.ts";
+import { offerText } from "../../collect/offer-text.ts";
 import { recordedOf } from "../../collect/recorder.ts";
 import {
   CONVERSATION_ID,
@@ -112,22 +113,27 @@ function isPresent(m: ChatMember): boolean {
 /** The event an update is for the engine, if any. */
 export function eventOf(ctx: Context): ScenarioEvent | undefined {
   const update = ctx.update;
-  const message = update.message;
+  const seen = recordedOf(update);
+  // An edit is an event only when it made the message an offer for the first time: answered
+  // as a new offer would be, once, however often the message is edited afterwards.
+  const editedIntoOffer = seen?.offer && seen.firstOffer ? update.edited_message : undefined;
+  const message = update.message ?? editedIntoOffer;
   if (message?.from && !message.from.is_bot && !message.sender_chat) {
-    const text = message.text ?? message.caption ?? "";
-    const seen = recordedOf(update);
+    const text = offerText(message) ?? "";
     const replied = message.reply_to_message;
     return {
       kind: message.chat.type === "private" ? "private_message" : "message",
       chatId: message.chat.id,
       ...(seen ? { caseId: seen.caseId } : {}),
       updateId: update.update_id,
-      at: message.date * 1000,
+      // An offer made by an edit was made when it was edited.
+      at: (editedIntoOffer?.edit_date ?? message.date) * 1000,
       member: memberOf(message.from),
       message: {
         id: message.message_id,
         text,
         media: message.text === undefined,
+        ...(editedIntoOffer ? { edited: true } : {}),
         command: message.entities?.[0]?.type === "bot_command" && message.entities[0].offset === 0,
         ...(replied
           ? {
@@ -223,6 +229,7 @@ export function scenarioInbox(
   const relevant = (u: Update) =>
     u.update_id >= 0 &&
     (u.message !== undefined ||
+      u.edited_message !== undefined ||
       u.callback_query !== undefined ||
       u.chat_member !== undefined ||
       u.chat_join_request !== undefined);
