@@ -189,9 +189,35 @@ export interface ScenarioInbox {
 
 const INBOX_KEY = botKeys.scenarioInbox();
 
-export function scenarioInbox(redis: Redis, logger: Logger): ScenarioInbox {
-  // This process's entries are its own work in progress; only older processes' are replayed.
-  const owner = `${process.pid}-${Date.now().toString(36)}`;
+/**
+ * With several processes on one Redis, each entry names the process handling
+ * it, and only the entries of processes that are gone (`alive` says no) are
+ * replayed — the others are a live replica's work in progress. Replaying is
+ * then done again and again (the bot's ticker), since a replica may die at any
+ * time; an entry is taken by removing it, so two processes never both replay it.
+ */
+export interface InboxReplicas {
+  /** This process's id (src/store/process.ts). */
+  id: string;
+  alive(id: string): Promise<boolean>;
+  /**
+   * Polling: the lowest update id Telegram is sure to hand out again (the
+   * confirmed offset the polling leader stored before sending it; Telegram
+   * forgets nothing at or above it). A dead process's entries from there on
+   * are left to that redelivery — replayed as well, they would be handled
+   * twice — and the process that handles them again overwrites and removes
+   * them.
+   */
+  redeliveredFrom?: () => Promise<number | undefined>;
+}
+
+export function scenarioInbox(
+  redis: Redis,
+  logger: Logger,
+  replicas?: InboxReplicas,
+): ScenarioInbox {
+  // This process's entries are its own work in progress; only older (or dead) processes' are replayed.
+  const owner = replicas?.id ?? `${process.pid}-${Date.now().toString(36)}`;
   // A positive answer is trusted for a second; a negative one never, so a run just started is covered at once.
   let activeAt = 0;
   async function scenariosActive(): Promise<boolean> {
@@ -219,19 +245,37 @@ export function scenarioInbox(redis: Redis, logger: Logger): ScenarioInbox {
       }
     },
     async replay(handle) {
-      const left = Object.entries(await redis.hgetall(INBOX_KEY))
-        .map(([id, raw]) => ({ id, ...(JSON.parse(raw) as { owner: string; update: Update }) }))
-        .filter((e) => e.owner !== owner)
-        .sort((a, b) => Number(a.id) - Number(b.id));
+      const left: Array<{ id: string; owner: string; update: Update }> = [];
+      const verdicts = new Map<string, boolean>();
+      const entries = Object.entries(await redis.hgetall(INBOX_KEY));
+      const redelivered = entries.length > 0 ? await replicas?.redeliveredFrom?.() : undefined;
+      for (const [id, raw] of entries) {
+        const entry = { id, ...(JSON.parse(raw) as { owner: string; update: Update }) };
+        if (entry.owner === owner) continue;
+        if (redelivered !== undefined && entry.update.update_id >= redelivered) continue;
+        if (replicas) {
+          let alive = verdicts.get(entry.owner);
+          if (alive === undefined) {
+            alive = await replicas.alive(entry.owner);
+            verdicts.set(entry.owner, alive);
+          }
+          if (alive) continue;
+        }
+        left.push(entry);
+      }
+      left.sort((a, b) => Number(a.id) - Number(b.id));
+      let replayed = 0;
       for (const entry of left) {
+        // Taken by removing it: of two processes replaying at once, one gets it.
+        if ((await redis.hdel(INBOX_KEY, entry.id)) !== 1) continue;
         logger.warn(
-          { update_id: entry.update.update_id },
+          { update_id: entry.update.update_id, ...(replicas ? { process: entry.owner } : {}) },
           "handling an update again whose handling a restart interrupted",
         );
-        await redis.hdel(INBOX_KEY, entry.id);
+        replayed++;
         await handle(entry.update);
       }
-      return left.length;
+      return replayed;
     },
   };
 }
