@@ -34,12 +34,13 @@ export async function catalogueOf(scenariosDir: string): Promise<Catalogue> {
     scenarios.push({ id, title: scenario?.title ?? `${id} (does not load)`, file: shown(file) });
   }
   const worlds: Choice[] = [];
-  for (const dir of new Set([WORLDS_DIR, join(scenariosDir, "worlds")])) {
+  // The library's own worlds first: one of the same name hides the shipped one.
+  for (const dir of new Set([join(scenariosDir, "worlds"), WORLDS_DIR])) {
     const names = await readdir(dir).catch(() => [] as string[]);
     for (const name of names.filter((n) => /\.ya?ml$/.test(n)).sort()) {
-      const file = join(dir, name);
-      if (worlds.some((w) => resolve(w.file) === resolve(file))) continue;
-      worlds.push({ id: name.replace(/\.ya?ml$/, ""), title: name, file });
+      const id = name.replace(/\.ya?ml$/, "");
+      if (worlds.some((w) => w.id === id)) continue;
+      worlds.push({ id, title: name, file: join(dir, name) });
     }
   }
   return { scenarios, worlds };

@@ -138,7 +138,14 @@
     const names = add(head, el("div"));
     const t = add(names, el("div", g.title, "title"));
     t.id = "group-title";
-    add(names, el("div", `${g.members.length} members · ${g.alias}${g.hasPhoto ? " · photo set" : ""}`, "sub"));
+    add(
+      names,
+      el(
+        "div",
+        `${g.members.length} members · ${g.alias}${g.hasPhoto ? " · photo set" : ""}`,
+        "sub",
+      ),
+    );
     if (g.description) add(group, el("div", g.description, "description"));
     const pinned = add(group, el("div", undefined, "pinned"));
     pinned.id = "pinned";
