@@ -1,5 +1,6 @@
 import { benchAudit } from "./audit.ts";
 import { benchCollect } from "./collect.ts";
+import { benchConsole } from "./console.ts";
 import { benchDetector } from "./detector.ts";
 import { benchRegex } from "./regex.ts";
 import { benchScenario } from "./scenario.ts";
@@ -19,6 +20,7 @@ const all: Record<string, () => Promise<void>> = {
   collect: benchCollect,
   scenario: benchScenario,
   regex: benchRegex,
+  console: benchConsole,
 };
 
 const chosen = process.argv.slice(2).filter((a) => a !== "--");

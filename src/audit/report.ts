@@ -121,7 +121,7 @@ export function reportTail(meta: ReportMeta): string {
 <script>${READING_SCRIPT}</script>
 <script>(function () {
   var data = JSON.parse(document.getElementById("audit-meta").textContent);
-  data.entries = JSON.parse(document.getElementById("audit-entries").textContent);
+  data.entries = function () { return JSON.parse(document.getElementById("audit-entries").textContent); };
   WardenReading.mount(document.getElementById("reading"), data);
 })();</script>
 </body>

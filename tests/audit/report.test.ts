@@ -88,8 +88,10 @@ describe("report.html in a real browser", () => {
       void d.dismiss();
     });
     await page.goto(url);
+    // The verdict is painted first; the rows follow in the next task.
+    await page.locator("tr.action").first().waitFor();
 
-    // goto resolves on load, after the inline script has run. The verdict comes first, in words.
+    // The verdict comes first, in words.
     const verdict = page.locator("#verdict");
     expect(await verdict.getAttribute("data-status")).toBe("intact");
     expect(await page.locator("main > section").first().getAttribute("id")).toBe("verdict");

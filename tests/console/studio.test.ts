@@ -197,7 +197,7 @@ describe("the rehearsal studio", () => {
   it("can be read by keyboard alone", async () => {
     const page = await browser.newPage();
     await page.goto(`${base}/bundle?dir=${encodeURIComponent(bundleDir)}`);
-    await page.locator("#verdict").waitFor();
+    await page.locator("tr.action").first().waitFor();
     const focused = () =>
       page.evaluate(() => {
         const a = document.activeElement as HTMLElement | null;
