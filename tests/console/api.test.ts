@@ -101,6 +101,44 @@ describe("before a rehearsal starts", () => {
   });
 });
 
+describe("a rehearsal that fails", () => {
+  it("says on its page what failed, and the console carries on", async () => {
+    // Nothing listens on port 1: the rehearsal cannot reach its Redis.
+    const failing = await buildConsole({
+      token: TOKEN,
+      dataDir: mkdtempSync(join(tmpdir(), "warden-console-fail-")),
+      redisUrl: "redis://127.0.0.1:1",
+      redisConnectTimeoutMs: 1000,
+      logger: pino({ level: "silent" }),
+    });
+    const url = await failing.listen({ host: "127.0.0.1", port: 0 });
+    try {
+      const started = await fetch(`${url}/api/rehearsals`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ scenario: "fireworks-takeover", speed: 0 }),
+      });
+      expect(started.status).toBe(201);
+      const { id } = (await started.json()) as { id: string };
+      const page = await browser.newPage();
+      await page.goto(`${url}/rehearsals/${id}`);
+      const failure = page.locator("#failure");
+      await failure.waitFor({ timeout: 60_000 });
+      expect(await failure.textContent()).toMatch(/^The rehearsal failed: .*Redis/);
+      expect(await page.locator("#state").textContent()).toBe("failed");
+      await screenshot(page, "studio-failed");
+      await page.close();
+      expect((await fetch(`${url}/api/catalogue`)).status).toBe(200);
+      const state = (await (await fetch(`${url}/api/rehearsals/${id}`)).json()) as {
+        state: string;
+      };
+      expect(state.state).toBe("failed");
+    } finally {
+      await failing.close();
+    }
+  });
+});
+
 describe("a live case", () => {
   it("is read only with the token, a role in the case and a justification, and each look is logged as consult", async () => {
     store = await freshLog();

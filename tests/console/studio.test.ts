@@ -167,6 +167,10 @@ describe("the rehearsal studio", () => {
     expect(who).toContain("run approved by Team lead (supervisor)");
     expect(await lockdown.locator("td.when").textContent()).toMatch(/^2026-12-27 19:0/);
     expect(await page.locator("#summary").textContent()).toContain("Team lead (supervisor");
+    // Members the log names by id carry the names the rehearsal's world gave them, shown as text.
+    const members = await page.locator("#f-member option").allTextContents();
+    expect(members.some((m) => m.startsWith(`${HOSTILE_SHOWN} Hendriks (`))).toBe(true);
+    expect(await page.locator("#app img").count()).toBe(0);
     await screenshot(page, "auditor-rehearsal");
     expect(elsewhere).toEqual([]);
     await page.close();

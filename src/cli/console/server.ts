@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from "node:fs";
-import { extname, join } from "node:path";
+import { extname, join, resolve } from "node:path";
 import Fastify, { type FastifyInstance, type FastifyReply } from "fastify";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
@@ -245,10 +245,18 @@ export async function buildConsole(opts: ConsoleOptions): Promise<FastifyInstanc
       const { dir, pubkey, witness } = request.query;
       if (!dir) return bad(reply, 400, "give the bundle's folder: /api/bundle?dir=/path/to/bundle");
       try {
-        return await readBundle(dir, {
+        const reading = await readBundle(dir, {
           ...(pubkey ? { pubkey } : {}),
           ...(witness ? { witnessPubkeys: [witness] } : {}),
         });
+        // A rehearsal's own bundle: the world's names for the members the log names only by id.
+        const played = [...sessions.values()].find(
+          (s) =>
+            s.current().result?.exportDir &&
+            resolve(s.current().result?.exportDir ?? "") === resolve(dir),
+        );
+        const names = played ? namesOf(played.current()) : undefined;
+        return names ? { ...reading, names } : reading;
       } catch (err) {
         if (err instanceof BundleOpenError) return bad(reply, 404, err.message);
         return bad(reply, 400, (err as Error).message);
@@ -274,6 +282,16 @@ export async function buildConsole(opts: ConsoleOptions): Promise<FastifyInstanc
   });
 
   return app;
+}
+
+/** Member id → name, as the rehearsal's chats showed them. */
+function namesOf(view: SessionView): Record<string, string> | undefined {
+  const chats = view.chats;
+  if (!chats) return undefined;
+  const names: Record<string, string> = {};
+  for (const m of chats.group.members) names[m.id] = m.name;
+  for (const p of chats.private) names[p.user.id] = p.user.name;
+  return names;
 }
 
 /** Where the console's own page scripts and styles live (for the README and tests). */
