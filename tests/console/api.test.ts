@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -48,7 +49,7 @@ beforeAll(async () => {
   });
   base = await app.listen({ host: "127.0.0.1", port: 0 });
   browser = await launchBrowser();
-});
+}, 120_000);
 
 afterAll(async () => {
   await browser?.close();
@@ -88,7 +89,7 @@ describe("before a rehearsal starts", () => {
     expect(unknownWorld.status).toBe(400);
     expect(JSON.stringify(await unknownWorld.json())).toContain('there is no world \\"atlantis\\"');
     expect((await (await fetch(`${base}/api/rehearsals`)).json()) as unknown[]).toEqual([]);
-  });
+  }, 180_000);
 
   it("refuses a post that is not JSON (a page elsewhere cannot make a browser start one)", async () => {
     const res = await fetch(`${base}/api/rehearsals`, {
@@ -98,7 +99,26 @@ describe("before a rehearsal starts", () => {
     });
     expect(res.status).toBe(415);
     expect(res.headers.get("content-security-policy")).toContain("default-src 'self'");
-  });
+  }, 180_000);
+
+  it("answers only requests addressed to a loopback name (no DNS rebinding)", async () => {
+    const { port } = new URL(base);
+    const status = (host: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = request(
+          { host: "127.0.0.1", port: Number(port), path: "/api/catalogue", headers: { host } },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on("error", reject);
+        req.end();
+      });
+    expect(await status(`evil.example:${port}`)).toBe(421);
+    expect(await status(`localhost:${port}`)).toBe(200);
+    expect(await status(`127.0.0.1:${port}`)).toBe(200);
+  }, 180_000);
 });
 
 describe("a rehearsal that fails", () => {
@@ -136,7 +156,7 @@ describe("a rehearsal that fails", () => {
     } finally {
       await failing.close();
     }
-  });
+  }, 180_000);
 });
 
 describe("a live case", () => {
@@ -190,7 +210,7 @@ describe("a live case", () => {
     await page.locator("#verdict").waitFor();
     expect(await page.locator("#app p.ok").textContent()).toMatch(/on the record as entry \d+/);
     await page.close();
-  });
+  }, 180_000);
 });
 
 describe("warden console", () => {
@@ -228,5 +248,5 @@ describe("warden console", () => {
     } finally {
       child.kill("SIGTERM");
     }
-  });
+  }, 180_000);
 });

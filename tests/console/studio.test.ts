@@ -50,7 +50,7 @@ beforeAll(async () => {
   });
   base = (await app.listen({ host: "127.0.0.1", port: 0 })).replace("localhost", "127.0.0.1");
   browser = await launchBrowser({ width: 1500, height: 1100 });
-});
+}, 120_000);
 
 afterAll(async () => {
   await browser?.close();
@@ -145,7 +145,7 @@ describe("the rehearsal studio", () => {
     expect(await page.locator("#app img").count()).toBe(0);
     expect(elsewhere).toEqual([]);
     await page.close();
-  });
+  }, 180_000);
 
   it("reads the rehearsal's bundle as an auditor: verdict in words, simulated time, who started and who approved", async () => {
     const page = await browser.newPage();
@@ -174,7 +174,7 @@ describe("the rehearsal studio", () => {
     await screenshot(page, "auditor-rehearsal");
     expect(elsewhere).toEqual([]);
     await page.close();
-  });
+  }, 180_000);
 
   it("shows a tampered bundle's failure first and in red", async () => {
     const copy = join(mkdtempSync(join(tmpdir(), "warden-tampered-")), "bundle");
@@ -196,7 +196,7 @@ describe("the rehearsal studio", () => {
     expect(await page.title()).toMatch(/^NOT VERIFIED/);
     await screenshot(page, "auditor-tampered");
     await page.close();
-  });
+  }, 180_000);
 
   it("can be read by keyboard alone", async () => {
     const page = await browser.newPage();
@@ -237,5 +237,5 @@ describe("the rehearsal studio", () => {
     expect(await page.locator("tr.action").count()).toBeGreaterThan(50);
     await screenshot(page, "auditor-keyboard");
     await page.close();
-  });
+  }, 180_000);
 });

@@ -57,6 +57,9 @@ function assets(): Map<string, { type: string; body: string }> {
   return files;
 }
 
+const LOOPBACK_ADDRESSES = new Set(["127.0.0.1", "::1", "::ffff:127.0.0.1"]);
+const LOOPBACK_NAMES = new Set(["127.0.0.1", "localhost", "[::1]"]);
+
 const StartBody = z.strictObject({
   scenario: z.string().min(1).max(200),
   world: z.string().min(1).max(200).optional(),
@@ -94,6 +97,20 @@ export async function buildConsole(opts: ConsoleOptions): Promise<FastifyInstanc
     reply.header("x-content-type-options", "nosniff");
     reply.header("referrer-policy", "no-referrer");
     return payload;
+  });
+  // A page elsewhere cannot read from here through a name it points at 127.0.0.1 (DNS
+  // rebinding): on loopback, only requests addressed to a loopback name are answered.
+  app.addHook("onRequest", async (request, reply) => {
+    const bound = app.server.address();
+    if (!bound || typeof bound !== "object" || !LOOPBACK_ADDRESSES.has(bound.address)) return;
+    const host = (request.headers.host ?? "").toLowerCase();
+    const name = host.startsWith("[") ? host.slice(0, host.indexOf("]") + 1) : host.split(":")[0];
+    if (!LOOPBACK_NAMES.has(name ?? ""))
+      return bad(
+        reply,
+        421,
+        "this console answers only requests addressed to 127.0.0.1 or localhost",
+      );
   });
   // A page elsewhere cannot make a browser post here: only JSON is accepted, which needs CORS.
   app.addHook("preValidation", async (request, reply) => {

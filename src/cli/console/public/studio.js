@@ -151,7 +151,7 @@
     pinned.id = "pinned";
     const last = g.pinned[g.pinned.length - 1];
     if (last) {
-      add(pinned, el("span", "📌 Pinned: ", "label"));
+      add(pinned, el("span", "Pinned: ", "label"));
       add(pinned, el("span", (last.text || last.media || "").split("\n")[0], "pinned-text"));
     } else add(pinned, el("span", "nothing pinned", "sub"));
     const list = add(group, el("div", undefined, "messages"));
