@@ -1,5 +1,6 @@
 import { benchAudit } from "./audit.ts";
 import { benchCollect } from "./collect.ts";
+import { benchConsole } from "./console.ts";
 import { benchDetector } from "./detector.ts";
 import { benchFailover } from "./failover.ts";
 import { benchRegex } from "./regex.ts";
@@ -21,6 +22,7 @@ const all: Record<string, () => Promise<void>> = {
   scenario: benchScenario,
   regex: benchRegex,
   failover: benchFailover,
+  console: benchConsole,
 };
 
 const chosen = process.argv.slice(2).filter((a) => a !== "--");
