@@ -1,4 +1,3 @@
-import type { Redis } from "ioredis";
 import type { Actor } from "../audit/entry.ts";
 import type { AuditLog } from "../audit/record.ts";
 import {
@@ -15,6 +14,7 @@ import {
   writeRole,
 } from "../store/cases.ts";
 import { assertCaseId, keys } from "../store/keys.ts";
+import type { Redis } from "../store/redis.ts";
 
 /**
  * Changes to the case registry: cases, roles, control rooms, seized chats.

@@ -1,6 +1,6 @@
-import type { Redis } from "ioredis";
 import type { Precondition, RedisWrite } from "../store/cases.ts";
 import { luaApplyWrites, pushWrites } from "../store/lua-writes.ts";
+import type { Redis } from "../store/redis.ts";
 import type { AuditEntry } from "./entry.ts";
 import { encodeHexFrontier, type HexFrontier } from "./merkle.ts";
 import { auditKeys } from "./storage.ts";

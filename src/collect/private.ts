@@ -1,5 +1,5 @@
-import type { Redis } from "ioredis";
 import { keys } from "../store/keys.ts";
+import type { Redis } from "../store/redis.ts";
 import type { CaseCache } from "./case-cache.ts";
 import { collectKeys } from "./keys.ts";
 

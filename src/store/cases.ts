@@ -1,5 +1,5 @@
-import type { Redis } from "ioredis";
 import { keys } from "./keys.ts";
+import type { Redis } from "./redis.ts";
 
 /**
  * The case registry: cases, the roles people hold in them, their control room

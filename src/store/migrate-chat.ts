@@ -1,10 +1,10 @@
-import type { Redis } from "ioredis";
 import type { Precondition, RedisWrite, SeizedChat } from "./cases.ts";
 import { keys, scenarioKeys } from "./keys.ts";
 import { buildKey, fillPattern } from "./layout/builders.ts";
 import { holesOfPattern } from "./layout/match.ts";
 import { type DeclaredShape, SHAPES } from "./layout/registry.ts";
 import { compilePattern } from "./layout/shape.ts";
+import type { Redis } from "./redis.ts";
 
 /**
  * A seized basic group upgraded to a supergroup, in Redis: what the registry

@@ -1,5 +1,5 @@
-import type { Redis } from "ioredis";
 import type { Logger } from "pino";
+import type { Redis } from "../../store/redis.ts";
 import { ALLOWED_UPDATES, startPolling, type WardenBot } from "../create.ts";
 import { createIntakeConsumer } from "./consumer.ts";
 import { createIntakeQueue } from "./queue.ts";

@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
 import type { Update } from "grammy/types";
-import type { Redis } from "ioredis";
 import { intakeKeys } from "../../store/keys.ts";
+import type { Redis } from "../../store/redis.ts";
 
 /**
  * The intake queue: a Redis stream between Telegram's webhook and the bot,

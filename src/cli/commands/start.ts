@@ -37,6 +37,7 @@ async function startLive(c: CliContext): Promise<void> {
   // Stops here, with one line, on a Redis that is not there or refuses the password or database.
   const connection = await connectRedis({
     url: config.REDIS_URL,
+    mode: config.REDIS_MODE,
     logger,
     connectTimeoutMs: config.REDIS_CONNECT_TIMEOUT * 1000,
   });
@@ -221,7 +222,7 @@ async function rehearse(c: CliContext): Promise<void> {
     scenario: "fireworks-takeover",
     fast: true,
     dataDir: config.WARDEN_DATA_DIR,
-    ...(config.REDIS_URL ? { redisUrl: config.REDIS_URL } : {}),
+    ...(config.REDIS_URL ? { redisUrl: config.REDIS_URL, redisMode: config.REDIS_MODE } : {}),
     redisConnectTimeoutMs: config.REDIS_CONNECT_TIMEOUT * 1000,
     ...(config.WARDEN_AUDIT_KEY ? { auditKeyPath: config.WARDEN_AUDIT_KEY } : {}),
     logger: c.logger,
