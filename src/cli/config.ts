@@ -29,22 +29,23 @@ function redisUrlProblem(v: string): string | undefined {
   return undefined;
 }
 
-/** What is wrong with REDIS_URL in this REDIS_MODE, or undefined. */
-function redisUrlsProblem(v: string, mode: "single" | "cluster"): string | undefined {
-  if (mode === "single") {
-    if (v.includes(","))
-      return "lists several servers: set REDIS_MODE=cluster for a Redis Cluster, or give one URL";
-    return redisUrlProblem(v);
-  }
+/** Each URL of REDIS_URL (one, or a cluster's seed nodes separated by commas) checked alone. */
+const redisUrl = z.string().superRefine((v, ctx) => {
   const seeds = clusterSeeds(v);
-  if (seeds.length === 0)
-    return "expected the cluster's seed nodes separated by commas, such as redis://10.0.0.1:7000,redis://10.0.0.2:7000";
-  for (const seed of seeds) {
-    const problem = redisUrlProblem(seed);
-    if (problem) return `${problem} (in the list of seed nodes)`;
-    if (redisDatabaseOf(seed) !== 0)
-      return "a Redis Cluster has only database 0: remove the /database from each seed node";
-  }
+  const problem =
+    seeds.length === 0 ? `expected ${REDIS_SHAPE}` : seeds.map(redisUrlProblem).find(Boolean);
+  if (problem) ctx.addIssue({ code: "custom", message: problem });
+});
+
+/** What is wrong with a well-formed REDIS_URL in this REDIS_MODE, or undefined. */
+function redisModeProblem(v: string, mode: "single" | "cluster"): string | undefined {
+  const seeds = clusterSeeds(v);
+  if (mode === "single")
+    return seeds.length > 1
+      ? "lists several servers: set REDIS_MODE=cluster for a Redis Cluster, or give one URL"
+      : undefined;
+  if (seeds.some((seed) => redisDatabaseOf(seed) !== 0))
+    return "a Redis Cluster has only database 0: remove the /database from each seed node";
   return undefined;
 }
 
@@ -67,7 +68,7 @@ const schema = z
         "expected a bot token like 123456789:AA… from @BotFather",
       )
       .optional(),
-    REDIS_URL: z.string().optional(),
+    REDIS_URL: redisUrl.optional(),
     REDIS_MODE: z.enum(["single", "cluster"], "expected single or cluster").default("single"),
     REDIS_WAIT_REPLICAS: z.coerce
       .number("expected a whole number of replicas, such as 1")
@@ -115,7 +116,7 @@ const schema = z
   })
   .superRefine((env, ctx) => {
     const urlProblem =
-      env.REDIS_URL === undefined ? undefined : redisUrlsProblem(env.REDIS_URL, env.REDIS_MODE);
+      env.REDIS_URL === undefined ? undefined : redisModeProblem(env.REDIS_URL, env.REDIS_MODE);
     if (urlProblem) ctx.addIssue({ code: "custom", path: ["REDIS_URL"], message: urlProblem });
     if (env.REDIS_MODE === "cluster" && env.REDIS_URL === undefined)
       ctx.addIssue({

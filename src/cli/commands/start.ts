@@ -6,6 +6,7 @@ import { type AuditLog, createAuditLog } from "../../audit/record.ts";
 import { createWardenBot, type WardenBot } from "../../bot/create.ts";
 import { type Intake, pollingIntake, webhookIntake, within } from "../../bot/intake/intake.ts";
 import { listCases } from "../../store/cases.ts";
+import { repairedAnything, repairGlobalIndexes } from "../../store/global-index.ts";
 import { connectRedis, type RedisConnection } from "../../store/redis.ts";
 import { type CliContext, CliError } from "../context.ts";
 import { rehearseScenario } from "../rehearsal.ts";
@@ -55,6 +56,11 @@ async function startLive(c: CliContext): Promise<void> {
   try {
     const me = await warden.bot.api.getMe();
     warden.bot.botInfo = me;
+    // A change that writes a case and a global index is two steps (two slots of a cluster): put
+    // right what a crash between them left, before any update is handled.
+    const repairs = await repairGlobalIndexes(connection.redis);
+    if (repairedAnything(repairs))
+      logger.warn({ ...repairs }, "repaired the global indexes after an interrupted change");
     const cases = await listCases(connection.redis);
     // A crash may have left actions whose outcome nobody saw: close them as unknown and tell the operators.
     for (const record of cases) {
