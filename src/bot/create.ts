@@ -9,6 +9,7 @@ import { createScenarioLibrary } from "../scenario/definition/library.ts";
 import { createScenarioEngine, type ScenarioEngine } from "../scenario/runtime/engine.ts";
 import { syntheticOf } from "../scenario/runtime/events.ts";
 import { listCases, listChats, listRoles } from "../store/cases.ts";
+import { type ReplicaWaitOptions, replicaBarrier } from "../store/replicas.ts";
 import { apiRetry, type CreateBotOptions, createBot } from "./bot.ts";
 import type { BotDeps, FeatureDeps } from "./deps.ts";
 import { approvalsFeature } from "./features/approvals.ts";
@@ -61,6 +62,11 @@ export interface WardenBot {
   recoverScenarios(): Promise<void>;
   /** Hands updates a previous process did not finish to the bot again (once; before polling). */
   replayInterrupted(): Promise<void>;
+  /**
+   * Resolves once what Redis acknowledged so far is also held by the replicas
+   * `replicas` asks for; every confirmation to Telegram waits for it.
+   */
+  beforeConfirm(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -75,9 +81,12 @@ export interface CreateWardenBotOptions extends BotDeps {
   scenariosDir?: string;
   /** How often the scenario engine moves runs on (ms); 0 leaves it to the caller (rehearsals, tests). */
   scenarioTickMs?: number;
+  /** REDIS_WAIT_REPLICAS and REDIS_WAIT_TIMEOUT: replicas that must hold an update before it is confirmed. */
+  replicas?: ReplicaWaitOptions;
 }
 
 export function createWardenBot(opts: CreateWardenBotOptions): WardenBot {
+  const replicas = replicaBarrier(opts.redis, opts.replicas ?? { replicas: 0, timeoutMs: 0 });
   const bot = createBot({
     token: opts.token,
     apiRoot: opts.apiRoot,
@@ -234,6 +243,7 @@ export function createWardenBot(opts: CreateWardenBotOptions): WardenBot {
     async replayInterrupted() {
       await recover();
     },
+    beforeConfirm: () => replicas.sync(),
     async close() {
       if (ticker) clearInterval(ticker);
       await ticking;
@@ -295,6 +305,8 @@ export function startPolling(
     timeoutSeconds: opts.timeoutSeconds ?? 30,
     logger,
     ...(opts.maxUnsecured !== undefined ? { maxUnsecured: opts.maxUnsecured } : {}),
+    // An offset moves past updates only once the replicas asked for hold them.
+    beforeConfirm: () => warden.beforeConfirm(),
     // Updates whose handling a crash cut short go first, before anything newer is fetched.
     init: async () => {
       await bot.init();

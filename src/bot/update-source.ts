@@ -43,6 +43,12 @@ export interface SecuredSourceOptions {
   maxUnsecured?: number;
   /** Called before the first poll (grammY's `bot.init`). */
   init?: () => Promise<void>;
+  /**
+   * Called before a poll whose offset confirms updates not confirmed before;
+   * the poll waits for it, and a rejection holds the offset back (retried
+   * after a pause): Redis replicas acknowledging the writes (src/store/replicas.ts).
+   */
+  beforeConfirm?: () => Promise<void>;
 }
 
 export interface SecuredSource extends UpdateSource<Update> {
@@ -98,6 +104,10 @@ export function createSecuredSource(opts: SecuredSourceOptions): SecuredSource {
     });
   }
 
+  // The highest offset Telegram was sent: every update below it is confirmed.
+  let confirmed = 0;
+  let unconfirmable = 0;
+
   async function* generate(): AsyncGenerator<Update[]> {
     let idleMs = 50;
     let failures = 0;
@@ -116,12 +126,27 @@ export function createSecuredSource(opts: SecuredSourceOptions): SecuredSource {
         await opts.init?.();
         initialised = true;
       }
+      const next = offset();
+      if (next > confirmed && opts.beforeConfirm) {
+        try {
+          await opts.beforeConfirm();
+          unconfirmable = 0;
+        } catch (err) {
+          if (unconfirmable++ % 10 === 0)
+            opts.logger.warn(
+              { err: (err as Error).message, offset: next },
+              "holding back Telegram's offset: what was persisted is not safe yet",
+            );
+          await changed(Math.min(100 * 2 ** Math.min(unconfirmable, 6), 5000));
+          continue;
+        }
+      }
       controller = new AbortController();
       let updates: Update[];
       try {
         updates = await opts.api.getUpdates(
           {
-            offset: offset(),
+            offset: next,
             limit: LIMIT,
             timeout: opts.timeoutSeconds,
             allowed_updates: [...opts.allowedUpdates] as never,
@@ -130,6 +155,7 @@ export function createSecuredSource(opts: SecuredSourceOptions): SecuredSource {
           controller.signal as unknown as Parameters<Api["getUpdates"]>[1],
         );
         failures = 0;
+        confirmed = Math.max(confirmed, next);
       } catch (err) {
         if (!active || controller.signal.aborted) break;
         // Unauthorized (bad token) or Conflict (another poller): waiting does not help.

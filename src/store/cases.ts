@@ -52,6 +52,8 @@ export interface SeizedChat {
   alias: string;
   addedAt: string;
   addedBy: string;
+  /** The basic group's id before it became this supergroup (src/store/migrate-chat.ts). */
+  migratedFrom?: number;
 }
 
 /** One Redis command as data, applied by the audit log in the same atomic step as its entry. */

@@ -109,6 +109,8 @@ export async function webhookIntake(
     logger,
     accept: async (updateId, json) => {
       const added = await queue.add(updateId, json);
+      // Answered 200 only once the replicas asked for hold it too (REDIS_WAIT_REPLICAS).
+      await warden.beforeConfirm();
       if (added === "added") consumer.wake();
       return added;
     },

@@ -50,6 +50,7 @@ async function startLive(c: CliContext): Promise<void> {
     audit,
     logger,
     dataDir: config.WARDEN_DATA_DIR,
+    replicas: { replicas: config.REDIS_WAIT_REPLICAS, timeoutMs: config.REDIS_WAIT_TIMEOUT * 1000 },
   });
   let intake: Intake | undefined;
   let stopSignal: StopSignal | undefined;

@@ -1,0 +1,79 @@
+/**
+ * The rule that keeps Warden's atomic steps legal on a Redis Cluster: the
+ * keys of one step share a hash tag. The cluster itself refuses a step that
+ * breaks it (so the suites on the cluster find any), and Warden checks it
+ * before sending, so one that breaks it fails on a single server as well.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createCase } from "../../src/actions/case-changes.ts";
+import { createAuditLog } from "../../src/audit/record.ts";
+import { keys } from "../../src/store/keys.ts";
+import type { RedisConnection } from "../../src/store/redis.ts";
+import { scanKeys } from "../../src/store/scan.ts";
+import { assertOneSlot, CrossSlotError, hashTagOf } from "../../src/store/slots.ts";
+import { connectTestCluster, freshCaseId } from "../helpers/cluster.ts";
+
+describe("one slot per atomic step", () => {
+  let connection: RedisConnection;
+  beforeAll(async () => {
+    connection = await connectTestCluster();
+  });
+  afterAll(async () => {
+    await connection?.close();
+  });
+
+  it("is what the cluster enforces: a script over two cases' keys is refused there", async () => {
+    const a = keys.caseMeta(freshCaseId("slot-a"));
+    const b = keys.caseMeta(freshCaseId("slot-b"));
+    await expect(
+      connection.redis.eval(
+        "redis.call('SET', KEYS[1], 1); redis.call('SET', KEYS[2], 1)",
+        2,
+        a,
+        b,
+      ),
+    ).rejects.toThrow(/CROSSSLOT|same slot/);
+    // A script over one case's keys is accepted, even for keys it was not handed.
+    const caseId = freshCaseId("slot-c");
+    await connection.redis.eval(
+      "redis.call('SET', KEYS[1], 1); redis.call('SET', ARGV[1], 1)",
+      1,
+      keys.caseMeta(caseId),
+      keys.caseRoles(caseId),
+    );
+    expect(await connection.redis.exists(keys.caseRoles(caseId))).toBe(1);
+  });
+
+  it("is checked before an audit entry is sent: a global key beside a case's is refused on any Redis", async () => {
+    const caseId = freshCaseId("slot-d");
+    const audit = createAuditLog({ redis: connection.redis });
+    await createCase(
+      { redis: connection.redis, audit, actor: { kind: "cli", name: "test" } },
+      { id: caseId, title: "t", authority: "a", purpose: "p", retentionDays: 1 },
+    );
+    await expect(
+      audit.record(
+        { case: caseId, actor: { kind: "cli", name: "test" }, op: "config", phase: "info" },
+        { writes: [["SADD", keys.caseIndex(), caseId]] },
+      ),
+    ).rejects.toThrow(/warden:global:cases, which a Redis Cluster keeps in different slots/);
+    expect(() => assertOneSlot("x", [keys.caseMeta(caseId), keys.chatIndex()])).toThrow(
+      CrossSlotError,
+    );
+    expect(hashTagOf(keys.caseMeta(caseId))).toBe(caseId);
+    await audit.close();
+  });
+
+  it("leaves SCAN to visit every master: keys of many cases are all found", async () => {
+    const ids = Array.from({ length: 12 }, (_, i) => freshCaseId(`scan${i}`));
+    for (const id of ids) await connection.redis.set(keys.caseMeta(id), "1");
+    const slots = new Set(
+      await Promise.all(
+        ids.map(async (id) => connection.redis.call("CLUSTER", "KEYSLOT", keys.caseMeta(id))),
+      ),
+    );
+    expect(slots.size).toBeGreaterThan(1);
+    const found = new Set(await scanKeys(connection.redis, "warden:{scan*}:meta"));
+    for (const id of ids) expect(found).toContain(keys.caseMeta(id));
+  });
+});
