@@ -1,6 +1,7 @@
 import { benchAudit } from "./audit.ts";
 import { benchCollect } from "./collect.ts";
 import { benchDetector } from "./detector.ts";
+import { benchRedisCpu } from "./redis-cpu.ts";
 import { benchRegex } from "./regex.ts";
 import { benchScenario } from "./scenario.ts";
 import { benchSimulator } from "./sim.ts";
@@ -19,6 +20,7 @@ const all: Record<string, () => Promise<void>> = {
   collect: benchCollect,
   scenario: benchScenario,
   regex: benchRegex,
+  "redis-cpu": benchRedisCpu,
 };
 
 const chosen = process.argv.slice(2).filter((a) => a !== "--");
