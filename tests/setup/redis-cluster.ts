@@ -37,7 +37,6 @@ export const NODE_TIMEOUT_MS = 1000;
 
 export async function startRedisCluster(masters = 3): Promise<RunningCluster> {
   const ports: number[] = [];
-  for (let i = 0; i < masters * 2; i++) ports.push(await freePort());
   const clusterArgs = [
     "--cluster-enabled",
     "yes",
@@ -49,7 +48,12 @@ export async function startRedisCluster(masters = 3): Promise<RunningCluster> {
     "--cluster-replica-validity-factor",
     "0",
   ];
-  const servers = await Promise.all(ports.map((port) => startRedisServer(clusterArgs, port)));
+  const servers: Awaited<ReturnType<typeof startRedisServer>>[] = [];
+  for (let i = 0; i < masters * 2; i++) {
+    const server = await startOnFreePort(clusterArgs);
+    servers.push(server);
+    ports.push(server.port);
+  }
   // A restarted node keeps its directory, so it comes back with its nodes.conf and rejoins.
   const current = [...servers];
   const nodes: ClusterNode[] = ports.map((port, i) => ({
@@ -112,6 +116,20 @@ export async function startRedisCluster(masters = 3): Promise<RunningCluster> {
   };
   await cluster.healthy();
   return cluster;
+}
+
+/**
+ * A free port can be taken by another process between being found and being
+ * bound (other test runs share the machine): then another is tried.
+ */
+async function startOnFreePort(args: string[]) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startRedisServer(args, await freePort());
+    } catch (err) {
+      if (attempt >= 5 || !/Address already in use/i.test((err as Error).message)) throw err;
+    }
+  }
 }
 
 /**
