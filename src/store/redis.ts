@@ -181,6 +181,12 @@ export async function connectRedis(opts: ConnectRedisOptions = {}): Promise<Redi
   const watch = watchConnection(redis, target, opts.logger, opts.logConnectionLoss ?? true);
   if (redis.status === "wait") redis.connect().catch(() => undefined); // lazyConnect: connect now
   await watch.ready(timeoutMs);
+  if (await isClusterNode(redis)) {
+    redis.disconnect();
+    throw new RedisConnectError(
+      `Redis at ${description} is a node of a Redis Cluster, which holds only some of the keys, so nothing was written: set REDIS_MODE=cluster and list the cluster's nodes in REDIS_URL`,
+    );
+  }
   return {
     redis,
     mode: "single",
@@ -191,6 +197,15 @@ export async function connectRedis(opts: ConnectRedisOptions = {}): Promise<Redi
       await redis.quit().catch(() => redis.disconnect());
     },
   };
+}
+
+/** Whether a server runs in cluster mode; false when it will not say (an ACL without INFO). */
+async function isClusterNode(redis: IORedis): Promise<boolean> {
+  try {
+    return /cluster_enabled:1/.test(await redis.info("cluster"));
+  } catch {
+    return false;
+  }
 }
 
 /** The seed nodes of a cluster's REDIS_URL: URLs separated by commas. */

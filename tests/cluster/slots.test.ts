@@ -8,10 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCase } from "../../src/actions/case-changes.ts";
 import { createAuditLog } from "../../src/audit/record.ts";
 import { keys } from "../../src/store/keys.ts";
-import type { RedisConnection } from "../../src/store/redis.ts";
+import { connectRedis, type RedisConnection } from "../../src/store/redis.ts";
 import { scanKeys } from "../../src/store/scan.ts";
 import { assertOneSlot, CrossSlotError, hashTagOf } from "../../src/store/slots.ts";
-import { connectTestCluster, freshCaseId } from "../helpers/cluster.ts";
+import { clusterUrl, connectTestCluster, freshCaseId } from "../helpers/cluster.ts";
 
 describe("one slot per atomic step", () => {
   let connection: RedisConnection;
@@ -75,5 +75,14 @@ describe("one slot per atomic step", () => {
     expect(slots.size).toBeGreaterThan(1);
     const found = new Set(await scanKeys(connection.redis, "warden:{scan*}:meta"));
     for (const id of ids) expect(found).toContain(keys.caseMeta(id));
+  });
+});
+
+describe("REDIS_MODE", () => {
+  it("single, pointed at a cluster node, stops with one line that says to set REDIS_MODE=cluster", async () => {
+    const [first] = clusterUrl().split(",");
+    await expect(connectRedis({ url: first, connectTimeoutMs: 20_000 })).rejects.toThrow(
+      /is a node of a Redis Cluster.*set REDIS_MODE=cluster/,
+    );
   });
 });
