@@ -55,11 +55,11 @@ export async function caseOfContext(
   chatId: number,
   userId?: number,
 ): Promise<{ case: CaseRecord; where: Where; here?: SeizedChat; grant?: RoleGrant } | undefined> {
-  const [[, seizedCase], [, roomCase]] = (await deps.redis
-    .pipeline()
-    .hget(keys.chatIndex(), String(chatId))
-    .hget(keys.controlRoomIndex(), String(chatId))
-    .exec()) as [[unknown, string | null], [unknown, string | null]];
+  // Sent at once, but not as one pipeline: the two indexes are in different slots of a cluster.
+  const [seizedCase, roomCase] = await Promise.all([
+    deps.redis.hget(keys.chatIndex(), String(chatId)),
+    deps.redis.hget(keys.controlRoomIndex(), String(chatId)),
+  ]);
   if (seizedCase && roomCase) {
     // Written before a chat could hold only one role: act in neither case rather than guess.
     deps.logger.error(

@@ -4,10 +4,13 @@
  * breaks it (so the suites on the cluster find any), and Warden checks it
  * before sending, so one that breaks it fails on a single server as well.
  */
+import type { Cluster } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCase } from "../../src/actions/case-changes.ts";
 import { createAuditLog } from "../../src/audit/record.ts";
-import { keys } from "../../src/store/keys.ts";
+import type { CaseCache } from "../../src/collect/case-cache.ts";
+import { attributePrivate } from "../../src/collect/private.ts";
+import { collectKeys, keys } from "../../src/store/keys.ts";
 import { connectRedis, type RedisConnection } from "../../src/store/redis.ts";
 import { scanKeys } from "../../src/store/scan.ts";
 import { assertOneSlot, CrossSlotError, hashTagOf } from "../../src/store/slots.ts";
@@ -84,5 +87,37 @@ describe("REDIS_MODE", () => {
     await expect(connectRedis({ url: first, connectTimeoutMs: 20_000 })).rejects.toThrow(
       /is a node of a Redis Cluster.*set REDIS_MODE=cluster/,
     );
+  });
+});
+
+describe("reads over several cases", () => {
+  it("attribute a private message to the cases that saw its sender, wherever their masters are", async () => {
+    const connection = await connectTestCluster();
+    try {
+      const { redis } = connection;
+      const ids = Array.from({ length: 6 }, (_, i) => freshCaseId(`priv${i}`));
+      // Six cases land on more than one of the three masters.
+      const masters = new Set(
+        await Promise.all(
+          ids.map(
+            async (id) =>
+              (redis as Cluster).slots[
+                Number(await redis.call("CLUSTER", "KEYSLOT", keys.caseMeta(id)))
+              ]?.[0],
+          ),
+        ),
+      );
+      expect(masters.size).toBeGreaterThan(1);
+      const userId = 5_550_123;
+      const seenIn = ids.filter((_, i) => i % 2 === 0);
+      for (const id of seenIn) await redis.hset(collectKeys.member(id, userId), "first_seen", "1");
+      const cache = { caseIds: async () => ids } as unknown as CaseCache;
+      const attributed = await attributePrivate(redis, cache, userId);
+      expect(attributed.filter((a) => a.attribution === "seen").map((a) => a.caseId)).toEqual(
+        seenIn,
+      );
+    } finally {
+      await connection.close();
+    }
   });
 });
