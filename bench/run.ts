@@ -1,6 +1,7 @@
 import { benchAudit } from "./audit.ts";
 import { benchCollect } from "./collect.ts";
 import { benchDetector } from "./detector.ts";
+import { benchFailover } from "./failover.ts";
 import { benchRedisCpu } from "./redis-cpu.ts";
 import { benchRegex } from "./regex.ts";
 import { benchScenario } from "./scenario.ts";
@@ -21,6 +22,7 @@ const all: Record<string, () => Promise<void>> = {
   scenario: benchScenario,
   regex: benchRegex,
   "redis-cpu": benchRedisCpu,
+  failover: benchFailover,
 };
 
 const chosen = process.argv.slice(2).filter((a) => a !== "--");

@@ -4,6 +4,7 @@ import { collectKeys } from "../collect/keys.ts";
 import {
   countMessagesFrom,
   getMessages,
+  getMessageVersions,
   messageIdsFrom,
   recentMessageIds,
 } from "../collect/queries.ts";
@@ -64,7 +65,10 @@ export async function purge(
   const deletable = captured.filter((id) => !tooOld.includes(id));
 
   // Capture: one audit entry, applied atomically with the evidence copies, before any deletion.
+  // An edited message is captured with every version, so an offer edited into a harmless
+  // message (or the reverse) is kept as the members saw it each time.
   if (captured.length > 0) {
+    const versions = await getMessageVersions(env.redis, caseId, chatId, captured);
     const evidenceKey = collectKeys.evidence(caseId);
     const writes: RedisWrite[] = captured.map((id) => [
       "HSETNX",
@@ -75,6 +79,7 @@ export async function purge(
         reason: "purge",
         request: scope.idempotencyKey,
         ...stored.get(id),
+        ...(versions.has(id) ? { versions: versions.get(id) } : {}),
       }),
     ]);
     await env.audit.record(

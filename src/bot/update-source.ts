@@ -44,9 +44,22 @@ export interface SecuredSourceOptions {
   /** Called before the first poll (grammY's `bot.init`). */
   init?: () => Promise<void>;
   /**
-   * Called before a poll whose offset confirms updates not confirmed before;
-   * the poll waits for it, and a rejection holds the offset back (retried
-   * after a pause): Redis replicas acknowledging the writes (src/store/replicas.ts).
+   * One of several processes (src/bot/intake/polling.ts): the offset the
+   * previous poller confirmed, to start from; whether this process may poll
+   * now (it holds the polling lease); and what to do with the offset before
+   * each poll sends it (store it, fenced by the lease: a rejection means the
+   * lease is lost, and the poll is not sent). Telegram's 409 Conflict then
+   * means another process polled during a hand-over: the poll is tried again
+   * later rather than ending the bot.
+   */
+  startOffset?: number;
+  mayPoll?: () => boolean;
+  beforePoll?: (offset: number) => Promise<void>;
+  /**
+   * Called before a poll whose offset confirms updates not confirmed before,
+   * ahead of `beforePoll`; the poll waits for it, and a rejection holds the
+   * offset back (retried after a pause): Redis replicas acknowledging the
+   * writes (src/store/replicas.ts).
    */
   beforeConfirm?: () => Promise<void>;
 }
@@ -73,7 +86,8 @@ export function createSecuredSource(opts: SecuredSourceOptions): SecuredSource {
   // while this process holds the offset before them.
   const retry: Update[] = [];
   const RETRY_MS = 1000;
-  let fetchedMax = -1;
+  let fetchedMax = (opts.startOffset ?? 0) - 1;
+  let confirmed = -1;
   let active = false;
   let controller: AbortController | undefined;
   let wake: (() => void) | undefined;
@@ -104,8 +118,8 @@ export function createSecuredSource(opts: SecuredSourceOptions): SecuredSource {
     });
   }
 
-  // The highest offset Telegram was sent: every update below it is confirmed.
-  let confirmed = 0;
+  // The highest offset whose updates the replicas asked for hold (`beforeConfirm`).
+  let replicated = 0;
   let unconfirmable = 0;
 
   async function* generate(): AsyncGenerator<Update[]> {
@@ -126,12 +140,19 @@ export function createSecuredSource(opts: SecuredSourceOptions): SecuredSource {
         await opts.init?.();
         initialised = true;
       }
+      if (opts.mayPoll && !opts.mayPoll()) {
+        // Not (or no longer surely) holding the polling lease: a poll now could cut another's short.
+        await changed(250);
+        continue;
+      }
       const next = offset();
-      if (next > confirmed && opts.beforeConfirm) {
+      if (next > replicated && opts.beforeConfirm) {
         try {
           await opts.beforeConfirm();
+          replicated = next;
           unconfirmable = 0;
         } catch (err) {
+          if (!active) break;
           if (unconfirmable++ % 10 === 0)
             opts.logger.warn(
               { err: (err as Error).message, offset: next },
@@ -141,6 +162,21 @@ export function createSecuredSource(opts: SecuredSourceOptions): SecuredSource {
           continue;
         }
       }
+      if (opts.beforePoll && next !== confirmed) {
+        try {
+          await opts.beforePoll(next);
+          confirmed = next;
+        } catch (err) {
+          if (!active) break;
+          opts.logger.warn(
+            { err: (err as Error).message },
+            "could not store the confirmed offset: not polling",
+          );
+          await changed(500);
+          continue;
+        }
+      }
+      if (!active) break;
       controller = new AbortController();
       let updates: Update[];
       try {
@@ -155,12 +191,15 @@ export function createSecuredSource(opts: SecuredSourceOptions): SecuredSource {
           controller.signal as unknown as Parameters<Api["getUpdates"]>[1],
         );
         failures = 0;
-        confirmed = Math.max(confirmed, next);
       } catch (err) {
         if (!active || controller.signal.aborted) break;
-        // Unauthorized (bad token) or Conflict (another poller): waiting does not help.
-        if (err instanceof GrammyError && (err.error_code === 401 || err.error_code === 409))
-          throw err;
+        // Unauthorized (bad token) or Conflict (another poller): waiting does not help — except
+        // for a Conflict among several processes, where it is a hand-over of the polling lease.
+        if (err instanceof GrammyError && (err.error_code === 401 || err.error_code === 409)) {
+          if (err.error_code === 401 || !opts.mayPoll) throw err;
+          await changed(1000);
+          continue;
+        }
         const retryAfter =
           err instanceof GrammyError ? (err.parameters.retry_after ?? 0) * 1000 : 0;
         await changed(Math.max(retryAfter, Math.min(100 * 2 ** failures++, 5000)));

@@ -39,22 +39,52 @@ const Rights = z
   ])
   .describe("An administrator's rights: all, or { can_delete_messages: true, … }.");
 
+const File = z.union([
+  z.boolean(),
+  z.string(),
+  z.strictObject({
+    file_name: z.string().optional(),
+    mime_type: z.string().optional(),
+    content: z.string().optional(),
+  }),
+]);
+
+const AlbumItem = z
+  .strictObject({
+    photo: z.union([z.boolean(), z.string()]).optional().describe("true: a photo."),
+    video: File.optional().describe("true: a video."),
+    document: File.optional(),
+    caption: z.string().optional(),
+  })
+  .describe("One item of an album: a photo, a video or a document, with its own caption.");
+
 const messageFields = {
   from: Ref.describe("Who writes it: a user's key or username."),
   text: z.string().optional(),
-  caption: z.string().optional().describe("The caption of a photo or document."),
+  caption: z.string().optional().describe("The caption of a photo, video or document."),
   photo: z.union([z.boolean(), z.string()]).optional().describe("true: a photo."),
-  document: z
-    .union([
-      z.boolean(),
-      z.string(),
-      z.strictObject({
-        file_name: z.string().optional(),
-        mime_type: z.string().optional(),
-        content: z.string().optional(),
-      }),
-    ])
-    .optional(),
+  video: File.optional().describe("true: a video."),
+  document: File.optional(),
+  album: z
+    .array(AlbumItem)
+    .min(1)
+    .max(10)
+    .optional()
+    .describe(
+      "Instead of one message, 2 to 10 photos, videos or documents sent together; bots get one message per item, sharing a media_group_id.",
+    ),
+  delivery_order: z
+    .union([z.array(z.number().int().min(0)), z.literal("reversed")])
+    .optional()
+    .describe(
+      "The order bots receive an album's items in: item indexes such as [2, 0, 1], or reversed. Default: as sent.",
+    ),
+  topic: z
+    .string()
+    .optional()
+    .describe(
+      "The forum topic it is posted in: the key (or name) of one of the chat's topics, or of an earlier new_topic. Left out: General.",
+    ),
   reply_to: z
     .string()
     .optional()
@@ -63,8 +93,39 @@ const messageFields = {
   anonymous: z.boolean().optional().describe("Posted by an anonymous administrator."),
   sender_chat: Ref.optional().describe("Posted as this channel or group (a chat's key)."),
   forward_from: Ref.optional().describe("Forwarded from this user."),
+  forward_from_chat: Ref.optional().describe(
+    "Forwarded from a post of this channel (a chat's key).",
+  ),
+  forward_from_message_id: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe("The id of the forwarded channel post."),
   forward_sender_name: z.string().optional(),
+  via_bot: Ref.optional().describe("Sent through this inline bot (a bot's key)."),
 };
+
+const Topic = z
+  .strictObject({
+    key: z
+      .string()
+      .optional()
+      .describe("How messages name this topic in topic: (default: its name)."),
+    name: z.string().min(1),
+    icon_color: z
+      .number()
+      .int()
+      .min(0)
+      .max(0xffffff)
+      .optional()
+      .describe(
+        "The icon's colour: 7322096, 16766590, 13338331, 9367192, 16749490 or 16478047 (the default is the first).",
+      ),
+    creator: Ref.optional().describe("Who opened it (default: the owner)."),
+    closed: z.boolean().optional().describe("Closed: only admins who manage topics write in it."),
+  })
+  .describe("A forum topic, opened before the chat's history.");
 
 const Member = z
   .strictObject({
@@ -104,6 +165,8 @@ const Chat = z.strictObject({
   description: z.string().optional(),
   owner: Ref.describe("The user who owns the chat (a user's key)."),
   permissions: Permissions.optional().describe("What members may send by default."),
+  is_forum: z.boolean().optional().describe("A supergroup with topics."),
+  topics: z.array(Topic).optional().describe("Its topics (needs is_forum: true)."),
   members: z.array(Member).optional(),
   history: z
     .array(
@@ -245,6 +308,19 @@ export const worldFileSchema = z
           ...messageFields,
           at,
           chat: Ref.describe("The chat it is posted in (a chat's key)."),
+          new_topic: z
+            .strictObject({
+              key: z
+                .string()
+                .optional()
+                .describe("How later entries name it in topic: (default: its name)."),
+              name: z.string().min(1),
+              icon_color: z.number().int().min(0).max(0xffffff).optional(),
+            })
+            .optional()
+            .describe(
+              "Instead of a message, from: opens a forum topic (if Telegram lets them: an admin who manages topics, or members when the chat allows it).",
+            ),
         }),
       )
       .optional()

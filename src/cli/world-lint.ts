@@ -214,7 +214,10 @@ function checkReferences(source: ScenarioSource): Problem[] {
   const people = new Map<string, { kind: "user" | "bot"; path: Path }>();
   const usernames = new Map<string, string>();
   const ids = new Set<number>();
-  const chats = new Map<string, { path: Path; type?: string; members: Set<string> }>();
+  const chats = new Map<
+    string,
+    { path: Path; type?: string; members: Set<string>; forum: boolean; topics: Set<string> }
+  >();
   const define = (name: string, kind: "user" | "bot", path: Path, keyPath: Path) => {
     if (people.has(name) || chats.has(name))
       error(
@@ -285,6 +288,8 @@ function checkReferences(source: ScenarioSource): Problem[] {
         path: ["chats", i],
         ...(str(c.type) ? { type: str(c.type) } : {}),
         members: new Set(),
+        forum: c.is_forum === true,
+        topics: new Set(),
       });
   });
 
@@ -376,6 +381,34 @@ function checkReferences(source: ScenarioSource): Problem[] {
           true,
         );
     });
+    if (c.is_forum === true && c.type !== "supergroup")
+      error(
+        [...base, "is_forum"],
+        `${name ?? "this chat"} is a ${String(c.type)}; only supergroups have topics`,
+        "make it type: supergroup, or leave out is_forum",
+        true,
+      );
+    list(c.topics).forEach((t, j) => {
+      if (!isObj(t)) return;
+      if (c.is_forum !== true && j === 0)
+        error(
+          [...base, "topics"],
+          `${name ?? "this chat"} has topics but is not a forum`,
+          "add is_forum: true to the chat",
+          true,
+        );
+      const topicName = str(t.key) ?? str(t.name);
+      if (topicName === undefined) return;
+      if (here?.topics.has(topicName))
+        error(
+          [...base, "topics", j, t.key !== undefined ? "key" : "name"],
+          `two topics of ${name} are called "${topicName}"`,
+          "give one a key: to tell them apart",
+          true,
+        );
+      here?.topics.add(topicName);
+      if (t.creator !== undefined) person(t.creator, [...base, "topics", j, "creator"], "creator");
+    });
     list(c.history).forEach((h, k) => {
       if (!isObj(h)) return;
       const path = [...base, "history", k];
@@ -405,6 +438,11 @@ function checkReferences(source: ScenarioSource): Problem[] {
     if (m.sender_chat !== undefined) chat(m.sender_chat, [...path, "sender_chat"], "sender_chat");
     if (m.forward_from !== undefined)
       person(m.forward_from, [...path, "forward_from"], "forward_from");
+    if (m.forward_from_chat !== undefined)
+      chat(m.forward_from_chat, [...path, "forward_from_chat"], "forward_from_chat");
+    if (m.via_bot !== undefined) person(m.via_bot, [...path, "via_bot"], "via_bot");
+    if (m.new_topic === undefined) topicOf(m, path, chatName);
+    album(m, path);
     if (
       onTimeline &&
       from !== undefined &&
@@ -442,6 +480,79 @@ function checkReferences(source: ScenarioSource): Problem[] {
       );
   }
 
+  /** The topic a message names must be one of its forum's, declared or opened earlier. */
+  function topicOf(m: Obj, path: Path, chatName: string | undefined) {
+    const topic = str(m.topic);
+    const here = chatName !== undefined ? chats.get(chatName) : undefined;
+    if (topic === undefined || !here) return;
+    if (!here.forum)
+      error(
+        [...path, "topic"],
+        `${chatName} is not a forum, so it has no topic "${topic}"`,
+        `add is_forum: true and topics: to ${chatName}, or leave out topic:`,
+      );
+    else if (!here.topics.has(topic)) {
+      const guess = closest(topic, [...here.topics]);
+      error(
+        [...path, "topic"],
+        `${chatName} has no topic "${topic}" at this point`,
+        guess
+          ? `did you mean "${guess}"?`
+          : `declare it under topics: of ${chatName} (or open it earlier with new_topic:)`,
+      );
+    }
+  }
+
+  /** An album's items carry its files and captions; 2 to 10 of one kind, documents alone. */
+  function album(m: Obj, path: Path) {
+    const items = Array.isArray(m.album) ? m.album : undefined;
+    if (m.delivery_order !== undefined && !items)
+      error(
+        [...path, "delivery_order"],
+        "delivery_order orders the items of an album, and this message has none",
+        "leave it out, or give the message album:",
+        true,
+      );
+    if (!items) return;
+    for (const field of ["text", "caption", "photo", "video", "document"])
+      if (m[field] !== undefined)
+        error(
+          [...path, field],
+          `an album carries its files and captions in its items, not in ${field}:`,
+          "move it into an item of album:",
+          true,
+        );
+    const kinds = items.map((item, i) => {
+      const given = isObj(item)
+        ? ["photo", "video", "document"].filter((k) => item[k] !== undefined && item[k] !== false)
+        : [];
+      if (given.length !== 1)
+        error(
+          [...path, "album", i],
+          "each album item is one photo, video or document",
+          "give the item exactly one of photo:, video: or document:",
+        );
+      return given[0];
+    });
+    if (kinds.includes("document") && kinds.some((k) => k !== "document"))
+      error(
+        [...path, "album"],
+        "documents can't be mixed with photos or videos in one album (Telegram refuses it)",
+        "send the documents as an album of their own",
+        true,
+      );
+    const order = m.delivery_order;
+    if (Array.isArray(order)) {
+      const sorted = [...order].sort((a, b) => Number(a) - Number(b));
+      if (sorted.length !== items.length || sorted.some((v, i) => v !== i))
+        error(
+          [...path, "delivery_order"],
+          `delivery_order must list each item index from 0 to ${items.length - 1} once`,
+          `for example [${items.map((_, i) => items.length - 1 - i).join(", ")}], or write reversed`,
+        );
+    }
+  }
+
   // The timeline, in the order it plays.
   const lastMs = REHEARSAL_DAYS * 86_400;
   const timeline = list(world.timeline)
@@ -453,6 +564,7 @@ function checkReferences(source: ScenarioSource): Problem[] {
     const where = chat(t.chat, [...path, "chat"], "chat");
     const at = typeof t.at === "number" ? t.at : undefined;
     message(t, path, where, true, at);
+    openTopic(t, path, where);
     const label = str(t.label);
     if (label !== undefined) {
       if (labels.has(label))
@@ -464,6 +576,28 @@ function checkReferences(source: ScenarioSource): Problem[] {
       else if (where !== undefined) labels.set(label, { chat: where, at: at ?? 0 });
     }
     if (at !== undefined && at > lastMs) late([...path, "at"], at);
+  }
+  /** A timeline entry that opens a topic: in a forum, and named for the entries after it. */
+  function openTopic(t: Obj, path: Path, where: string | undefined) {
+    if (!isObj(t.new_topic) || where === undefined) return;
+    const here = chats.get(where);
+    if (!here?.forum)
+      error(
+        [...path, "new_topic"],
+        `${where} is not a forum, so no one can open a topic in it`,
+        `add is_forum: true to ${where}`,
+        true,
+      );
+    const name = str(t.new_topic.key) ?? str(t.new_topic.name);
+    if (name !== undefined) here?.topics.add(name);
+    for (const field of ["text", "caption", "photo", "video", "document", "album", "topic"])
+      if (t[field] !== undefined)
+        error(
+          [...path, field],
+          `an entry that opens a topic posts nothing else, so ${field}: is not used`,
+          "post it in a later entry with topic: naming the new topic",
+          true,
+        );
   }
   function late(path: Path, at: number) {
     warning(

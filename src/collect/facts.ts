@@ -3,6 +3,7 @@ import type { RedisWrite } from "../store/cases.ts";
 import { chatParts } from "../store/keys.ts";
 import { casePrefix, collectParts as parts } from "./keys.ts";
 import { FILE_FIELDS, minimiseMessage } from "./minimise.ts";
+import { offerText } from "./offer-text.ts";
 import type { MemberFact, MessageFact, OnceWrite, UpdateFacts } from "./persist.ts";
 
 /**
@@ -183,15 +184,6 @@ export function mediaOf(message: Message): MediaRef[] {
   return out;
 }
 
-/** The text the detector reads: the message text, a caption, or a poll's question and options. */
-export function detectableText(message: Message): string | undefined {
-  if (message.text) return message.text;
-  if (message.caption) return message.caption;
-  if (message.poll)
-    return [message.poll.question, ...message.poll.options.map((o) => o.text)].join("\n");
-  return undefined;
-}
-
 function event(fields: Record<string, unknown>): RedisWrite {
   return ["XADD", parts.events(), "*", "e", JSON.stringify(fields)];
 }
@@ -294,7 +286,7 @@ export function factsOf(
     const edited = update.edited_message !== undefined;
     const kind = messageKind(message);
     const isPrivate = message.chat.type === "private";
-    const text = opts.detect ? detectableText(message) : undefined;
+    const text = opts.detect ? offerText(message) : undefined;
     if (text !== undefined && opts.detect) {
       const verdict = opts.detect(text);
       if (verdict.trade) offer = { score: verdict.score, rules: verdict.rules };

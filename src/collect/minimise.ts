@@ -8,7 +8,7 @@ import type { Message } from "grammy/types";
  */
 
 export const COLLECTION_CATEGORIES = {
-  text: "message text and captions with their entities, poll questions and options",
+  text: "message text and captions with their entities (links included), poll questions and options, the link preview's address",
   media: "media metadata: file_id, file_unique_id, size, MIME type, file name, dimensions",
   files: "download media files (up to 20 MB, the Bot API's limit) into the evidence folder",
   forwards: "where a forwarded message came from (forward origin)",
@@ -75,7 +75,15 @@ export const FILE_FIELDS = [
 ] as const;
 
 const FIELDS: Record<Exclude<CollectionCategory, "files" | "bios" | "profiles">, string[]> = {
-  text: ["text", "entities", "caption", "caption_entities", "poll", "quote"],
+  text: [
+    "text",
+    "entities",
+    "caption",
+    "caption_entities",
+    "poll",
+    "quote",
+    "link_preview_options",
+  ],
   media: ["photo", ...FILE_FIELDS, "paid_media", "story"],
   forwards: ["forward_origin", "external_reply"],
   contacts: ["contact"],

@@ -33,6 +33,33 @@ export async function getMessages(
   return out;
 }
 
+/**
+ * Every later version of each message (its edits, in the order seen), by id;
+ * messages never edited are left out.
+ */
+export async function getMessageVersions(
+  redis: Redis,
+  caseId: string,
+  chatId: number,
+  messageIds: number[],
+): Promise<Map<number, StoredMessage[]>> {
+  const out = new Map<number, StoredMessage[]>();
+  if (messageIds.length === 0) return out;
+  const reads = redis.pipeline();
+  for (const id of messageIds) reads.lrange(collectKeys.messageVersions(caseId, chatId, id), 0, -1);
+  const replies = (await reads.exec()) ?? [];
+  replies.forEach(([err, value], i) => {
+    if (err) throw err;
+    const versions = value as string[];
+    if (versions.length > 0)
+      out.set(
+        messageIds[i] as number,
+        versions.map((v) => JSON.parse(v) as StoredMessage),
+      );
+  });
+  return out;
+}
+
 /** The ids of the last `count` messages Warden has seen in a chat, oldest first. */
 export async function recentMessageIds(
   redis: Redis,

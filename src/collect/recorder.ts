@@ -1,7 +1,7 @@
 import type { Context, MiddlewareFn } from "grammy";
 import type { Update } from "grammy/types";
 import type { Logger } from "pino";
-import type { AuditLog } from "../audit/record.ts";
+import { type AuditLog, RecordRefusedError } from "../audit/record.ts";
 import type { Redis } from "../store/redis.ts";
 import { type CaseCache, createCaseCache } from "./case-cache.ts";
 import {
@@ -56,6 +56,17 @@ export interface RecordedUpdate {
   messageId?: number;
   /** Set when the detector called the message a trade offer. */
   offer?: OfferVerdict;
+  /**
+   * With `offer`: this update is the one that first made the message an offer
+   * — a new offer, or an edit of a message judged harmless until then. False
+   * for an edit of a message that was an offer already, so what acts on
+   * offers acts once per message however often it is edited (a redelivered
+   * update is still the first: its own actions are keyed by update or
+   * message and do not repeat).
+   */
+  firstOffer?: boolean;
+  /** The update is an edit (`edited_message`). */
+  edited: boolean;
   forwarded: boolean;
   /** For offers and forwards: the chat's freeze mode when the update was persisted ("" if none). */
   frozen?: string;
@@ -83,8 +94,30 @@ export function recordedOf(update: Update): RecordedUpdate | undefined {
   return recorded.get(update);
 }
 
+const FLUSHED_ELSEWHERE = "another process wrote these collect entries first";
+
 export function pendingCollectKey(caseId: string): string {
   return collectKeys.pendingCollect(caseId);
+}
+
+/**
+ * Whether this update is the one that first made the message an offer: the
+ * case's `offers` hash keeps, once per message, the verdict of the first
+ * version judged an offer with its update id (written in the update's own
+ * atomic step). Read only for edits judged offers, which are few.
+ */
+async function firstJudgedOfferBy(
+  redis: Redis,
+  caseId: string,
+  chatId: number,
+  messageId: number | undefined,
+  updateId: number,
+): Promise<boolean> {
+  if (messageId === undefined) return true;
+  const raw = await redis.hget(collectKeys.offers(caseId), `${chatId}:${messageId}`);
+  // Nothing kept (a message without a sender): its judgment was never recorded, so it is new.
+  if (raw === null) return true;
+  return (JSON.parse(raw) as { update_id?: number }).update_id === updateId;
 }
 
 interface Target {
@@ -94,6 +127,57 @@ interface Target {
 
 function isSeizeCommand(update: Update): boolean {
   return /^\/seize(@\w+)?(\s|$)/.test(update.message?.text ?? "");
+}
+
+/**
+ * Writes a case's queue of persisted update ids into `collect` audit entries
+ * (1000 ids at most each), until the queue is empty. Safe beside other
+ * processes flushing the same queue (see the precondition).
+ */
+export async function flushCollectQueue(
+  redis: Redis,
+  audit: AuditLog,
+  caseId: string,
+): Promise<void> {
+  const key = pendingCollectKey(caseId);
+  for (;;) {
+    const pending = await redis.lrange(key, 0, 999);
+    if (pending.length === 0) return;
+    const updateIds = pending.map(Number);
+    try {
+      await audit.record(
+        {
+          case: caseId,
+          actor: { kind: "system", name: "recorder" },
+          op: "collect",
+          phase: "info",
+          update_ids: updateIds,
+          params: { updates: updateIds.length },
+        },
+        {
+          // Other processes flush the same queue. Ids are only ever appended at its end (each
+          // once: the persist step de-duplicates) and trimmed from its front by a flush, so while
+          // its first element is still the one read here, the ids read are still its first ones
+          // and no other flush has written them: each id lands in exactly one collect entry.
+          preconditions: [
+            {
+              key,
+              exists: true,
+              equals: pending[0] as string,
+              listHead: true,
+              message: FLUSHED_ELSEWHERE,
+            },
+          ],
+          writes: [["LTRIM", key, pending.length, -1]],
+        },
+      );
+    } catch (err) {
+      // Another process flushed (some of) them first: read the queue again.
+      if (err instanceof RecordRefusedError && err.message === FLUSHED_ELSEWHERE) continue;
+      throw err;
+    }
+    if (pending.length < 1000) return;
+  }
 }
 
 export function createRecorder(deps: RecorderDeps): Recorder {
@@ -129,26 +213,7 @@ export function createRecorder(deps: RecorderDeps): Recorder {
   let flushing: Promise<void> = Promise.resolve();
   let closed = false;
 
-  async function flushCase(caseId: string): Promise<void> {
-    const key = pendingCollectKey(caseId);
-    for (;;) {
-      const pending = await deps.redis.lrange(key, 0, 999);
-      if (pending.length === 0) return;
-      const updateIds = pending.map(Number);
-      await deps.audit.record(
-        {
-          case: caseId,
-          actor: { kind: "system", name: "recorder" },
-          op: "collect",
-          phase: "info",
-          update_ids: updateIds,
-          params: { updates: updateIds.length },
-        },
-        { writes: [["LTRIM", key, pending.length, -1]] },
-      );
-      if (pending.length < 1000) return;
-    }
-  }
+  const flushCase = (caseId: string) => flushCollectQueue(deps.redis, deps.audit, caseId);
 
   function flush(): Promise<void> {
     flushing = flushing.then(async () => {
@@ -288,14 +353,27 @@ export function createRecorder(deps: RecorderDeps): Recorder {
           if (collected && collected.chatId < 0) {
             // Built field by field: this runs for every update, and each conditional spread is an
             // object more for the garbage collector.
+            const edited = update.edited_message !== undefined;
             const seen: RecordedUpdate = {
               caseId: target.caseId,
               chatId: collected.chatId,
+              edited,
               forwarded: collected.forwarded,
             };
             if (frozen !== undefined) seen.frozen = frozen;
             if (collected.messageId !== undefined) seen.messageId = collected.messageId;
-            if (collected.offer) seen.offer = collected.offer;
+            if (collected.offer) {
+              seen.offer = collected.offer;
+              seen.firstOffer =
+                !edited ||
+                (await firstJudgedOfferBy(
+                  deps.redis,
+                  target.caseId,
+                  collected.chatId,
+                  collected.messageId,
+                  update.update_id,
+                ));
+            }
             recorded.set(update, seen);
           }
         }

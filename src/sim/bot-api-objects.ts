@@ -23,6 +23,7 @@ export interface TgChat {
   username?: string;
   first_name?: string;
   last_name?: string;
+  is_forum?: true;
 }
 
 /** A Bot API Message object; only the always-present fields are typed. */
@@ -35,6 +36,9 @@ export interface TgMessage {
   text?: string;
   caption?: string;
   reply_to_message?: TgMessage;
+  message_thread_id?: number;
+  is_topic_message?: true;
+  media_group_id?: string;
   [field: string]: unknown;
 }
 

@@ -9,6 +9,7 @@ import { TOKEN_PATTERN } from "./ids.ts";
 import { botMethods } from "./methods/bot.ts";
 import { chatMethods } from "./methods/chat.ts";
 import type { MethodHandler } from "./methods/context.ts";
+import { forumMethods } from "./methods/forum.ts";
 import { memberMethods } from "./methods/members.ts";
 import { messageMethods } from "./methods/messages.ts";
 import { updateMethods } from "./methods/updates.ts";
@@ -45,6 +46,7 @@ function methodTable(sim: Simulator): Record<string, MethodHandler> {
     ...messageMethods,
     ...memberMethods,
     ...chatMethods,
+    ...forumMethods,
   };
 }
 
@@ -120,6 +122,7 @@ export async function callBotApi(sim: Simulator, request: BotApiRequest): Promis
       bot,
       params,
       raw: request.params,
+      uploads: request.uploads ?? new Map(),
       signal: request.signal ?? NEVER_ABORTED,
     });
     response = { status: 200, body: { ok: true, result }, headers: {} };

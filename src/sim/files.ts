@@ -7,7 +7,14 @@ import { createHash } from "node:crypto";
 import { randomString } from "./ids.ts";
 import type { Upload } from "./spec/params.ts";
 
-export type FileKind = "photo" | "document" | "profile_photo" | "chat_photo";
+export type FileKind =
+  | "photo"
+  | "document"
+  | "video"
+  | "audio"
+  | "sticker"
+  | "profile_photo"
+  | "chat_photo";
 
 export interface FileRecord {
   file_id: string;
@@ -19,6 +26,8 @@ export interface FileRecord {
   mime_type?: string;
   width?: number;
   height?: number;
+  /** Seconds, for videos and audio. */
+  duration?: number;
 }
 
 export interface FileStore {
@@ -34,6 +43,9 @@ export function createFileStore(): FileStore {
 const FOLDER: Record<FileKind, string> = {
   photo: "photos",
   document: "documents",
+  video: "videos",
+  audio: "music",
+  sticker: "stickers",
   profile_photo: "profile_photos",
   chat_photo: "photos",
 };
@@ -62,6 +74,27 @@ export function imageSize(data: Buffer): { width: number; height: number } {
   return { width: 512, height: 512 };
 }
 
+/** The start of a file_id of each kind, as Telegram's look. */
+const FILE_ID_PREFIX: Record<FileKind, string> = {
+  photo: "AgAC",
+  document: "BQAC",
+  video: "BAAC",
+  audio: "CQAC",
+  sticker: "CAAC",
+  profile_photo: "AgAC",
+  chat_photo: "AgAC",
+};
+
+/** Kinds stored under the name they were given; the others by what they are. */
+const EXTENSION: Partial<Record<FileKind, string>> = {
+  video: "mp4",
+  audio: "mp3",
+  sticker: "webp",
+};
+
+/** Kinds that are pictures, which get a width and a height. */
+const PICTURES: readonly FileKind[] = ["photo", "profile_photo", "chat_photo", "sticker"];
+
 export function storeFile(
   store: FileStore,
   kind: FileKind,
@@ -70,19 +103,21 @@ export function storeFile(
 ): FileRecord {
   store.counter += 1;
   const extension =
-    kind === "document" ? (meta.file_name?.split(".").pop() ?? "bin").slice(0, 8) : "jpg";
+    kind === "document"
+      ? (meta.file_name?.split(".").pop() ?? "bin").slice(0, 8)
+      : (EXTENSION[kind] ?? "jpg");
   const digest = createHash("sha256")
     .update(data)
     .update(String(store.counter))
     .digest("base64url");
   const record: FileRecord = {
-    file_id: `${kind === "document" ? "BQAC" : "AgAC"}${randomString(60)}`,
+    file_id: `${FILE_ID_PREFIX[kind]}${randomString(60)}`,
     file_unique_id: `AQAD${digest.slice(0, 12)}`,
     file_path: `${FOLDER[kind]}/file_${store.counter}.${extension}`,
     kind,
     data,
     ...meta,
-    ...(kind === "document" ? {} : imageSize(data)),
+    ...(PICTURES.includes(kind) ? imageSize(data) : {}),
   };
   store.byId.set(record.file_id, record);
   store.byPath.set(record.file_path, record);
@@ -112,6 +147,32 @@ export function documentOf(record: FileRecord) {
     file_unique_id: record.file_unique_id,
     ...(record.file_name ? { file_name: record.file_name } : {}),
     ...(record.mime_type ? { mime_type: record.mime_type } : {}),
+    file_size: record.data.length,
+  };
+}
+
+/** A Video object; a video the simulator can't play is 640×360 and 10 seconds long. */
+export function videoOf(record: FileRecord) {
+  return {
+    file_id: record.file_id,
+    file_unique_id: record.file_unique_id,
+    width: record.width ?? 640,
+    height: record.height ?? 360,
+    duration: record.duration ?? 10,
+    ...(record.file_name ? { file_name: record.file_name } : {}),
+    mime_type: record.mime_type ?? "video/mp4",
+    file_size: record.data.length,
+  };
+}
+
+/** An Audio object. */
+export function audioOf(record: FileRecord) {
+  return {
+    file_id: record.file_id,
+    file_unique_id: record.file_unique_id,
+    duration: record.duration ?? 60,
+    ...(record.file_name ? { file_name: record.file_name } : {}),
+    mime_type: record.mime_type ?? "audio/mpeg",
     file_size: record.data.length,
   };
 }

@@ -45,12 +45,15 @@ export interface IdAllocator {
   bot(): number;
   group(): number;
   supergroup(): number;
+  /** A fresh `media_group_id` for an album. */
+  mediaGroup(): string;
   claim(id: number): void;
 }
 
 export function createIdAllocator(): IdAllocator {
   const taken = new Set<number>();
   const counters = { user: 6100000000, bot: 7400000000, group: 4100000000, channel: 2100000000 };
+  let mediaGroups = 13579246801357900n;
   const next = (kind: keyof typeof counters, shape: (n: number) => number) => {
     for (;;) {
       counters[kind] += 1;
@@ -66,6 +69,10 @@ export function createIdAllocator(): IdAllocator {
     bot: () => next("bot", (n) => n),
     group: () => next("group", (n) => -n),
     supergroup: () => next("channel", (n) => -(1000000000000 + n)),
+    mediaGroup: () => {
+      mediaGroups += 1n;
+      return String(mediaGroups);
+    },
     claim: (id) => {
       taken.add(id);
     },

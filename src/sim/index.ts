@@ -12,12 +12,16 @@ export { runSimulatorCli, type SimulatorCliOptions } from "./cli.ts";
 export {
   type BotSnapshot,
   type ChatSnapshot,
+  type ForumTopic,
+  type MemberAlbumInput,
+  type MemberAlbumItem,
   type MemberMessageInput,
   type NewChatInput,
   type NewUserInput,
   type PlayedMessage,
   SimClient,
   SimControlError,
+  type TopicsSnapshot,
 } from "./control/client.ts";
 export {
   type BotApiRequest,

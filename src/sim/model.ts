@@ -75,6 +75,14 @@ export interface StoredMessage {
   /** The user (or sender chat) that posted it. */
   senderId: number;
   isService: boolean;
+  /**
+   * The forum topic it belongs to (its `message_thread_id`), or in a plain
+   * supergroup the thread a reply belongs to; undefined for the General topic
+   * and for messages outside any thread.
+   */
+  threadId?: number;
+  /** The message it explicitly replies to (a topic message's implicit reply to the topic is not one). */
+  replyToId?: number;
   deleted?: { by: number; at: number };
   edits: { at: number; text?: string; caption?: string }[];
   /** Current emoji reactions by user id. */
@@ -102,6 +110,27 @@ export interface JoinRequestState {
   inviteLink?: string;
 }
 
+/** A forum topic. Its id is the id of the `forum_topic_created` service message that opened it. */
+export interface TopicState {
+  id: number;
+  name: string;
+  iconColor: number;
+  iconCustomEmojiId?: string;
+  /** Who created it: they may edit, close and delete it without the right to manage topics. */
+  creatorId: number;
+  isClosed: boolean;
+  createdAt: number;
+  /** Deleted with all its messages: who did it, and when. */
+  deleted?: { by: number; at: number };
+}
+
+/** The General topic of a forum: thread 1, whose messages carry no `message_thread_id`. */
+export interface GeneralTopicState {
+  name: string;
+  isClosed: boolean;
+  isHidden: boolean;
+}
+
 export interface ChatState {
   id: number;
   type: ChatType;
@@ -118,6 +147,11 @@ export interface ChatState {
   inviteLinks: Map<string, InviteLinkState>;
   joinRequests: Map<number, JoinRequestState>;
   bannedSenderChats: Set<number>;
+  /** A supergroup with topics enabled (`is_forum`). */
+  isForum: boolean;
+  /** Forum topics by thread id, deleted ones included; General is kept apart. */
+  topics: Map<number, TopicState>;
+  general: GeneralTopicState;
   migratedTo?: number;
   migratedFrom?: number;
   /** For private chats: the bot and the user of this one-to-one dialog. */

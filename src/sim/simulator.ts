@@ -10,7 +10,7 @@ import { createFileStore, type FileStore } from "./files.ts";
 import { createIdAllocator, type IdAllocator } from "./ids.ts";
 import { createFaultInjector, type FaultInjector } from "./limits/faults.ts";
 import { createRateLimiter, type RateLimiter } from "./limits/rate-limit.ts";
-import type { MemberMessageInput } from "./member-message-input.ts";
+import type { MemberAlbumInput, MemberMessageInput } from "./member-message-input.ts";
 import { createWorldState, type WorldState } from "./model.ts";
 import type { Violation } from "./spec/validate.ts";
 
@@ -23,6 +23,12 @@ export interface ScheduledMessage {
   label?: string;
   /** Label of the message this one replies to. */
   replyTo?: string;
+  /** Key of the forum topic it goes to (declared by the world or opened by an earlier entry). */
+  topic?: string;
+  /** An album instead of one message: its items, and the order bots receive them in. */
+  album?: Pick<MemberAlbumInput, "items" | "delivery_order">;
+  /** Instead of a message, `input.from_id` opens a forum topic, named `key` (or its name) for later entries. */
+  newTopic?: { key?: string; name: string; iconColor?: number };
 }
 
 export interface SimulatorOptions {
@@ -60,6 +66,8 @@ export interface Simulator {
   timeline: ScheduledMessage[];
   /** Labels of played timeline messages: label → [chat id, message id]. */
   labels: Map<string, [number, number]>;
+  /** Forum topics of the world and its timeline by key (their name unless given one): chat id → key → thread id. */
+  topicKeys: Map<number, Map<string, number>>;
   violations: { method: string; violations: Violation[] }[];
   events: EventEmitter<SimEvents>;
 }
@@ -78,6 +86,7 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
     selfCheck: options.selfCheck ?? false,
     timeline: [],
     labels: new Map(),
+    topicKeys: new Map(),
     violations: [],
     events: new EventEmitter<SimEvents>(),
   };
@@ -98,6 +107,7 @@ export function resetSimulator(sim: Simulator) {
   sim.limits.reset();
   sim.timeline = [];
   sim.labels.clear();
+  sim.topicKeys.clear();
   sim.violations = [];
   sim.clock.set(Date.now());
 }

@@ -14,6 +14,7 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { collectKeys, intakeKeys, keys } from "../../src/store/keys.ts";
 import { expectLogVerifies } from "../helpers/audit.ts";
 import {
+  intakeLength,
   keptMessages,
   killStarted,
   type LiveStage,
@@ -64,7 +65,7 @@ describe("a cluster master killed mid-stream", { timeout: 240_000 }, () => {
         REDIS_WAIT_TIMEOUT: "1",
       };
       // What confirms an update to Telegram: the case's step (polling), the intake queue (webhook).
-      const confirmingKey = mode === "polling" ? keys.caseMeta(s.caseId) : intakeKeys.updates();
+      const confirmingKey = mode === "polling" ? keys.caseMeta(s.caseId) : intakeKeys.updates(0);
       const c = s.sim.control;
       let sent = 0;
       const burst = async (until: number) => {
@@ -124,7 +125,7 @@ describe("a cluster master killed mid-stream", { timeout: 240_000 }, () => {
       // Telegram holds nothing back: every update was confirmed once replicas held it.
       await eventually(async () => (await c.pendingUpdates(s.botUser.id)).length === 0, 30_000);
       if (mode === "webhook")
-        await eventually(async () => (await s.redis.xlen(intakeKeys.updates())) === 0, 30_000);
+        await eventually(async () => (await intakeLength(s.redis)) === 0, 30_000);
       expect(await warden.stop("SIGTERM", 30_000), warden.logs()).toBe(0);
 
       const kept = await keptMessages(s);

@@ -69,7 +69,7 @@ describe("one slot per atomic step", () => {
 
   it("leaves SCAN to visit every master: keys of many cases are all found", async () => {
     const ids = Array.from({ length: 12 }, (_, i) => freshCaseId(`scan${i}`));
-    for (const id of ids) await connection.redis.set(keys.caseMeta(id), "1");
+    for (const id of ids) await connection.redis.hset(keys.caseMeta(id), "scan", "1");
     const slots = new Set(
       await Promise.all(
         ids.map(async (id) => connection.redis.call("CLUSTER", "KEYSLOT", keys.caseMeta(id))),

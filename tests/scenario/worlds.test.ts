@@ -130,6 +130,56 @@ describe("warden world lint", () => {
     ]);
   });
 
+  it("checks topics and albums: forums only, topics that exist by then, items that make an album", async () => {
+    const dir = join(scratch, "forum");
+    mkdirSync(dir);
+    const file = join(dir, "forum.yaml");
+    writeFileSync(
+      file,
+      [
+        "users:",
+        "  - { key: owner, first_name: Ronald }",
+        "  - { key: bas, first_name: Bas }",
+        "bots:",
+        "  - { key: warden, username: warden_bot }",
+        "chats:",
+        "  - key: forum",
+        "    type: supergroup",
+        "    title: Forum",
+        "    owner: owner",
+        "    is_forum: true",
+        "    topics: [{ name: Verkoop }, { name: Vraag }]",
+        "    members: [{ user: bas }]",
+        "  - key: plain",
+        "    type: supergroup",
+        "    title: Plain",
+        "    owner: owner",
+        "    topics: [{ name: Verkoop }]",
+        "timeline:",
+        "  - { at: 10, chat: forum, from: bas, topic: Verkop, text: a }",
+        "  - { at: 20, chat: forum, from: bas, topic: Eigen, text: b }",
+        "  - { at: 30, chat: forum, from: bas, new_topic: { name: Eigen } }",
+        "  - { at: 40, chat: forum, from: bas, topic: Eigen, text: c, album: [{ photo: true }, { photo: true }] }",
+        "  - { at: 50, chat: forum, from: bas, album: [{ document: true }, { photo: true, video: true }], delivery_order: [0, 0] }",
+        "  - { at: 60, chat: plain, from: owner, new_topic: { name: X } }",
+        "",
+      ].join("\n"),
+    );
+    const problems = (await lintWorldFile(file)).map(
+      (p) => `${p.line}:${p.column}: ${p.severity}: ${p.message} (hint: ${p.hint})`,
+    );
+    expect(problems).toEqual([
+      "18:5: error: plain has topics but is not a forum (hint: add is_forum: true to the chat)",
+      '20:46: error: forum has no topic "Verkop" at this point (hint: did you mean "Verkoop"?)',
+      '21:46: error: forum has no topic "Eigen" at this point (hint: declare it under topics: of forum (or open it earlier with new_topic:))',
+      "23:53: error: an album carries its files and captions in its items, not in text: (hint: move it into an item of album:)",
+      "24:39: error: documents can't be mixed with photos or videos in one album (Telegram refuses it) (hint: send the documents as an album of their own)",
+      "24:67: error: each album item is one photo, video or document (hint: give the item exactly one of photo:, video: or document:)",
+      "24:114: error: delivery_order must list each item index from 0 to 1 once (hint: for example [1, 0], or write reversed)",
+      "25:41: error: plain is not a forum, so no one can open a topic in it (hint: add is_forum: true to plain)",
+    ]);
+  });
+
   it("passes the shipped worlds", async () => {
     const result = await runWarden(["world", "lint", "scenarios/worlds/"]);
     expect(result.stdout).toMatch(/^\d+ files: 0 errors, 0 warnings$/m);

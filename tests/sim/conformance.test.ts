@@ -37,6 +37,32 @@ async function upload(method: string, field: string, params: Record<string, stri
   return body.result;
 }
 
+/** An album of two uploaded photos through multipart `attach://` parts. */
+async function uploadAlbum(chat: number, thread: number) {
+  const form = new FormData();
+  form.append("chat_id", String(chat));
+  form.append("message_thread_id", String(thread));
+  form.append(
+    "media",
+    JSON.stringify([
+      { type: "photo", media: "attach://first", caption: "<b>eerste</b>", parse_mode: "HTML" },
+      { type: "photo", media: "attach://second" },
+    ]),
+  );
+  form.append("first", new Blob([Buffer.from(PNG, "base64")]), "first.png");
+  form.append("second", new Blob([Buffer.from(PNG, "base64")]), "second.png");
+  const response = await fetch(`${cast.sim.apiRoot}/bot${cast.token}/sendMediaGroup`, {
+    method: "POST",
+    body: form,
+  });
+  const body = (await response.json()) as { ok: boolean; result: unknown; description?: string };
+  if (!body.ok) throw new Error(`sendMediaGroup failed: ${body.description}`);
+  results.push({ method: "sendMediaGroup", result: body.result });
+  return body.result;
+}
+
+let spareInline: { id: number };
+
 beforeAll(async () => {
   cast = await startCast();
   const c = cast.sim.control;
@@ -48,6 +74,7 @@ beforeAll(async () => {
     is_premium: true,
   });
   const kicked = await c.createUser({ first_name: "Kees" });
+  spareInline = await c.createUser({ first_name: "Aanbod", username: "aanbod_bot", is_bot: true });
   const stranger = await c.createUser({ first_name: "Stranger" });
   const channel = await c.createChat({
     type: "channel",
@@ -223,6 +250,117 @@ beforeAll(async () => {
   await c.promote(spare, bot.id, "all");
   await c.upgradeChat(spare);
 
+  // A forum: topics, the General topic, messages and albums in topics.
+  const { id: forum } = await c.createChat({
+    type: "supergroup",
+    title: "Vuurwerk Forum",
+    owner_id: owner.id,
+    is_forum: true,
+  });
+  await c.join(forum, alice.id);
+  await c.join(forum, bob.id);
+  await c.promote(forum, bot.id, "all");
+  const icons = await call<{ custom_emoji_id: string }[]>("getForumTopicIconStickers");
+  const topic = await call<{ message_thread_id: number }>("createForumTopic", {
+    chat_id: forum,
+    name: "Aanbod",
+    icon_color: 16766590,
+  });
+  const thread = topic.message_thread_id;
+  await call("editForumTopic", {
+    chat_id: forum,
+    message_thread_id: thread,
+    name: "Aanbod 2027",
+    icon_custom_emoji_id: icons[0]?.custom_emoji_id,
+  });
+  const offerInTopic = await c.sendMessage(forum, {
+    from_id: alice.id,
+    text: "Cobra 12 te koop",
+    message_thread_id: thread,
+  });
+  await call("sendMessage", {
+    chat_id: forum,
+    message_thread_id: thread,
+    text: "Let op: handel is verboden",
+    link_preview_options: { is_disabled: true },
+  });
+  await call("sendMessage", {
+    chat_id: forum,
+    text: "Antwoord in het onderwerp",
+    reply_parameters: { message_id: offerInTopic.message_id },
+  });
+  const topicPhoto = await upload("sendPhoto", "photo", {
+    chat_id: String(forum),
+    message_thread_id: String(thread),
+    caption: "bewijs",
+  });
+  await call("pinChatMessage", {
+    chat_id: forum,
+    message_id: (topicPhoto as { message_id: number }).message_id,
+  });
+  await call("unpinAllForumTopicMessages", { chat_id: forum, message_thread_id: thread });
+  await uploadAlbum(forum, thread);
+  await call("sendMediaGroup", {
+    chat_id: forum,
+    media: [
+      { type: "photo", media: fileId, caption: "een" },
+      { type: "video", media: "https://example.com/video.mp4" },
+    ],
+  });
+  await call("sendVideo", {
+    chat_id: forum,
+    message_thread_id: thread,
+    video: "https://example.com/clip.mp4",
+    caption: "filmpje",
+    duration: 12,
+  });
+  await c.sendAlbum(forum, {
+    from_id: bob.id,
+    message_thread_id: thread,
+    items: [{ photo: true, caption: "Cobra 6, 20 euro" }, { video: true }, { photo: true }],
+    delivery_order: [2, 0, 1],
+  });
+  const { id: newsChannel } = await c.createChat({
+    type: "channel",
+    title: "Vuurwerk Nieuws",
+    owner_id: bob.id,
+  });
+  await c.sendMessage(forum, {
+    from_id: alice.id,
+    text: "Zie https://example.com/aanbod",
+    via_bot_id: spareInline.id,
+    link_preview_options: { url: "https://example.com/aanbod", prefer_large_media: true },
+  });
+  await c.sendMessage(forum, {
+    from_id: bob.id,
+    text: "Doorgestuurd aanbod",
+    forward_from_chat_id: newsChannel,
+    forward_from_message_id: 7,
+    forward_signature: "Bob",
+    message_thread_id: thread,
+  });
+  const memberTopic = await c.createTopic(forum, { from_id: owner.id, name: "Tijdens lockdown" });
+  // People close, reopen and rename topics and hide General: the bot hears each.
+  await c.closeTopic(forum, memberTopic.message_thread_id, owner.id);
+  await c.reopenTopic(forum, memberTopic.message_thread_id, owner.id);
+  await c.editTopic(forum, memberTopic.message_thread_id, { name: "Na lockdown", by: owner.id });
+  await c.hideGeneralTopic(forum, owner.id);
+  await c.unhideGeneralTopic(forum, owner.id);
+  await c.reopenTopic(forum, 1, owner.id);
+  await call("closeForumTopic", { chat_id: forum, message_thread_id: thread });
+  await call("reopenForumTopic", { chat_id: forum, message_thread_id: thread });
+  await call("editGeneralForumTopic", { chat_id: forum, name: "Algemeen" });
+  await call("closeGeneralForumTopic", { chat_id: forum });
+  await call("reopenGeneralForumTopic", { chat_id: forum });
+  await call("hideGeneralForumTopic", { chat_id: forum });
+  await call("unhideGeneralForumTopic", { chat_id: forum });
+  await call("unpinAllGeneralForumTopicMessages", { chat_id: forum });
+  await call("deleteForumTopic", {
+    chat_id: forum,
+    message_thread_id: memberTopic.message_thread_id,
+  });
+  await call("getChat", { chat_id: forum });
+
   await call("getUpdates", { timeout: 0 });
   await call("setWebhook", {
     url: "http://127.0.0.1:9/hook",
@@ -274,6 +412,27 @@ describe("conformance with the derived spec", () => {
       ].sort(),
     );
     expect(validator.check(["Array of Update"], updates)).toEqual([]);
+  });
+
+  it("delivers each forum service message and album items among them", () => {
+    const messages = results
+      .filter((r) => r.method === "getUpdates")
+      .flatMap((r) => r.result as { message?: Record<string, unknown> }[])
+      .flatMap((u) => (u.message ? [u.message] : []));
+    const fields = new Set(messages.flatMap((m) => Object.keys(m)));
+    for (const field of [
+      "forum_topic_created",
+      "forum_topic_closed",
+      "forum_topic_reopened",
+      "forum_topic_edited",
+      "general_forum_topic_hidden",
+      "general_forum_topic_unhidden",
+      "message_thread_id",
+      "is_topic_message",
+      "media_group_id",
+      "via_bot",
+    ])
+      expect(fields, field).toContain(field);
   });
 
   it("had no self-check violations on the server side", async () => {

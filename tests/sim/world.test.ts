@@ -406,3 +406,77 @@ describe("getUpdates", () => {
     expect(loadWorld(readFileSync(WORLD, "utf8")).chats[0]?.members).toHaveLength(4);
   });
 });
+
+const FORUM = new URL("../../scenarios/worlds/fireworks-forum.yaml", import.meta.url).pathname;
+
+describe("a forum world", () => {
+  it("opens its topics, puts history and timeline in them, and delivers albums one item at a time", async () => {
+    running = await startSimulator({ world: FORUM, selfCheck: true, rateLimits: false });
+    const api = apiCaller(running.apiRoot, running.tokens[0] ?? "");
+    const forum = (await running.control.chats()).find((c) => c.title === "Vuurwerk Forum NL");
+    const id = forum?.id ?? 0;
+    const { general, topics } = await running.control.topics(id);
+    expect(general).toMatchObject({ is_closed: false, is_hidden: false });
+    expect(topics.map((t) => [t.name, t.is_closed])).toEqual([
+      ["Verkoop", false],
+      ["Vraag", false],
+      ["Reviews", false],
+      ["Regels", true],
+    ]);
+    const thread = (name: string) => topics.find((t) => t.name === name)?.message_thread_id;
+    const history = (await running.control.chat(id)).messages.map((m) => m.message);
+    const album = history.filter((m) => m.media_group_id !== undefined);
+    expect(album).toHaveLength(3);
+    expect(album.every((m) => m.message_thread_id === thread("Verkoop"))).toBe(true);
+    expect(album[0]?.caption).toMatch(/^Cobra 6 en Cobra 8/);
+    const reply = history.find((m) => m.text === "Ik heb er nog, stuur me een DM");
+    expect(reply).toMatchObject({
+      message_thread_id: thread("Vraag"),
+      reply_to_message: { text: "Iemand nog mortieren in de buurt van Utrecht?" },
+    });
+
+    const { played } = await running.control.advanceClock(1000);
+    expect(played.every((p) => p.ok)).toBe(true);
+    const updates = (await api<Update[]>("getUpdates")).body.result ?? [];
+    const messages = updates.map((u) => u.message ?? {});
+    const items = messages.slice(0, 3);
+    const group = items[0]?.media_group_id;
+    expect(group).toEqual(expect.any(String));
+    expect(items.map((m) => m.media_group_id)).toEqual([group, group, group]);
+    // Delivered reversed: the video first, the caption last, ids counting down.
+    expect(items[0]?.video).toBeDefined();
+    expect(items[2]?.caption).toMatch(/^Mortieren 10 stuks/);
+    const ids = items.map((m) => Number(m.message_id));
+    expect(ids).toEqual([...ids].sort((a, b) => b - a));
+    expect(messages.map((m) => m.message_thread_id)).toEqual([
+      thread("Verkoop"),
+      thread("Verkoop"),
+      thread("Verkoop"),
+      thread("Vraag"),
+      thread("Verkoop"),
+      thread("Reviews"),
+      thread("Verkoop"),
+    ]);
+
+    // A member opens a topic during the rehearsal and posts an album in it.
+    const later = await running.control.advanceClock(5460 - 1000);
+    expect(later.played.every((p) => p.ok)).toBe(true);
+    const opened = (await running.control.topics(id)).topics.find(
+      (t) => t.name === "Sem zijn aanbod",
+    );
+    expect(opened).toMatchObject({ icon_color: 16766590, is_closed: false });
+    const next =
+      (await api<Update[]>("getUpdates", { offset: Number(updates.at(-1)?.update_id) + 1 })).body
+        .result ?? [];
+    expect(next.map((u) => u.message?.forum_topic_created !== undefined)).toEqual([
+      true,
+      false,
+      false,
+    ]);
+    expect(next.slice(1).map((u) => u.message?.message_thread_id)).toEqual([
+      opened?.message_thread_id,
+      opened?.message_thread_id,
+    ]);
+    expect(await running.control.violations()).toEqual([]);
+  });
+});

@@ -12,6 +12,7 @@ import type { ChatMember, Update } from "grammy/types";
 import type { Logger } from "pino";
 import { actorOf, approverOf, recordRefusedAnswer } from "../../actions/approvals.ts";
 import { actionEnv } from "../../actions/context.ts";
+import { offerText } from "../../collect/offer-text.ts";
 import { recordedOf } from "../../collect/recorder.ts";
 import {
   CONVERSATION_ID,
@@ -116,22 +117,27 @@ function isPresent(m: ChatMember): boolean {
 /** The event an update is for the engine, if any. */
 export function eventOf(ctx: Context): ScenarioEvent | undefined {
   const update = ctx.update;
-  const message = update.message;
+  const seen = recordedOf(update);
+  // An edit is an event only when it made the message an offer for the first time: answered
+  // as a new offer would be, once, however often the message is edited afterwards.
+  const editedIntoOffer = seen?.offer && seen.firstOffer ? update.edited_message : undefined;
+  const message = update.message ?? editedIntoOffer;
   if (message?.from && !message.from.is_bot && !message.sender_chat) {
-    const text = message.text ?? message.caption ?? "";
-    const seen = recordedOf(update);
+    const text = offerText(message) ?? "";
     const replied = message.reply_to_message;
     return {
       kind: message.chat.type === "private" ? "private_message" : "message",
       chatId: message.chat.id,
       ...(seen ? { caseId: seen.caseId } : {}),
       updateId: update.update_id,
-      at: message.date * 1000,
+      // An offer made by an edit was made when it was edited.
+      at: (editedIntoOffer?.edit_date ?? message.date) * 1000,
       member: memberOf(message.from),
       message: {
         id: message.message_id,
         text,
         media: message.text === undefined,
+        ...(editedIntoOffer ? { edited: true } : {}),
         command: message.entities?.[0]?.type === "bot_command" && message.entities[0].offset === 0,
         ...(replied
           ? {
@@ -187,9 +193,35 @@ export interface ScenarioInbox {
 
 const INBOX_KEY = botKeys.scenarioInbox();
 
-export function scenarioInbox(redis: Redis, logger: Logger): ScenarioInbox {
-  // This process's entries are its own work in progress; only older processes' are replayed.
-  const owner = `${process.pid}-${Date.now().toString(36)}`;
+/**
+ * With several processes on one Redis, each entry names the process handling
+ * it, and only the entries of processes that are gone (`alive` says no) are
+ * replayed — the others are a live replica's work in progress. Replaying is
+ * then done again and again (the bot's ticker), since a replica may die at any
+ * time; an entry is taken by removing it, so two processes never both replay it.
+ */
+export interface InboxReplicas {
+  /** This process's id (src/store/process.ts). */
+  id: string;
+  alive(id: string): Promise<boolean>;
+  /**
+   * Polling: the lowest update id Telegram is sure to hand out again (the
+   * confirmed offset the polling leader stored before sending it; Telegram
+   * forgets nothing at or above it). A dead process's entries from there on
+   * are left to that redelivery — replayed as well, they would be handled
+   * twice — and the process that handles them again overwrites and removes
+   * them.
+   */
+  redeliveredFrom?: () => Promise<number | undefined>;
+}
+
+export function scenarioInbox(
+  redis: Redis,
+  logger: Logger,
+  replicas?: InboxReplicas,
+): ScenarioInbox {
+  // This process's entries are its own work in progress; only older (or dead) processes' are replayed.
+  const owner = replicas?.id ?? `${process.pid}-${Date.now().toString(36)}`;
   // A positive answer is trusted for a second; a negative one never, so a run just started is covered at once.
   let activeAt = 0;
   async function scenariosActive(): Promise<boolean> {
@@ -201,6 +233,7 @@ export function scenarioInbox(redis: Redis, logger: Logger): ScenarioInbox {
   const relevant = (u: Update) =>
     u.update_id >= 0 &&
     (u.message !== undefined ||
+      u.edited_message !== undefined ||
       u.callback_query !== undefined ||
       u.chat_member !== undefined ||
       u.chat_join_request !== undefined);
@@ -216,19 +249,37 @@ export function scenarioInbox(redis: Redis, logger: Logger): ScenarioInbox {
       }
     },
     async replay(handle) {
-      const left = Object.entries(await redis.hgetall(INBOX_KEY))
-        .map(([id, raw]) => ({ id, ...(JSON.parse(raw) as { owner: string; update: Update }) }))
-        .filter((e) => e.owner !== owner)
-        .sort((a, b) => Number(a.id) - Number(b.id));
+      const left: Array<{ id: string; owner: string; update: Update }> = [];
+      const verdicts = new Map<string, boolean>();
+      const entries = Object.entries(await redis.hgetall(INBOX_KEY));
+      const redelivered = entries.length > 0 ? await replicas?.redeliveredFrom?.() : undefined;
+      for (const [id, raw] of entries) {
+        const entry = { id, ...(JSON.parse(raw) as { owner: string; update: Update }) };
+        if (entry.owner === owner) continue;
+        if (redelivered !== undefined && entry.update.update_id >= redelivered) continue;
+        if (replicas) {
+          let alive = verdicts.get(entry.owner);
+          if (alive === undefined) {
+            alive = await replicas.alive(entry.owner);
+            verdicts.set(entry.owner, alive);
+          }
+          if (alive) continue;
+        }
+        left.push(entry);
+      }
+      left.sort((a, b) => Number(a.id) - Number(b.id));
+      let replayed = 0;
       for (const entry of left) {
+        // Taken by removing it: of two processes replaying at once, one gets it.
+        if ((await redis.hdel(INBOX_KEY, entry.id)) !== 1) continue;
         logger.warn(
-          { update_id: entry.update.update_id },
+          { update_id: entry.update.update_id, ...(replicas ? { process: entry.owner } : {}) },
           "handling an update again whose handling a restart interrupted",
         );
-        await redis.hdel(INBOX_KEY, entry.id);
+        replayed++;
         await handle(entry.update);
       }
-      return left.length;
+      return replayed;
     },
   };
 }

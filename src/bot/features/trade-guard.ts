@@ -4,6 +4,7 @@ import type { ActionScope } from "../../actions/context.ts";
 import { actionEnv } from "../../actions/context.ts";
 import { purge } from "../../actions/purge.ts";
 import { warn } from "../../actions/warn.ts";
+import { collectKeys } from "../../collect/keys.ts";
 import { recordedOf } from "../../collect/recorder.ts";
 import { getCase, getRole, type SeizedChat } from "../../store/cases.ts";
 import { botKeys, keys } from "../../store/keys.ts";
@@ -19,12 +20,21 @@ import type { FeatureDeps } from "../deps.ts";
  * (the purge action) — and the group is told why with the `warning-trade`
  * template. People holding a role in the case are never affected.
  *
+ * What is judged is what a member sees of the message (src/collect/offer-text.ts):
+ * its text or caption, the links behind its words and its preview, the
+ * channel a forward comes from and the inline bot it was sent through. An
+ * edit is judged again, as a new message would be: a harmless message edited
+ * into an offer is removed then, with every version kept as evidence.
+ *
  * The warning cannot reply to the offer, which is gone, so it is posted to
  * the group, and not for every removal, which would flood the group: a
  * warning goes out for the first removal, then again once 10 more have been
  * removed and 5 minutes have passed, or after an hour whatever the count.
  * Every removal and warning runs under the idempotency key
- * `offer:<chat>:<message_id>`, so a redelivered update does neither twice.
+ * `offer:<chat>:<message_id>`, so a redelivered update, or a second edit of
+ * an offer, does neither twice; and a message already captured for removal
+ * (by this guard, a trigger or `/purge`) is left alone, so an edit that
+ * arrives after its message was removed asks Telegram for nothing.
  */
 
 export const TRADE_WARNING_RULE = { everyRemovals: 10, minSeconds: 5 * 60, maxSeconds: 3600 };
@@ -64,6 +74,17 @@ export async function tradeWarningDue(
   return due === 1;
 }
 
+/** Whether the message was captured as evidence before a removal (its removal was asked for). */
+async function capturedForRemoval(
+  redis: Redis,
+  caseId: string,
+  chatId: number,
+  messageId: number,
+): Promise<boolean> {
+  const raw = await redis.hget(collectKeys.evidence(caseId), `${chatId}:${messageId}`);
+  return raw !== null && (JSON.parse(raw) as { reason?: string }).reason === "purge";
+}
+
 export function tradeGuardFeature(deps: FeatureDeps): Composer<Context> {
   const composer = new Composer<Context>();
   composer.on(["message", "edited_message"], async (ctx, next) => {
@@ -81,6 +102,8 @@ export function tradeGuardFeature(deps: FeatureDeps): Composer<Context> {
       deps.redis.hget(keys.caseChats(seen.caseId), String(seen.chatId)),
     ]);
     if (!record || !rawChat) return next();
+    if (await capturedForRemoval(deps.redis, seen.caseId, seen.chatId, message.message_id))
+      return next();
     const scope: ActionScope = {
       case: record,
       chat: JSON.parse(rawChat) as SeizedChat,
@@ -97,6 +120,7 @@ export function tradeGuardFeature(deps: FeatureDeps): Composer<Context> {
         chat: seen.chatId,
         message_id: message.message_id,
         why: seen.offer ? "offer" : "forward",
+        edited: seen.edited,
         rules: seen.offer?.rules,
         deleted: removed.deleted.length,
       },

@@ -1,5 +1,6 @@
 import { LexiconError } from "../lexicon/error.ts";
 import {
+  isHandoffCategory,
   isItemCategory,
   isVocabCategory,
   type Lexicon,
@@ -25,6 +26,14 @@ export const TAG_TIME = 32;
 export const TAG_ITEM = 64;
 /** Part of a scoring term (so a number in `cobra 6` is not a quantity). */
 export const TAG_TERM = 128;
+/** `prijs`, `price`: a single price. */
+export const TAG_PRICE_WORD = 256;
+/** `op aanvraag`, `on request`. */
+export const TAG_ON_REQUEST = 512;
+/** Part of a `handoff:*` term (`pm`, `in dm`, `signal`). */
+export const TAG_HANDOFF = 1024;
+/** `prijslijst`, `prijzen`, `menu`: the prices of a stock. */
+export const TAG_PRICE_LIST = 2048;
 
 const VOCAB_TAGS: Readonly<Record<string, number>> = {
   "vocab:currency": TAG_CURRENCY,
@@ -33,6 +42,9 @@ const VOCAB_TAGS: Readonly<Record<string, number>> = {
   "vocab:price-link": TAG_PRICE_LINK,
   "vocab:price-cue": TAG_PRICE_CUE,
   "vocab:time": TAG_TIME,
+  "vocab:price-word": TAG_PRICE_WORD,
+  "vocab:price-list": TAG_PRICE_LIST,
+  "vocab:on-request": TAG_ON_REQUEST,
 };
 
 export interface Category {
@@ -109,7 +121,11 @@ export function compileLexicon(lexicon: Lexicon): CompiledLexicon {
     categories.push({
       id,
       weight: vocab ? 0 : (valid.weights[id] ?? 0),
-      tag: vocab ? (VOCAB_TAGS[id] ?? 0) : TAG_TERM | (isItemCategory(id) ? TAG_ITEM : 0),
+      tag: vocab
+        ? (VOCAB_TAGS[id] ?? 0)
+        : TAG_TERM |
+          (isItemCategory(id) ? TAG_ITEM : 0) |
+          (isHandoffCategory(id) ? TAG_HANDOFF : 0),
       scores: !vocab,
       item: isItemCategory(id),
     });

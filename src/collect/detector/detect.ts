@@ -1,8 +1,10 @@
 import type { Category, CompiledLexicon, TermEntry, TrieNode } from "./compile.ts";
 import {
   HANDLE_FOUND,
+  LIST_ON_REQUEST,
   PHONE,
   PRICE,
+  PRICE_ON_REQUEST,
   PRICE_QUANTITY,
   QUANTITY,
   readStructure,
@@ -42,19 +44,40 @@ export interface TradeVerdict {
 }
 
 /**
- * "zoek iemand om mee te gamen" is not a request to buy: asking counts only
- * when something tradeable is named (an item or an emoji code).
+ * What makes a trade is the goods: "zoek iemand om mee te gamen, dm me" is
+ * not a request to buy, and "wasmachine te koop, 120 euro, ophalen, app me"
+ * is a second-hand sale however much it reads like an offer. So intent,
+ * hand-offs, payment, delivery and trust count only when something these
+ * groups trade is named: an item, an emoji code, or a price list offered on
+ * request ("pm voor prijzen", "menu in dm"). Structure (a price with a
+ * quantity, a phone number) and counter-evidence always count.
  */
-const BUY = "intent:buy";
 const EMOJI_CODE = "emoji-code";
+
+/**
+ * An item or emoji code names goods from this term weight up: ❄️ 💊 🧨 do,
+ * while 🔥 and 🤍 are how anyone decorates the sale of a phone.
+ */
+const NAMES_GOODS = 0.4;
 
 /** Items named before a message counts as a stock list. */
 const LIST_MIN_ITEMS = 3;
 
-const STRUCTURE_RULES = [PRICE, QUANTITY, PRICE_QUANTITY, PHONE, HANDLE_FOUND] as const;
+const STRUCTURE_RULES = [
+  PRICE,
+  QUANTITY,
+  PRICE_QUANTITY,
+  PHONE,
+  HANDLE_FOUND,
+  PRICE_ON_REQUEST,
+] as const;
 
-function structureRule(bit: number): "price" | "quantity" | "price+quantity" | "phone" | "handle" {
+function structureRule(
+  bit: number,
+): "price" | "quantity" | "price+quantity" | "phone" | "handle" | "price-on-request" {
   switch (bit) {
+    case PRICE_ON_REQUEST:
+      return "price-on-request";
     case PRICE:
       return "price";
     case QUANTITY:
@@ -108,7 +131,7 @@ export function detectTrade(text: string, lexicon: CompiledLexicon): TradeVerdic
 
   const matches: RuleMatch[] = [];
   let disguised: RuleMatch | undefined;
-  let emojiCode = false;
+  let namesGoods = false;
 
   let i = 0;
   while (i < n) {
@@ -132,7 +155,8 @@ export function detectTrade(text: string, lexicon: CompiledLexicon): TradeVerdic
       matches.push({ rule: category.id, term: entry.term, start, end: stop });
       if (entry.weight > (best[entry.category] as number)) best[entry.category] = entry.weight;
       if (category.item && !seenItem(entry.term)) itemTerms[itemCount++] = entry.term;
-      if (category.id === EMOJI_CODE) emojiCode = true;
+      if ((category.item || category.id === EMOJI_CODE) && entry.weight >= NAMES_GOODS)
+        namesGoods = true;
       if (hidden && !disguised)
         disguised = { rule: "obfuscation", term: entry.term, start, end: stop };
     }
@@ -143,12 +167,13 @@ export function detectTrade(text: string, lexicon: CompiledLexicon): TradeVerdic
   const structure = readStructure(tokens, tags, spans);
 
   let score = 0;
-  const somethingToBuy = itemCount > 0 || emojiCode;
+  const somethingToTrade = namesGoods || (structure & LIST_ON_REQUEST) !== 0;
   for (let c = 0; c < categories.length; c++) {
     const weight = best[c] as number;
     const category = categories[c] as Category;
     if (weight === 0 || !category.scores) continue;
-    if (category.id === BUY && !somethingToBuy) continue;
+    if (!somethingToTrade && category.weight > 0 && !category.item && category.id !== EMOJI_CODE)
+      continue;
     const contribution = category.weight * weight;
     score += contribution;
     fire(category.id, contribution);

@@ -1,9 +1,13 @@
 import {
   TAG_CURRENCY,
+  TAG_HANDOFF,
   TAG_ITEM,
+  TAG_ON_REQUEST,
   TAG_PER_UNIT,
   TAG_PRICE_CUE,
   TAG_PRICE_LINK,
+  TAG_PRICE_LIST,
+  TAG_PRICE_WORD,
   TAG_TERM,
   TAG_TIME,
   TAG_UNIT,
@@ -22,7 +26,8 @@ import {
  * `50,-`), a quantity (`20 stuks`, `3g`, `5 cobra's`), and the two together
  * (`10 voor 100`, `€25 p/st`, `3g 60`), plus phone numbers and @handles.
  * A price alone is small talk ("de pizza was €12"); price with quantity is
- * how offers are written.
+ * how offers are written. An offer that names no price says where to get
+ * it instead: `pm voor prijzen`, `prijslijst op aanvraag`, `menu in dm`.
  */
 
 export const PRICE = 1;
@@ -30,9 +35,19 @@ export const QUANTITY = 2;
 export const PRICE_QUANTITY = 4;
 export const PHONE = 8;
 export const HANDLE_FOUND = 16;
+export const PRICE_ON_REQUEST = 32;
+/**
+ * Not a scoring rule: the price on request is for a list (`prijslijst`,
+ * `prijzen`, `menu`), which says there is stock, where `prijs via dm` is
+ * also how one second-hand iPad is sold.
+ */
+export const LIST_ON_REQUEST = 64;
 
 /** Tokens this close (in tokens) make one "5 cobra's … €50" offer. */
 const PAIR_WINDOW = 8;
+
+/** At most this many tokens between a price word and its hand-off: `dm for the price list`. */
+const REQUEST_WINDOW = 3;
 
 const ROLE_PRICE = 1;
 const ROLE_QUANTITY = 2;
@@ -199,9 +214,13 @@ export function readStructure(
     }
   }
 
+  // A quantity and a price pair up only within one clause: in "Bosch 7kg,
+  // 120 euro" the weight describes the washing machine, it is not sold by it.
   let lastPrice = -1000;
   let lastQuantity = -1000;
+  let clause = 0;
   for (let i = 0; i < n; i++) {
+    if (flag(t, i, HARD_GAP)) clause = i;
     const r = role[i];
     if (r === ROLE_PRICE) {
       // The span covers the currency written around the number: `€50`, `50 euro`.
@@ -209,20 +228,69 @@ export function readStructure(
       const to = i + 1 < n && tagged(tags, i + 1, TAG_CURRENCY) && joined(t, i + 1, 1) ? i + 1 : i;
       note(PRICE, t.start[from] as number, t.end[to] as number);
       lastPrice = i;
-      if (i - lastQuantity <= PAIR_WINDOW && (found & PRICE_QUANTITY) === 0) {
+      if (
+        lastQuantity >= clause &&
+        i - lastQuantity <= PAIR_WINDOW &&
+        (found & PRICE_QUANTITY) === 0
+      ) {
         note(PRICE_QUANTITY, t.start[lastQuantity] as number, t.end[i] as number);
       }
     } else if (r === ROLE_QUANTITY) {
       note(QUANTITY, t.start[i] as number, t.end[i] as number);
       lastQuantity = i;
-      if (i - lastPrice <= PAIR_WINDOW && (found & PRICE_QUANTITY) === 0) {
+      if (lastPrice >= clause && i - lastPrice <= PAIR_WINDOW && (found & PRICE_QUANTITY) === 0) {
         note(PRICE_QUANTITY, t.start[lastPrice] as number, t.end[i] as number);
       }
     }
   }
 
   findPhones(t, tags);
+  findPriceOnRequest(t, tags);
   return found;
+}
+
+/**
+ * A price word (`prijs`, `prijslijst`, `menu`) with a hand-off (`pm`,
+ * `in dm`, `signal`) or a request phrase (`op aanvraag`) a few tokens before
+ * or after it, within one clause: "pm voor prijzen", "prices in dm". A
+ * punctuation mark in between ends the clause, so "prijs in overleg. pb"
+ * (how a bicycle is sold) is not one. A list word found this way also sets
+ * LIST_ON_REQUEST.
+ */
+function findPriceOnRequest(t: TokenBuffer, tags: readonly number[]): void {
+  const n = t.count;
+  const partner = TAG_HANDOFF | TAG_ON_REQUEST;
+  const word = TAG_PRICE_WORD | TAG_PRICE_LIST;
+  let noted = false;
+  for (let i = 0; i < n; i++) {
+    if (!tagged(tags, i, word)) continue;
+    let from = -1;
+    let to = -1;
+    for (let k = i + 1; k < n && k <= i + REQUEST_WINDOW + 1 && !flag(t, k, HARD_GAP); k++) {
+      if (tagged(tags, k, partner)) {
+        from = i;
+        to = k;
+        break;
+      }
+    }
+    for (
+      let k = i - 1;
+      from < 0 && k >= 0 && k >= i - REQUEST_WINDOW - 1 && !flag(t, k + 1, HARD_GAP);
+      k--
+    ) {
+      if (tagged(tags, k, partner)) {
+        from = k;
+        to = i;
+      }
+    }
+    if (from < 0) continue;
+    if (!noted) note(PRICE_ON_REQUEST, t.start[from] as number, t.end[to] as number);
+    noted = true;
+    if (tagged(tags, i, TAG_PRICE_LIST)) {
+      found |= LIST_ON_REQUEST;
+      return;
+    }
+  }
 }
 
 const NL_NUMBER = /^0[1-9]\d{8}$/;

@@ -23,9 +23,20 @@ export const VOCAB_CATEGORIES = [
   "vocab:price-link",
   "vocab:price-cue",
   "vocab:time",
+  "vocab:price-word",
+  "vocab:price-list",
+  "vocab:on-request",
 ] as const;
 
-/** Rules computed from message structure rather than from term lists. */
+/**
+ * Rules computed from message structure rather than from term lists.
+ * `price-on-request`: a price word (`vocab:price-word`: prijs, price; or
+ * `vocab:price-list`: prijslijst, prijzen, menu) next to a hand-off
+ * (`handoff:*`) or a request phrase (`vocab:on-request`), as in "pm voor
+ * prijzen" or "prijslijst op aanvraag": how an offer reads when it names no
+ * price. Only a list on request counts as naming something to trade (see
+ * detectTrade): "prijs via dm" is also how one bicycle is sold.
+ */
 export const STRUCTURAL_RULES = [
   "price",
   "quantity",
@@ -34,6 +45,7 @@ export const STRUCTURAL_RULES = [
   "handle",
   "obfuscation",
   "list",
+  "price-on-request",
 ] as const;
 
 const FORBIDDEN = /[\\()[\]{}|^?<>]/;
@@ -173,6 +185,11 @@ export function isVocabCategory(category: string): boolean {
 
 export function isItemCategory(category: string): boolean {
   return category.startsWith("item:");
+}
+
+/** `handoff:*` categories: ways to take a deal elsewhere (an app, a DM). */
+export function isHandoffCategory(category: string): boolean {
+  return category.startsWith("handoff:");
 }
 
 export function termOf(entry: LexiconTerm): { term: string; weight: number } {

@@ -16,7 +16,13 @@ export interface Member {
 
 export interface EventMessage {
   id: number;
+  /** What the message is judged by: its words, links, forward origin… (src/collect/offer-text.ts). */
   text: string;
+  /**
+   * An edit that made a harmless message an offer. Only `trade_offer` triggers
+   * hear it: keywords were matched, or not, when the message was new.
+   */
+  edited?: boolean;
   /** A photo, document, sticker… (with or without caption). */
   media: boolean;
   /** Starts with a bot command such as /start. */

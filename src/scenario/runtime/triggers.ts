@@ -45,7 +45,7 @@ export function matches(trigger: Trigger, event: ScenarioEvent): boolean {
         (trigger.min_score === undefined || event.message.offer.score >= trigger.min_score)
       );
     case "message": {
-      if (event.kind !== "message" || !event.message?.text) return false;
+      if (event.kind !== "message" || !event.message?.text || event.message.edited) return false;
       const text = event.message.text;
       if (trigger.keywords) {
         const hay = normalise(text);

@@ -8,15 +8,28 @@ import type { TgChat, TgMessage, TgUpdate, TgUser } from "../bot-api-objects.ts"
 import type { CallRecord } from "../calls.ts";
 import type { Permissions } from "../chat-permissions.ts";
 import type { FaultSpec } from "../limits/faults.ts";
-import type { MemberMessageInput } from "../member-message-input.ts";
+import type {
+  MemberAlbumInput,
+  MemberAlbumItem,
+  MemberMessageInput,
+} from "../member-message-input.ts";
 import type { AdminRights } from "../model.ts";
 import type { LoadedWorld, World } from "../world/load.ts";
 import type { PlayedMessage } from "./clock.ts";
-import type { botSnapshot, chatSnapshot } from "./snapshot.ts";
+import type { botSnapshot, chatSnapshot, topicsSnapshot } from "./snapshot.ts";
 
 export type ChatSnapshot = ReturnType<typeof chatSnapshot>;
 export type BotSnapshot = ReturnType<typeof botSnapshot>;
-export type { CallRecord, MemberMessageInput, PlayedMessage };
+export type TopicsSnapshot = ReturnType<typeof topicsSnapshot>;
+export type { CallRecord, MemberAlbumInput, MemberAlbumItem, MemberMessageInput, PlayedMessage };
+
+/** A forum topic as the Bot API describes it. */
+export interface ForumTopic {
+  message_thread_id: number;
+  name: string;
+  icon_color: number;
+  icon_custom_emoji_id?: string;
+}
 
 export class SimControlError extends Error {
   constructor(
@@ -38,6 +51,8 @@ export interface NewUserInput {
   is_premium?: boolean;
   id?: number;
   bio?: string;
+  /** A bot account that is not under test (an inline bot a member writes through). */
+  is_bot?: boolean;
 }
 
 export interface NewChatInput {
@@ -48,6 +63,8 @@ export interface NewChatInput {
   description?: string;
   permissions?: Partial<Permissions>;
   id?: number;
+  /** A supergroup with topics. */
+  is_forum?: boolean;
 }
 
 export class SimClient {
@@ -132,6 +149,8 @@ export class SimClient {
       title?: string;
       description?: string;
       permissions?: Partial<Permissions>;
+      /** Turn topics on or off (supergroups only). */
+      is_forum?: boolean;
       by?: number;
     },
   ): Promise<ChatSnapshot> {
@@ -206,10 +225,22 @@ export class SimClient {
   trySendMessage(chatId: number, input: MemberMessageInput): Promise<Envelope<TgMessage>> {
     return this.envelope("POST", `/sim/chats/${chatId}/messages`, input);
   }
+  /**
+   * A member posts an album (2–10 items sent together; one item is an ordinary
+   * message). Bots receive one update per item, in `delivery_order` if given.
+   * Returns the messages in item order. Throws when Telegram would refuse.
+   */
+  sendAlbum(chatId: number, input: MemberAlbumInput): Promise<TgMessage[]> {
+    return this.call("POST", `/sim/chats/${chatId}/albums`, input);
+  }
+  /** Like sendAlbum, but returns the refusal instead of throwing. */
+  trySendAlbum(chatId: number, input: MemberAlbumInput): Promise<Envelope<TgMessage[]>> {
+    return this.envelope("POST", `/sim/chats/${chatId}/albums`, input);
+  }
   editMessage(
     chatId: number,
     messageId: number,
-    patch: { text?: string; caption?: string; bot?: string },
+    patch: { text?: string; caption?: string; entities?: unknown[]; bot?: string },
   ): Promise<TgMessage> {
     return this.call("POST", `/sim/chats/${chatId}/messages/${messageId}/edit`, patch);
   }
@@ -232,6 +263,67 @@ export class SimClient {
       emoji,
     });
   }
+  // Forum topics
+  /** A forum's General topic and every topic created in it, deleted ones included. */
+  topics(chatId: number): Promise<TopicsSnapshot> {
+    return this.call("GET", `/sim/chats/${chatId}/topics`);
+  }
+  /** A member creates a topic; refused unless they may (403 with Telegram's reason). */
+  createTopic(
+    chatId: number,
+    input: { from_id: number; name: string; icon_color?: number; icon_custom_emoji_id?: string },
+  ): Promise<ForumTopic> {
+    return this.call("POST", `/sim/chats/${chatId}/topics`, input);
+  }
+  /** Like createTopic, but returns the refusal instead of throwing. */
+  tryCreateTopic(
+    chatId: number,
+    input: { from_id: number; name: string; icon_color?: number; icon_custom_emoji_id?: string },
+  ): Promise<Envelope<ForumTopic>> {
+    return this.envelope("POST", `/sim/chats/${chatId}/topics`, input);
+  }
+  /** The owner (or `by`: an admin who manages topics, or the topic's creator) renames a topic; 1 is General. */
+  editTopic(
+    chatId: number,
+    threadId: number,
+    patch: { name?: string; icon_custom_emoji_id?: string; by?: number },
+  ): Promise<TopicsSnapshot> {
+    return this.call("PATCH", `/sim/chats/${chatId}/topics/${threadId}`, patch);
+  }
+  closeTopic(chatId: number, threadId: number, by?: number): Promise<TopicsSnapshot> {
+    return this.topicAction(chatId, threadId, "close", by);
+  }
+  reopenTopic(chatId: number, threadId: number, by?: number): Promise<TopicsSnapshot> {
+    return this.topicAction(chatId, threadId, "reopen", by);
+  }
+  /** Hides the General topic (which closes it too). */
+  hideGeneralTopic(chatId: number, by?: number): Promise<TopicsSnapshot> {
+    return this.topicAction(chatId, 1, "hide", by);
+  }
+  unhideGeneralTopic(chatId: number, by?: number): Promise<TopicsSnapshot> {
+    return this.topicAction(chatId, 1, "unhide", by);
+  }
+  /** Deletes a topic with all its messages (the owner, `by` with can_delete_messages, or its creator). */
+  deleteTopic(chatId: number, threadId: number, by?: number): Promise<TopicsSnapshot> {
+    return this.call(
+      "DELETE",
+      `/sim/chats/${chatId}/topics/${threadId}`,
+      by === undefined ? {} : { by },
+    );
+  }
+  private topicAction(
+    chatId: number,
+    threadId: number,
+    action: "close" | "reopen" | "hide" | "unhide",
+    by: number | undefined,
+  ): Promise<TopicsSnapshot> {
+    return this.call(
+      "POST",
+      `/sim/chats/${chatId}/topics/${threadId}/${action}`,
+      by === undefined ? {} : { by },
+    );
+  }
+
   pressButton(input: {
     from_id: number;
     chat_id: number;

@@ -7,9 +7,11 @@ import type { TgMessage } from "../bot-api-objects.ts";
 import { isClockTime, LATEST_MS } from "../clock.ts";
 import { ControlError, controlInvalid } from "../errors.ts";
 import type { MemberMessageInput } from "../member-message-input.ts";
-import type { Simulator } from "../simulator.ts";
-import { withReply } from "../world/load.ts";
-import { postMemberMessage } from "../world/member-messages.ts";
+import type { ChatState } from "../model.ts";
+import type { ScheduledMessage, Simulator } from "../simulator.ts";
+import { nameTopic, withReply, withTopic } from "../world/load.ts";
+import { postMemberAlbum, postMemberMessage } from "../world/member-messages.ts";
+import { memberCreatesTopic } from "../world/topics.ts";
 
 /** A timeline message played: posted, or refused with Telegram's reason and what was tried. */
 export type PlayedMessage =
@@ -55,6 +57,32 @@ export function requireAdvanceSeconds(value: unknown): number {
   );
 }
 
+/**
+ * Plays one timeline entry: a member's message, an album (one played message
+ * per item, in item order), or a topic a member opens (its
+ * forum_topic_created message). Refusals are thrown as ControlError.
+ */
+function playEntry(sim: Simulator, chat: ChatState, next: ScheduledMessage): TgMessage[] {
+  const input = withTopic(sim, withReply(sim, next.input, next.replyTo), next.topic, chat.id);
+  let messages: TgMessage[];
+  if (next.newTopic) {
+    const topic = memberCreatesTopic(sim, chat, input.from_id, {
+      name: next.newTopic.name,
+      ...(next.newTopic.iconColor !== undefined ? { iconColor: next.newTopic.iconColor } : {}),
+    });
+    nameTopic(sim, chat.id, next.newTopic.key ?? next.newTopic.name, topic.id);
+    const root = chat.messages.get(topic.id);
+    messages = root ? [root.message] : [];
+  } else if (next.album) {
+    messages = postMemberAlbum(sim, chat, { ...input, ...next.album }).map((s) => s.message);
+  } else {
+    messages = [postMemberMessage(sim, chat, input).message];
+  }
+  const first = messages[0];
+  if (next.label && first) sim.labels.set(next.label, [chat.id, first.message_id]);
+  return messages;
+}
+
 /** Moves the clock by `seconds` (see requireAdvanceSeconds), playing the timeline messages that fall due. */
 export function advanceClock(
   sim: Simulator,
@@ -75,9 +103,9 @@ export function advanceClock(
     const chat = sim.world.chats.get(next.chatId);
     try {
       if (!chat) throw new ControlError(404, `chat ${next.chatId} not found`);
-      const stored = postMemberMessage(sim, chat, withReply(sim, next.input, next.replyTo));
-      if (next.label) sim.labels.set(next.label, [chat.id, stored.message.message_id]);
-      played.push({ ok: true, at: next.at, chat_id: next.chatId, message: stored.message });
+      const messages = playEntry(sim, chat, next);
+      for (const message of messages)
+        played.push({ ok: true, at: next.at, chat_id: next.chatId, message });
     } catch (error) {
       if (!(error instanceof ControlError)) throw error;
       played.push({
@@ -85,7 +113,8 @@ export function advanceClock(
         at: next.at,
         chat_id: next.chatId,
         description: error.description,
-        input: next.input,
+        // An album is reported by its first item; a new topic by who tried to open it.
+        input: next.album ? { ...next.input, ...next.album.items[0] } : next.input,
       });
     }
   }

@@ -8,6 +8,26 @@ import type { Simulator } from "../simulator.ts";
 import { userObject } from "../world/accounts.ts";
 import { inviteLinkObject } from "../world/links.ts";
 import { memberOf } from "../world/members.ts";
+import { forumTopicObject, GENERAL_TOPIC_ID } from "../world/topics.ts";
+
+/** A forum's topics as the control API shows them: General, and every topic ever created. */
+export function topicsSnapshot(chat: ChatState) {
+  return {
+    general: {
+      message_thread_id: GENERAL_TOPIC_ID,
+      name: chat.general.name,
+      is_closed: chat.general.isClosed,
+      is_hidden: chat.general.isHidden,
+    },
+    topics: [...chat.topics.values()].map((t) => ({
+      ...forumTopicObject(t),
+      creator_id: t.creatorId,
+      is_closed: t.isClosed,
+      created_at: t.createdAt,
+      ...(t.deleted ? { deleted: { by: t.deleted.by, at: t.deleted.at } } : {}),
+    })),
+  };
+}
 
 export function chatSnapshot(sim: Simulator, chat: ChatState) {
   for (const id of chat.members.keys()) memberOf(sim, chat, id);
@@ -21,6 +41,8 @@ export function chatSnapshot(sim: Simulator, chat: ChatState) {
       ? { small_file_id: chat.photo.small.file_id, big_file_id: chat.photo.big.file_id }
       : null,
     permissions: chat.permissions,
+    ...(chat.isForum ? { is_forum: true } : {}),
+    ...(chat.isForum || chat.topics.size > 0 ? { forum: topicsSnapshot(chat) } : {}),
     ...(chat.migratedTo !== undefined ? { migrated_to_chat_id: chat.migratedTo } : {}),
     ...(chat.migratedFrom !== undefined ? { migrated_from_chat_id: chat.migratedFrom } : {}),
     ...(chat.peer ? { bot_id: chat.peer.botId } : {}),

@@ -113,7 +113,9 @@ export function registerBotApiRoutes(app: FastifyInstance, sim: () => Simulator)
       .header(
         "content-type",
         record.mime_type ??
-          (record.kind === "document" ? "application/octet-stream" : "image/jpeg"),
+          (["document", "video", "audio"].includes(record.kind)
+            ? "application/octet-stream"
+            : "image/jpeg"),
       )
       .send(record.data);
   });

@@ -16,6 +16,7 @@ import { registerMemberRoutes } from "./control/members.ts";
 import { registerMessageRoutes } from "./control/messages.ts";
 import { registerRequestRoutes } from "./control/requests.ts";
 import { controlRouter } from "./control/route.ts";
+import { registerTopicRoutes } from "./control/topics.ts";
 import { registerWorldRoutes } from "./control/world.ts";
 
 /** Registers every control route on `app`; `onNewBots` hears the tokens of bots created through it. */
@@ -29,6 +30,7 @@ export function registerControlRoutes(
   registerChatRoutes(route, sim);
   registerMemberRoutes(route, sim);
   registerMessageRoutes(route, sim);
+  registerTopicRoutes(route, sim);
   registerRequestRoutes(route, sim);
   registerClockRoutes(route, sim);
   registerHarnessRoutes(route, sim);

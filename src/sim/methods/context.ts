@@ -6,7 +6,7 @@
 import { badRequest, forbidden } from "../errors.ts";
 import type { AdminRight, BotState, ChatState, Membership, UserState } from "../model.ts";
 import type { Simulator } from "../simulator.ts";
-import type { Params } from "../spec/params.ts";
+import type { Params, Upload } from "../spec/params.ts";
 import { chatKindWords, resolveChatForBot } from "../world/chats.ts";
 import { isAdmin, isPresent } from "../world/delivery.ts";
 import { memberOf } from "../world/members.ts";
@@ -18,6 +18,8 @@ export interface MethodContext {
   params: Params;
   /** The parameters as sent, for the few undocumented ones Telegram still honours. */
   raw: Params;
+  /** Files of a multipart request by part name, for `attach://` references inside JSON parameters. */
+  uploads: Map<string, Upload>;
   /** Aborts when the client disconnects. */
   signal: AbortSignal;
 }

@@ -2,23 +2,40 @@
  * Sending, forwarding, copying, editing, deleting and pinning messages.
  */
 import type { TgMessage } from "../bot-api-objects.ts";
-import { badRequest, tooManyRequests } from "../errors.ts";
-import { documentOf, type FileRecord, photoSize, storeFile, storeUpload } from "../files.ts";
+import { BotApiError, badRequest, tooManyRequests } from "../errors.ts";
+import {
+  audioOf,
+  documentOf,
+  type FileKind,
+  type FileRecord,
+  photoSize,
+  storeFile,
+  storeUpload,
+  videoOf,
+} from "../files.ts";
 import type { BotState, ChatState, StoredMessage } from "../model.ts";
 import type { Simulator } from "../simulator.ts";
 import type { FileInput } from "../spec/params.ts";
 import { chatObject } from "../world/chats.ts";
-import { isAdmin } from "../world/delivery.ts";
+import { deliverMessage, isAdmin } from "../world/delivery.ts";
+import { linkPreviewOptions } from "../world/entities.ts";
 import { formatText } from "../world/format.ts";
+import { memberOf } from "../world/members.ts";
 import {
   editMessage,
+  externalReply,
   liveMessage,
   markDeleted,
+  messageOrigin,
   nestedCopy,
+  type PostOptions,
   postMessage,
   postServiceMessage,
+  type Thread,
+  threadOf,
 } from "../world/messages.ts";
-import { contentKind, effectivePermissions, sendRefusal } from "../world/permissions.ts";
+import { contentKind, sendRefusal } from "../world/permissions.ts";
+import { closedTopicRefusal, openedTopic, sendThread } from "../world/topics.ts";
 import {
   chatParam,
   hasRight,
@@ -101,18 +118,65 @@ function formattedText(
   return formatted;
 }
 
+/** The `message_thread_id` asked for; Telegram reads a negative one as none. */
+function requestedThread(ctx: MethodContext): number | undefined {
+  const id = ctx.params.message_thread_id;
+  return typeof id === "number" && id > 0 ? id : undefined;
+}
+
+/** Where a message the bot sends goes: its topic or thread, and what it answers. */
+type Placement = Pick<PostOptions, "thread" | "replyTo" | "externalReply">;
+
+/**
+ * The topic (or thread) and the reply of a message the calling bot sends, in
+ * Telegram's order: the topic must exist, then the message replied to, then
+ * the topic must be open to the bot.
+ */
+function placement(ctx: MethodContext, chat: ChatState, withReply = true): Placement {
+  const requested = requestedThread(ctx);
+  if (chat.peer) {
+    // Bots without topic mode have no topics in private chats.
+    if (requested !== undefined) throw badRequest("message thread not found");
+  } else if (requested !== undefined) {
+    const exists = sendThread(chat, requested, undefined, true);
+    if (!exists.ok) throw badRequest(exists.refusal);
+  }
+  const replyTo = withReply ? replyTarget(ctx, chat) : undefined;
+  const choice = sendThread(chat, requested, replyTo, true);
+  if (!choice.ok) throw badRequest(choice.refusal);
+  if (!chat.peer) {
+    const m = memberOf(ctx.sim, chat, ctx.bot.user.id);
+    const closed = closedTopicRefusal(chat, choice.thread, m, ctx.bot.user.id);
+    if (closed) throw badRequest(closed);
+  }
+  return {
+    ...(choice.thread ? { thread: choice.thread } : {}),
+    ...(replyTo && choice.crossTopic
+      ? { externalReply: externalReply(ctx.sim, chat, replyTo) }
+      : {}),
+    ...(replyTo && !choice.crossTopic ? { replyTo } : {}),
+  };
+}
+
+/** Who a message the calling bot sends comes from: the bot, or in a channel the channel. */
+function botAuthor(ctx: MethodContext, chat: ChatState): PostOptions {
+  const channel = chat.type === "channel";
+  return {
+    fromId: channel ? 0 : ctx.bot.user.id,
+    senderId: ctx.bot.user.id,
+    ...(channel ? { senderChat: chatObject(ctx.sim, chat) } : {}),
+  };
+}
+
 function post(ctx: MethodContext, chat: ChatState, content: Record<string, unknown>): TgMessage {
   const { sim, bot } = ctx;
   prepareSend(ctx, chat, contentKind(content));
-  const replyTo = replyTarget(ctx, chat);
+  const where = placement(ctx, chat);
   const replyMarkup = inlineMarkup(ctx.params.reply_markup);
   takeRateSlot(sim, bot, chat);
-  const channel = chat.type === "channel";
   const stored = postMessage(sim, chat, content, {
-    fromId: channel ? 0 : bot.user.id,
-    senderId: bot.user.id,
-    ...(channel ? { senderChat: chatObject(sim, chat) } : {}),
-    ...(replyTo ? { replyTo } : {}),
+    ...botAuthor(ctx, chat),
+    ...where,
     ...(replyMarkup ? { replyMarkup } : {}),
   });
   if (ctx.params.protect_content) stored.message.has_protected_content = true;
@@ -136,7 +200,7 @@ function captionContent(ctx: MethodContext): Record<string, unknown> {
 }
 
 /** Resolves an InputFile parameter: a fresh upload, a known file_id, or a URL Telegram would fetch. */
-function inputFile(sim: Simulator, input: FileInput, kind: "photo" | "document"): FileRecord {
+function inputFile(sim: Simulator, input: FileInput, kind: FileKind): FileRecord {
   if ("upload" in input) return storeUpload(sim.files, kind, input.upload);
   const known = sim.files.byId.get(input.ref);
   if (known) return known;
@@ -159,13 +223,11 @@ function sendMessage(ctx: MethodContext) {
     "message",
   );
   if (formatted.text.trim() === "") throw badRequest("message text is empty");
-  const options = ctx.params.link_preview_options;
+  const preview = linkPreviewOptions(formatted.entities, ctx.params.link_preview_options);
   return post(ctx, chat, {
     text: formatted.text,
     ...(formatted.entities.length > 0 ? { entities: formatted.entities } : {}),
-    ...(options && typeof options === "object" && Object.keys(options).length > 0
-      ? { link_preview_options: options }
-      : {}),
+    ...(preview ? { link_preview_options: preview } : {}),
   });
 }
 
@@ -189,14 +251,159 @@ function sendDocument(ctx: MethodContext) {
   return post(ctx, chat, { document: documentOf(record), ...captionContent(ctx) });
 }
 
+function sendVideo(ctx: MethodContext) {
+  const chat = chatParam(ctx);
+  prepareSend(ctx, chat, "video");
+  const record = inputFile(ctx.sim, ctx.params.video as FileInput, "video");
+  for (const key of ["width", "height", "duration"] as const) {
+    const value = ctx.params[key];
+    if (typeof value === "number" && value > 0) record[key] = value;
+  }
+  return post(ctx, chat, {
+    video: videoOf(record),
+    ...captionContent(ctx),
+    ...(ctx.params.has_spoiler ? { has_media_spoiler: true } : {}),
+    ...(ctx.params.show_caption_above_media ? { show_caption_above_media: true } : {}),
+  });
+}
+
+/** What each InputMedia type of an album becomes: the file kind and the Message field. */
+const ALBUM_MEDIA: Record<string, FileKind> = {
+  photo: "photo",
+  video: "video",
+  document: "document",
+  audio: "audio",
+};
+
+/** Telegram's limit on the items of one album. */
+const MAX_ALBUM_ITEMS = 10;
+
+function mediaField(kind: FileKind, record: FileRecord): Record<string, unknown> {
+  switch (kind) {
+    case "photo":
+      return { photo: [photoSize(record)] };
+    case "video":
+      return { video: videoOf(record) };
+    case "audio":
+      return { audio: audioOf(record) };
+    default:
+      return { document: documentOf(record) };
+  }
+}
+
+/** "Can't parse entities: …" inside a message that starts with its own words. */
+function capitalized(text: string) {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/**
+ * One InputMedia of sendMediaGroup as Telegram reads it, refused in its
+ * words ("can't parse InputMedia: …"); the file is not stored yet.
+ */
+function albumItem(ctx: MethodContext, value: unknown) {
+  const refuse = (reason: string) => badRequest(`can't parse InputMedia: ${reason}`);
+  if (!value || typeof value !== "object" || Array.isArray(value))
+    throw refuse("expected an Object");
+  const item = value as Record<string, unknown>;
+  let caption: { text: string; entities: unknown[] } = { text: "", entities: [] };
+  if (typeof item.caption === "string" && item.caption !== "") {
+    try {
+      caption = formatText(item.caption, item.parse_mode, item.caption_entities);
+    } catch (error) {
+      if (!(error instanceof BotApiError)) throw error;
+      throw refuse(capitalized(error.description.replace(/^Bad Request: /, "")));
+    }
+  }
+  if (typeof item.type !== "string") throw refuse('Can\'t find field "type"');
+  const type = item.type;
+  const media = typeof item.media === "string" ? item.media : "";
+  let file: FileInput | undefined;
+  if (media.startsWith("attach://")) {
+    const upload = ctx.uploads.get(media.slice("attach://".length));
+    if (upload) file = { upload };
+  } else if (media !== "") {
+    file = { ref: media };
+  }
+  if (!file) throw refuse("media not found");
+  if (type === "animation") throw refuse('type "animation" can\'t be used in sendMediaGroup');
+  const kind = ALBUM_MEDIA[type];
+  if (!kind) throw refuse(`type "${type}" is unsupported`);
+  return {
+    kind,
+    file,
+    caption,
+    aboveMedia: item.show_caption_above_media === true,
+    spoiler: item.has_spoiler === true && (kind === "photo" || kind === "video"),
+  };
+}
+
+/**
+ * An album: 2–10 photos and videos, or documents, or audios, sent as
+ * separate messages sharing a media_group_id. One item is sent as an
+ * ordinary message (Telegram does the same), so the result is an array of
+ * one without media_group_id.
+ */
+function sendMediaGroup(ctx: MethodContext) {
+  const items = (ctx.params.media as unknown[]).map((value) => albumItem(ctx, value));
+  const chat = chatParam(ctx);
+  if (items.length === 0) {
+    if (!chat.peer) requireBotInChat(ctx.sim, ctx.bot, chat);
+    throw badRequest("there are no messages to send");
+  }
+  for (const item of items) prepareSend(ctx, chat, item.kind);
+  for (const item of items) {
+    if (item.caption.text.length > MAX_CAPTION) throw badRequest("message caption is too long");
+  }
+  if (items.length > MAX_ALBUM_ITEMS) throw badRequest("too many messages to send as an album");
+  const kinds = new Set(items.map((i) => i.kind));
+  for (const lone of ["document", "audio"] as const) {
+    if (kinds.has(lone) && kinds.size > 1) {
+      throw badRequest(`${lone} can't be mixed with other media types`);
+    }
+  }
+  if (items.some((i) => i.aboveMedia !== items[0]?.aboveMedia)) {
+    throw badRequest("parameter show_caption_above_media must be the same for all messages");
+  }
+  const where = placement(ctx, chat);
+  takeRateSlot(ctx.sim, ctx.bot, chat);
+  const contents = items.map((item) => {
+    const record = inputFile(ctx.sim, item.file, item.kind);
+    return {
+      ...mediaField(item.kind, record),
+      ...(item.caption.text !== "" ? { caption: item.caption.text } : {}),
+      ...(item.caption.entities.length > 0 ? { caption_entities: item.caption.entities } : {}),
+      ...(item.aboveMedia ? { show_caption_above_media: true } : {}),
+      ...(item.spoiler ? { has_media_spoiler: true } : {}),
+    };
+  });
+  const mediaGroupId = contents.length > 1 ? ctx.sim.ids.mediaGroup() : undefined;
+  const stored = contents.map((content) =>
+    postMessage(ctx.sim, chat, content, {
+      ...botAuthor(ctx, chat),
+      ...where,
+      ...(mediaGroupId ? { mediaGroupId } : {}),
+      silent: true,
+    }),
+  );
+  for (const message of stored) {
+    if (ctx.params.protect_content) message.message.has_protected_content = true;
+    deliverMessage(ctx.sim, chat, message, false);
+  }
+  return stored.map((message) => message.message);
+}
+
 const COPYABLE_CONTENT = [
   "text",
   "entities",
+  "link_preview_options",
   "caption",
   "caption_entities",
   "photo",
+  "video",
+  "audio",
   "document",
   "has_media_spoiler",
+  "show_caption_above_media",
 ];
 
 function copyableContent(message: TgMessage): Record<string, unknown> {
@@ -215,42 +422,18 @@ function sourceMessage(ctx: MethodContext, notFound: string): [ChatState, Stored
   return [from, stored];
 }
 
-function forwardOrigin(sim: Simulator, from: ChatState, stored: StoredMessage) {
-  const original = stored.message;
-  if (original.forward_origin) return original.forward_origin as Record<string, unknown>;
-  if (from.type === "channel") {
-    return {
-      type: "channel",
-      chat: chatObject(sim, from),
-      message_id: original.message_id,
-      date: original.date,
-      ...(original.author_signature ? { author_signature: original.author_signature } : {}),
-    };
-  }
-  if (original.sender_chat) {
-    return {
-      type: "chat",
-      sender_chat: original.sender_chat,
-      date: original.date,
-      ...(original.author_signature ? { author_signature: original.author_signature } : {}),
-    };
-  }
-  return { type: "user", sender_user: original.from, date: original.date };
-}
-
 function forwardMessage(ctx: MethodContext) {
   const chat = chatParam(ctx);
   const [from, stored] = sourceMessage(ctx, "message to forward not found");
   if (stored.message.has_protected_content) throw badRequest("message can't be forwarded");
   const content = copyableContent(stored.message);
   prepareSend(ctx, chat, contentKind(content));
+  const where = placement(ctx, chat, false);
   takeRateSlot(ctx.sim, ctx.bot, chat);
-  const channel = chat.type === "channel";
   return postMessage(ctx.sim, chat, content, {
-    fromId: channel ? 0 : ctx.bot.user.id,
-    senderId: ctx.bot.user.id,
-    ...(channel ? { senderChat: chatObject(ctx.sim, chat) } : {}),
-    forwardOrigin: forwardOrigin(ctx.sim, from, stored),
+    ...botAuthor(ctx, chat),
+    ...where,
+    forwardOrigin: messageOrigin(ctx.sim, from, stored),
   }).message;
 }
 
@@ -309,6 +492,8 @@ function deletionRefusal(
   stored: StoredMessage,
 ): string | undefined {
   const own = stored.senderId === ctx.bot.user.id;
+  // A topic's first message goes only with the topic (deleteForumTopic).
+  if (openedTopic(chat, stored)) return "message can't be deleted";
   if (!chat.peer) {
     const m = requireBotInChat(ctx.sim, ctx.bot, chat);
     const allowed =
@@ -347,15 +532,16 @@ function deleteMessages(ctx: MethodContext) {
   return true;
 }
 
+/**
+ * Pinning needs can_edit_messages in channels and can_pin_messages in
+ * groups. A bot must hold it as an administrator: the chat's permissions
+ * let members pin, but not bots (Telegram grants bots no member permission
+ * that only an administrator right can give).
+ */
 function requirePinRight(ctx: MethodContext, chat: ChatState) {
   if (chat.peer) return;
   const m = requireBotInChat(ctx.sim, ctx.bot, chat);
-  const allowed =
-    chat.type === "channel"
-      ? hasRight(m, "can_edit_messages")
-      : isAdmin(m)
-        ? hasRight(m, "can_pin_messages")
-        : effectivePermissions(chat, m).can_pin_messages;
+  const allowed = hasRight(m, chat.type === "channel" ? "can_edit_messages" : "can_pin_messages");
   if (!allowed) throw badRequest("not enough rights to manage pinned messages in the chat");
 }
 
@@ -366,9 +552,15 @@ function pinChatMessage(ctx: MethodContext) {
   if (!stored || stored.isService) throw badRequest("message to pin not found");
   const id = stored.message.message_id;
   chat.pinned = [...chat.pinned.filter((p) => p !== id), id];
-  postServiceMessage(ctx.sim, chat, ctx.bot.user.id, {
-    pinned_message: nestedCopy(stored.message),
-  });
+  // In a forum the notice goes to the pinned message's topic.
+  const thread: Thread | undefined = chat.isForum ? threadOf(stored) : undefined;
+  postServiceMessage(
+    ctx.sim,
+    chat,
+    ctx.bot.user.id,
+    { pinned_message: nestedCopy(stored.message) },
+    thread?.isTopic ? { thread } : {},
+  );
   return true;
 }
 
@@ -418,6 +610,8 @@ export const messageMethods: MethodTable = {
   sendMessage,
   sendPhoto,
   sendDocument,
+  sendVideo,
+  sendMediaGroup,
   forwardMessage,
   copyMessage,
   editMessageText,

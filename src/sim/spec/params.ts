@@ -34,6 +34,10 @@ const MISSING: Record<string, string> = {
   invite_link: "invite_link is empty",
   action: "action is empty",
   sender_chat_id: "sender_chat_id is empty",
+  // tdlib reads a missing topic as topic 0, which no topic has.
+  message_thread_id: "invalid forum topic identifier specified",
+  // createForumTopic and editGeneralForumTopic: tdlib's "Name must be non-empty".
+  name: "name must be non-empty",
   permissions: 'parameter "permissions" is required',
   commands: 'parameter "commands" is required',
 };
@@ -72,7 +76,11 @@ function decodeJson(name: string, value: unknown, isArray: boolean): unknown {
       throw badRequest(`can't parse ${name} JSON object`);
     }
   }
-  if (isArray && !Array.isArray(decoded)) throw badRequest(`field "${name}" must be an Array`);
+  if (isArray && !Array.isArray(decoded)) {
+    // sendMediaGroup's own wording for a media list that is not one.
+    if (name === "media") throw badRequest("expected an Array of InputMedia");
+    throw badRequest(`field "${name}" must be an Array`);
+  }
   if (!isArray && (typeof decoded !== "object" || decoded === null || Array.isArray(decoded))) {
     throw badRequest(`can't parse ${name} JSON object`);
   }

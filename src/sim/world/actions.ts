@@ -11,7 +11,7 @@ import { ControlError, controlInvalid } from "../errors.ts";
 import type { AdminRights, ChatState, InviteLinkState, Membership } from "../model.ts";
 import type { Simulator } from "../simulator.ts";
 import { userObject } from "./accounts.ts";
-import { chatObject } from "./chats.ts";
+import { chatObject, noForum } from "./chats.ts";
 import { deliver, isPresent } from "./delivery.ts";
 import { inviteLinkObject, linkUnusable } from "./links.ts";
 import { changeMember, leftMembership, memberOf } from "./members.ts";
@@ -259,6 +259,7 @@ export function upgradeToSupergroup(sim: Simulator, chat: ChatState, actorId: nu
     inviteLinks: new Map(),
     joinRequests: new Map(),
     bannedSenderChats: new Set(),
+    ...noForum(),
     migratedFrom: chat.id,
   };
   sim.world.chats.set(id, next);

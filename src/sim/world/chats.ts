@@ -22,6 +22,20 @@ export interface NewChat {
   username?: string;
   description?: string;
   permissions?: Partial<Permissions>;
+  /** A supergroup with topics (a forum). */
+  is_forum?: boolean;
+}
+
+/** Telegram's name for a forum's General topic. */
+export const GENERAL_TOPIC_NAME = "General";
+
+/** The forum part of a chat that has never had topics. */
+export function noForum(): Pick<ChatState, "isForum" | "topics" | "general"> {
+  return {
+    isForum: false,
+    topics: new Map(),
+    general: { name: GENERAL_TOPIC_NAME, isClosed: false, isHidden: false },
+  };
 }
 
 function emptyChat(id: number, type: ChatType): ChatState {
@@ -36,6 +50,7 @@ function emptyChat(id: number, type: ChatType): ChatState {
     inviteLinks: new Map(),
     joinRequests: new Map(),
     bannedSenderChats: new Set(),
+    ...noForum(),
   };
 }
 
@@ -49,6 +64,9 @@ export function createChat(sim: Simulator, input: NewChat): ChatState {
   if (input.username && input.type === "group") {
     throw controlInvalid("basic groups can't have a username");
   }
+  if (input.is_forum && input.type !== "supergroup") {
+    throw controlInvalid("only supergroups can have topics (is_forum)");
+  }
   if (input.username && chatByUsername(sim, input.username)) {
     throw controlInvalid(`username @${input.username} is taken`);
   }
@@ -60,6 +78,7 @@ export function createChat(sim: Simulator, input: NewChat): ChatState {
   if (input.username) chat.username = input.username;
   if (input.description) chat.description = input.description;
   chat.permissions = changedPermissions(chat.permissions, input.permissions);
+  chat.isForum = input.is_forum === true;
   chat.members.set(input.owner_id, {
     userId: input.owner_id,
     status: "creator",
@@ -113,6 +132,7 @@ export function chatObject(sim: Simulator, chat: ChatState): TgChat {
     type: chat.type,
     title: chat.title ?? "",
     ...(chat.username ? { username: chat.username } : {}),
+    ...(chat.isForum ? { is_forum: true } : {}),
   };
 }
 

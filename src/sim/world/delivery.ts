@@ -54,7 +54,9 @@ function passesPrivacy(bot: BotState, chat: ChatState, stored: StoredMessage) {
   if (stored.isService) return true;
   const text = stored.message.text ?? stored.message.caption ?? "";
   if (isCommandFor(text, bot)) return true;
-  const replied = stored.message.reply_to_message;
+  // Only an explicit reply counts: a forum topic's messages all show the topic's first message
+  // as reply_to_message, but they do not answer whoever opened the topic.
+  const replied = stored.replyToId === undefined ? undefined : stored.message.reply_to_message;
   return replied !== undefined && replied.from?.id === bot.user.id && !replied.sender_chat;
 }
 

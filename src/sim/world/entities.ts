@@ -40,3 +40,25 @@ export function detectEntities(text: string): MessageEntity[] {
   }
   return found.sort((a, b) => a.offset - b.offset);
 }
+
+/**
+ * The `link_preview_options` a text message carries, as Telegram reports
+ * them: only what differs from the default (a preview of the first link,
+ * below the text). Asking to disable the preview of a text without any link
+ * changes nothing, so it is not reported.
+ */
+export function linkPreviewOptions(
+  entities: readonly MessageEntity[],
+  options: unknown,
+): Record<string, unknown> | undefined {
+  if (!options || typeof options !== "object") return undefined;
+  const given = options as Record<string, unknown>;
+  const hasLink = entities.some((e) => e.type === "url" || e.type === "text_link");
+  const out: Record<string, unknown> = {};
+  if (given.is_disabled === true && hasLink) out.is_disabled = true;
+  if (typeof given.url === "string" && given.url !== "") out.url = given.url;
+  for (const flag of ["prefer_small_media", "prefer_large_media", "show_above_text"]) {
+    if (given[flag] === true) out[flag] = true;
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}

@@ -15,7 +15,8 @@ import { ADMIN_RIGHTS, allRights } from "../model.ts";
 import type { Simulator } from "../simulator.ts";
 import { createBot, createUser, findUserByUsername } from "./accounts.ts";
 import { createChat } from "./chats.ts";
-import { postMemberMessage } from "./member-messages.ts";
+import { postMemberAlbum, postMemberMessage } from "./member-messages.ts";
+import { createTopic } from "./topics.ts";
 
 const Ref = z.union([z.string().min(1), z.number().int()]);
 const PermissionsSchema = z.partialRecord(z.enum(PERMISSIONS), z.boolean());
@@ -24,29 +25,57 @@ const RightsSchema = z.union([
   z.partialRecord(z.enum([...ADMIN_RIGHTS, "is_anonymous"]), z.boolean()),
 ]);
 
+const FileSchema = z.union([
+  z.boolean(),
+  z.string(),
+  z.object({
+    file_name: z.string().optional(),
+    mime_type: z.string().optional(),
+    content: z.string().optional(),
+  }),
+]);
+
+const AlbumItemSchema = z.object({
+  photo: z.union([z.boolean(), z.string()]).optional(),
+  video: FileSchema.optional(),
+  document: FileSchema.optional(),
+  caption: z.string().optional(),
+});
+
 const MessageSchema = z.object({
   from: Ref,
   text: z.string().optional(),
   caption: z.string().optional(),
   photo: z.union([z.boolean(), z.string()]).optional(),
-  document: z
-    .union([
-      z.boolean(),
-      z.string(),
-      z.object({
-        file_name: z.string().optional(),
-        mime_type: z.string().optional(),
-        content: z.string().optional(),
-      }),
-    ])
-    .optional(),
+  video: FileSchema.optional(),
+  document: FileSchema.optional(),
+  /** Several photos, videos or documents sent together (2–10), instead of one message. */
+  album: z.array(AlbumItemSchema).min(1).max(10).optional(),
+  /** The order bots receive an album's items in: item indexes, or "reversed". */
+  delivery_order: z.union([z.array(z.number().int().min(0)), z.literal("reversed")]).optional(),
+  /** Key of the forum topic it is posted in (the chat's `topics`, or a timeline `new_topic`). */
+  topic: z.string().optional(),
   /** Label of an earlier message in the same chat. */
   reply_to: z.string().optional(),
   label: z.string().optional(),
   anonymous: z.boolean().optional(),
   sender_chat: Ref.optional(),
   forward_from: Ref.optional(),
+  /** Forwarded from a post of this channel (a chat's key). */
+  forward_from_chat: Ref.optional(),
+  forward_from_message_id: z.number().int().positive().optional(),
   forward_sender_name: z.string().optional(),
+  /** Sent through this inline bot (a bot's key). */
+  via_bot: Ref.optional(),
+});
+
+const TopicSchema = z.object({
+  key: z.string().optional(),
+  name: z.string().min(1),
+  icon_color: z.number().int().min(0).max(0xffffff).optional(),
+  /** Who opened it (default: the owner). */
+  creator: Ref.optional(),
+  closed: z.boolean().optional(),
 });
 
 const MemberSchema = z.object({
@@ -70,6 +99,10 @@ const ChatSchema = z.object({
   description: z.string().optional(),
   owner: Ref,
   permissions: PermissionsSchema.optional(),
+  /** A supergroup with topics. */
+  is_forum: z.boolean().optional(),
+  /** Its topics (is_forum), opened before its history; messages name them by key (or name) in `topic`. */
+  topics: z.array(TopicSchema).default([]),
   members: z.array(MemberSchema).default([]),
   /** Messages already in the chat before the rehearsal; `at` is seconds before the start (≤ 0). */
   history: z.array(MessageSchema.extend({ at: z.number().max(0).default(0) })).default([]),
@@ -118,7 +151,22 @@ export const WorldSchema = z.object({
     .default([]),
   chats: z.array(ChatSchema).default([]),
   /** Member messages played when the clock passes `at` seconds after the start. */
-  timeline: z.array(MessageSchema.extend({ at: z.number().positive(), chat: Ref })).default([]),
+  timeline: z
+    .array(
+      MessageSchema.extend({
+        at: z.number().positive(),
+        chat: Ref,
+        /** Instead of a message, `from` opens a forum topic (named `key` for later entries). */
+        new_topic: z
+          .object({
+            key: z.string().optional(),
+            name: z.string().min(1),
+            icon_color: z.number().int().min(0).max(0xffffff).optional(),
+          })
+          .optional(),
+      }),
+    )
+    .default([]),
 });
 
 export type World = z.input<typeof WorldSchema>;
@@ -182,6 +230,7 @@ export function applyWorld(sim: Simulator, world: ParsedWorld): LoadedWorld {
       ...(c.username ? { username: c.username } : {}),
       ...(c.description ? { description: c.description } : {}),
       ...(c.permissions ? { permissions: c.permissions } : {}),
+      ...(c.is_forum ? { is_forum: true } : {}),
     });
     result.chats[c.key ?? c.title] = chat.id;
     for (const member of c.members) {
@@ -230,12 +279,34 @@ export function applyWorld(sim: Simulator, world: ParsedWorld): LoadedWorld {
         }
       }
     }
+    if (c.topics.length > 0 && !chat.isForum) {
+      throw controlInvalid(`chat "${c.key ?? c.title}" has topics but is not a forum (is_forum)`);
+    }
+    const opened = start + Math.min(0, ...c.history.map((h) => h.at));
+    for (const t of c.topics) {
+      // Opened silently before the history, by their creator as the world says, rights aside.
+      const topic = createTopic(
+        sim,
+        chat,
+        resolve(t.creator ?? c.owner),
+        { name: t.name, ...(t.icon_color !== undefined ? { iconColor: t.icon_color } : {}) },
+        { silent: true, date: opened },
+      );
+      if (t.closed) topic.isClosed = true;
+      nameTopic(sim, chat.id, t.key ?? t.name, topic.id);
+    }
     for (const h of c.history) {
-      const input = toInput(h, resolve, start + h.at);
-      const stored = postMemberMessage(sim, chat, withReply(sim, input, h.reply_to), {
-        silent: true,
-      });
-      if (h.label) sim.labels.set(h.label, [chat.id, stored.message.message_id]);
+      const input = withTopic(
+        sim,
+        withReply(sim, toInput(h, resolve, start + h.at), h.reply_to),
+        h.topic,
+        chat.id,
+      );
+      const stored = h.album
+        ? postMemberAlbum(sim, chat, { ...input, items: h.album }, { silent: true })
+        : [postMemberMessage(sim, chat, input, { silent: true })];
+      const first = stored[0];
+      if (h.label && first) sim.labels.set(h.label, [chat.id, first.message.message_id]);
     }
   }
   for (const t of world.timeline) {
@@ -245,6 +316,26 @@ export function applyWorld(sim: Simulator, world: ParsedWorld): LoadedWorld {
       input: toInput(t, resolve),
       ...(t.label ? { label: t.label } : {}),
       ...(t.reply_to ? { replyTo: t.reply_to } : {}),
+      ...(t.topic ? { topic: t.topic } : {}),
+      ...(t.album
+        ? {
+            album: {
+              items: t.album,
+              ...(t.delivery_order !== undefined ? { delivery_order: t.delivery_order } : {}),
+            },
+          }
+        : {}),
+      ...(t.new_topic
+        ? {
+            newTopic: {
+              name: t.new_topic.name,
+              ...(t.new_topic.key ? { key: t.new_topic.key } : {}),
+              ...(t.new_topic.icon_color !== undefined
+                ? { iconColor: t.new_topic.icon_color }
+                : {}),
+            },
+          }
+        : {}),
     });
   }
   sim.timeline.sort((a, b) => a.at - b.at);
@@ -261,6 +352,32 @@ export function withReply(sim: Simulator, input: MemberMessageInput, label: stri
   return { ...input, reply_to_message_id: target[1] };
 }
 
+/** Lets later world entries of a chat name a topic by `key` (a later topic of the same key wins). */
+export function nameTopic(sim: Simulator, chatId: number, key: string, threadId: number) {
+  let keys = sim.topicKeys.get(chatId);
+  if (!keys) {
+    keys = new Map();
+    sim.topicKeys.set(chatId, keys);
+  }
+  keys.set(key, threadId);
+}
+
+/**
+ * Puts a member message in the forum topic named by `key` (declared by the
+ * world or opened by an earlier timeline entry) of the chat it is posted in.
+ */
+export function withTopic(
+  sim: Simulator,
+  input: MemberMessageInput,
+  key: string | undefined,
+  chatId: number,
+): MemberMessageInput {
+  if (key === undefined) return input;
+  const thread = sim.topicKeys.get(chatId)?.get(key);
+  if (thread === undefined) throw controlInvalid(`the chat has no topic "${key}"`);
+  return { ...input, message_thread_id: thread };
+}
+
 /** Turns a world message entry into a member message, resolving names. */
 function toInput(
   entry: MessageEntry,
@@ -272,11 +389,19 @@ function toInput(
     ...(entry.text !== undefined ? { text: entry.text } : {}),
     ...(entry.caption !== undefined ? { caption: entry.caption } : {}),
     ...(entry.photo !== undefined ? { photo: entry.photo } : {}),
+    ...(entry.video !== undefined ? { video: entry.video } : {}),
     ...(entry.document !== undefined ? { document: entry.document } : {}),
     ...(entry.anonymous ? { anonymous: true } : {}),
     ...(entry.sender_chat !== undefined ? { sender_chat_id: resolve(entry.sender_chat) } : {}),
     ...(entry.forward_from !== undefined ? { forward_from_id: resolve(entry.forward_from) } : {}),
+    ...(entry.forward_from_chat !== undefined
+      ? { forward_from_chat_id: resolve(entry.forward_from_chat) }
+      : {}),
+    ...(entry.forward_from_message_id !== undefined
+      ? { forward_from_message_id: entry.forward_from_message_id }
+      : {}),
     ...(entry.forward_sender_name ? { forward_sender_name: entry.forward_sender_name } : {}),
+    ...(entry.via_bot !== undefined ? { via_bot_id: resolve(entry.via_bot) } : {}),
     ...(date !== undefined ? { date } : {}),
   };
 }

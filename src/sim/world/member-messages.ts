@@ -7,25 +7,42 @@
 import type { TgMessage } from "../bot-api-objects.ts";
 import { controlForbidden, controlInvalid, controlNotFound } from "../errors.ts";
 import { CHANNEL_BOT, GROUP_ANONYMOUS_BOT } from "../ids.ts";
-import type { MemberMessageInput } from "../member-message-input.ts";
+import type { MemberAlbumInput, MemberMessageInput } from "../member-message-input.ts";
 import type { ChatState, StoredMessage } from "../model.ts";
 import type { Simulator } from "../simulator.ts";
 import { requireUser } from "./accounts.ts";
 import { chatObject } from "./chats.ts";
-import { deliver, isAdmin, isPresent } from "./delivery.ts";
+import { deliver, deliverMessage, isAdmin, isPresent } from "./delivery.ts";
 import { detectEntities } from "./entities.ts";
-import { memberContent, memberForwardOrigin } from "./member-content.ts";
+import { memberContent, memberForwardOrigin, memberViaBot } from "./member-content.ts";
 import { memberOf } from "./members.ts";
-import { editMessage, liveMessage, markDeleted, postMessage } from "./messages.ts";
+import {
+  editMessage,
+  externalReply,
+  liveMessage,
+  markDeleted,
+  type PostOptions,
+  postMessage,
+} from "./messages.ts";
 import { contentKind, sendRefusal } from "./permissions.ts";
+import { closedTopicRefusal, openedTopic, sendThread } from "./topics.ts";
 
-/** Posts a member's message into a group, supergroup or channel, as Telegram would allow it. */
-export function postMemberMessage(
+/** Who a member's message appears to come from, where it goes, and what it answers. */
+type MemberPost = Omit<PostOptions, "date" | "silent">;
+
+/**
+ * Everything Telegram checks before a person's message (of the given content
+ * kinds) goes into a group, supergroup or channel, and how it will be posted.
+ */
+function prepareMemberPost(
   sim: Simulator,
   chat: ChatState,
-  input: MemberMessageInput,
-  options: { silent?: boolean } = {},
-): StoredMessage {
+  input: Pick<
+    MemberMessageInput,
+    "from_id" | "reply_to_message_id" | "message_thread_id" | "anonymous" | "sender_chat_id"
+  >,
+  kinds: readonly string[],
+): MemberPost {
   requireUser(sim, input.from_id);
   if (chat.migratedTo !== undefined) {
     throw controlForbidden(`group chat was upgraded to a supergroup chat (${chat.migratedTo})`);
@@ -33,45 +50,43 @@ export function postMemberMessage(
   const m = memberOf(sim, chat, input.from_id);
   if (m?.status === "kicked") throw controlForbidden("user is banned in the chat");
   if (!isPresent(m)) throw controlForbidden("user is not a member of the chat");
-  const body = memberContent(sim, input);
   if (chat.type === "channel") {
     if (!isAdmin(m)) throw controlForbidden("only administrators can post in the channel");
   } else {
-    const refusal = sendRefusal(chat, m, contentKind(body));
-    if (refusal) throw controlForbidden(refusal);
+    for (const kind of kinds) {
+      const refusal = sendRefusal(chat, m, kind);
+      if (refusal) throw controlForbidden(refusal);
+    }
   }
   let replyTo: StoredMessage | undefined;
   if (input.reply_to_message_id !== undefined) {
     replyTo = liveMessage(chat, input.reply_to_message_id);
     if (!replyTo) throw controlForbidden("message to be replied not found");
   }
-  const date = input.date ?? sim.clock.now();
-  const origin = memberForwardOrigin(sim, input, date);
-  const common = {
-    ...(replyTo ? { replyTo } : {}),
-    ...(origin ? { forwardOrigin: origin } : {}),
-    ...(options.silent ? { silent: true } : {}),
-    date,
+  const choice = sendThread(chat, input.message_thread_id, replyTo, false);
+  if (!choice.ok) throw controlForbidden(choice.refusal);
+  const closed = closedTopicRefusal(chat, choice.thread, m, input.from_id);
+  if (closed) throw controlForbidden(closed);
+  const where: MemberPost = {
+    fromId: input.from_id,
+    ...(choice.thread ? { thread: choice.thread } : {}),
+    ...(replyTo && choice.crossTopic ? { externalReply: externalReply(sim, chat, replyTo) } : {}),
+    ...(replyTo && !choice.crossTopic ? { replyTo } : {}),
   };
 
   if (chat.type === "channel") {
-    return postMessage(sim, chat, body, {
-      fromId: 0,
-      senderId: chat.id,
-      senderChat: chatObject(sim, chat),
-      ...common,
-    });
+    return { ...where, fromId: 0, senderId: chat.id, senderChat: chatObject(sim, chat) };
   }
   if (input.anonymous) {
     if (!isAdmin(m))
       throw controlForbidden("only administrators can send messages on behalf of the group");
-    return postMessage(sim, chat, body, {
+    return {
+      ...where,
       fromId: GROUP_ANONYMOUS_BOT.id,
       senderId: chat.id,
       senderChat: chatObject(sim, chat),
       ...(m?.customTitle ? { authorSignature: m.customTitle } : {}),
-      ...common,
-    });
+    };
   }
   if (input.sender_chat_id !== undefined) {
     const channel = sim.world.chats.get(input.sender_chat_id);
@@ -81,14 +96,103 @@ export function postMemberMessage(
     }
     if (chat.bannedSenderChats.has(channel.id))
       throw controlForbidden("the channel is banned in the chat");
-    return postMessage(sim, chat, body, {
+    return {
+      ...where,
       fromId: CHANNEL_BOT.id,
       senderId: channel.id,
       senderChat: chatObject(sim, channel),
-      ...common,
-    });
+    };
   }
-  return postMessage(sim, chat, body, { fromId: input.from_id, ...common });
+  return where;
+}
+
+/** Posts a member's message into a group, supergroup or channel, as Telegram would allow it. */
+export function postMemberMessage(
+  sim: Simulator,
+  chat: ChatState,
+  input: MemberMessageInput,
+  options: { silent?: boolean } = {},
+): StoredMessage {
+  requireUser(sim, input.from_id);
+  const body = memberContent(sim, input);
+  const post = prepareMemberPost(sim, chat, input, [contentKind(body)]);
+  const date = input.date ?? sim.clock.now();
+  const origin = memberForwardOrigin(sim, input, date);
+  const viaBot = memberViaBot(sim, input);
+  return postMessage(sim, chat, body, {
+    ...post,
+    ...(origin ? { forwardOrigin: origin } : {}),
+    ...(viaBot ? { viaBot } : {}),
+    ...(options.silent ? { silent: true } : {}),
+    date,
+  });
+}
+
+/** Telegram's limit on the items of one album. */
+export const MAX_ALBUM_ITEMS = 10;
+
+/** The order bots receive an album's items in, as indexes; refuses anything but a permutation. */
+function deliveryOrder(order: MemberAlbumInput["delivery_order"], count: number): number[] {
+  const natural = [...Array(count).keys()];
+  if (order === undefined) return natural;
+  if (order === "reversed") return natural.reverse();
+  const valid =
+    Array.isArray(order) &&
+    order.length === count &&
+    natural.every((i) => order.filter((o) => o === i).length === 1);
+  if (!valid) {
+    throw controlInvalid(
+      `delivery_order must be "reversed" or list each item index from 0 to ${count - 1} once`,
+    );
+  }
+  return order;
+}
+
+/**
+ * A member posts an album: the items are stored under consecutive message
+ * ids with one `media_group_id` (a single item is an ordinary message, as
+ * Telegram sends it), then delivered one update each, in `delivery_order`.
+ * Telegram refuses the whole album if any item may not be sent.
+ */
+export function postMemberAlbum(
+  sim: Simulator,
+  chat: ChatState,
+  input: MemberAlbumInput,
+  options: { silent?: boolean } = {},
+): StoredMessage[] {
+  requireUser(sim, input.from_id);
+  const items = Array.isArray(input.items) ? input.items : [];
+  if (items.length === 0) throw controlInvalid("there are no messages to send");
+  if (items.length > MAX_ALBUM_ITEMS) throw controlInvalid("too many messages to send as an album");
+  const order = deliveryOrder(input.delivery_order, items.length);
+  const bodies = items.map((item, i) => {
+    const media = (["photo", "video", "document"] as const).filter((k) => item[k]);
+    if (media.length !== 1) {
+      throw controlInvalid(`album item ${i} needs exactly one of photo, video or document`);
+    }
+    return memberContent(sim, { from_id: input.from_id, ...item });
+  });
+  const kinds = [...new Set(bodies.map(contentKind))];
+  if (kinds.length > 1 && kinds.includes("document")) {
+    throw controlInvalid("document can't be mixed with other media types");
+  }
+  const post = prepareMemberPost(sim, chat, input, kinds);
+  const date = input.date ?? sim.clock.now();
+  const viaBot = memberViaBot(sim, input);
+  const mediaGroupId = items.length > 1 ? sim.ids.mediaGroup() : undefined;
+  const stored = bodies.map((body) =>
+    postMessage(sim, chat, body, {
+      ...post,
+      ...(viaBot ? { viaBot } : {}),
+      ...(mediaGroupId ? { mediaGroupId } : {}),
+      silent: true,
+      date,
+    }),
+  );
+  if (!options.silent) {
+    for (const i of order) deliverMessage(sim, chat, stored[i] as StoredMessage, false);
+  }
+  return stored;
 }
 
 /** A person edits the text or caption of their message; bots that saw it get edited_message. */
@@ -133,6 +237,9 @@ export function deleteMemberMessage(
 ) {
   const stored = liveMessage(chat, messageId);
   if (!stored) throw controlNotFound(`message ${messageId}`);
+  if (openedTopic(chat, stored)) {
+    throw controlForbidden("message can't be deleted: a topic's first message goes with the topic");
+  }
   markDeleted(sim, chat, stored, byId);
 }
 

@@ -3,12 +3,21 @@
  * posting stores the Message object exactly as bots will receive it and
  * hands it to delivery.
  */
-import type { TgChat, TgMessage } from "../bot-api-objects.ts";
+import type { TgChat, TgMessage, TgUser } from "../bot-api-objects.ts";
 import type { ChatState, StoredMessage } from "../model.ts";
 import type { Simulator } from "../simulator.ts";
 import { userObject } from "./accounts.ts";
 import { chatObject } from "./chats.ts";
 import { deliverMessage } from "./delivery.ts";
+
+/**
+ * Where a message goes besides its chat: a forum topic (`isTopic`), or in a
+ * plain supergroup the thread of replies it joins.
+ */
+export interface Thread {
+  id: number;
+  isTopic: boolean;
+}
 
 export interface PostOptions {
   /** The `from` user: a member, a bot, or a service account. */
@@ -18,6 +27,15 @@ export interface PostOptions {
   senderChat?: TgChat;
   authorSignature?: string;
   replyTo?: StoredMessage;
+  /** The forum topic or thread the message belongs to. */
+  thread?: Thread;
+  /** The message opens a forum topic: its own id is the topic's (forum_topic_created). */
+  opensTopic?: boolean;
+  /** A reply to a message of another topic, which Telegram shows as an external reply. */
+  externalReply?: Record<string, unknown>;
+  mediaGroupId?: string;
+  /** The inline bot the message was sent through. */
+  viaBot?: TgUser;
   forwardOrigin?: Record<string, unknown>;
   replyMarkup?: unknown;
   isService?: boolean;
@@ -39,14 +57,22 @@ export function postMessage(
   options: PostOptions,
 ): StoredMessage {
   const from = userObject(sim, options.fromId);
+  const id = chat.nextMessageId++;
+  const thread: Thread | undefined = options.opensTopic ? { id, isTopic: true } : options.thread;
+  const replied = options.replyTo ?? implicitReply(chat, id, thread);
   const message: TgMessage = {
-    message_id: chat.nextMessageId++,
+    message_id: id,
+    ...(thread ? { message_thread_id: thread.id } : {}),
     ...(from ? { from } : {}),
     ...(options.senderChat ? { sender_chat: options.senderChat } : {}),
     date: options.date ?? sim.clock.now(),
     chat: chatObject(sim, chat),
     ...(options.forwardOrigin ? { forward_origin: options.forwardOrigin } : {}),
-    ...(options.replyTo ? { reply_to_message: nestedCopy(options.replyTo.message) } : {}),
+    ...(thread?.isTopic ? { is_topic_message: true } : {}),
+    ...(replied ? { reply_to_message: nestedCopy(replied.message) } : {}),
+    ...(options.externalReply ? { external_reply: options.externalReply } : {}),
+    ...(options.viaBot ? { via_bot: options.viaBot } : {}),
+    ...(options.mediaGroupId ? { media_group_id: options.mediaGroupId } : {}),
     ...(options.authorSignature ? { author_signature: options.authorSignature } : {}),
     ...content,
     ...(options.replyMarkup ? { reply_markup: options.replyMarkup } : {}),
@@ -55,6 +81,8 @@ export function postMessage(
     message,
     senderId: options.senderId ?? options.fromId,
     isService: options.isService ?? false,
+    ...(thread ? { threadId: thread.id } : {}),
+    ...(options.replyTo ? { replyToId: options.replyTo.message.message_id } : {}),
     edits: [],
   };
   chat.messages.set(message.message_id, stored);
@@ -62,14 +90,94 @@ export function postMessage(
   return stored;
 }
 
+/**
+ * A message in a forum topic answers the topic's first message unless it
+ * answers another: the Bot API shows that as its `reply_to_message`.
+ */
+function implicitReply(
+  chat: ChatState,
+  id: number,
+  thread: Thread | undefined,
+): StoredMessage | undefined {
+  if (!thread?.isTopic || thread.id >= id) return undefined;
+  return liveMessage(chat, thread.id);
+}
+
 export function postServiceMessage(
   sim: Simulator,
   chat: ChatState,
   actorId: number,
   content: Record<string, unknown>,
+  options: Pick<PostOptions, "thread" | "opensTopic" | "silent" | "date"> = {},
 ): StoredMessage | undefined {
   if (chat.type === "channel" || chat.type === "private") return undefined;
-  return postMessage(sim, chat, content, { fromId: actorId, isService: true });
+  return postMessage(sim, chat, content, { ...options, fromId: actorId, isService: true });
+}
+
+/** The thread a stored message belongs to, as a new message in it would carry it. */
+export function threadOf(stored: StoredMessage): Thread | undefined {
+  if (stored.threadId === undefined) return undefined;
+  return { id: stored.threadId, isTopic: stored.message.is_topic_message === true };
+}
+
+/**
+ * Where a message came from, as a forward of it shows (`forward_origin`) or
+ * a reply to it from elsewhere (`external_reply.origin`).
+ */
+export function messageOrigin(
+  sim: Simulator,
+  chat: ChatState,
+  stored: StoredMessage,
+): Record<string, unknown> {
+  const original = stored.message;
+  if (original.forward_origin) return original.forward_origin as Record<string, unknown>;
+  const signature = original.author_signature
+    ? { author_signature: original.author_signature }
+    : {};
+  if (chat.type === "channel") {
+    return {
+      type: "channel",
+      chat: chatObject(sim, chat),
+      message_id: original.message_id,
+      date: original.date,
+      ...signature,
+    };
+  }
+  if (original.sender_chat) {
+    return { type: "chat", sender_chat: original.sender_chat, date: original.date, ...signature };
+  }
+  return { type: "user", sender_user: original.from, date: original.date };
+}
+
+/** The media fields a reply from elsewhere repeats in `external_reply`. */
+const EXTERNAL_REPLY_MEDIA = [
+  "animation",
+  "audio",
+  "document",
+  "photo",
+  "sticker",
+  "video",
+  "video_note",
+  "voice",
+  "has_media_spoiler",
+  "link_preview_options",
+];
+
+/** A reply to `stored` from another topic, as Telegram describes it (ExternalReplyInfo). */
+export function externalReply(
+  sim: Simulator,
+  chat: ChatState,
+  stored: StoredMessage,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    origin: messageOrigin(sim, chat, stored),
+    chat: chatObject(sim, chat),
+    message_id: stored.message.message_id,
+  };
+  for (const key of EXTERNAL_REPLY_MEDIA) {
+    if (stored.message[key] !== undefined) out[key] = stored.message[key];
+  }
+  return out;
 }
 
 /** A message that exists and was not deleted. */

@@ -102,7 +102,7 @@ export const collectShapes = {
     type: "hash",
     owner: "collect",
     holds:
-      "JSON of a message captured as evidence before removal (`<chat>:<msg>`), or of a conversation's answer",
+      "JSON of a message captured as evidence before removal (`<chat>:<msg>`: as first seen, every later version under `versions`), or of a conversation's answer",
     fields: "<chat>:<what>",
     migration: "stays",
   },
@@ -111,7 +111,8 @@ export const collectShapes = {
     pattern: "offers",
     type: "hash",
     owner: "collect",
-    holds: "JSON `{score, rules, update_id}` of every message the detector called an offer",
+    holds:
+      "JSON `{score, rules, update_id}` of every message the detector called an offer, from the first version it did (an edit can make one)",
     fields: "<chat>:<msg>",
     migration: "stays",
   },

@@ -6,6 +6,7 @@
  */
 import { changedPermissions, type Permissions } from "../../chat-permissions.ts";
 import { chatSnapshot } from "../../control/snapshot.ts";
+import { controlInvalid } from "../../errors.ts";
 import type { Simulator } from "../../simulator.ts";
 import { upgradeToSupergroup } from "../../world/actions.ts";
 import { createChat, type NewChat } from "../../world/chats.ts";
@@ -40,6 +41,10 @@ export function registerChatRoutes(route: ControlRoute, sim: () => Simulator) {
         chat.permissions,
         body.permissions as Partial<Permissions>,
       );
+    if (typeof body.is_forum === "boolean") {
+      if (chat.type !== "supergroup") throw controlInvalid("only supergroups can have topics");
+      chat.isForum = body.is_forum;
+    }
     return chatSnapshot(sim(), chat);
   });
   route("POST", "/sim/chats/:id/upgrade", (request, body) => {
