@@ -17,6 +17,7 @@ import {
 import {
   claimChat,
   claimControlRoom,
+  confirmClaim,
   indexCase,
   releaseChat,
   releaseControlRoom,
@@ -317,6 +318,7 @@ export async function addChat(
       await releaseChat(deps.redis, caseId, chat.chatId);
       throw err;
     });
+  await confirmClaim(deps.redis, "chat", caseId, chat.chatId);
   return record;
 }
 
@@ -353,6 +355,7 @@ export async function setControlRoom(
       await releaseControlRoom(deps.redis, caseId, chatId);
       throw err;
     });
+  await confirmClaim(deps.redis, "control-room", caseId, chatId);
   if (record.controlRoom !== undefined)
     await releaseControlRoom(deps.redis, caseId, record.controlRoom);
   return { ...record, controlRoom: chatId };

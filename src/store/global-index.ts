@@ -61,6 +61,22 @@ export async function claimChat(
   return undefined;
 }
 
+/**
+ * Claims again, once the case recorded it, what `claimChat` or
+ * `claimControlRoom` claimed: a repair at start running between the two steps
+ * may have released the claim as one never recorded. Never takes it from
+ * another case.
+ */
+export async function confirmClaim(
+  redis: Redis,
+  index: "chat" | "control-room",
+  caseId: string,
+  chatId: number,
+): Promise<void> {
+  const key = index === "chat" ? keys.chatIndex() : keys.controlRoomIndex();
+  await redis.hsetnx(key, String(chatId), caseId);
+}
+
 /** Gives up a claim the case did not record (its step was refused). */
 export async function releaseChat(redis: Redis, caseId: string, chatId: number): Promise<void> {
   await releaseField(redis, keys.chatIndex(), String(chatId), caseId);
@@ -136,8 +152,9 @@ export interface IndexRepairs {
  * crash cut between the two steps of a change. Run at start, before updates
  * are handled. Cases are found by their records on every master (a case whose
  * listing was cut is found so); claims without a record are released only
- * while they still name the case, so a claim made meanwhile by a running
- * command is not lost for good (at worst, the next start indexes it again).
+ * while they still name the case; a claim made meanwhile by a command that
+ * then records it is claimed again by that command once recorded
+ * (`confirmClaim`), so the repair cannot leave a recorded chat unindexed.
  */
 export async function repairGlobalIndexes(redis: Redis): Promise<IndexRepairs> {
   const repairs: IndexRepairs = {

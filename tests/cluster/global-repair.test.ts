@@ -111,6 +111,29 @@ describe("a crash between a case's step and a global index's", () => {
     expect(await caseOfControlRoom(redis, second)).toBe(c.id);
   });
 
+  it("a claim released by a start's repair running meanwhile is claimed again once recorded", async () => {
+    const e = await newCase(redis);
+    const chatId = freshChatId();
+    // The repair runs just as the case's step is about to be sent, after the claim.
+    let repaired = false;
+    const racing = new Proxy(redis, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver);
+        if (typeof value !== "function") return value;
+        return async (...args: unknown[]) => {
+          if (!repaired && (prop === "eval" || prop === "evalsha")) {
+            repaired = true;
+            expect((await repairGlobalIndexes(redis)).chatsReleased).toContain(chatId);
+          }
+          return value.apply(target, args);
+        };
+      },
+    });
+    await addChat(deps(racing), e.id, { chatId, alias: "fw1" });
+    expect(repaired).toBe(true);
+    expect(await caseOfChat(redis, chatId)).toBe(e.id);
+  });
+
   it("repairs nothing where nothing was cut", async () => {
     const d = await newCase(redis);
     const chatId = freshChatId();
