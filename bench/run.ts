@@ -3,6 +3,7 @@ import { benchCollect } from "./collect.ts";
 import { benchConsole } from "./console.ts";
 import { benchDetector } from "./detector.ts";
 import { benchFailover } from "./failover.ts";
+import { benchRedisCpu } from "./redis-cpu.ts";
 import { benchRegex } from "./regex.ts";
 import { benchScenario } from "./scenario.ts";
 import { benchSimulator } from "./sim.ts";
@@ -21,6 +22,7 @@ const all: Record<string, () => Promise<void>> = {
   collect: benchCollect,
   scenario: benchScenario,
   regex: benchRegex,
+  "redis-cpu": benchRedisCpu,
   failover: benchFailover,
   console: benchConsole,
 };

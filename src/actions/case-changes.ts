@@ -1,8 +1,8 @@
-import type { Redis } from "ioredis";
 import type { Actor } from "../audit/entry.ts";
 import type { AuditLog } from "../audit/record.ts";
 import {
   type CaseRecord,
+  caseIsOpen,
   deleteRole,
   getCase,
   getRole,
@@ -14,7 +14,16 @@ import {
   writeControlRoom,
   writeRole,
 } from "../store/cases.ts";
+import {
+  claimChat,
+  claimControlRoom,
+  confirmClaim,
+  indexCase,
+  releaseChat,
+  releaseControlRoom,
+} from "../store/global-index.ts";
 import { assertCaseId, keys } from "../store/keys.ts";
+import type { Redis } from "../store/redis.ts";
 
 /**
  * Changes to the case registry: cases, roles, control rooms, seized chats.
@@ -151,6 +160,8 @@ export async function createCase(deps: RegistryDeps, input: NewCase): Promise<Ca
       writes: writeCase(record),
     },
   );
+  // Listed once recorded: a crash before this is listed by the repair at start.
+  await indexCase(deps.redis, record.id);
   return record;
 }
 
@@ -264,52 +275,50 @@ export async function addChat(
     throw new InputError(
       `chat ${chat.chatId} is a person's private chat: only groups, supergroups and channels (negative ids) can be seized`,
     );
-  const [otherCase, roomOf] = await Promise.all([
-    deps.redis.hget(keys.chatIndex(), String(chat.chatId)),
-    deps.redis.hget(keys.controlRoomIndex(), String(chat.chatId)),
-  ]);
-  if (otherCase === caseId)
+  if ((await deps.redis.hget(keys.caseAliases(caseId), chat.alias)) !== null)
+    throw new InputError(
+      `alias "${chat.alias}" is already used in case "${caseId}": choose another`,
+    );
+  // Claimed in the global index first, so no other case can take it meanwhile; recorded in the
+  // case after. A crash between the two leaves a claim the repair at start releases.
+  const refused = await claimChat(deps.redis, caseId, chat.chatId);
+  if (refused === "this-case")
     throw new InputError(`chat ${chat.chatId} is already seized for case "${caseId}"`);
   // Another case's chats are not named: a chat has one role in one case, and nothing more is said.
-  if (otherCase !== null || roomOf !== null) throw new InputError(NOT_SEIZABLE(chat.chatId));
+  if (refused === "taken") throw new InputError(NOT_SEIZABLE(chat.chatId));
   const record: SeizedChat = {
     chatId: chat.chatId,
     alias: chat.alias,
     addedAt: (deps.now?.() ?? new Date()).toISOString(),
     addedBy: describeActor(deps.actor),
   };
-  await deps.audit.record(
-    {
-      case: caseId,
-      actor: deps.actor,
-      op: "chat.add",
-      phase: "info",
-      target: { chat_id: chat.chatId, alias: chat.alias },
-    },
-    {
-      preconditions: [
-        {
-          key: keys.caseAliases(caseId),
-          field: chat.alias,
-          exists: false,
-          message: `alias "${chat.alias}" is already used in case "${caseId}": choose another`,
-        },
-        {
-          key: keys.chatIndex(),
-          field: String(chat.chatId),
-          exists: false,
-          message: NOT_SEIZABLE(chat.chatId),
-        },
-        {
-          key: keys.controlRoomIndex(),
-          field: String(chat.chatId),
-          exists: false,
-          message: NOT_SEIZABLE(chat.chatId),
-        },
-      ],
-      writes: writeChat(caseId, record),
-    },
-  );
+  await deps.audit
+    .record(
+      {
+        case: caseId,
+        actor: deps.actor,
+        op: "chat.add",
+        phase: "info",
+        target: { chat_id: chat.chatId, alias: chat.alias },
+      },
+      {
+        preconditions: [
+          {
+            key: keys.caseAliases(caseId),
+            field: chat.alias,
+            exists: false,
+            message: `alias "${chat.alias}" is already used in case "${caseId}": choose another`,
+          },
+          caseIsOpen(caseId),
+        ],
+        writes: writeChat(caseId, record),
+      },
+    )
+    .catch(async (err: unknown) => {
+      await releaseChat(deps.redis, caseId, chat.chatId);
+      throw err;
+    });
+  await confirmClaim(deps.redis, "chat", caseId, chat.chatId);
   return record;
 }
 
@@ -324,33 +333,31 @@ export async function setControlRoom(
     throw new InputError(
       `chat ${chatId} is a person's private chat: a control room is a group of the case's officers (negative id)`,
     );
-  const owner = await deps.redis.hget(keys.controlRoomIndex(), String(chatId));
-  const seized = await deps.redis.hexists(keys.chatIndex(), String(chatId));
-  if ((owner !== null && owner !== caseId) || seized)
+  // Claimed in the global index first, recorded in the case, then the old room given up; the
+  // repair at start puts right what a crash between the steps leaves.
+  if ((await claimControlRoom(deps.redis, caseId, chatId)) !== undefined)
     throw new InputError(
       `chat ${chatId} already has a role in a case (a seized chat or another control room): a control room must be a chat of its own`,
     );
-  await deps.audit.record(
-    {
-      case: caseId,
-      actor: deps.actor,
-      op: "config",
-      phase: "info",
-      target: { chat_id: chatId },
-      params: { control_room: chatId, previous: record.controlRoom ?? null },
-    },
-    {
-      preconditions: [
-        {
-          key: keys.chatIndex(),
-          field: String(chatId),
-          exists: false,
-          message: `chat ${chatId} already has a role in a case: a control room must be a chat of its own`,
-        },
-      ],
-      writes: writeControlRoom(record, chatId),
-    },
-  );
+  await deps.audit
+    .record(
+      {
+        case: caseId,
+        actor: deps.actor,
+        op: "config",
+        phase: "info",
+        target: { chat_id: chatId },
+        params: { control_room: chatId, previous: record.controlRoom ?? null },
+      },
+      { preconditions: [caseIsOpen(caseId)], writes: writeControlRoom(record, chatId) },
+    )
+    .catch(async (err: unknown) => {
+      await releaseControlRoom(deps.redis, caseId, chatId);
+      throw err;
+    });
+  await confirmClaim(deps.redis, "control-room", caseId, chatId);
+  if (record.controlRoom !== undefined)
+    await releaseControlRoom(deps.redis, caseId, record.controlRoom);
   return { ...record, controlRoom: chatId };
 }
 

@@ -1,5 +1,5 @@
-import type { Redis } from "ioredis";
 import { chatKeys } from "../store/keys.ts";
+import type { Redis } from "../store/redis.ts";
 
 /**
  * What Warden remembers about a seized chat between actions: the permissions

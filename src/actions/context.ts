@@ -1,9 +1,9 @@
 import type { Api } from "grammy";
-import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { Actor, ScenarioRef } from "../audit/entry.ts";
 import type { AuditLog } from "../audit/record.ts";
 import type { CaseRecord, SeizedChat } from "../store/cases.ts";
+import type { Redis } from "../store/redis.ts";
 
 /** What every action needs from its surroundings; built by `actionEnv` from the bot's or the engine's dependencies. */
 export interface ActionEnv {

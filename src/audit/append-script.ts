@@ -1,6 +1,7 @@
-import type { Redis } from "ioredis";
 import type { Precondition, RedisWrite } from "../store/cases.ts";
 import { luaApplyWrites, pushWrites } from "../store/lua-writes.ts";
+import type { Redis } from "../store/redis.ts";
+import { assertOneSlot } from "../store/slots.ts";
 import type { AuditEntry } from "./entry.ts";
 import { encodeHexFrontier, type HexFrontier } from "./merkle.ts";
 import { auditKeys } from "./storage.ts";
@@ -143,12 +144,23 @@ export function intentTag(entry: AuditEntry, writer?: string): string {
       : "-";
 }
 
+/** Every key the script touches: its own, the preconditions' and the writes'. */
+function* stepKeys(caseId: string, call: AppendCall): Generator<string> {
+  yield auditKeys.stream(caseId);
+  for (const c of call.preconditions) yield c.key;
+  for (const w of call.writes) {
+    yield w[1];
+    if (/^RENAME(NX)?$/i.test(w[0])) yield String(w[2]);
+  }
+}
+
 /**
  * Sends one batch without waiting for Redis. Whatever goes wrong sending, even
  * synchronously, arrives as the batch's reply.
  */
 export function evalAppend(redis: Redis, caseId: string, call: AppendCall): Promise<ScriptReply> {
   try {
+    assertOneSlot(`the audit entry of case ${caseId}`, stepKeys(caseId, call));
     const argv: (string | number)[] = [call.preconditions.length];
     for (const c of call.preconditions) argv.push(c.key, c.field ?? "", preconditionWant(c));
     pushWrites(argv, call.writes);

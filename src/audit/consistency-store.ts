@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { Redis } from "../store/redis.ts";
 import { type ProvenConsistency, proveConsistency } from "./consistency.ts";
 import { readLeafHashes } from "./storage.ts";
 

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { Redis } from "../store/redis.ts";
 import { auditKeys } from "./storage.ts";
 
 /**

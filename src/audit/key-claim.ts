@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import type { Redis } from "ioredis";
 import { replicaKeys } from "../store/keys.ts";
+import type { Redis } from "../store/redis.ts";
 import type { Signer } from "./note-keys.ts";
 
 /**

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { Redis } from "../store/redis.ts";
 import type { AuditEntry } from "./entry.ts";
 import { auditKeys, readHeadPosition } from "./storage.ts";
 

@@ -1,5 +1,5 @@
-import type { Redis } from "ioredis";
 import { getCase } from "../store/cases.ts";
+import type { Redis } from "../store/redis.ts";
 import type { HexFrontier } from "./merkle.ts";
 import type { Pending } from "./record-queue.ts";
 import type { StoredHead } from "./storage.ts";

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { Redis } from "../store/redis.ts";
 import { checkpointOrigin, type Signer, signCheckpoint } from "./checkpoint.ts";
 import { cloneHexFrontier, type HexFrontier, hexFrontierRoot } from "./merkle.ts";
 import type { CaseState } from "./record-case.ts";

@@ -1,5 +1,5 @@
-import type { Redis } from "ioredis";
 import type { RedisWrite } from "../store/cases.ts";
+import type { Redis } from "../store/redis.ts";
 import { evalAppend, intentTag, type ScriptReply } from "./append-script.ts";
 import { type AuditEntry, canonicalBytes } from "./entry.ts";
 import { appendLeafHex, cloneHexFrontier, type HexFrontier, leafHashHex } from "./merkle.ts";

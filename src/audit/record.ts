@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { Redis } from "../store/redis.ts";
 import type { Signer } from "./checkpoint.ts";
 import type { AuditEntry, AuditEntryInput } from "./entry.ts";
 import { type CaseState, caseStateOf } from "./record-case.ts";

@@ -1,5 +1,5 @@
-import type { Redis } from "ioredis";
 import { auditKeys } from "../store/keys.ts";
+import type { Redis } from "../store/redis.ts";
 import { GENESIS_PREV } from "./entry.ts";
 import { decodeHexFrontier, emptyHexFrontier, type HexFrontier } from "./merkle.ts";
 

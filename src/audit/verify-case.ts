@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { Redis } from "../store/redis.ts";
 import { mergeNotes, type Verifier } from "./checkpoint.ts";
 import { readCosignedNotes } from "./cosignatures.ts";
 import { countedLines, type ProgressReport } from "./progress.ts";

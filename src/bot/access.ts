@@ -47,7 +47,8 @@ export function mayUse(
  * (src/store/tracked-reads.ts): from memory until Redis says one of the
  * hashes changed — a role removed with `warden operator remove` in another
  * process is forgotten here as Redis applies it, so access stays fail-closed —
- * and in two pipelined round trips when not tracked.
+ * and otherwise sent at once, command by command (a cluster keeps the two
+ * indexes and the case's hashes in different slots, so not as one pipeline).
  */
 export async function caseOfContext(
   deps: FeatureDeps,

@@ -10,6 +10,7 @@ import { createCaseLeases } from "../scenario/runtime/case-lease.ts";
 import { createScenarioEngine, type ScenarioEngine } from "../scenario/runtime/engine.ts";
 import { syntheticOf } from "../scenario/runtime/events.ts";
 import { listCases, listChats, listRoles } from "../store/cases.ts";
+import { type ReplicaWaitOptions, replicaBarrier } from "../store/replicas.ts";
 import { apiRetry, type CreateBotOptions, createBot } from "./bot.ts";
 import type { BotDeps, FeatureDeps } from "./deps.ts";
 import { approvalsFeature } from "./features/approvals.ts";
@@ -62,6 +63,11 @@ export interface WardenBot {
   recoverScenarios(): Promise<void>;
   /** Hands updates a previous process did not finish to the bot again (once; before polling). */
   replayInterrupted(): Promise<void>;
+  /**
+   * Resolves once what Redis acknowledged so far is also held by the replicas
+   * `replicas` asks for; every confirmation to Telegram waits for it.
+   */
+  beforeConfirm(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -76,6 +82,8 @@ export interface CreateWardenBotOptions extends BotDeps {
   scenariosDir?: string;
   /** How often the scenario engine moves runs on (ms); 0 leaves it to the caller (rehearsals, tests). */
   scenarioTickMs?: number;
+  /** REDIS_WAIT_REPLICAS and REDIS_WAIT_TIMEOUT: replicas that must hold an update before it is confirmed. */
+  replicas?: ReplicaWaitOptions;
   /**
    * One of several processes on one Redis (`warden start`): this process's id
    * and how to tell whether another is alive (src/store/process.ts). Scenario
@@ -94,6 +102,7 @@ export interface CreateWardenBotOptions extends BotDeps {
 }
 
 export function createWardenBot(opts: CreateWardenBotOptions): WardenBot {
+  const replicas = replicaBarrier(opts.redis, opts.replicas ?? { replicas: 0, timeoutMs: 0 });
   const bot = createBot({
     token: opts.token,
     apiRoot: opts.apiRoot,
@@ -263,6 +272,7 @@ export function createWardenBot(opts: CreateWardenBotOptions): WardenBot {
     async replayInterrupted() {
       await recover();
     },
+    beforeConfirm: () => replicas.sync(),
     async close() {
       if (ticker) clearInterval(ticker);
       await ticking;
@@ -346,6 +356,8 @@ export function runPolling(
     timeoutSeconds: opts.timeoutSeconds ?? 30,
     logger,
     ...(opts.maxUnsecured !== undefined ? { maxUnsecured: opts.maxUnsecured } : {}),
+    // An offset moves past updates only once the replicas asked for hold them.
+    beforeConfirm: () => warden.beforeConfirm(),
     ...(opts.startOffset !== undefined ? { startOffset: opts.startOffset } : {}),
     ...(opts.mayPoll ? { mayPoll: opts.mayPoll } : {}),
     ...(opts.beforePoll ? { beforePoll: opts.beforePoll } : {}),

@@ -1,8 +1,8 @@
 import type { Api } from "grammy";
-import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { AuditLog } from "../audit/record.ts";
 import type { ScenarioEngine } from "../scenario/runtime/engine.ts";
+import type { Redis } from "../store/redis.ts";
 
 /** What the bot's features are built from; passed in, never imported as globals. */
 export interface BotDeps {

@@ -55,6 +55,13 @@ export interface SecuredSourceOptions {
   startOffset?: number;
   mayPoll?: () => boolean;
   beforePoll?: (offset: number) => Promise<void>;
+  /**
+   * Called before a poll whose offset confirms updates not confirmed before,
+   * ahead of `beforePoll`; the poll waits for it, and a rejection holds the
+   * offset back (retried after a pause): Redis replicas acknowledging the
+   * writes (src/store/replicas.ts).
+   */
+  beforeConfirm?: () => Promise<void>;
 }
 
 export interface SecuredSource extends UpdateSource<Update> {
@@ -111,6 +118,10 @@ export function createSecuredSource(opts: SecuredSourceOptions): SecuredSource {
     });
   }
 
+  // The highest offset whose updates the replicas asked for hold (`beforeConfirm`).
+  let replicated = 0;
+  let unconfirmable = 0;
+
   async function* generate(): AsyncGenerator<Update[]> {
     let idleMs = 50;
     let failures = 0;
@@ -135,6 +146,22 @@ export function createSecuredSource(opts: SecuredSourceOptions): SecuredSource {
         continue;
       }
       const next = offset();
+      if (next > replicated && opts.beforeConfirm) {
+        try {
+          await opts.beforeConfirm();
+          replicated = next;
+          unconfirmable = 0;
+        } catch (err) {
+          if (!active) break;
+          if (unconfirmable++ % 10 === 0)
+            opts.logger.warn(
+              { err: (err as Error).message, offset: next },
+              "holding back Telegram's offset: what was persisted is not safe yet",
+            );
+          await changed(Math.min(100 * 2 ** Math.min(unconfirmable, 6), 5000));
+          continue;
+        }
+      }
       if (opts.beforePoll && next !== confirmed) {
         try {
           await opts.beforePoll(next);

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { DEFAULT_CONNECT_TIMEOUT_MS, redisDatabaseOf } from "../store/redis.ts";
+import { clusterSeeds, DEFAULT_CONNECT_TIMEOUT_MS, redisDatabaseOf } from "../store/redis.ts";
 
 /**
  * Warden's configuration, parsed once from the environment at start-up and
@@ -29,10 +29,25 @@ function redisUrlProblem(v: string): string | undefined {
   return undefined;
 }
 
+/** Each URL of REDIS_URL (one, or a cluster's seed nodes separated by commas) checked alone. */
 const redisUrl = z.string().superRefine((v, ctx) => {
-  const problem = redisUrlProblem(v);
+  const seeds = clusterSeeds(v);
+  const problem =
+    seeds.length === 0 ? `expected ${REDIS_SHAPE}` : seeds.map(redisUrlProblem).find(Boolean);
   if (problem) ctx.addIssue({ code: "custom", message: problem });
 });
+
+/** What is wrong with a well-formed REDIS_URL in this REDIS_MODE, or undefined. */
+function redisModeProblem(v: string, mode: "single" | "cluster"): string | undefined {
+  const seeds = clusterSeeds(v);
+  if (mode === "single")
+    return seeds.length > 1
+      ? "lists several servers: set REDIS_MODE=cluster for a Redis Cluster, or give one URL"
+      : undefined;
+  if (seeds.some((seed) => redisDatabaseOf(seed) !== 0))
+    return "a Redis Cluster has only database 0: remove the /database from each seed node";
+  return undefined;
+}
 
 const httpUrl = (what: string) =>
   z.string().refine((v) => {
@@ -54,6 +69,18 @@ const schema = z
       )
       .optional(),
     REDIS_URL: redisUrl.optional(),
+    REDIS_MODE: z.enum(["single", "cluster"], "expected single or cluster").default("single"),
+    REDIS_WAIT_REPLICAS: z.coerce
+      .number("expected a whole number of replicas, such as 1")
+      .int("expected a whole number of replicas, such as 1")
+      .min(0, "expected 0 (off) or more replicas")
+      .max(16, "expected at most 16 replicas")
+      .default(0),
+    REDIS_WAIT_TIMEOUT: z.coerce
+      .number("expected a number of seconds, such as 1")
+      .positive("expected a number of seconds, such as 1")
+      .max(60, "expected at most 60 seconds")
+      .default(1),
     REDIS_CONNECT_TIMEOUT: z.coerce
       .number("expected a number of seconds, such as 5")
       .positive("expected a number of seconds, such as 5")
@@ -93,6 +120,16 @@ const schema = z
     WARDEN_DATA_DIR: z.string().min(1).default("var"),
   })
   .superRefine((env, ctx) => {
+    const urlProblem =
+      env.REDIS_URL === undefined ? undefined : redisModeProblem(env.REDIS_URL, env.REDIS_MODE);
+    if (urlProblem) ctx.addIssue({ code: "custom", path: ["REDIS_URL"], message: urlProblem });
+    if (env.REDIS_MODE === "cluster" && env.REDIS_URL === undefined)
+      ctx.addIssue({
+        code: "custom",
+        path: ["REDIS_URL"],
+        message:
+          "required when REDIS_MODE=cluster: the cluster's seed nodes separated by commas, such as redis://10.0.0.1:7000,redis://10.0.0.2:7000",
+      });
     if (env.BOT_MODE === "webhook") {
       if (!env.WEBHOOK_URL)
         ctx.addIssue({
@@ -155,9 +192,10 @@ export function secretsOf(
   const secrets: string[] = [];
   if (config.BOT_TOKEN) secrets.push(config.BOT_TOKEN);
   if (config.WEBHOOK_SECRET) secrets.push(config.WEBHOOK_SECRET);
-  if (config.REDIS_URL) {
+  // Every seed node of a cluster's list may carry the password.
+  for (const url of clusterSeeds(config.REDIS_URL ?? "")) {
     try {
-      const u = new URL(config.REDIS_URL);
+      const u = new URL(url);
       if (u.password) secrets.push(u.password, decodeURIComponent(u.password));
     } catch {
       // Unparseable URLs are rejected by the schema before this is called.

@@ -67,6 +67,7 @@ export function createCliContext(env: NodeJS.ProcessEnv = process.env): CliConte
       }
       const connection = await connectRedis({
         url: config.REDIS_URL,
+        mode: config.REDIS_MODE,
         logger,
         connectTimeoutMs: config.REDIS_CONNECT_TIMEOUT * 1000,
         // A short command's own error says when the connection went.

@@ -1,9 +1,9 @@
-import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { AuditLog } from "../audit/record.ts";
 import type { WardenBot } from "../bot/create.ts";
 import type { RunState } from "../scenario/runtime/run-state.ts";
 import { type RunningSimulator, type SimClient, startSimulator } from "../sim/index.ts";
+import type { Redis, RedisMode } from "../store/redis.ts";
 import { createStatusLine } from "./progress.ts";
 import { type Settled, settle, stopBot, stopBotQuietly } from "./rehearsal/bot.ts";
 import { releaseSimulatedChats } from "./rehearsal/case.ts";
@@ -48,6 +48,8 @@ export interface RehearsalOptions {
   /** Jump the clock without pausing; otherwise an hour of simulated time takes a real second. */
   fast?: boolean;
   redisUrl?: string;
+  /** REDIS_MODE: `cluster` when `redisUrl` lists a cluster's seed nodes. */
+  redisMode?: RedisMode;
   /** REDIS_CONNECT_TIMEOUT in milliseconds. */
   redisConnectTimeoutMs?: number;
   auditKeyPath?: string;

@@ -1,7 +1,7 @@
-import type { Redis } from "ioredis";
 import type { AuditEntry } from "../audit/entry.ts";
 import { showInvisible } from "../base/html.ts";
 import { collectKeys } from "../collect/keys.ts";
+import type { Redis } from "../store/redis.ts";
 
 /**
  * A conversation's recorded answer, for the rehearsal's transcript: "Mike

@@ -1,7 +1,7 @@
-import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { type CaseRecord, getCase } from "../store/cases.ts";
 import { keys } from "../store/keys.ts";
+import type { Redis } from "../store/redis.ts";
 import { type CompiledLexicon, compileLexicon } from "./detector/compile.ts";
 import { detectTrade, type TradeVerdict } from "./detector/detect.ts";
 import { defaultLexicon } from "./lexicon/default.ts";

@@ -1,10 +1,10 @@
-import type { Redis } from "ioredis";
 import type { RedisWrite } from "../store/cases.ts";
 import { collectParts } from "../store/keys.ts";
 import { collectShapes as shapes } from "../store/layout/collect.ts";
 import { luaKey } from "../store/layout/lua.ts";
 import { storeShapes } from "../store/layout/store.ts";
 import { luaApplyWrites, pushWrites } from "../store/lua-writes.ts";
+import type { Redis } from "../store/redis.ts";
 
 /**
  * One update's facts, written in one atomic step that first checks the update

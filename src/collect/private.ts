@@ -1,5 +1,5 @@
-import type { Redis } from "ioredis";
 import { keys } from "../store/keys.ts";
+import type { Redis } from "../store/redis.ts";
 import type { CaseCache } from "./case-cache.ts";
 import { collectKeys } from "./keys.ts";
 
@@ -31,16 +31,20 @@ export async function attributePrivate(
 ): Promise<Attribution[]> {
   const caseIds = await cache.caseIds();
   if (caseIds.length === 0) return [];
-  const pipeline = redis.pipeline();
-  for (const caseId of caseIds) {
-    pipeline.exists(collectKeys.member(caseId, userId));
-    pipeline.hexists(keys.caseRoles(caseId), String(userId));
-  }
-  const answers = (await pipeline.exec()) ?? [];
+  // One pipeline per case: on a cluster each case is in its own slot, maybe on its own master.
+  const answers = await Promise.all(
+    caseIds.map((caseId) =>
+      redis
+        .pipeline()
+        .exists(collectKeys.member(caseId, userId))
+        .hexists(keys.caseRoles(caseId), String(userId))
+        .exec(),
+    ),
+  );
   const seen: Attribution[] = [];
   caseIds.forEach((caseId, i) => {
-    const member = answers[2 * i]?.[1];
-    const role = answers[2 * i + 1]?.[1];
+    const member = answers[i]?.[0]?.[1];
+    const role = answers[i]?.[1]?.[1];
     if (member === 1 || role === 1) seen.push({ caseId, attribution: "seen" });
   });
   if (seen.length > 0) return seen;

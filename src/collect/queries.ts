@@ -1,5 +1,5 @@
 import type { Message } from "grammy/types";
-import type { Redis } from "ioredis";
+import type { Redis } from "../store/redis.ts";
 import { collectKeys } from "./keys.ts";
 
 /** Reads of what the recorder kept. Consultation of collected data is logged by the caller. */

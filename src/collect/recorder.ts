@@ -1,8 +1,8 @@
 import type { Context, MiddlewareFn } from "grammy";
 import type { Update } from "grammy/types";
-import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { type AuditLog, RecordRefusedError } from "../audit/record.ts";
+import type { Redis } from "../store/redis.ts";
 import { type CaseCache, createCaseCache } from "./case-cache.ts";
 import {
   type CollectedUpdate,

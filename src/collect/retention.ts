@@ -1,9 +1,9 @@
 import { rm } from "node:fs/promises";
-import type { Redis } from "ioredis";
 import type { Actor, AuditEntry } from "../audit/entry.ts";
 import { eraseEntryPayloads, toRanges } from "../audit/erase.ts";
 import type { AuditLog } from "../audit/record.ts";
 import type { CaseRecord, RedisWrite } from "../store/cases.ts";
+import type { Redis } from "../store/redis.ts";
 import { messageChats } from "./export/rows.ts";
 import { messageKind } from "./facts.ts";
 import { collectKeys } from "./keys.ts";

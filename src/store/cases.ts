@@ -1,5 +1,5 @@
-import type { Redis } from "ioredis";
 import { keys } from "./keys.ts";
+import type { Redis } from "./redis.ts";
 
 /**
  * The case registry: cases, the roles people hold in them, their control room
@@ -52,6 +52,8 @@ export interface SeizedChat {
   alias: string;
   addedAt: string;
   addedBy: string;
+  /** The basic group's id before it became this supergroup (src/store/migrate-chat.ts). */
+  migratedFrom?: number;
 }
 
 /** One Redis command as data, applied by the audit log in the same atomic step as its entry. */
@@ -137,6 +139,10 @@ export async function caseOfControlRoom(redis: Redis, chatId: number): Promise<s
  * an atomic step can test without reading JSON: every action's intent is
  * written only while that field is absent (`caseIsOpen`), so nothing can act
  * in a case once its close is recorded, whatever was loaded before.
+ *
+ * These writes touch only the case's own keys; the global indexes (every case,
+ * seized chats, control rooms) follow in a step of their own
+ * (src/store/global-index.ts), as a Redis Cluster keeps them in other slots.
  */
 export function writeCase(record: CaseRecord): RedisWrite[] {
   return [
@@ -144,7 +150,6 @@ export function writeCase(record: CaseRecord): RedisWrite[] {
     ...(record.status === "closed"
       ? [["HSET", keys.caseMeta(record.id), "closed", record.closedAt ?? "1"] as const]
       : []),
-    ["SADD", keys.caseIndex(), record.id],
   ];
 }
 
@@ -174,15 +179,9 @@ export function writeChat(caseId: string, chat: SeizedChat): RedisWrite[] {
   return [
     ["HSET", keys.caseChats(caseId), String(chat.chatId), JSON.stringify(chat)],
     ["HSET", keys.caseAliases(caseId), chat.alias, String(chat.chatId)],
-    ["HSET", keys.chatIndex(), String(chat.chatId), caseId],
   ];
 }
 
 export function writeControlRoom(record: CaseRecord, chatId: number): RedisWrite[] {
-  const writes: RedisWrite[] = [...writeCase({ ...record, controlRoom: chatId })];
-  if (record.controlRoom !== undefined) {
-    writes.push(["HDEL", keys.controlRoomIndex(), String(record.controlRoom)]);
-  }
-  writes.push(["HSET", keys.controlRoomIndex(), String(chatId), record.id]);
-  return writes;
+  return writeCase({ ...record, controlRoom: chatId });
 }

@@ -1,5 +1,5 @@
 import { performance } from "node:perf_hooks";
-import type { Redis } from "ioredis";
+import type { Redis } from "./redis.ts";
 
 /**
  * A lease in Redis with a fencing token: at most one process holds it at a

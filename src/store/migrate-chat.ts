@@ -1,10 +1,10 @@
-import type { Redis } from "ioredis";
 import type { Precondition, RedisWrite, SeizedChat } from "./cases.ts";
 import { keys, scenarioKeys } from "./keys.ts";
 import { buildKey, fillPattern } from "./layout/builders.ts";
 import { holesOfPattern } from "./layout/match.ts";
 import { type DeclaredShape, SHAPES } from "./layout/registry.ts";
 import { compilePattern } from "./layout/shape.ts";
+import type { Redis } from "./redis.ts";
 
 /**
  * A seized basic group upgraded to a supergroup, in Redis: what the registry
@@ -45,14 +45,19 @@ type Rewrite = (ctx: MigrationContext) => Promise<ChatMigrationPlan> | ChatMigra
 
 /** How each shape marked `rewritten` is rewritten, by shape id. */
 const REWRITES: Record<string, Rewrite> = {
-  "store.chatIndex": ({ caseId, oldId, newId }) => ({
+  // The global index is in another slot of a cluster: it follows the case's own record (the chat
+  // under its old id, which this step moves) after the step, in `moveChatIndex`
+  // (src/store/global-index.ts), and the repair at start if a crash came between.
+  "store.chatIndex": ({ caseId, oldId }) => ({
     preconditions: [
-      { key: keys.chatIndex(), field: String(oldId), exists: true, message: ALREADY_MIGRATED },
+      {
+        key: keys.caseChats(caseId),
+        field: String(oldId),
+        exists: true,
+        message: ALREADY_MIGRATED,
+      },
     ],
-    writes: [
-      ["HDEL", keys.chatIndex(), String(oldId)],
-      ["HSET", keys.chatIndex(), String(newId), caseId],
-    ],
+    writes: [],
   }),
   "store.caseChats": ({ caseId, chat, oldId, newId }) => {
     const moved: SeizedChat & { migratedFrom: number } = {

@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
-import type { Redis } from "ioredis";
 import { replicaKeys } from "./keys.ts";
 import { LEASE_RENEW_MS, LEASE_TTL_MS } from "./lease.ts";
+import type { Redis } from "./redis.ts";
 
 /**
  * Which `warden start` processes are alive. Each process has an id of its own

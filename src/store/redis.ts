@@ -1,8 +1,27 @@
-import { Redis as IORedis, type Redis, type RedisOptions } from "ioredis";
+import { Cluster, type ClusterOptions, Redis as IORedis, type RedisOptions } from "ioredis";
+
+/**
+ * What Warden's code talks to: one server (or the embedded default), or a
+ * Redis Cluster. Both take the same commands; what differs is where a key
+ * lives. On a cluster every key of a script, MULTI or pipeline must sit in one
+ * hash slot (a case's keys share the `{case}` tag; see src/store/slots.ts),
+ * SCAN must visit every master (src/store/scan.ts) and WAIT goes to the master
+ * that took the writes (src/store/replicas.ts).
+ */
+export type Redis = IORedis | Cluster;
+
+/** `single`: one server (REDIS_URL names it); `cluster`: a Redis Cluster (REDIS_URL lists seed nodes). */
+export type RedisMode = "single" | "cluster";
+
+/** Whether a client is a cluster client, as a type guard. */
+export function isCluster(redis: Redis): redis is Cluster {
+  return (redis as { isCluster?: boolean }).isCluster === true;
+}
 
 /** What a Redis connection is backed by: a real server, or the in-process default of rehearsals. */
 export interface RedisConnection {
   redis: Redis;
+  mode: RedisMode;
   /** False for the embedded in-process default: its contents vanish with the process. */
   durable: boolean;
   /** Where it points, with any password removed: safe to print. */
@@ -22,8 +41,13 @@ export interface RedisLogger {
 }
 
 export interface ConnectRedisOptions {
-  /** `redis://` or `rediss://` URL, with user and password if needed. Absent: the embedded default. */
+  /**
+   * `redis://` or `rediss://` URL, with user and password if needed; with mode
+   * `cluster`, seed nodes separated by commas. Absent: the embedded default.
+   */
   url?: string;
+  /** Default `single`. */
+  mode?: RedisMode;
   logger?: RedisLogger;
   /** Extra ioredis options (e.g. a retry strategy); `connectRedis` still waits until the server is ready. */
   options?: RedisOptions;
@@ -136,6 +160,7 @@ export async function connectRedis(opts: ConnectRedisOptions = {}): Promise<Redi
     );
     return {
       redis,
+      mode: "single",
       durable: false,
       description: "embedded in-process Redis (ioredis-mock, not durable)",
       refused: new Promise<RedisConnectError>(() => undefined),
@@ -144,6 +169,7 @@ export async function connectRedis(opts: ConnectRedisOptions = {}): Promise<Redi
       },
     };
   }
+  if (opts.mode === "cluster") return connectCluster(opts.url, opts);
   const target = targetOf(opts.url);
   const { description } = target;
   const timeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
@@ -155,8 +181,109 @@ export async function connectRedis(opts: ConnectRedisOptions = {}): Promise<Redi
   const watch = watchConnection(redis, target, opts.logger, opts.logConnectionLoss ?? true);
   if (redis.status === "wait") redis.connect().catch(() => undefined); // lazyConnect: connect now
   await watch.ready(timeoutMs);
+  if (await isClusterNode(redis)) {
+    redis.disconnect();
+    throw new RedisConnectError(
+      `Redis at ${description} is a node of a Redis Cluster, which holds only some of the keys, so nothing was written: set REDIS_MODE=cluster and list the cluster's nodes in REDIS_URL`,
+    );
+  }
   return {
     redis,
+    mode: "single",
+    durable: true,
+    description,
+    refused: watch.refused,
+    close: async () => {
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
+
+/** Whether a server runs in cluster mode; false when it will not say (an ACL without INFO). */
+async function isClusterNode(redis: IORedis): Promise<boolean> {
+  try {
+    return /cluster_enabled:1/.test(await redis.info("cluster"));
+  } catch {
+    return false;
+  }
+}
+
+/** The seed nodes of a cluster's REDIS_URL: URLs separated by commas. */
+export function clusterSeeds(url: string): string[] {
+  return url
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+}
+
+/**
+ * How the cluster client rides out a failover: a command that meets a moved
+ * slot (MOVED, ASK) follows it; one that meets CLUSTERDOWN or TRYAGAIN, or a
+ * master that went away, is tried again after a pause while the replica takes
+ * over, rather than failing at once. Reads go to masters (`scaleReads`), so
+ * Warden never reads what a replica has not yet received.
+ */
+const CLUSTER_OPTIONS: ClusterOptions = {
+  scaleReads: "master",
+  maxRedirections: 32,
+  retryDelayOnMoved: 0,
+  retryDelayOnFailover: 300,
+  retryDelayOnClusterDown: 300,
+  retryDelayOnTryAgain: 300,
+  slotsRefreshTimeout: 2000,
+  // Reconnect for ever, as the single-server client does; a bot waits for its Redis to come back.
+  clusterRetryStrategy: (times) => Math.min(100 * times, 2000),
+  enableAutoPipelining: false,
+};
+
+/**
+ * Connects ioredis's Cluster client to the seed nodes of `url` (one is enough
+ * to find the rest) and waits until the cluster answers, like the
+ * single-server path: a refused password or an unreachable cluster stops with
+ * one line. A cluster has only database 0, so a seed naming another is refused
+ * before anything is sent.
+ */
+async function connectCluster(url: string, opts: ConnectRedisOptions): Promise<RedisConnection> {
+  const seeds = clusterSeeds(url);
+  const targets = seeds.map(targetOf);
+  const first = targets[0];
+  if (!first)
+    throw new RedisConnectError(
+      "REDIS_URL names no seed node: with REDIS_MODE=cluster list them separated by commas, such as redis://10.0.0.1:7000,redis://10.0.0.2:7000",
+    );
+  const badDb = targets.find((t) => t.db !== 0);
+  if (badDb)
+    throw new RedisConnectError(
+      `REDIS_URL names database ${badDb.db} at ${badDb.description}, but a Redis Cluster has only database 0: remove /${badDb.db}`,
+    );
+  const description = `cluster ${targets.map((t) => t.description.replace(/\/$/, "")).join(",")}`;
+  const target: Target = { ...first, description };
+  const parsed = new URL(seeds[0] as string);
+  const redis = new Cluster(
+    seeds.map((s) => {
+      const u = new URL(s);
+      return { host: u.hostname, port: Number(u.port || 6379) };
+    }),
+    {
+      ...CLUSTER_OPTIONS,
+      redisOptions: {
+        maxRetriesPerRequest: 3,
+        ...(parsed.username ? { username: decodeURIComponent(parsed.username) } : {}),
+        ...(parsed.password ? { password: decodeURIComponent(parsed.password) } : {}),
+        ...(parsed.protocol === "rediss:" ? { tls: {} } : {}),
+        ...opts.options,
+      },
+      lazyConnect: true,
+    },
+  );
+  const watch = watchConnection(redis, target, opts.logger, opts.logConnectionLoss ?? true);
+  // A node's refusal (a password) arrives as "node error"; the cluster's own "error" says little.
+  redis.on("node error", (err: Error) => redis.emit("error", err));
+  redis.connect().catch(() => undefined);
+  await watch.ready(opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
+  return {
+    redis,
+    mode: "cluster",
     durable: true,
     description,
     refused: watch.refused,
@@ -191,9 +318,10 @@ function watchConnection(
   redis.on("error", (err: Error) => {
     if (isPassing(err)) {
       // The server is busy or full for now: try again on a fresh connection, as a
-      // SELECT that failed this way would leave this one in database 0.
+      // SELECT that failed this way would leave this one in database 0. (A cluster
+      // client selects nothing and rides out a failover by itself.)
       lastError = err;
-      redis.disconnect(true);
+      if (!isCluster(redis)) redis.disconnect(true);
       return;
     }
     const reason = refusal(err, target);

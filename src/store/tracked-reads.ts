@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
-import { Redis as IORedis, type Redis } from "ioredis";
+import { Redis as IORedis } from "ioredis";
+import type { Redis } from "./redis.ts";
 
 /**
  * Reads the bot makes for nearly every update — is any scenario running, which
@@ -79,8 +80,8 @@ function createTrackedReads(redis: Redis): TrackedReads {
   let closed = !real;
   /** Bumped by every invalidation and loss: a read that spans one is not kept. */
   let generation = 0;
-  let reader: Redis | undefined;
-  let subscriber: Redis | undefined;
+  let reader: IORedis | undefined;
+  let subscriber: IORedis | undefined;
   let retry: NodeJS.Timeout | undefined;
   const events = new EventEmitter();
 
@@ -120,8 +121,10 @@ function createTrackedReads(redis: Redis): TrackedReads {
       retryStrategy: () => null,
       lazyConnect: false,
     };
-    const r = redis.duplicate(own);
-    const s = redis.duplicate(own);
+    // Reached only for a single server (`closed` is set otherwise).
+    const server = redis as IORedis;
+    const r = server.duplicate(own);
+    const s = server.duplicate(own);
     reader = r;
     subscriber = s;
     for (const c of [r, s]) {
@@ -201,7 +204,9 @@ function createTrackedReads(redis: Redis): TrackedReads {
 
 /**
  * Hash fields, each as HGET gives it: from memory while tracked (see above),
- * otherwise in one pipelined round trip, as a caller would read them anyway.
+ * otherwise sent at once as separate commands: ioredis writes them back to
+ * back on one connection (one round trip on a single server), and a cluster
+ * routes each to its own slot's master, which one pipeline could not span.
  */
 export async function trackedHgets(
   redis: Redis,
@@ -212,11 +217,5 @@ export async function trackedHgets(
     return Promise.all(
       fields.map(([key, field]) => reads.get(key, field, (r) => r.hget(key, field))),
     );
-  const pipeline = redis.pipeline();
-  for (const [key, field] of fields) pipeline.hget(key, field);
-  const results = (await pipeline.exec()) ?? [];
-  return results.map(([err, value]) => {
-    if (err) throw err;
-    return value as string | null;
-  });
+  return Promise.all(fields.map(([key, field]) => redis.hget(key, field)));
 }

@@ -131,4 +131,43 @@ describe("configuration", () => {
       expect.arrayContaining([TOKEN, "hook-secret-123", "p%40ss-word", "p@ss-word"]),
     );
   });
+
+  it("takes a Redis Cluster's seed nodes with REDIS_MODE=cluster, and refuses a list without it", () => {
+    const seeds = "redis://:pw@10.0.0.1:7000,redis://:pw@10.0.0.2:7000";
+    const config = loadConfig({
+      REDIS_MODE: "cluster",
+      REDIS_URL: seeds,
+      REDIS_WAIT_REPLICAS: "1",
+    });
+    expect(config).toMatchObject({
+      REDIS_MODE: "cluster",
+      REDIS_WAIT_REPLICAS: 1,
+      REDIS_WAIT_TIMEOUT: 1,
+    });
+    expect(() => loadConfig({ REDIS_URL: seeds })).toThrow(
+      /REDIS_URL: lists several servers: set REDIS_MODE=cluster/,
+    );
+    expect(() =>
+      loadConfig({ REDIS_MODE: "cluster", REDIS_URL: "redis://10.0.0.1:7000/2" }),
+    ).toThrow(/only database 0/);
+    expect(() =>
+      loadConfig({ REDIS_MODE: "cluster", REDIS_URL: "redis://a:1,http://b:2" }),
+    ).toThrow(/REDIS_URL: expected redis:\/\//);
+    expect(() => loadConfig({ REDIS_MODE: "cluster" })).toThrow(
+      /REDIS_URL: required when REDIS_MODE=cluster/,
+    );
+    expect(() => loadConfig({ REDIS_MODE: "sentinel" })).toThrow(
+      /REDIS_MODE: expected single or cluster/,
+    );
+    expect(() => loadConfig({ REDIS_WAIT_REPLICAS: "-1" })).toThrow(/REDIS_WAIT_REPLICAS/);
+    // Waiting for replicas is off unless asked for.
+    expect(loadConfig({}).REDIS_WAIT_REPLICAS).toBe(0);
+  });
+
+  it("scrubs the password of every seed node", () => {
+    const secrets = secretsOf({
+      REDIS_URL: "redis://:first-pw@10.0.0.1:7000,redis://:second-pw@10.0.0.2:7000",
+    });
+    expect(secrets).toEqual(expect.arrayContaining(["first-pw", "second-pw"]));
+  });
 });

@@ -1,4 +1,3 @@
-import type { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   addChat,
@@ -19,6 +18,7 @@ import {
   listChats,
   listRoles,
 } from "../../src/store/cases.ts";
+import type { Redis } from "../../src/store/redis.ts";
 import { connectRedis, type RedisConnection } from "../../src/store/redis.ts";
 import { auditEntries } from "../helpers/audit.ts";
 import { freshRedisUrl } from "../helpers/redis.ts";

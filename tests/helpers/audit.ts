@@ -1,8 +1,8 @@
-import type { Redis } from "ioredis";
 import { expect } from "vitest";
 import type { AuditEntry } from "../../src/audit/entry.ts";
 import { entriesSince } from "../../src/audit/recent.ts";
 import { verifyCaseLog } from "../../src/audit/verify-case.ts";
+import type { Redis } from "../../src/store/redis.ts";
 
 /** Every entry of a case's log, oldest first. */
 export async function auditEntries(redis: Redis, caseId: string): Promise<AuditEntry[]> {

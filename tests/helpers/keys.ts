@@ -1,6 +1,8 @@
-import { Redis } from "ioredis";
+import { Redis as Server } from "ioredis";
 import { holesOfPattern, shapeOfKey } from "../../src/store/layout/match.ts";
 import { compilePattern } from "../../src/store/layout/shape.ts";
+import type { Redis } from "../../src/store/redis.ts";
+import { scanKeys } from "../../src/store/scan.ts";
 
 /**
  * Redis read against the key registry (src/store/layout/): keys no shape
@@ -8,22 +10,14 @@ import { compilePattern } from "../../src/store/layout/shape.ts";
  */
 
 export async function allKeys(redis: Redis): Promise<string[]> {
-  const found: string[] = [];
-  let cursor = "0";
-  do {
-    const [next, batch] = await redis.scan(cursor, "COUNT", 1000);
-    cursor = next;
-    found.push(...batch);
-  } while (cursor !== "0");
-  return found.sort();
+  return (await scanKeys(redis)).sort();
 }
 
 /** One line per key that no shape declares, or whose Redis type is not the declared one. */
 export async function undeclaredKeys(redis: Redis): Promise<string[]> {
   const keys = await allKeys(redis);
-  const pipeline = redis.pipeline();
-  for (const key of keys) pipeline.type(key);
-  const types = ((await pipeline.exec()) ?? []).map(([, t]) => t as string);
+  // One by one rather than in a pipeline: on a cluster a pipeline must stay in one slot.
+  const types = await Promise.all(keys.map((key) => redis.type(key)));
   const problems: string[] = [];
   keys.forEach((key, i) => {
     const found = shapeOfKey(key);
@@ -62,8 +56,8 @@ export async function leftUnder(redis: Redis, chatId: number): Promise<string[]>
  * Switches notifications on for the test server while it runs.
  */
 export async function watchKeyEvents(url: string): Promise<{ stop(): Promise<Set<string>> }> {
-  const admin = new Redis(url);
-  const subscriber = new Redis(url);
+  const admin = new Server(url);
+  const subscriber = new Server(url);
   const db = admin.options.db ?? 0;
   const [, before] = (await admin.config("GET", "notify-keyspace-events")) as [string, string];
   await admin.config("SET", "notify-keyspace-events", "EA");

@@ -11,6 +11,7 @@ import { createAuditLog } from "../../src/audit/record.ts";
 import { INTAKE_PARTITIONS } from "../../src/bot/intake/queue.ts";
 import { type RunningSimulator, startSimulator, type TgUser } from "../../src/sim/index.ts";
 import { collectKeys, intakeKeys } from "../../src/store/keys.ts";
+import { connectRedis, type Redis as StoreRedis } from "../../src/store/redis.ts";
 import { auditEntries } from "./audit.ts";
 import { freshRedisUrl } from "./redis.ts";
 
@@ -35,13 +36,18 @@ export interface LiveStage {
   caseId: string;
   redisUrl: string;
   /** The test's own connection, to read what Warden kept. */
-  redis: Redis;
+  redis: StoreRedis;
   /** The environment of a live `warden start` against this stage. */
   env: Record<string, string>;
   close(): Promise<void>;
 }
 
-export async function startLiveStage(): Promise<LiveStage> {
+/** Where the stage's Redis is: by default a fresh database of the test server; or a cluster's seeds. */
+export interface LiveStageOptions {
+  redis?: { url: string; mode: "cluster" };
+}
+
+export async function startLiveStage(opts: LiveStageOptions = {}): Promise<LiveStage> {
   const sim = await startSimulator({ rateLimits: false });
   const c = sim.control;
   const { token, user: botUser } = await c.createBot({ username: "warden_bot" });
@@ -63,8 +69,10 @@ export async function startLiveStage(): Promise<LiveStage> {
   });
   await c.join(room, botUser.id);
 
-  const redisUrl = await freshRedisUrl();
-  const redis = new Redis(redisUrl);
+  const redisUrl = opts.redis?.url ?? (await freshRedisUrl());
+  const redis: StoreRedis = opts.redis
+    ? (await connectRedis({ url: redisUrl, mode: "cluster", connectTimeoutMs: 20_000 })).redis
+    : new Redis(redisUrl);
   const audit = createAuditLog({ redis });
   const caseId = "op-fw";
   const deps = { redis, audit, actor: { kind: "cli" as const, name: "test" } };
@@ -97,6 +105,7 @@ export async function startLiveStage(): Promise<LiveStage> {
     env: {
       BOT_TOKEN: token,
       REDIS_URL: redisUrl,
+      ...(opts.redis ? { REDIS_MODE: opts.redis.mode } : {}),
       TELEGRAM_API_ROOT: sim.apiRoot,
       WARDEN_AUDIT_KEY: key,
       LOG_LEVEL: "info",
@@ -258,7 +267,7 @@ export async function redisProxy(target: string): Promise<{
 }
 
 /** How many updates the webhook's intake queue still holds, over all its partitions. */
-export async function intakeLength(redis: Redis): Promise<number> {
+export async function intakeLength(redis: StoreRedis): Promise<number> {
   let total = 0;
   for (let part = 0; part < INTAKE_PARTITIONS; part++)
     total += await redis.xlen(intakeKeys.updates(part));

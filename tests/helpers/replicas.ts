@@ -1,7 +1,7 @@
 import { createServer, request, type Server } from "node:http";
-import type { Redis } from "ioredis";
 import { partitionOf } from "../../src/bot/intake/queue.ts";
 import { intakeKeys, replicaKeys, scenarioKeys } from "../../src/store/keys.ts";
+import type { Redis } from "../../src/store/redis.ts";
 
 /**
  * For tests with several `warden start` processes on one Redis: who holds

@@ -3,6 +3,7 @@ import type { ChatMember, ChatMemberUpdated } from "grammy/types";
 import { chatKeys } from "../../actions/chat-state.ts";
 import { escapeHtml } from "../../base/html.ts";
 import { caseOfChat, getCase, listChats, type SeizedChat } from "../../store/cases.ts";
+import { moveChatIndex } from "../../store/global-index.ts";
 import {
   ALREADY_MIGRATED,
   CHANGED_WHILE_MIGRATING,
@@ -113,6 +114,9 @@ export async function migrateChat(
           throw err;
         },
       );
+    // The global index follows the case's record; again when a redelivered message finds it done,
+    // in case the process that did it stopped before this.
+    await moveChatIndex(deps.redis, caseId, oldId, newId);
     if (outcome === "already") return;
     if (outcome === "migrated") break;
   }

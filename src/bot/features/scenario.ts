@@ -9,7 +9,6 @@ import {
 import { RedisAdapter } from "@grammyjs/storage-redis";
 import { Composer, type Context, type Transformer } from "grammy";
 import type { ChatMember, Update } from "grammy/types";
-import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { actorOf, approverOf, recordRefusedAnswer } from "../../actions/approvals.ts";
 import { actionEnv } from "../../actions/context.ts";
@@ -30,6 +29,7 @@ import {
 } from "../../scenario/runtime/events.ts";
 import { globalScenarioKeys, scenarioKeys } from "../../scenario/runtime/keys.ts";
 import { botKeys } from "../../store/keys.ts";
+import type { Redis } from "../../store/redis.ts";
 import { trackedReads } from "../../store/tracked-reads.ts";
 import { approvalButton, pressOf } from "../approval-button.ts";
 import type { FeatureDeps } from "../deps.ts";
@@ -77,7 +77,11 @@ function conversationCases(redis: Redis): (ctx: Context) => Promise<string | und
  * `<chat>:<member>` to that case, because a private chat belongs to no case.
  */
 function conversationStorage(deps: FeatureDeps): ConversationStorage<Context, ConversationData> {
-  const adapter = new RedisAdapter<VersionedState<ConversationData>>({ instance: deps.redis });
+  // The adapter types its client as a single-server ioredis, but only uses GET, SET and DEL on one
+  // key, which a cluster client routes the same way.
+  const adapter = new RedisAdapter<VersionedState<ConversationData>>({
+    instance: deps.redis as ConstructorParameters<typeof RedisAdapter>[0]["instance"],
+  });
   const caseOf = conversationCases(deps.redis);
   async function keyOf(ctx: Context): Promise<string | undefined> {
     const caseId = await caseOf(ctx);

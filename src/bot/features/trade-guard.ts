@@ -1,5 +1,4 @@
 import { Composer, type Context } from "grammy";
-import type { Redis } from "ioredis";
 import { getChatState } from "../../actions/chat-state.ts";
 import type { ActionScope } from "../../actions/context.ts";
 import { actionEnv } from "../../actions/context.ts";
@@ -9,6 +8,7 @@ import { collectKeys } from "../../collect/keys.ts";
 import { recordedOf } from "../../collect/recorder.ts";
 import { getCase, getRole, type SeizedChat } from "../../store/cases.ts";
 import { botKeys, keys } from "../../store/keys.ts";
+import type { Redis } from "../../store/redis.ts";
 import type { FeatureDeps } from "../deps.ts";
 
 /**

@@ -1,5 +1,5 @@
-import type { Redis } from "ioredis";
 import type { Logger } from "pino";
+import type { Redis } from "../../store/redis.ts";
 import { ALLOWED_UPDATES, type WardenBot } from "../create.ts";
 import { createIntakeConsumer } from "./consumer.ts";
 import { createIntakeQueue, partitionOf } from "./queue.ts";
@@ -119,6 +119,8 @@ export async function webhookIntake(
     logger,
     accept: async (updateId, json, update) => {
       const added = await queue.add(updateId, json, partitionOf(update, queue.partitions));
+      // Answered 200 only once the replicas asked for hold it too (REDIS_WAIT_REPLICAS).
+      await warden.beforeConfirm();
       if (added === "added") consumer.wake();
       return added;
     },

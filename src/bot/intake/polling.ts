@@ -1,8 +1,8 @@
 import type { RunnerHandle } from "@grammyjs/runner";
-import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { replicaKeys } from "../../store/keys.ts";
 import { LEASE_RENEW_MS, leaseHandle, luaFenceCheck } from "../../store/lease.ts";
+import type { Redis } from "../../store/redis.ts";
 import { logPollFailures, runPolling, type WardenBot } from "../create.ts";
 import { type Intake, within } from "./intake.ts";
 

@@ -1,8 +1,8 @@
 import type { Update } from "grammy/types";
-import type { Redis } from "ioredis";
 import { intakeKeys } from "../../store/keys.ts";
 import { LEASE_TTL_MS, type LeaseHandle, leaseHandle } from "../../store/lease.ts";
 import { newProcessId } from "../../store/process.ts";
+import type { Redis } from "../../store/redis.ts";
 
 /**
  * The intake queue: Redis streams between Telegram's webhook and the bot,

@@ -1,8 +1,8 @@
 import { createHmac } from "node:crypto";
 import type { Api } from "grammy";
-import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { intakeKeys } from "../../store/keys.ts";
+import type { Redis } from "../../store/redis.ts";
 
 /**
  * Points Telegram at Warden's webhook, only when it does not point there yet:

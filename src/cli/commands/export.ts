@@ -1,6 +1,5 @@
 import { resolve } from "node:path";
 import { Command, Option } from "commander";
-import type { Redis } from "ioredis";
 import { parseTelegramId, requireCase } from "../../actions/case-changes.ts";
 import type { Actor } from "../../audit/entry.ts";
 import { ExportRefusedError, exportCollected } from "../../collect/export/export.ts";
@@ -8,6 +7,7 @@ import type { ExportFormat } from "../../collect/export/format.ts";
 import { ExportVerifyError, verifyExport } from "../../collect/export/manifest.ts";
 import { EXPORT_KINDS, type ExportKind } from "../../collect/export/rows.ts";
 import { getRole } from "../../store/cases.ts";
+import type { Redis } from "../../store/redis.ts";
 import { type CliContext, CliError } from "../context.ts";
 import { createProgress } from "../progress.ts";
 

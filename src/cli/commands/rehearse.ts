@@ -35,7 +35,9 @@ export function rehearseCommand(ctx: () => CliContext): Command {
           fast: opts.fast === true,
           rateLimits: opts.rateLimits,
           dataDir: c.config.WARDEN_DATA_DIR,
-          ...(c.config.REDIS_URL ? { redisUrl: c.config.REDIS_URL } : {}),
+          ...(c.config.REDIS_URL
+            ? { redisUrl: c.config.REDIS_URL, redisMode: c.config.REDIS_MODE }
+            : {}),
           redisConnectTimeoutMs: c.config.REDIS_CONNECT_TIMEOUT * 1000,
           ...(c.config.WARDEN_AUDIT_KEY ? { auditKeyPath: c.config.WARDEN_AUDIT_KEY } : {}),
           logger: c.logger,

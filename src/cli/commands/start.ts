@@ -10,6 +10,7 @@ import { type Intake, redisAnswers, webhookIntake, within } from "../../bot/inta
 import { pollingIntake, storedOffset } from "../../bot/intake/polling.ts";
 import { createHealthServer, type HealthServer } from "../../bot/intake/webhook-server.ts";
 import { listCases } from "../../store/cases.ts";
+import { repairedAnything, repairGlobalIndexes } from "../../store/global-index.ts";
 import { replicaKeys } from "../../store/keys.ts";
 import { isAlive, keepAlive, type Liveness, newProcessId } from "../../store/process.ts";
 import { connectRedis, type RedisConnection } from "../../store/redis.ts";
@@ -43,6 +44,7 @@ async function startLive(c: CliContext): Promise<void> {
   // Stops here, with one line, on a Redis that is not there or refuses the password or database.
   const connection = await connectRedis({
     url: config.REDIS_URL,
+    mode: config.REDIS_MODE,
     logger,
     connectTimeoutMs: config.REDIS_CONNECT_TIMEOUT * 1000,
   });
@@ -72,6 +74,7 @@ async function startLive(c: CliContext): Promise<void> {
     audit,
     logger,
     dataDir: config.WARDEN_DATA_DIR,
+    replicas: { replicas: config.REDIS_WAIT_REPLICAS, timeoutMs: config.REDIS_WAIT_TIMEOUT * 1000 },
     replica: {
       id,
       alive,
@@ -87,6 +90,11 @@ async function startLive(c: CliContext): Promise<void> {
   try {
     const me = await warden.bot.api.getMe();
     warden.bot.botInfo = me;
+    // A change that writes a case and a global index is two steps (two slots of a cluster): put
+    // right what a crash between them left, before any update is handled.
+    const repairs = await repairGlobalIndexes(redis);
+    if (repairedAnything(repairs))
+      logger.warn({ ...repairs }, "repaired the global indexes after an interrupted change");
     const cases = await listCases(redis);
     // A crash may have left actions whose outcome nobody saw: close them as unknown and tell the
     // operators — only those of processes that are gone, never a live replica's.
@@ -297,7 +305,7 @@ async function rehearse(c: CliContext): Promise<void> {
     scenario: "fireworks-takeover",
     fast: true,
     dataDir: config.WARDEN_DATA_DIR,
-    ...(config.REDIS_URL ? { redisUrl: config.REDIS_URL } : {}),
+    ...(config.REDIS_URL ? { redisUrl: config.REDIS_URL, redisMode: config.REDIS_MODE } : {}),
     redisConnectTimeoutMs: config.REDIS_CONNECT_TIMEOUT * 1000,
     ...(config.WARDEN_AUDIT_KEY ? { auditKeyPath: config.WARDEN_AUDIT_KEY } : {}),
     logger: c.logger,

@@ -1,5 +1,4 @@
 import { timingSafeEqual } from "node:crypto";
-import type { Redis } from "ioredis";
 import { actorOf } from "../../actions/approvals.ts";
 import type { Verifier } from "../../audit/checkpoint.ts";
 import { verdictOf } from "../../audit/reading/verdict.ts";
@@ -7,6 +6,7 @@ import { entriesSince } from "../../audit/recent.ts";
 import type { AuditLog } from "../../audit/record.ts";
 import { verifyCaseLog } from "../../audit/verify-case.ts";
 import { getCase, getRole } from "../../store/cases.ts";
+import type { Redis } from "../../store/redis.ts";
 import type { Reading } from "./bundle-reading.ts";
 
 /**

@@ -1,13 +1,13 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { extname, join, resolve } from "node:path";
 import Fastify, { type FastifyInstance, type FastifyReply } from "fastify";
-import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { z } from "zod";
 import type { Verifier } from "../../audit/checkpoint.ts";
 import type { AuditLog } from "../../audit/record.ts";
 import { READING_CSS, READING_SCRIPT } from "../../audit/report.ts";
 import { SHIPPED_SCENARIOS } from "../../scenario/definition/library.ts";
+import type { Redis } from "../../store/redis.ts";
 import { BundleOpenError, readBundle } from "./bundle-reading.ts";
 import { ConsultRefused, readCase, tokenMatches } from "./case-reading.ts";
 import { type Catalogue, catalogueOf, problemsOf, worldFileOf } from "./catalogue.ts";

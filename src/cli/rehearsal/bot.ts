@@ -1,9 +1,9 @@
 import type { RunnerHandle } from "@grammyjs/runner";
-import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { AuditLog } from "../../audit/record.ts";
 import { createWardenBot, startPolling, type WardenBot } from "../../bot/create.ts";
 import type { ThrottleClock } from "../../bot/throttle.ts";
+import type { Redis } from "../../store/redis.ts";
 
 /**
  * Warden's real bot, polling the simulator as it would poll Telegram, with

@@ -1,10 +1,10 @@
-import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { addChat, addRole, createCase, setControlRoom } from "../../actions/case-changes.ts";
 import { type Signer, signerForRun } from "../../audit/checkpoint.ts";
 import { type AuditLog, createAuditLog } from "../../audit/record.ts";
 import { globalScenarioKeys } from "../../scenario/runtime/keys.ts";
 import { keys } from "../../store/keys.ts";
+import type { Redis, RedisMode } from "../../store/redis.ts";
 import { connectRedis, type RedisConnection } from "../../store/redis.ts";
 import type { RehearsalSection } from "../rehearsal-world.ts";
 import { type Cast, idOf } from "./cast.ts";
@@ -27,6 +27,7 @@ export interface CaseRecords {
 
 export async function openRecords(opts: {
   redisUrl?: string;
+  redisMode?: RedisMode;
   redisConnectTimeoutMs?: number;
   auditKeyPath?: string;
   logger: Logger;
@@ -34,7 +35,7 @@ export async function openRecords(opts: {
   nowMs?: () => number;
 }): Promise<CaseRecords> {
   const connection = await connectRedis({
-    ...(opts.redisUrl ? { url: opts.redisUrl } : {}),
+    ...(opts.redisUrl ? { url: opts.redisUrl, mode: opts.redisMode ?? "single" } : {}),
     ...(opts.redisConnectTimeoutMs ? { connectTimeoutMs: opts.redisConnectTimeoutMs } : {}),
     logger: opts.logger,
     embeddedName: `rehearsal-${Date.now().toString(36)}`,

@@ -1,5 +1,4 @@
 import { join } from "node:path";
-import type { Redis } from "ioredis";
 import { exportBundle } from "../../audit/bundle.ts";
 import { type Signer, verifierOf } from "../../audit/checkpoint.ts";
 import type { AuditEntry } from "../../audit/entry.ts";
@@ -7,6 +6,7 @@ import { entriesSince } from "../../audit/recent.ts";
 import type { AuditLog } from "../../audit/record.ts";
 import { verifyCaseLog } from "../../audit/verify-case.ts";
 import type { RunState } from "../../scenario/runtime/run-state.ts";
+import type { Redis } from "../../store/redis.ts";
 
 /**
  * The end of a rehearsal, as an auditor would meet it: the case's audit log

@@ -1,7 +1,7 @@
-import type { Redis } from "ioredis";
 import { entriesSince } from "../../audit/recent.ts";
 import { showInvisible } from "../../base/html.ts";
 import type { CallRecord, PlayedMessage, SimClient } from "../../sim/index.ts";
+import type { Redis } from "../../store/redis.ts";
 import {
   auditLine,
   CONTINUATION,

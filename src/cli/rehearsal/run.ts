@@ -1,6 +1,6 @@
-import type { Redis } from "ioredis";
 import { scenarioKeys } from "../../scenario/runtime/keys.ts";
 import { type RunState, readRun } from "../../scenario/runtime/run-state.ts";
+import type { Redis } from "../../store/redis.ts";
 
 /**
  * Playing a scenario run out: turn after turn, let the bot settle, approve

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import type { Logger } from "pino";
 import type { RunningSimulator } from "../../sim/index.ts";
+import { clusterSeeds, type RedisMode } from "../../store/redis.ts";
 import { createFileLogger, type LogFile } from "../logger.ts";
 import type { Names } from "../transcript.ts";
 import { type RunningBot, startBot } from "./bot.ts";
@@ -42,6 +43,7 @@ export async function setStage(
   choice: RehearsalChoice,
   opts: {
     redisUrl?: string;
+    redisMode?: RedisMode;
     redisConnectTimeoutMs?: number;
     auditKeyPath?: string;
     dataDir: string;
@@ -126,11 +128,13 @@ export async function setStage(
 
 /** The Redis password, the one secret a rehearsal's log could meet (its URL's is scrubbed anyway). */
 function secretsOf(redisUrl: string | undefined): string[] {
-  if (!redisUrl) return [];
-  try {
-    const password = decodeURIComponent(new URL(redisUrl).password);
-    return password ? [password] : [];
-  } catch {
-    return [];
-  }
+  // A cluster's list of seed nodes may carry it in each.
+  return clusterSeeds(redisUrl ?? "").flatMap((url) => {
+    try {
+      const password = decodeURIComponent(new URL(url).password);
+      return password ? [password] : [];
+    } catch {
+      return [];
+    }
+  });
 }

@@ -1,5 +1,5 @@
-import type { Redis } from "ioredis";
 import { collectShapes } from "../../store/layout/collect.ts";
+import type { Redis } from "../../store/redis.ts";
 import { caseKeysOf } from "../../store/scan.ts";
 import { messageKind } from "../facts.ts";
 import { collectKeys } from "../keys.ts";

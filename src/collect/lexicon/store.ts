@@ -1,5 +1,5 @@
-import type { Redis } from "ioredis";
 import { collectKeys } from "../../store/keys.ts";
+import type { Redis } from "../../store/redis.ts";
 import { parseLexiconOverride } from "./parse.ts";
 import type { LexiconOverride } from "./schema.ts";
 

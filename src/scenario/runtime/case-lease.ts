@@ -1,4 +1,3 @@
-import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { AuditEntry, AuditEntryInput } from "../../audit/entry.ts";
 import {
@@ -9,6 +8,7 @@ import {
 } from "../../audit/record.ts";
 import type { Precondition } from "../../store/cases.ts";
 import { LEASE_RENEW_MS, type LeaseHandle, leaseHandle } from "../../store/lease.ts";
+import type { Redis } from "../../store/redis.ts";
 import { scenarioKeys } from "./keys.ts";
 import type { CaseLeases, EngineDeps } from "./run-context.ts";
 

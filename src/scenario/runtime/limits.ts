@@ -1,5 +1,5 @@
-import type { Redis } from "ioredis";
 import { parseDurationMs } from "../../base/duration.ts";
+import type { Redis } from "../../store/redis.ts";
 
 /**
  * Per-member and per-chat limits on a trigger ("warn a member once a day"),

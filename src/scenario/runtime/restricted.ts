@@ -1,5 +1,5 @@
-import type { Redis } from "ioredis";
 import { entriesSince } from "../../audit/recent.ts";
+import type { Redis } from "../../store/redis.ts";
 import type { RunState } from "./run-state.ts";
 
 /**

@@ -1,5 +1,4 @@
 import type { Api } from "grammy";
-import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { type ActionScope, actionEnv } from "../../actions/context.ts";
 import { type ActionReport, runStep, type StepReport } from "../../actions/run.ts";
@@ -7,6 +6,7 @@ import type { Actor, AuditEntry, AuditEntryInput } from "../../audit/entry.ts";
 import type { AuditLog, RecordOptions } from "../../audit/record.ts";
 import { escapeHtml } from "../../base/html.ts";
 import { type CaseRecord, chatByAlias, getCase, type SeizedChat } from "../../store/cases.ts";
+import type { Redis } from "../../store/redis.ts";
 import type { ScenarioLibrary } from "../definition/library.ts";
 import type { Vars } from "../definition/templates.ts";
 import type { SyntheticUpdate } from "./events.ts";

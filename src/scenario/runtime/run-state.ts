@@ -1,5 +1,5 @@
-import type { Redis } from "ioredis";
 import type { RedisWrite } from "../../store/cases.ts";
+import type { Redis } from "../../store/redis.ts";
 import type { Scenario } from "../definition/schema.ts";
 import { scenarioKeys } from "./keys.ts";
 import {

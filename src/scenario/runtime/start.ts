@@ -4,10 +4,11 @@ import type { Actor } from "../../audit/entry.ts";
 import { RecordRefusedError } from "../../audit/record.ts";
 import type { CaseRecord, SeizedChat } from "../../store/cases.ts";
 import { caseClosedMessage, caseIsOpen } from "../../store/cases.ts";
+import { indexScenarioCase } from "../../store/global-index.ts";
 import type { LoadedScenario } from "../definition/load.ts";
 import type { Scenario } from "../definition/schema.ts";
 import { advance } from "./advance.ts";
-import { globalScenarioKeys, scenarioKeys } from "./keys.ts";
+import { scenarioKeys } from "./keys.ts";
 import type { EngineDeps } from "./run-context.ts";
 import type { RunLocks } from "./run-lock.ts";
 import { type RunState, readRun, setNewRun } from "./run-state.ts";
@@ -210,8 +211,10 @@ async function recordStart(
         ...setNewRun(caseId, runId, run),
         ["HSET", scenarioKeys.active(caseId), String(req.chat.chatId), runId],
         ["ZADD", scenarioKeys.runs(caseId), run.startedAt, runId],
-        ["SADD", globalScenarioKeys.cases(), caseId],
       ],
     },
   );
+  // The tick's index of cases with a run is global (another slot on a cluster): listed after the
+  // start is recorded, and by the repair at start should a crash come between.
+  await indexScenarioCase(deps.redis, caseId);
 }
