@@ -163,15 +163,21 @@ export const PHASE_ACTION_FORMS = {
         title: z.string().min(1).max(128).optional(),
         description: z.string().max(255).optional(),
         photo: z.boolean().optional().describe("false keeps the group's photo."),
+        hide_general: z
+          .boolean()
+          .optional()
+          .describe("In a forum, hide the General topic as well as closing it."),
       }),
     ]),
-    describe: "New title, description and photo; revoke invite links; decline join requests.",
+    describe:
+      "New title, description and photo; revoke invite links; decline join requests; in a forum, close every known topic and General (hide_general: true hides it).",
     args(v, ctx) {
       const opts = v === true ? {} : v;
       return {
         ...(opts.title ? { title: ctx.fill(opts.title) } : {}),
         ...(opts.description ? { description: ctx.fill(opts.description) } : {}),
         ...(opts.photo === false ? { noPhoto: true } : {}),
+        ...(opts.hide_general ? { hideGeneral: true } : {}),
       };
     },
   }),

@@ -96,6 +96,16 @@ export const collectShapes = {
     owner: "collect",
     holds: "membership events (joins, leaves, kicks, restrictions, promotions, join requests)",
   },
+  topics: {
+    scope: "case",
+    pattern: "chat:<chat>:topics",
+    type: "hash",
+    owner: "collect",
+    holds:
+      "the forum topics Warden has seen (the Bot API cannot list them), learnt from topic service messages and the `message_thread_id` of topic messages: `<thread>:name`, `<thread>:closed` (`1`/`0`), `<thread>:deleted`, `<thread>:update` (the update it was first seen in); General is never listed",
+    fields: "<msg>:<name>",
+    migration: "moves",
+  },
   evidence: {
     scope: "case",
     pattern: "evidence",
