@@ -195,3 +195,38 @@ export function topicSummary(steps: readonly StepReport[]): string {
   if (gone) parts.push(`${gone} deleted meanwhile (Telegram: TOPIC_ID_INVALID)`);
   return parts.join(", ");
 }
+
+/**
+ * Closes one topic seen open during a lockdown: one a member created then, or
+ * one Warden had never seen before (a message in it is the first sign of it).
+ * The first kind stays closed at release, since it never was open before the
+ * takeover; the second was, so release reopens it with the others.
+ */
+export async function closeTopicSeen(
+  env: ActionEnv,
+  scope: ActionScope,
+  topic: { id: number; name: string; createdDuringLockdown: boolean },
+): Promise<StepReport> {
+  const { chatId } = scope.chat;
+  const caseId = scope.case.id;
+  return runStep(env, scope, {
+    op: "lockdown",
+    step: `close-topic ${topic.id}`,
+    params: {
+      message_thread_id: topic.id,
+      name: topic.name,
+      why: topic.createdDuringLockdown ? "created during lockdown" : "first seen during lockdown",
+    },
+    perform: () => tolerant(() => env.api.closeForumTopic(chatId, topic.id)),
+    detail,
+    onSuccess: (r) =>
+      r.result === "gone"
+        ? topicDeletedWrites(caseId, chatId, topic.id)
+        : [
+            ...(r.result === "done" && !topic.createdDuringLockdown
+              ? ([["SADD", chatKeys.topicsClosed(caseId, chatId), topic.id]] as RedisWrite[])
+              : []),
+            ...topicClosedWrites(caseId, chatId, topic.id, true),
+          ],
+  });
+}

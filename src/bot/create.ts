@@ -15,6 +15,7 @@ import { approvalsFeature } from "./features/approvals.ts";
 import { commandsFeature, runApprovedCommand } from "./features/commands.ts";
 import { lifecycleFeature } from "./features/lifecycle.ts";
 import { scenarioFeature, scenarioInbox } from "./features/scenario.ts";
+import { topicGuardFeature } from "./features/topic-guard.ts";
 import { tradeGuardFeature } from "./features/trade-guard.ts";
 import { type SendThrottler, sendThrottler } from "./throttle.ts";
 import { createSecuredSource, runSecured } from "./update-source.ts";
@@ -183,6 +184,7 @@ export function createWardenBot(opts: CreateWardenBotOptions): WardenBot {
   bot.use(recorder.middleware);
   bot.use(lifecycleFeature(deps));
   bot.use(tradeGuardFeature(deps));
+  bot.use(topicGuardFeature(deps));
   bot.use(commands);
   bot.use(approvalsFeature(deps, runApprovedCommand(deps)));
   bot.use(

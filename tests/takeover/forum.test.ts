@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { runAction } from "../../src/actions/catalog.ts";
 import { check, formatCheck } from "../../src/actions/check.ts";
 import { actionEnv } from "../../src/actions/context.ts";
+import { collectKeys } from "../../src/collect/keys.ts";
 import { knownTopics } from "../../src/collect/topics.ts";
 import { type CaseRecord, getCase, listChats, type SeizedChat } from "../../src/store/cases.ts";
 import { auditEntries } from "../helpers/audit.ts";
@@ -167,5 +168,42 @@ describe("a seized forum", () => {
     expect(report.manageTopics).toBe(false);
     expect(report.missing.lockdown).toContain("can_manage_topics");
     expect(formatCheck(report).join("\n")).toContain("the bot lacks can_manage_topics");
+  });
+
+  it("during lockdown closes a topic created then (kept closed at release) and one first seen then (reopened)", async () => {
+    stage = await startStage({ forum: true });
+    const s = stage;
+    const unseen = await s.control.createTopic(s.group, { from_id: s.owner.id, name: "Oud" });
+    await settled(s);
+    // As if the topic had been made before the bot joined: Warden knows nothing of it.
+    await s.redis.del(collectKeys.topics(s.caseId, s.group));
+    const { env, scope } = await scopeOf(s, "lockdown-4");
+    expect((await runAction(env, scope, "lockdown", { noPhoto: true })).ok).toBe(true);
+    expect((await topicStates(s)).topics[0]?.is_closed).toBe(false);
+
+    await s.control.sendMessage(s.group, {
+      from_id: s.alice.id,
+      text: "nog open hier?",
+      message_thread_id: unseen.message_thread_id,
+    });
+    const created = await s.control.createTopic(s.group, { from_id: s.owner.id, name: "Nieuw" });
+    await settled(s);
+    await eventually(async () => {
+      const topics = (await topicStates(s)).topics;
+      return topics.length === 2 && topics.every((t) => t.is_closed);
+    });
+    const guarded = (await auditEntries(s.redis, s.caseId)).filter(
+      (e) => e.op === "lockdown" && e.phase === "intent" && e.actor.kind === "system",
+    );
+    expect(guarded.map((e) => (e.params as { why: string }).why).sort()).toEqual([
+      "created during lockdown",
+      "first seen during lockdown",
+    ]);
+
+    const released = await runAction(env, { ...scope, idempotencyKey: "release-4" }, "release", {});
+    expect(released.ok).toBe(true);
+    const byId = new Map((await topicStates(s)).topics.map((t) => [t.message_thread_id, t]));
+    expect(byId.get(unseen.message_thread_id)?.is_closed).toBe(false);
+    expect(byId.get(created.message_thread_id)?.is_closed).toBe(true);
   });
 });
