@@ -11,6 +11,7 @@ import { syntheticOf } from "../scenario/runtime/events.ts";
 import { listCases, listChats, listRoles } from "../store/cases.ts";
 import { apiRetry, type CreateBotOptions, createBot } from "./bot.ts";
 import type { BotDeps, FeatureDeps } from "./deps.ts";
+import { albumGuardFeature } from "./features/album-guard.ts";
 import { approvalsFeature } from "./features/approvals.ts";
 import { commandsFeature, runApprovedCommand } from "./features/commands.ts";
 import { lifecycleFeature } from "./features/lifecycle.ts";
@@ -183,6 +184,7 @@ export function createWardenBot(opts: CreateWardenBotOptions): WardenBot {
   bot.use(inbox.middleware);
   bot.use(recorder.middleware);
   bot.use(lifecycleFeature(deps));
+  bot.use(albumGuardFeature(deps));
   bot.use(tradeGuardFeature(deps));
   bot.use(topicGuardFeature(deps));
   bot.use(commands);

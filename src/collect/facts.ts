@@ -325,6 +325,13 @@ export function factsOf(
     if (sender !== undefined) messageFact.senderId = sender;
     if (isPrivate) writes.push(["SADD", parts.privateChats(), chatId]);
     else if (message.is_topic_message) writes.push(...topicWrites(message, update.update_id));
+    if (message.media_group_id !== undefined && !edited)
+      writes.push([
+        "HSET",
+        parts.album(chatId, message.media_group_id),
+        messageId,
+        update.update_id,
+      ]);
     if (offer && sender !== undefined) {
       const byChat = message.sender_chat !== undefined;
       once.push({

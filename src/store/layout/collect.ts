@@ -106,6 +106,16 @@ export const collectShapes = {
     fields: "<msg>:<name>",
     migration: "moves",
   },
+  album: {
+    scope: "case",
+    pattern: "chat:<chat>:album:<album>",
+    type: "hash",
+    owner: "collect",
+    holds:
+      "the items of one album (its `media_group_id`) Warden has seen, message id → update id, written with each item; `removed` once the album was captured for removal, so items seen later go too",
+    fields: "<msg>",
+    migration: "stays",
+  },
   evidence: {
     scope: "case",
     pattern: "evidence",
