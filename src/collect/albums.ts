@@ -84,9 +84,9 @@ export async function albumEvidenceWrites(
     const known = raw ? (JSON.parse(raw) as { sha256?: string; size?: number }) : undefined;
     return known?.sha256 ? { ...f, sha256: known.sha256, size: known.size } : f;
   });
-  const captioned = ids.filter(
-    (id) => (items.get(id)?.message as { caption?: string }).caption !== undefined,
-  );
+  const captionOf = (id: number) =>
+    ((items.get(id) as StoredMessage).message as { caption?: string }).caption;
+  const captioned = ids.filter((id) => captionOf(id) !== undefined);
   const unit = {
     captured_at: Date.now(),
     reason: "purge",
@@ -95,7 +95,7 @@ export async function albumEvidenceWrites(
     message_ids: ids,
     captions: captioned.map((id) => ({
       message_id: id,
-      caption: (items.get(id)?.message as { caption: string }).caption,
+      caption: captionOf(id),
     })),
     files: withHashes,
   };
