@@ -206,4 +206,42 @@ describe("a seized forum", () => {
     expect(byId.get(unseen.message_thread_id)?.is_closed).toBe(false);
     expect(byId.get(created.message_thread_id)?.is_closed).toBe(true);
   });
+
+  it("posts and pins a warning in General and, when asked, in one topic by title or in every topic", async () => {
+    stage = await startStage({ forum: true });
+    const s = stage;
+    const verkoop = await s.control.createTopic(s.group, { from_id: s.owner.id, name: "Verkoop" });
+    const vraag = await s.control.createTopic(s.group, { from_id: s.owner.id, name: "Vraag" });
+    await settled(s);
+    await eventually(async () => (await knownTopics(s.redis, s.caseId, s.group)).length === 2);
+    const { env, scope } = await scopeOf(s, "warn-1");
+    const one = await runAction(env, scope, "warn", {
+      template: "takeover",
+      pin: true,
+      topic: "verkoop",
+    });
+    expect(one.ok).toBe(true);
+    expect(one.summary).toBe("warning posted in fw1 (General and 1 topic) and pinned");
+    const all = await runAction(env, { ...scope, idempotencyKey: "warn-2" }, "warn", {
+      template: "trade",
+      allTopics: true,
+    });
+    expect(all.ok).toBe(true);
+    const posted = (await s.control.chat(s.group)).messages
+      .filter((m) => m.sender_id === s.botUser.id && !m.is_service)
+      .map((m) => m.message as { message_id: number; message_thread_id?: number });
+    const threads = posted.map((m) => m.message_thread_id ?? 1);
+    expect(threads).toEqual([
+      1,
+      verkoop.message_thread_id,
+      1,
+      verkoop.message_thread_id,
+      vraag.message_thread_id,
+    ]);
+    const pinned = (await s.control.chat(s.group)).pinned_message_ids;
+    expect([...pinned].sort((a, b) => a - b)).toEqual(posted.slice(0, 2).map((m) => m.message_id));
+    await expect(
+      runAction(env, { ...scope, idempotencyKey: "warn-3" }, "warn", { topic: "Reviews" }),
+    ).rejects.toThrow('fw1 has no topic "Reviews" that Warden has seen: topics: Verkoop, Vraag');
+  });
 });
