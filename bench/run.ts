@@ -1,6 +1,8 @@
 import { benchAudit } from "./audit.ts";
 import { benchCollect } from "./collect.ts";
+import { benchConsole } from "./console.ts";
 import { benchDetector } from "./detector.ts";
+import { benchFailover } from "./failover.ts";
 import { benchRegex } from "./regex.ts";
 import { benchScenario } from "./scenario.ts";
 import { benchSimulator } from "./sim.ts";
@@ -19,6 +21,8 @@ const all: Record<string, () => Promise<void>> = {
   collect: benchCollect,
   scenario: benchScenario,
   regex: benchRegex,
+  failover: benchFailover,
+  console: benchConsole,
 };
 
 const chosen = process.argv.slice(2).filter((a) => a !== "--");

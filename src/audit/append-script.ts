@@ -24,7 +24,8 @@ import { auditKeys } from "./storage.ts";
  * - 8: the n intent tags (`intentTag`) joined by ",";
  * - 9: the n entries' canonical bytes joined by "\n" (canonical JSON holds no raw line break);
  * - then the first entry's preconditions: their count, then key, field ("" tests the key
- *   itself) and "1" (must exist) or "0" (must not) for each;
+ *   itself) and "1" (must exist), "0" (must not), "=<value>" (the string's or the hash
+ *   field's value must be this) or "^<value>" (the list's first element must be this);
  * - then the writes of all n entries, as `pushWrites` encodes them.
  *
  * Leaves, tags and payloads each travel as one argument: per argument, the
@@ -88,7 +89,15 @@ for p = 1, nPre do
   local key, field, want = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   i = i + 3
   local found
-  if field == '' then found = redis.call('EXISTS', key) == 1
+  local kind = string.sub(want, 1, 1)
+  if kind == '=' or kind == '^' then
+    local value
+    if kind == '^' then value = redis.call('LINDEX', key, 0)
+    elseif field == '' then value = redis.call('GET', key)
+    else value = redis.call('HGET', key, field) end
+    found = value == string.sub(want, 2)
+    want = '1'
+  elseif field == '' then found = redis.call('EXISTS', key) == 1
   else found = redis.call('HEXISTS', key, field) == 1 end
   if (want == '1') ~= found then return {0, 'precondition', p} end
 end
@@ -113,10 +122,22 @@ ${luaApplyWrites()}
 return {1, 'ok'}
 `;
 
-/** "o" and the op opens an intent, "c" and the intent's seq closes one, "-" does neither. Ops hold no comma. */
-export function intentTag(entry: AuditEntry): string {
+function preconditionWant(c: Precondition): string {
+  if (c.equals !== undefined && c.exists) return (c.listHead ? "^" : "=") + c.equals;
+  return c.exists ? "1" : "0";
+}
+
+/**
+ * "o" and the op opens an intent, "c" and the intent's seq closes one, "-" does neither. Ops hold
+ * no comma. An intent's tag names, after a space, the process that logged it (`writer`, see
+ * src/store/process.ts), which the open-intents hash keeps: a process starting beside it closes
+ * only the intents of processes that are gone (`closeDanglingIntents`).
+ */
+export function intentTag(entry: AuditEntry, writer?: string): string {
   return entry.phase === "intent"
-    ? `o${entry.op}`
+    ? writer
+      ? `o${entry.op} ${writer}`
+      : `o${entry.op}`
     : entry.phase === "outcome"
       ? `c${entry.intent_seq}`
       : "-";
@@ -129,7 +150,7 @@ export function intentTag(entry: AuditEntry): string {
 export function evalAppend(redis: Redis, caseId: string, call: AppendCall): Promise<ScriptReply> {
   try {
     const argv: (string | number)[] = [call.preconditions.length];
-    for (const c of call.preconditions) argv.push(c.key, c.field ?? "", c.exists ? "1" : "0");
+    for (const c of call.preconditions) argv.push(c.key, c.field ?? "", preconditionWant(c));
     pushWrites(argv, call.writes);
     return redis.eval(
       APPEND_SCRIPT,

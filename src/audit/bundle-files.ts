@@ -23,7 +23,9 @@ import type { VerifyOptions, VerifyReport } from "./verify.ts";
  * entries.csv, report.html and pubkey are functions of the entries and the
  * checkpoints alone: the export's own disclose entry, always the bundle's
  * last, records what else they show (the case as it stood, the signing key,
- * this file format). The export writes them with these functions and
+ * this file format, whether its times are a rehearsal's simulated clock).
+ * Format 3 is the reading of issue 16 (one row per action, who, why, what
+ * and result, the verdict in words). The export writes them with these functions and
  * `verify --bundle` renders them again from the entries it verified and
  * compares: a name changed in the report or an actor in the spreadsheet
  * fails, whatever the unsigned manifest says.
@@ -43,15 +45,17 @@ export const MANIFEST = "manifest.sha256";
  * entry: a verifier rebuilds only what it renders the same way, and says
  * so of a bundle made in another format.
  */
-export const BUNDLE_FORMAT = 2;
+export const BUNDLE_FORMAT = 3;
 
 /** The `params` of the export's disclose entry: everything the derived files show beyond the entries. */
 export function exportParams(
   record: CaseRecord,
   signer: Signer | undefined,
+  clock?: "simulated",
 ): Record<string, unknown> {
   return {
     via: "audit export",
+    ...(clock ? { clock } : {}),
     files: [...BUNDLE_FILES.filter((f) => f !== "pubkey" || signer), MANIFEST],
     bundle_format: BUNDLE_FORMAT,
     case: {
@@ -124,6 +128,7 @@ export function reportMetaOf(disclose: AuditEntry, verification: VerifyReport): 
     verifiedWith: key
       ? `checkpoints checked against ${key}${disclose.params?.ephemeral_key === true ? " (an ephemeral rehearsal key)" : ""}`
       : "no signing key was configured: checkpoint signatures could not be checked",
+    ...(disclose.params?.clock === "simulated" ? { clock: "simulated" as const } : {}),
     generatedAt: disclose.ts,
     software: disclose.software,
   };

@@ -51,6 +51,8 @@ export interface ExportOptions {
   actor: Actor;
   /** Called as entries are written, for a progress line. */
   progress?: ProgressReport;
+  /** "simulated" when the log's times are a rehearsal's simulated clock: the report says so. */
+  clock?: "simulated";
 }
 
 export interface ExportResult {
@@ -113,7 +115,7 @@ export async function exportBundle(log: AuditLog, opts: ExportOptions): Promise<
     phase: "info",
     justification: opts.justification,
     recipients: [...opts.recipients],
-    params: exportParams(record, signer),
+    params: exportParams(record, signer, opts.clock),
   });
   const size = disclose.seq;
   const covering = signer ? await signExportCheckpoint(log, signer, opts.caseId, size) : undefined;

@@ -1,5 +1,5 @@
 import type { AuditEntry, AuditEntryInput, Result } from "./entry.ts";
-import { type AuditLog, AuditUnavailableError } from "./record.ts";
+import { type AuditLog, AuditUnavailableError, RecordRefusedError } from "./record.ts";
 import { auditKeys } from "./storage.ts";
 
 /**
@@ -98,21 +98,37 @@ export interface DanglingIntent {
   outcome: AuditEntry;
 }
 
+/** Whether the process that logged an intent is still running (see src/store/process.ts). */
+export type WriterAlive = (writer: string) => Promise<boolean>;
+
 /**
- * Closes every intent of the case still waiting for its outcome with
+ * Closes the intents of the case still waiting for their outcome with
  * `{ ok: "unknown" }`, and returns them so operators can be told to check in
- * Telegram what happened. Call it at start-up, before the case's bot takes
- * actions: an intent of a process that is still running would be closed too.
+ * Telegram what happened. An intent names the process that logged it; with
+ * `alive`, the intents of processes still running are left open (a replica
+ * beside this one is acting on them), and only those of processes that are
+ * gone — or that name none, logged by an older Warden or a command — are
+ * closed. Without `alive` every open intent is closed: call it so only when
+ * no other process writes to the case. Two processes closing at once close
+ * each intent once.
  */
 export async function closeDanglingIntents(
   log: AuditLog,
   caseId: string,
+  alive?: WriterAlive,
 ): Promise<DanglingIntent[]> {
-  const open = await log.redis.hkeys(auditKeys.openIntents(caseId));
-  const seqs = open
-    .map(Number)
-    .filter(Number.isSafeInteger)
-    .sort((a, b) => a - b);
+  const openKey = auditKeys.openIntents(caseId);
+  const open = await log.redis.hgetall(openKey);
+  const seqs: number[] = [];
+  for (const [field, value] of Object.entries(open)) {
+    const seq = Number(field);
+    if (!Number.isSafeInteger(seq)) continue;
+    const space = value.indexOf(" ");
+    const writer = space >= 0 ? value.slice(space + 1) : "";
+    if (writer && alive && (await alive(writer))) continue;
+    seqs.push(seq);
+  }
+  seqs.sort((a, b) => a - b);
   if (seqs.length === 0) return [];
   const payloads = await log.redis.hmget(auditKeys.payloads(caseId), ...seqs.map(String));
   const closed: DanglingIntent[] = [];
@@ -120,20 +136,36 @@ export async function closeDanglingIntents(
     const raw = payloads[k];
     const parsed = raw ? (JSON.parse(raw) as AuditEntry | { erased_by: number }) : undefined;
     const intent = parsed && !("erased_by" in parsed) ? parsed : undefined;
-    const outcome = await log.record({
-      case: caseId,
-      actor: { kind: "system", name: "warden" },
-      op: intent?.op ?? "unknown",
-      phase: "outcome",
-      intent_seq: intentSeq,
-      ...(intent?.target && { target: intent.target }),
-      result: {
-        ok: "unknown",
-        description:
-          "Warden stopped before the outcome was logged: check in Telegram whether the action took effect",
-      },
-    });
+    let outcome: AuditEntry;
+    try {
+      outcome = await log.record(
+        {
+          case: caseId,
+          actor: { kind: "system", name: "warden" },
+          op: intent?.op ?? "unknown",
+          phase: "outcome",
+          intent_seq: intentSeq,
+          ...(intent?.target && { target: intent.target }),
+          result: {
+            ok: "unknown",
+            description:
+              "Warden stopped before the outcome was logged: check in Telegram whether the action took effect",
+          },
+        },
+        {
+          // Another process closing it at the same moment: it is closed once.
+          preconditions: [
+            { key: openKey, field: String(intentSeq), exists: true, message: CLOSED_ELSEWHERE },
+          ],
+        },
+      );
+    } catch (err) {
+      if (err instanceof RecordRefusedError && err.message === CLOSED_ELSEWHERE) continue;
+      throw err;
+    }
     closed.push({ intent, intentSeq, outcome });
   }
   return closed;
 }
+
+const CLOSED_ELSEWHERE = "the intent was closed meanwhile";

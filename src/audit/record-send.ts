@@ -25,6 +25,8 @@ export interface SendDeps {
   redis: Redis;
   now: () => number;
   software: SortedSoftware;
+  /** The process appending (src/store/process.ts), kept with its open intents. */
+  writer?: string;
 }
 
 /** A batch sent to Redis, whose reply is still to be handled. */
@@ -66,7 +68,7 @@ export function sendBatch(
   let placed: Placed;
   let writes: RedisWrite[];
   try {
-    placed = placeEntries(batch, st, deps.software, from, ts);
+    placed = placeEntries(batch, st, deps.software, from, ts, deps.writer);
     if (placed.live.length === 0) return undefined;
     writes = writesOf(placed);
   } catch (err) {
@@ -102,6 +104,7 @@ function placeEntries(
   software: SortedSoftware,
   from: StoredHead,
   ts: string,
+  writer: string | undefined,
 ): Placed {
   const placed: Placed = {
     live: [],
@@ -132,7 +135,7 @@ function placeEntries(
     placed.live.push(p);
     placed.entries.push(entry);
     placed.leaves.push(prev);
-    placed.tags.push(intentTag(entry));
+    placed.tags.push(intentTag(entry, writer));
     placed.payloads.push(bytes);
   }
   return placed;

@@ -66,6 +66,11 @@ export interface AuditLogDeps {
   maxBatch?: number;
   /** Most script calls in flight per case (default 4); 1 sends one batch at a time. */
   pipelineDepth?: number;
+  /**
+   * The id of the process appending (src/store/process.ts): kept with each intent it opens,
+   * so that a process starting beside this one leaves its intents open while it lives.
+   */
+  writer?: string;
   /** Told when a checkpoint could not be stored; appends go on regardless. */
   onCheckpointError?: (err: Error, caseId: string) => void;
 }
@@ -83,6 +88,7 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
     redis,
     now: deps.now ?? Date.now,
     software: sortedSoftware(deps.software ?? currentSoftware()),
+    ...(deps.writer ? { writer: deps.writer } : {}),
     maxBatch: deps.maxBatch ?? 250,
     depth: Math.max(1, deps.pipelineDepth ?? 4),
     signing,

@@ -10,6 +10,17 @@
 
 const INVISIBLE = /[\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\u061C\uFEFF]/g;
 
+/**
+ * The same rule as browser JavaScript, for pages that put people's text on
+ * screen with `textContent` (which parses no HTML): the report and the
+ * console define `visible(s)` from this, so no page has an escaper of its own.
+ */
+export const BROWSER_SHOW_INVISIBLE = `function visible(s) {
+  return String(s).replace(new RegExp(${JSON.stringify(INVISIBLE.source)}, "g"), function (c) {
+    return "[U+" + c.codePointAt(0).toString(16).toUpperCase().padStart(4, "0") + "]";
+  });
+}`;
+
 /** Shows invisible formatting characters as `[U+XXXX]`, without escaping HTML. */
 export function showInvisible(text: string): string {
   return text.replace(

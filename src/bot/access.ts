@@ -2,14 +2,9 @@ import type { Context } from "grammy";
 import { actionEnv } from "../actions/context.ts";
 import { recordRefusal } from "../actions/refusals.ts";
 import type { Actor } from "../audit/entry.ts";
-import {
-  type CaseRecord,
-  chatByAlias,
-  getRole,
-  type RoleGrant,
-  type SeizedChat,
-} from "../store/cases.ts";
+import { type CaseRecord, getRole, type RoleGrant, type SeizedChat } from "../store/cases.ts";
 import { keys } from "../store/keys.ts";
+import { trackedHgets } from "../store/tracked-reads.ts";
 import type { FeatureDeps } from "./deps.ts";
 
 /**
@@ -47,19 +42,22 @@ export function mayUse(
 
 /**
  * The case behind the chat a message came from, whether it is a control room
- * or a seized chat, and the role the sender holds there: two round trips to
- * Redis, because every command pays for this.
+ * or a seized chat, and the role the sender holds there. Every command pays
+ * for this, so the five hash fields are read through tracked reads
+ * (src/store/tracked-reads.ts): from memory until Redis says one of the
+ * hashes changed — a role removed with `warden operator remove` in another
+ * process is forgotten here as Redis applies it, so access stays fail-closed —
+ * and in two pipelined round trips when not tracked.
  */
 export async function caseOfContext(
   deps: FeatureDeps,
   chatId: number,
   userId?: number,
 ): Promise<{ case: CaseRecord; where: Where; here?: SeizedChat; grant?: RoleGrant } | undefined> {
-  const [[, seizedCase], [, roomCase]] = (await deps.redis
-    .pipeline()
-    .hget(keys.chatIndex(), String(chatId))
-    .hget(keys.controlRoomIndex(), String(chatId))
-    .exec()) as [[unknown, string | null], [unknown, string | null]];
+  const [seizedCase, roomCase] = await trackedHgets(deps.redis, [
+    [keys.chatIndex(), String(chatId)],
+    [keys.controlRoomIndex(), String(chatId)],
+  ]);
   if (seizedCase && roomCase) {
     // Written before a chat could hold only one role: act in neither case rather than guess.
     deps.logger.error(
@@ -70,12 +68,11 @@ export async function caseOfContext(
   }
   const caseId = seizedCase ?? roomCase;
   if (!caseId) return undefined;
-  const [[, meta], [, chat], [, role]] = (await deps.redis
-    .pipeline()
-    .hget(keys.caseMeta(caseId), "record")
-    .hget(keys.caseChats(caseId), String(chatId))
-    .hget(keys.caseRoles(caseId), String(userId ?? 0))
-    .exec()) as [[unknown, string | null], [unknown, string | null], [unknown, string | null]];
+  const [meta, chat, role] = await trackedHgets(deps.redis, [
+    [keys.caseMeta(caseId), "record"],
+    [keys.caseChats(caseId), String(chatId)],
+    [keys.caseRoles(caseId), String(userId ?? 0)],
+  ]);
   if (!meta) return undefined;
   const record = JSON.parse(meta) as CaseRecord;
   const grant = role ? (JSON.parse(role) as RoleGrant) : undefined;
@@ -142,7 +139,13 @@ export async function resolveAlias(
   record: CaseRecord,
   alias: string,
 ): Promise<SeizedChat | undefined> {
-  return chatByAlias(deps.redis, record.id, alias.toLowerCase());
+  // Given with nearly every command in the control room: tracked, as caseOfContext.
+  const [chatId] = await trackedHgets(deps.redis, [
+    [keys.caseAliases(record.id), alias.toLowerCase()],
+  ]);
+  if (chatId === null || chatId === undefined) return undefined;
+  const [raw] = await trackedHgets(deps.redis, [[keys.caseChats(record.id), chatId]]);
+  return raw ? (JSON.parse(raw) as SeizedChat) : undefined;
 }
 
 export async function roleOf(

@@ -6,6 +6,7 @@ import type { Logger } from "pino";
 import { DEFAULT_APPROVAL_THRESHOLD, DEFAULT_APPROVAL_TTL_SECONDS } from "../actions/context.ts";
 import { createRecorder, type Recorder } from "../collect/recorder.ts";
 import { createScenarioLibrary } from "../scenario/definition/library.ts";
+import { createCaseLeases } from "../scenario/runtime/case-lease.ts";
 import { createScenarioEngine, type ScenarioEngine } from "../scenario/runtime/engine.ts";
 import { syntheticOf } from "../scenario/runtime/events.ts";
 import { listCases, listChats, listRoles } from "../store/cases.ts";
@@ -15,11 +16,11 @@ import { albumGuardFeature } from "./features/album-guard.ts";
 import { approvalsFeature } from "./features/approvals.ts";
 import { commandsFeature, runApprovedCommand } from "./features/commands.ts";
 import { lifecycleFeature } from "./features/lifecycle.ts";
-import { scenarioFeature, scenarioInbox } from "./features/scenario.ts";
+import { type InboxReplicas, scenarioFeature, scenarioInbox } from "./features/scenario.ts";
 import { topicGuardFeature } from "./features/topic-guard.ts";
 import { tradeGuardFeature } from "./features/trade-guard.ts";
 import { type SendThrottler, sendThrottler } from "./throttle.ts";
-import { createSecuredSource, runSecured } from "./update-source.ts";
+import { createSecuredSource, runSecured, type SecuredSourceOptions } from "./update-source.ts";
 
 /**
  * Warden's bot, whole. Every update passes, in this order:
@@ -29,7 +30,9 @@ import { createSecuredSource, runSecured } from "./update-source.ts";
  *      (while scenarios run, the update is also kept in their inbox until
  *      handled, so a crash cannot make a trigger miss it);
  *   3. lifecycle: the bot's own status, join requests, supergroup migration;
- *   4. trade guard: in a chat frozen in `trade` mode, removes offers and forwards;
+ *   4. album guard: removes items of an album removed before (src/collect/albums.ts);
+ *      trade guard: in a chat frozen in `trade` mode, removes offers and forwards;
+ *      topic guard: in a locked-down forum, closes a topic seen open;
  *   5. commands: access control, then the takeover actions (src/actions);
  *   6. approvals: supervisors answering destructive requests;
  *   7. scenarios: triggers, conversations and approve steps (src/scenario).
@@ -77,6 +80,21 @@ export interface CreateWardenBotOptions extends BotDeps {
   scenariosDir?: string;
   /** How often the scenario engine moves runs on (ms); 0 leaves it to the caller (rehearsals, tests). */
   scenarioTickMs?: number;
+  /**
+   * One of several processes on one Redis (`warden start`): this process's id
+   * and how to tell whether another is alive (src/store/process.ts). Scenario
+   * runs are then moved on under case leases, and the scenario inbox replays
+   * only the updates of processes that are gone, whenever it finds them.
+   */
+  replica?: InboxReplicas;
+  /**
+   * Updates come from a queue that hands back whatever was not finished (the
+   * webhook's intake, src/bot/intake/queue.ts): the scenario inbox would only
+   * hand an interrupted update to the bot a second time, beside the queue's
+   * own redelivery, so nothing is kept in it. Entries earlier polling
+   * processes left are still replayed.
+   */
+  redelivers?: boolean;
 }
 
 export function createWardenBot(opts: CreateWardenBotOptions): WardenBot {
@@ -89,7 +107,11 @@ export function createWardenBot(opts: CreateWardenBotOptions): WardenBot {
   // One send throttler, shared with conversations (whose API client does not inherit bot.api's transformers).
   const throttler = opts.throttle === false ? undefined : sendThrottler(opts.throttle);
   if (throttler) bot.api.config.use(throttler);
+  const leases = opts.replica
+    ? createCaseLeases({ redis: opts.redis, holder: opts.replica.id, logger: opts.logger })
+    : undefined;
   const scenarios = createScenarioEngine({
+    ...(leases ? { leases } : {}),
     api: bot.api,
     redis: opts.redis,
     audit: opts.audit,
@@ -180,8 +202,8 @@ export function createWardenBot(opts: CreateWardenBotOptions): WardenBot {
     ),
   );
   // Updates scenarios act on are kept until handled, so a crash cannot lose one (see scenarioInbox).
-  const inbox = scenarioInbox(opts.redis, opts.logger);
-  bot.use(inbox.middleware);
+  const inbox = scenarioInbox(opts.redis, opts.logger, opts.replica);
+  if (!opts.redelivers) bot.use(inbox.middleware);
   bot.use(recorder.middleware);
   bot.use(lifecycleFeature(deps));
   bot.use(albumGuardFeature(deps));
@@ -200,6 +222,15 @@ export function createWardenBot(opts: CreateWardenBotOptions): WardenBot {
   const recover = () => {
     // Handling needs the bot's own identity; until then there is nothing to recover with.
     if (!bot.isInited()) return Promise.resolve();
+    if (opts.replica) {
+      // Beside other processes, any of which may die: what the dead left is looked for every tick.
+      recovered ??= inbox
+        .replay((update) => bot.handleUpdate(update))
+        .finally(() => {
+          recovered = undefined;
+        });
+      return recovered;
+    }
     recovered ??= inbox.replay((update) => bot.handleUpdate(update));
     return recovered;
   };
@@ -242,6 +273,8 @@ export function createWardenBot(opts: CreateWardenBotOptions): WardenBot {
       if (ticker) clearInterval(ticker);
       await ticking;
       await recorder.close();
+      // Another process takes the cases' runs over at once rather than when the leases lapse.
+      await leases?.release();
     },
   };
 }
@@ -272,8 +305,20 @@ function fileDownloader(opts: { apiRoot: string; token: string }) {
 export function startPolling(
   warden: WardenBot,
   logger: Logger,
-  opts: { timeoutSeconds?: number; maxUnsecured?: number } = {},
+  opts: PollingOptions = {},
 ): RunnerHandle {
+  logPollFailures(warden, logger);
+  return runPolling(warden, logger, opts);
+}
+
+export interface PollingOptions
+  extends Pick<SecuredSourceOptions, "startOffset" | "mayPoll" | "beforePoll"> {
+  timeoutSeconds?: number;
+  maxUnsecured?: number;
+}
+
+/** Logs failed polls through the scrubbing logger, at most every tenth of a run of failures (install once). */
+export function logPollFailures(warden: WardenBot, logger: Logger): void {
   let failures = 0;
   warden.bot.api.config.use(async (prev, method, payload, signal) => {
     if (method !== "getUpdates") return prev(method, payload, signal);
@@ -292,6 +337,14 @@ export function startPolling(
       throw err;
     }
   });
+}
+
+/** Polls with a new secured source and runner (see `startPolling`); stop the runner to end it. */
+export function runPolling(
+  warden: WardenBot,
+  logger: Logger,
+  opts: PollingOptions = {},
+): RunnerHandle {
   const bot = warden.bot;
   const source = createSecuredSource({
     api: bot.api,
@@ -299,6 +352,9 @@ export function startPolling(
     timeoutSeconds: opts.timeoutSeconds ?? 30,
     logger,
     ...(opts.maxUnsecured !== undefined ? { maxUnsecured: opts.maxUnsecured } : {}),
+    ...(opts.startOffset !== undefined ? { startOffset: opts.startOffset } : {}),
+    ...(opts.mayPoll ? { mayPoll: opts.mayPoll } : {}),
+    ...(opts.beforePoll ? { beforePoll: opts.beforePoll } : {}),
     // Updates whose handling a crash cut short go first, before anything newer is fetched.
     init: async () => {
       await bot.init();

@@ -43,6 +43,18 @@ export interface SecuredSourceOptions {
   maxUnsecured?: number;
   /** Called before the first poll (grammY's `bot.init`). */
   init?: () => Promise<void>;
+  /**
+   * One of several processes (src/bot/intake/polling.ts): the offset the
+   * previous poller confirmed, to start from; whether this process may poll
+   * now (it holds the polling lease); and what to do with the offset before
+   * each poll sends it (store it, fenced by the lease: a rejection means the
+   * lease is lost, and the poll is not sent). Telegram's 409 Conflict then
+   * means another process polled during a hand-over: the poll is tried again
+   * later rather than ending the bot.
+   */
+  startOffset?: number;
+  mayPoll?: () => boolean;
+  beforePoll?: (offset: number) => Promise<void>;
 }
 
 export interface SecuredSource extends UpdateSource<Update> {
@@ -67,7 +79,8 @@ export function createSecuredSource(opts: SecuredSourceOptions): SecuredSource {
   // while this process holds the offset before them.
   const retry: Update[] = [];
   const RETRY_MS = 1000;
-  let fetchedMax = -1;
+  let fetchedMax = (opts.startOffset ?? 0) - 1;
+  let confirmed = -1;
   let active = false;
   let controller: AbortController | undefined;
   let wake: (() => void) | undefined;
@@ -116,12 +129,33 @@ export function createSecuredSource(opts: SecuredSourceOptions): SecuredSource {
         await opts.init?.();
         initialised = true;
       }
+      if (opts.mayPoll && !opts.mayPoll()) {
+        // Not (or no longer surely) holding the polling lease: a poll now could cut another's short.
+        await changed(250);
+        continue;
+      }
+      const next = offset();
+      if (opts.beforePoll && next !== confirmed) {
+        try {
+          await opts.beforePoll(next);
+          confirmed = next;
+        } catch (err) {
+          if (!active) break;
+          opts.logger.warn(
+            { err: (err as Error).message },
+            "could not store the confirmed offset: not polling",
+          );
+          await changed(500);
+          continue;
+        }
+      }
+      if (!active) break;
       controller = new AbortController();
       let updates: Update[];
       try {
         updates = await opts.api.getUpdates(
           {
-            offset: offset(),
+            offset: next,
             limit: LIMIT,
             timeout: opts.timeoutSeconds,
             allowed_updates: [...opts.allowedUpdates] as never,
@@ -132,9 +166,13 @@ export function createSecuredSource(opts: SecuredSourceOptions): SecuredSource {
         failures = 0;
       } catch (err) {
         if (!active || controller.signal.aborted) break;
-        // Unauthorized (bad token) or Conflict (another poller): waiting does not help.
-        if (err instanceof GrammyError && (err.error_code === 401 || err.error_code === 409))
-          throw err;
+        // Unauthorized (bad token) or Conflict (another poller): waiting does not help — except
+        // for a Conflict among several processes, where it is a hand-over of the polling lease.
+        if (err instanceof GrammyError && (err.error_code === 401 || err.error_code === 409)) {
+          if (err.error_code === 401 || !opts.mayPoll) throw err;
+          await changed(1000);
+          continue;
+        }
         const retryAfter =
           err instanceof GrammyError ? (err.parameters.retry_after ?? 0) * 1000 : 0;
         await changed(Math.max(retryAfter, Math.min(100 * 2 ** failures++, 5000)));

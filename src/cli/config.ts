@@ -73,6 +73,11 @@ const schema = z
       .min(1, "expected a host name or address to listen on")
       .default("0.0.0.0"),
     WEBHOOK_PORT: z.coerce.number("expected a TCP port").int().min(1).max(65535).default(8443),
+    HEALTH_HOST: z
+      .string()
+      .min(1, "expected a host name or address to listen on")
+      .default("0.0.0.0"),
+    HEALTH_PORT: z.coerce.number("expected a TCP port").int().min(1).max(65535).optional(),
     SHUTDOWN_TIMEOUT: z.coerce
       .number("expected a number of seconds, such as 10")
       .positive("expected a number of seconds, such as 10")

@@ -7,6 +7,7 @@ import { describeRedisUrl, RedisConnectError } from "../store/redis.ts";
 import { auditCommand } from "./commands/audit.ts";
 import { caseCommand, chatCommand, controlRoomCommand, operatorCommand } from "./commands/case.ts";
 import { caseCollectionCommand } from "./commands/collection.ts";
+import { consoleCommand } from "./commands/console.ts";
 import { detectCommand } from "./commands/detect.ts";
 import { exportCommand } from "./commands/export.ts";
 import { rehearseCommand } from "./commands/rehearse.ts";
@@ -47,6 +48,7 @@ export function buildProgram(getCtx: () => CliContext): Command {
     scenarioCommand(getCtx),
     worldCommand(getCtx),
     rehearseCommand(getCtx),
+    consoleCommand(getCtx),
   ]) {
     program.addCommand(cmd);
   }

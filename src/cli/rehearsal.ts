@@ -12,8 +12,14 @@ import { advanceTo, nextEventMs } from "./rehearsal/clock.ts";
 import { concludeRehearsal, type RehearsalResult } from "./rehearsal/finish.ts";
 import { follow } from "./rehearsal/follow.ts";
 import { playEntry } from "./rehearsal/members.ts";
-import { approvePending, operatorTypes } from "./rehearsal/police.ts";
-import { currentRun, runUntilDone } from "./rehearsal/run.ts";
+import {
+  approvePending,
+  operatorTypes,
+  type PendingApproval,
+  pendingApprovals,
+  pressAsSupervisor,
+} from "./rehearsal/police.ts";
+import { currentRun, type RunLimits, runUntilDone } from "./rehearsal/run.ts";
 import { type Stage, setStage } from "./rehearsal/stage.ts";
 import { clockLabel, describeEnd, legend, type Memory, stamp } from "./transcript.ts";
 
@@ -51,6 +57,16 @@ export interface RehearsalOptions {
   rateLimits?: boolean;
   /** Stop after this much simulated time (default 30 days). */
   maxDays?: number;
+  /**
+   * `auto` (the default): the supervisor approves every request at once, so
+   * the scenario plays through. `manual`: requests wait for `answer` (the
+   * console, where the author presses the buttons as the supervisor).
+   */
+  approvals?: "auto" | "manual";
+  /** How the clock moves when someone watches (see `RunLimits.pace`). */
+  pace?: RunLimits["pace"];
+  /** Told after every turn of the run (the console refreshes its views). */
+  onTurn?(): void;
   /** Print only the summary (benchmarks). */
   quiet?: boolean;
   logger: Logger;
@@ -73,6 +89,8 @@ export interface Rehearsal {
   warden: WardenBot;
   caseId: string;
   scenarioId: string;
+  /** The scenario library the bot loads the scenario from. */
+  scenariosDir: string;
   botId: number;
   room: number;
   /** World keys → ids. */
@@ -90,8 +108,12 @@ export interface Rehearsal {
   settle(): Promise<Settled>;
   /** The operator types in the control room. */
   operatorSays(text: string): Promise<void>;
-  /** Presses Approve on every approval request not answered yet; returns how many. */
+  /** Presses Approve on every approval request not answered yet; returns how many (none with manual approvals). */
   approvePending(): Promise<number>;
+  /** The requests for approval in the control room not answered yet. */
+  pendingApprovals(): Promise<PendingApproval[]>;
+  /** The supervisor presses a button (`data`) under the request in message `messageId`. */
+  answer(messageId: number, data: string): Promise<void>;
   /** Moves the simulated clock to `ms`, playing the timeline and script entries due on the way. */
   advanceTo(ms: number): Promise<void>;
   /** Ticks, approves and jumps the clock until the run on `alias` ends or nothing is left to happen. */
@@ -131,6 +153,9 @@ export async function openRehearsal(opts: RehearsalOptions): Promise<Rehearsal> 
       fast: opts.fast === true,
       maxDays: opts.maxDays ?? 30,
       dataDir: opts.dataDir,
+      manual: opts.approvals === "manual",
+      ...(opts.pace ? { pace: opts.pace } : {}),
+      ...(opts.onTurn ? { onTurn: opts.onTurn } : {}),
     });
   } catch (err) {
     await sim.close();
@@ -149,6 +174,9 @@ function wire(
     fast: boolean;
     maxDays: number;
     dataDir: string;
+    manual: boolean;
+    pace?: RunLimits["pace"];
+    onTurn?(): void;
   },
 ): Rehearsal {
   const { sim, cast, records, caseId, aliases, bot, names, script, audit, timers } = stage;
@@ -201,6 +229,7 @@ function wire(
     warden,
     caseId,
     scenarioId,
+    scenariosDir: stage.choice.scenariosDir,
     botId,
     room: cast.room,
     users: cast.users,
@@ -221,11 +250,20 @@ function wire(
     },
     flush: () => follower.flush(),
     async approvePending() {
+      if (how.manual) return 0;
       // A request for approval is a message the bot sent: without a new call there is none.
       const last = sim.sim.calls.last();
       if (last === lookedForApprovals) return 0;
       lookedForApprovals = last;
       return approvePending(controlRoom, cast.supervisor, pressed);
+    },
+    pendingApprovals: () => pendingApprovals(controlRoom),
+    async answer(messageId, data) {
+      const request = (await pendingApprovals(controlRoom)).find((r) => r.messageId === messageId);
+      if (!request)
+        throw new Error(`message ${messageId} is no request for approval waiting for an answer`);
+      await pressAsSupervisor(controlRoom, cast.supervisor, request, data);
+      await rehearsal.settle();
     },
     advanceTo: (ms) =>
       advanceTo(ms, script, {
@@ -261,9 +299,18 @@ function wire(
               () => (held() > 0 ? timers.next() : undefined),
             ),
           advanceTo: rehearsal.advanceTo,
-          onTurn: showProgress,
+          onTurn: () => {
+            showProgress();
+            how.onTurn?.();
+          },
         },
-        { maxMs, maxDays: how.maxDays, fast: how.fast, out },
+        {
+          maxMs,
+          maxDays: how.maxDays,
+          fast: how.fast,
+          out,
+          ...(how.pace ? { pace: how.pace } : {}),
+        },
       ),
     async finish(alias) {
       // Sends still held for a send window go out first: the clock moves on to each window's end.

@@ -2,7 +2,7 @@ import type { Context, MiddlewareFn } from "grammy";
 import type { Update } from "grammy/types";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import type { AuditLog } from "../audit/record.ts";
+import { type AuditLog, RecordRefusedError } from "../audit/record.ts";
 import { type CaseCache, createCaseCache } from "./case-cache.ts";
 import {
   type CollectedUpdate,
@@ -94,6 +94,8 @@ export function recordedOf(update: Update): RecordedUpdate | undefined {
   return recorded.get(update);
 }
 
+const FLUSHED_ELSEWHERE = "another process wrote these collect entries first";
+
 export function pendingCollectKey(caseId: string): string {
   return collectKeys.pendingCollect(caseId);
 }
@@ -125,6 +127,57 @@ interface Target {
 
 function isSeizeCommand(update: Update): boolean {
   return /^\/seize(@\w+)?(\s|$)/.test(update.message?.text ?? "");
+}
+
+/**
+ * Writes a case's queue of persisted update ids into `collect` audit entries
+ * (1000 ids at most each), until the queue is empty. Safe beside other
+ * processes flushing the same queue (see the precondition).
+ */
+export async function flushCollectQueue(
+  redis: Redis,
+  audit: AuditLog,
+  caseId: string,
+): Promise<void> {
+  const key = pendingCollectKey(caseId);
+  for (;;) {
+    const pending = await redis.lrange(key, 0, 999);
+    if (pending.length === 0) return;
+    const updateIds = pending.map(Number);
+    try {
+      await audit.record(
+        {
+          case: caseId,
+          actor: { kind: "system", name: "recorder" },
+          op: "collect",
+          phase: "info",
+          update_ids: updateIds,
+          params: { updates: updateIds.length },
+        },
+        {
+          // Other processes flush the same queue. Ids are only ever appended at its end (each
+          // once: the persist step de-duplicates) and trimmed from its front by a flush, so while
+          // its first element is still the one read here, the ids read are still its first ones
+          // and no other flush has written them: each id lands in exactly one collect entry.
+          preconditions: [
+            {
+              key,
+              exists: true,
+              equals: pending[0] as string,
+              listHead: true,
+              message: FLUSHED_ELSEWHERE,
+            },
+          ],
+          writes: [["LTRIM", key, pending.length, -1]],
+        },
+      );
+    } catch (err) {
+      // Another process flushed (some of) them first: read the queue again.
+      if (err instanceof RecordRefusedError && err.message === FLUSHED_ELSEWHERE) continue;
+      throw err;
+    }
+    if (pending.length < 1000) return;
+  }
 }
 
 export function createRecorder(deps: RecorderDeps): Recorder {
@@ -160,26 +213,7 @@ export function createRecorder(deps: RecorderDeps): Recorder {
   let flushing: Promise<void> = Promise.resolve();
   let closed = false;
 
-  async function flushCase(caseId: string): Promise<void> {
-    const key = pendingCollectKey(caseId);
-    for (;;) {
-      const pending = await deps.redis.lrange(key, 0, 999);
-      if (pending.length === 0) return;
-      const updateIds = pending.map(Number);
-      await deps.audit.record(
-        {
-          case: caseId,
-          actor: { kind: "system", name: "recorder" },
-          op: "collect",
-          phase: "info",
-          update_ids: updateIds,
-          params: { updates: updateIds.length },
-        },
-        { writes: [["LTRIM", key, pending.length, -1]] },
-      );
-      if (pending.length < 1000) return;
-    }
-  }
+  const flushCase = (caseId: string) => flushCollectQueue(deps.redis, deps.audit, caseId);
 
   function flush(): Promise<void> {
     flushing = flushing.then(async () => {

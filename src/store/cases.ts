@@ -64,6 +64,13 @@ export interface Precondition {
   field?: string;
   /** True: must exist. False: must not exist. */
   exists: boolean;
+  /**
+   * With `exists: true`: the value must be this one — the string key's, the
+   * hash field's, or with `listHead` the first element of the list.
+   */
+  equals?: string;
+  /** `equals` compares the list's first element (LINDEX 0). */
+  listHead?: boolean;
   /** Shown to the person who asked, so it says what to do next. */
   message: string;
 }

@@ -31,6 +31,8 @@ export const actionKeys = buildersOf(LAYOUT.action);
 export const botKeys = buildersOf(LAYOUT.bot);
 /** The intake queue between the webhook and the bot, and the webhook Warden set (src/bot/intake/). */
 export const intakeKeys = buildersOf(LAYOUT.intake);
+/** Several processes on one Redis: liveness, the polling lease and offset, the audit key's fingerprint (src/store/lease.ts, src/bot/replicas/). */
+export const replicaKeys = buildersOf(LAYOUT.replicas);
 /** Scenario runs, under their case. */
 export const scenarioKeys = buildersOf(LAYOUT.scenario);
 /** Scenario indexes that belong to no case. */

@@ -2,32 +2,21 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCase } from "../../src/actions/case-changes.ts";
 import { exportBundle } from "../../src/audit/bundle.ts";
 import { auditKeys } from "../../src/audit/storage.ts";
+import { launchBrowser, type TestBrowser } from "../helpers/browser.ts";
 import { freshLog, operator } from "./helpers.ts";
 
 const CASE = "op-report";
 const HOSTILE_NAME = '<img src="https://evil.example/x.png" onerror="window.__pwned=1">Boss';
 const RTL = "invoice\u202Egnp.exe";
 
-let browser: Browser;
+let browser: TestBrowser;
 
 beforeAll(async () => {
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  browser = await launchBrowser();
 });
 
 afterAll(async () => {
@@ -99,42 +88,63 @@ describe("report.html in a real browser", () => {
       void d.dismiss();
     });
     await page.goto(url);
+    // The verdict is painted first; the rows follow in the next task.
+    await page.locator("tr.action").first().waitFor();
 
-    // goto resolves on load, after the inline script has run.
-    expect(await page.locator("#badge").getAttribute("data-status")).toBe("intact");
-    expect(await page.locator("#badge").textContent()).toBe("intact");
+    // The verdict comes first, in words.
+    const verdict = page.locator("#verdict");
+    expect(await verdict.getAttribute("data-status")).toBe("intact");
+    expect(await page.locator("main > section").first().getAttribute("id")).toBe("verdict");
+    expect(await verdict.locator(".headline").textContent()).toBe(
+      "VERIFIED: all 9 entries are intact, signed up to entry 9.",
+    );
+    expect(await verdict.locator(".verified").textContent()).toContain(
+      "checkpoints covering entries 1 to 9 are signed by",
+    );
+    expect(await verdict.locator(".not-verified").textContent()).toContain(
+      "Witness cosignatures: not checked",
+    );
     expect(await page.locator("#case-meta").textContent()).toContain("StA 12 Js 345/25");
     expect(await page.locator("#case-meta").textContent()).toContain("Fireworks <b>market</b>");
     expect(await page.locator("#case-meta").textContent()).toContain("180 days");
-    const rows = page.locator("tr.entry");
+    const rows = page.locator("tr.action");
     expect(await rows.count()).toBe(9);
-    expect(await page.locator("#shown").textContent()).toBe("9 of 9 entries shown");
+    expect(await page.locator("#shown").textContent()).toBe("9 of 9 rows shown (9 entries)");
 
     await page.selectOption("#f-op", "collect");
-    expect(await page.locator("tr.entry:visible").count()).toBe(6);
+    expect(await page.locator("tr.action").count()).toBe(6);
     await page.selectOption("#f-chat", { label: "fw1 (-1001)" });
-    expect(await page.locator("tr.entry:visible").count()).toBe(6);
+    expect(await page.locator("tr.action").count()).toBe(6);
     await page.selectOption("#f-op", "");
     await page.selectOption("#f-chat", "");
-    await page.selectOption("#f-actor", { label: "cli tester@server" });
-    expect(await page.locator("tr.entry:visible").count()).toBe(3);
-    await page.selectOption("#f-actor", "");
+    await page.selectOption("#f-who", { label: "server administrator tester@server" });
+    expect(await page.locator("tr.action").count()).toBe(3);
+    await page.selectOption("#f-who", "");
     await page.fill("#f-from", "2025-03-01T12:00");
     await page.fill("#f-to", "2025-03-01T14:00");
     expect(
       await page
-        .locator("tr.entry:visible")
+        .locator("tr.action")
         .evaluateAll((trs) => trs.map((t) => t.getAttribute("data-seq"))),
     ).toEqual(["3", "4", "5"]);
     await page.fill("#f-from", "");
     await page.fill("#f-to", "");
 
-    await page.locator('tr.entry[data-seq="2"]').click();
-    const detail = await page.locator("tr.detail pre").textContent();
-    expect(detail).toContain(HOSTILE_NAME.replaceAll('"', '\\"'));
-    expect(detail).toContain("\u27e6U+202E\u27e7");
+    // A member's name written by them is text, never markup; the member's own page lists their rows.
+    const row2 = page.locator('tr.action[data-seq="2"]');
+    expect(await row2.locator("td.what").textContent()).toContain(`${HOSTILE_NAME} (700)`);
+    await row2.locator("button.member").click();
+    expect(await page.locator("#member-page h2").textContent()).toBe(
+      `Member ${HOSTILE_NAME} (700)`,
+    );
+    expect(await page.locator("tr.action").count()).toBe(1);
+    await page.selectOption("#f-member", "");
+    await row2.click();
+    const detail = await page.locator("tr.detail").textContent();
+    expect(detail).toContain(HOSTILE_NAME);
+    expect(detail).toContain("invoice[U+202E]gnp.exe");
     expect(detail).not.toContain("\u202E");
-    await page.locator('tr.entry[data-seq="2"]').click();
+    await row2.click();
     expect(await page.locator("tr.detail").count()).toBe(0);
 
     expect(await page.locator("img").count()).toBe(0);
@@ -149,11 +159,16 @@ describe("report.html in a real browser", () => {
   it("shows FAILED and the seq when the exported log does not verify", async () => {
     const page = await browser.newPage();
     await page.goto(pathToFileURL(await bundle({ tamper: true })).href);
-    expect(await page.locator("#badge").getAttribute("data-status")).toBe("failed");
-    expect(await page.locator("#badge").textContent()).toBe("FAILED at seq 3");
-    expect(await page.locator("#findings").textContent()).toMatch(
-      /seq 3 does not match the hash the stream holds/,
+    const verdict = page.locator("#verdict");
+    expect(await verdict.getAttribute("data-status")).toBe("failed");
+    expect(await verdict.locator(".headline").textContent()).toMatch(
+      /^NOT VERIFIED: the log fails at entry 3: .*seq 3 does not match the hash the stream holds/,
     );
+    // Red, and first on the page.
+    expect(await verdict.locator(".headline").evaluate((h) => getComputedStyle(h).color)).toBe(
+      "rgb(176, 0, 0)",
+    );
+    expect(await page.locator("main > section").first().getAttribute("id")).toBe("verdict");
     await page.close();
   });
 });

@@ -47,7 +47,10 @@ const createOpFw = [
   "180",
 ];
 
-describe("warden CLI against a real redis-server", () => {
+// Each test starts several CLI processes one after another (about 1 s each on a
+// quiet machine, 6–7 s on a loaded one), so the file's tests get more than the
+// default 30 s.
+describe("warden CLI against a real redis-server", { timeout: 120_000 }, () => {
   it("creates a case, an operator and a seized chat, shows them, and refuses a duplicate", async () => {
     const env = { REDIS_URL: await freshRedisUrl() };
     expect(await runWarden(createOpFw, env)).toMatchObject({

@@ -113,6 +113,12 @@ describe("configuration", () => {
 
   it("treats empty variables as unset, as a .env file copied from .env.example has them", () => {
     expect(loadConfig({ BOT_TOKEN: "", REDIS_URL: "", WEBHOOK_URL: "" }).live).toBe(false);
+    expect(loadConfig({ HEALTH_PORT: "" }).HEALTH_PORT).toBeUndefined();
+  });
+
+  it("takes HEALTH_PORT as a TCP port, and refuses anything else", () => {
+    expect(loadConfig({ HEALTH_PORT: "9090" }).HEALTH_PORT).toBe(9090);
+    expect(problemsOf({ HEALTH_PORT: "ninety" })[0]).toMatch(/^HEALTH_PORT: expected a TCP port/);
   });
 
   it("lists the secrets to scrub, including the Redis password", () => {

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { collectKeys, intakeKeys } from "../../src/store/keys.ts";
+import { collectKeys } from "../../src/store/keys.ts";
 import { auditEntries, expectLogVerifies } from "../helpers/audit.ts";
 import {
+  intakeLength,
   keptMessages,
   killStarted,
   type LiveStage,
@@ -115,7 +116,7 @@ describe("SIGTERM in the middle of a stream of member messages", { timeout: 180_
         expect(await c.calls(0, { method: "setWebhook" })).toHaveLength(1);
         expect(second.logs()).toContain("the webhook is already set");
         // Everything handled: the intake stream is empty.
-        expect(await s.redis.xlen(intakeKeys.updates())).toBe(0);
+        expect(await intakeLength(s.redis)).toBe(0);
       }
     });
   }

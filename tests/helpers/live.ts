@@ -8,8 +8,9 @@ import { Redis } from "ioredis";
 import { addChat, addRole, createCase, setControlRoom } from "../../src/actions/case-changes.ts";
 import { writeKeyFiles } from "../../src/audit/checkpoint.ts";
 import { createAuditLog } from "../../src/audit/record.ts";
+import { INTAKE_PARTITIONS } from "../../src/bot/intake/queue.ts";
 import { type RunningSimulator, startSimulator, type TgUser } from "../../src/sim/index.ts";
-import { collectKeys } from "../../src/store/keys.ts";
+import { collectKeys, intakeKeys } from "../../src/store/keys.ts";
 import { auditEntries } from "./audit.ts";
 import { freshRedisUrl } from "./redis.ts";
 
@@ -254,4 +255,12 @@ export async function redisProxy(target: string): Promise<{
       if (server.listening) await cut();
     },
   };
+}
+
+/** How many updates the webhook's intake queue still holds, over all its partitions. */
+export async function intakeLength(redis: Redis): Promise<number> {
+  let total = 0;
+  for (let part = 0; part < INTAKE_PARTITIONS; part++)
+    total += await redis.xlen(intakeKeys.updates(part));
+  return total;
 }

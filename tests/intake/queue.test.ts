@@ -3,7 +3,12 @@ import { Redis } from "ioredis";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { createIntakeConsumer } from "../../src/bot/intake/consumer.ts";
-import { createIntakeQueue, LEASE_MS } from "../../src/bot/intake/queue.ts";
+import {
+  createIntakeQueue,
+  INTAKE_PARTITIONS,
+  LEASE_MS,
+  partitionOf,
+} from "../../src/bot/intake/queue.ts";
 import type { RecordedListener } from "../../src/collect/recorder.ts";
 import { intakeKeys } from "../../src/store/keys.ts";
 import { undeclaredKeys } from "../helpers/keys.ts";
@@ -13,8 +18,9 @@ import { eventually } from "../helpers/warden.ts";
 /**
  * The intake queue (src/bot/intake/queue.ts) and its consumer, on a real
  * Redis: an update is queued once whatever Telegram redelivers, each entry
- * goes to one consumer and leaves the stream once handled, and what a
- * consumer without a lease still holds is taken over by another.
+ * goes to one consumer and leaves its stream once handled, a chat's updates
+ * stay in one partition, and what the last holder of a partition left
+ * pending is taken over by the next.
  */
 
 const connections: Redis[] = [];
@@ -42,29 +48,82 @@ describe("the intake queue", () => {
     const a = createIntakeQueue({ redis: r, consumer: "a" });
     const b = createIntakeQueue({ redis: r, consumer: "b" });
     await a.prepare();
-    await b.prepare(); // a second process finds the group there
+    await b.prepare(); // a second process finds the groups there
     expect(await a.add(7, update(7))).toBe("added");
     expect(await b.add(7, update(7))).toBe("duplicate");
     expect(await a.add(8, update(8))).toBe("added");
     expect(await a.length()).toBe(2);
 
-    const first = await a.readNew(1);
+    const first = await a.readNew([0], 1);
     expect(first.map((e) => e.updateId)).toEqual([7]);
     expect(first[0]?.update?.message?.text).toBe("m7");
-    const second = await b.readNew(10);
+    const second = await b.readNew([0], 10);
     expect(second.map((e) => e.updateId)).toEqual([8]);
-    expect(await a.readNew(10)).toEqual([]);
+    expect(await a.readNew([0], 10)).toEqual([]);
 
-    await a.ack(first.map((e) => e.id));
-    await b.ack(second.map((e) => e.id));
+    await a.ack(first);
+    await b.ack(second);
     expect(await a.length()).toBe(0);
     // Handled and gone, and still known: Telegram redelivering it changes nothing.
     expect(await a.add(7, update(7))).toBe("duplicate");
-    expect(await a.readNew(10)).toEqual([]);
+    expect(await a.readNew([0], 10)).toEqual([]);
     expect(await undeclaredKeys(r)).toEqual([]);
   });
 
-  it("lets another consumer take what one holds once its lease is given up or has expired, never before", async () => {
+  it("puts every update of a chat in the same partition, and spreads chats over the partitions", () => {
+    const of = (chat: number, id: number) =>
+      partitionOf({ update_id: id, message: { chat: { id: chat }, from: { id: 5 } } });
+    for (const chat of [-100, -1001234567890, 42])
+      expect(new Set([1, 2, 3].map((id) => of(chat, id))).size).toBe(1);
+    // A member's reaction and a callback go where their chat (or, without one, their sender) goes.
+    expect(
+      partitionOf({
+        update_id: 1,
+        callback_query: { from: { id: 9 }, message: { chat: { id: -100 } } },
+      }),
+    ).toBe(of(-100, 1));
+    const used = new Set(Array.from({ length: 200 }, (_, i) => of(-1_000_000 - i, 1)));
+    expect(used.size).toBe(INTAKE_PARTITIONS);
+  });
+
+  it("lets the next holder of a partition take over what the last one left pending, oldest first; an entry begun too often goes to the dead letters", async () => {
+    const r = await redis();
+    const a = createIntakeQueue({ redis: r, consumer: "a" });
+    const b = createIntakeQueue({ redis: r, consumer: "b" });
+    await a.prepare();
+    expect(await a.partitionLease(0).renew()).toBe(1);
+    for (const id of [1, 2, 3]) await a.add(id, update(id));
+    const held = await a.readNew([0], 2);
+    expect(held.map((e) => e.updateId)).toEqual([1, 2]);
+    // A holds the partition: B cannot take it.
+    expect(await b.partitionLease(0).renew()).toBeUndefined();
+
+    // A gives it up without finishing (it stopped at its time limit): B takes 1 and 2 over, then reads 3.
+    await a.release();
+    expect(await b.partitionLease(0).renew()).toBe(2);
+    const taken = await b.takeOver(0);
+    expect(taken.entries.map((e) => [e.updateId, e.deliveries])).toEqual([
+      [1, 2],
+      [2, 2],
+    ]);
+    expect(taken.dead).toEqual([]);
+    expect((await b.readNew([0], 10)).map((e) => e.updateId)).toEqual([3]);
+    await b.ack(taken.entries);
+
+    // 3 is begun again and again by holders that die with it: after the limit, a dead letter.
+    const c = createIntakeQueue({ redis: r, consumer: "c" });
+    expect((await c.takeOver(0, 2)).entries.map((e) => e.updateId)).toEqual([3]);
+    const d = createIntakeQueue({ redis: r, consumer: "d" });
+    const last = await d.takeOver(0, 2);
+    expect(last.entries).toEqual([]);
+    expect(last.dead.map((e) => e.updateId)).toEqual([3]);
+    expect(await d.length()).toBe(0);
+    expect((await d.deadLetters()).map((l) => [l.update_id, l.attempts])).toEqual([[3, 2]]);
+    expect(JSON.parse((await d.deadLetters())[0]?.update ?? "{}").message.text).toBe("m3");
+    expect(await undeclaredKeys(r)).toEqual([]);
+  });
+
+  it("counts the consumers whose lease is live, and forgets one long gone that holds nothing", async () => {
     const r = await redis();
     let clock = Date.now();
     const a = createIntakeQueue({ redis: r, consumer: "a", now: () => clock });
@@ -72,37 +131,14 @@ describe("the intake queue", () => {
     await a.prepare();
     await a.renew();
     await b.renew();
-    for (const id of [1, 2, 3]) await a.add(id, update(id));
-    const held = await a.readNew(2);
-    expect(held.map((e) => e.updateId)).toEqual([1, 2]);
-
-    // A holds its lease: nothing of its is taken, however long B looks.
-    expect(await b.claimAbandoned(10)).toEqual([]);
-
-    // A gives it up (it stopped before it finished): B takes both.
-    await a.release();
-    const taken = await eventually(async () => {
-      const claimed = await b.claimAbandoned(10);
-      return claimed.length > 0 ? claimed : undefined;
-    });
-    expect(taken.map((e) => e.updateId)).toEqual([1, 2]);
-    await b.ack(taken.map((e) => e.id));
-    // A holds nothing now: the next look forgets it.
-    await b.claimAbandoned(10);
-    expect(await r.hkeys(intakeKeys.consumers())).toEqual(["b"]);
-
-    // C reads the third and then stops renewing (it died): once its lease is past, B takes it.
-    const c = createIntakeQueue({ redis: r, consumer: "c", now: () => clock });
-    await c.renew();
-    const third = await c.readNew(10);
-    expect(third.map((e) => e.updateId)).toEqual([3]);
-    expect(await b.claimAbandoned(10)).toEqual([]);
+    expect(await a.liveConsumers()).toBe(2);
     clock += LEASE_MS + 1;
-    const late = await eventually(async () => {
-      const claimed = await b.claimAbandoned(10);
-      return claimed.length > 0 ? claimed : undefined;
-    });
-    expect(late.map((e) => e.updateId)).toEqual([3]);
+    await a.renew();
+    expect(await a.liveConsumers()).toBe(1);
+    clock += LEASE_MS + 1;
+    await a.renew();
+    await a.forgetGone();
+    expect(await r.hkeys(intakeKeys.consumers())).toEqual(["a"]);
   });
 });
 
@@ -127,7 +163,7 @@ function consumerOf(
     logger: silent,
     pollMs: 20,
     retryMs: 20,
-    claimMs: 100,
+    balanceMs: 100,
   });
   return { queue, consumer };
 }

@@ -39,7 +39,7 @@ async function start(
     secret: SECRET,
     host: "127.0.0.1",
     port: 0,
-    role: "webhook",
+    status: () => ({ mode: "webhook", role: "consumer" }),
     logger: pino({ level: "silent" }),
     accept: async (updateId, json) => {
       accepted.push({ updateId, json });
@@ -234,10 +234,13 @@ describe("the webhook's HTTP side", () => {
     const alive = await fetch(`${base}/healthz`);
     expect([alive.status, await alive.json()]).toEqual([200, { alive: true }]);
     const ready = await fetch(`${base}/readyz`);
-    expect([ready.status, await ready.json()]).toEqual([200, { ready: true, role: "webhook" }]);
+    expect([ready.status, await ready.json()]).toEqual([
+      200,
+      { ready: true, mode: "webhook", role: "consumer" },
+    ]);
     reachable = false;
     const down = await fetch(`${base}/readyz`);
     expect(down.status).toBe(503);
-    expect(await down.json()).toMatchObject({ ready: false, role: "webhook" });
+    expect(await down.json()).toMatchObject({ ready: false, mode: "webhook", role: "consumer" });
   });
 });

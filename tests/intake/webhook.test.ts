@@ -4,6 +4,7 @@ import { expectLogVerifies } from "../helpers/audit.ts";
 import { runWarden } from "../helpers/cli.ts";
 import { allKeys, undeclaredKeys } from "../helpers/keys.ts";
 import {
+  intakeLength,
   keptMessages,
   killStarted,
   type LiveStage,
@@ -138,7 +139,7 @@ describe("warden start, BOT_MODE=webhook", { timeout: 120_000 }, () => {
       20_000,
     );
     await eventually(async () => (await keptMessages(s)).messages === 2, 20_000);
-    await eventually(async () => (await s.redis.xlen(intakeKeys.updates())) === 0, 20_000);
+    await eventually(async () => (await intakeLength(s.redis)) === 0, 20_000);
 
     expect(await warden.stop("SIGTERM", 25_000), warden.logs()).toBe(0);
     const kept = await keptMessages(s);
@@ -183,7 +184,7 @@ describe("warden start, BOT_MODE=webhook", { timeout: 120_000 }, () => {
     expect(refused.status).toBe(503);
     const ready = await fetch(`${base}/readyz`);
     expect(ready.status).toBe(503);
-    expect(await ready.json()).toMatchObject({ ready: false, role: "webhook" });
+    expect(await ready.json()).toMatchObject({ ready: false, mode: "webhook", role: "consumer" });
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     // Members write on; Telegram's deliveries fail and it tries again later.
     for (let i = 0; i < 5; i++)
@@ -200,7 +201,7 @@ describe("warden start, BOT_MODE=webhook", { timeout: 120_000 }, () => {
     const kept = await keptMessages(s);
     expect(kept).toMatchObject({ messages: 10, counted: 10 });
     expect([...kept.collected.values()].every((n) => n === 1)).toBe(true);
-    expect(await s.redis.xlen(intakeKeys.updates())).toBe(0);
+    expect(await intakeLength(s.redis)).toBe(0);
     await expectLogVerifies(s.redis, s.caseId);
   });
 

@@ -1,4 +1,8 @@
+import { Redis } from "ioredis";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { removeRole } from "../../src/actions/case-changes.ts";
+import { createAuditLog } from "../../src/audit/record.ts";
+import { trackedReads } from "../../src/store/tracked-reads.ts";
 import { auditEntries, expectLogVerifies } from "../helpers/audit.ts";
 import { command, eventually, type Stage, startStage } from "../helpers/warden.ts";
 
@@ -75,6 +79,40 @@ describe("access control", () => {
     const messages = (await control.chat(stage.group)).messages.filter((m) => m.deleted);
     expect(messages).toHaveLength(0);
     await expectLogVerifies(stage.redis, stage.caseId);
+  });
+
+  it("refuses an operator at the first command after another process removed their role, though the role was cached", async () => {
+    // Roles are read through tracked reads (src/store/tracked-reads.ts): wait until they are cached.
+    const tracked = trackedReads(stage.redis);
+    if (!tracked.tracking())
+      await new Promise<void>((resolve) => {
+        const off = tracked.on("tracking", () => {
+          off();
+          resolve();
+        });
+      });
+    expect(await command(stage, stage.room, stage.operator, "/status")).toContain("fw1");
+    expect(await command(stage, stage.room, stage.operator, "/status")).toContain("fw1");
+    // The CLI in another process: a connection of its own.
+    const cli = new Redis(stage.redisUrl);
+    const audit = createAuditLog({ redis: cli });
+    await removeRole(
+      { redis: cli, audit, actor: { kind: "cli", name: "test" } },
+      stage.caseId,
+      stage.operator.id,
+    );
+    await audit.close();
+    cli.disconnect();
+    await command(stage, stage.room, stage.operator, "/freeze fw1", { expectAnswer: false });
+    // The auditor's /status is answered after the operator's command was handled (one chat, in order).
+    await command(stage, stage.room, stage.auditor, "/status");
+    const refused = (await auditEntries(stage.redis, stage.caseId)).filter(
+      (e) => e.phase === "refused",
+    );
+    expect(refused.map((e) => (e.params as { reason: string }).reason)).toEqual([
+      "holds no role in the case",
+    ]);
+    expect((await stage.control.chat(stage.group)).permissions?.can_send_messages).not.toBe(false);
   });
 
   it("lists the commands only to operators, in their chats", async () => {

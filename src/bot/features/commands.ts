@@ -332,6 +332,12 @@ export function runApprovedCommand(deps: FeatureDeps): RunApprovedCommand {
   };
 }
 
+/** Whether an update can hold a command for the group: a message's text or caption starting with "/". */
+export function mayNameCommand(ctx: Context): boolean {
+  const msg = ctx.msg;
+  return (msg?.text ?? msg?.caption)?.startsWith("/") === true;
+}
+
 /** The commands composer, and the command list shown (only) to operators. */
 export function commandsFeature(deps: FeatureDeps): {
   composer: Composer<Context>;
@@ -342,6 +348,9 @@ export function commandsFeature(deps: FeatureDeps): {
     group.command(spec.name, spec.description, (ctx) => handle(deps, spec, ctx));
   }
   const composer = new Composer<Context>();
-  composer.use(group);
+  // The group tries each command's matcher (a RegExp built per call) on every update; almost every
+  // update is a member's message that names no command. The group matches only text or a caption
+  // that starts with its prefix "/" (its default, matchOnlyAtStart), so nothing else can match.
+  composer.filter(mayNameCommand, group);
   return { composer, group };
 }

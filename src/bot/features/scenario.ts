@@ -30,6 +30,7 @@ import {
 } from "../../scenario/runtime/events.ts";
 import { globalScenarioKeys, scenarioKeys } from "../../scenario/runtime/keys.ts";
 import { botKeys } from "../../store/keys.ts";
+import { trackedReads } from "../../store/tracked-reads.ts";
 import { approvalButton, pressOf } from "../approval-button.ts";
 import type { FeatureDeps } from "../deps.ts";
 
@@ -54,19 +55,36 @@ function whereOf(ctx: Context): { chatId: number; userId: number } | undefined {
 }
 
 /**
+ * The case of the conversation stored for an update's chat and member, if
+ * any. Read for every update a member sends, and almost always empty: cached
+ * until Redis says the index changed (src/store/tracked-reads.ts); while no
+ * conversation was ever started, one answer serves every chat and member.
+ */
+function conversationCases(redis: Redis): (ctx: Context) => Promise<string | undefined> {
+  const tracked = trackedReads(redis);
+  const index = conversationIndex.key();
+  return async (ctx) => {
+    const where = whereOf(ctx);
+    if (!where) return undefined;
+    if ((await tracked.get(index, "", (r) => r.exists(index))) === 0) return undefined;
+    const field = conversationIndex.field(where.chatId, where.userId);
+    return (await tracked.get(index, field, (r) => r.hget(index, field))) ?? undefined;
+  };
+}
+
+/**
  * Conversation state lives under the case it belongs to; a global index maps
  * `<chat>:<member>` to that case, because a private chat belongs to no case.
  */
 function conversationStorage(deps: FeatureDeps): ConversationStorage<Context, ConversationData> {
   const adapter = new RedisAdapter<VersionedState<ConversationData>>({ instance: deps.redis });
+  const caseOf = conversationCases(deps.redis);
   async function keyOf(ctx: Context): Promise<string | undefined> {
+    const caseId = await caseOf(ctx);
     const where = whereOf(ctx);
-    if (!where) return undefined;
-    const caseId = await deps.redis.hget(
-      conversationIndex.key(),
-      conversationIndex.field(where.chatId, where.userId),
-    );
-    return caseId ? scenarioKeys.conversation(caseId, where.chatId, where.userId) : undefined;
+    return caseId && where
+      ? scenarioKeys.conversation(caseId, where.chatId, where.userId)
+      : undefined;
   }
   return {
     type: "context",
@@ -193,16 +211,41 @@ export interface ScenarioInbox {
 
 const INBOX_KEY = botKeys.scenarioInbox();
 
-export function scenarioInbox(redis: Redis, logger: Logger): ScenarioInbox {
-  // This process's entries are its own work in progress; only older processes' are replayed.
-  const owner = `${process.pid}-${Date.now().toString(36)}`;
-  // A positive answer is trusted for a second; a negative one never, so a run just started is covered at once.
-  let activeAt = 0;
+/**
+ * With several processes on one Redis, each entry names the process handling
+ * it, and only the entries of processes that are gone (`alive` says no) are
+ * replayed — the others are a live replica's work in progress. Replaying is
+ * then done again and again (the bot's ticker), since a replica may die at any
+ * time; an entry is taken by removing it, so two processes never both replay it.
+ */
+export interface InboxReplicas {
+  /** This process's id (src/store/process.ts). */
+  id: string;
+  alive(id: string): Promise<boolean>;
+  /**
+   * Polling: the lowest update id Telegram is sure to hand out again (the
+   * confirmed offset the polling leader stored before sending it; Telegram
+   * forgets nothing at or above it). A dead process's entries from there on
+   * are left to that redelivery — replayed as well, they would be handled
+   * twice — and the process that handles them again overwrites and removes
+   * them.
+   */
+  redeliveredFrom?: () => Promise<number | undefined>;
+}
+
+export function scenarioInbox(
+  redis: Redis,
+  logger: Logger,
+  replicas?: InboxReplicas,
+): ScenarioInbox {
+  // This process's entries are its own work in progress; only older (or dead) processes' are replayed.
+  const owner = replicas?.id ?? `${process.pid}-${Date.now().toString(36)}`;
+  // Asked for nearly every update: answered from memory until Redis says the set changed, so a run
+  // just started (by any process) is covered at once (src/store/tracked-reads.ts).
+  const tracked = trackedReads(redis);
+  const cases = globalScenarioKeys.cases();
   async function scenariosActive(): Promise<boolean> {
-    if (Date.now() - activeAt < 1000) return true;
-    if ((await redis.scard(globalScenarioKeys.cases())) === 0) return false;
-    activeAt = Date.now();
-    return true;
+    return (await tracked.get(cases, "", (r) => r.scard(cases))) > 0;
   }
   const relevant = (u: Update) =>
     u.update_id >= 0 &&
@@ -223,19 +266,37 @@ export function scenarioInbox(redis: Redis, logger: Logger): ScenarioInbox {
       }
     },
     async replay(handle) {
-      const left = Object.entries(await redis.hgetall(INBOX_KEY))
-        .map(([id, raw]) => ({ id, ...(JSON.parse(raw) as { owner: string; update: Update }) }))
-        .filter((e) => e.owner !== owner)
-        .sort((a, b) => Number(a.id) - Number(b.id));
+      const left: Array<{ id: string; owner: string; update: Update }> = [];
+      const verdicts = new Map<string, boolean>();
+      const entries = Object.entries(await redis.hgetall(INBOX_KEY));
+      const redelivered = entries.length > 0 ? await replicas?.redeliveredFrom?.() : undefined;
+      for (const [id, raw] of entries) {
+        const entry = { id, ...(JSON.parse(raw) as { owner: string; update: Update }) };
+        if (entry.owner === owner) continue;
+        if (redelivered !== undefined && entry.update.update_id >= redelivered) continue;
+        if (replicas) {
+          let alive = verdicts.get(entry.owner);
+          if (alive === undefined) {
+            alive = await replicas.alive(entry.owner);
+            verdicts.set(entry.owner, alive);
+          }
+          if (alive) continue;
+        }
+        left.push(entry);
+      }
+      left.sort((a, b) => Number(a.id) - Number(b.id));
+      let replayed = 0;
       for (const entry of left) {
+        // Taken by removing it: of two processes replaying at once, one gets it.
+        if ((await redis.hdel(INBOX_KEY, entry.id)) !== 1) continue;
         logger.warn(
-          { update_id: entry.update.update_id },
+          { update_id: entry.update.update_id, ...(replicas ? { process: entry.owner } : {}) },
           "handling an update again whose handling a restart interrupted",
         );
-        await redis.hdel(INBOX_KEY, entry.id);
+        replayed++;
         await handle(entry.update);
       }
-      return left.length;
+      return replayed;
     },
   };
 }
@@ -252,6 +313,23 @@ export function scenarioFeature(
 ): Composer<Context> {
   const { engine } = opts;
   const composer = new Composer<ScenarioContext>();
+  const tracked = trackedReads(deps.redis);
+  const cases = globalScenarioKeys.cases();
+  const conversationCase = conversationCases(deps.redis);
+  /**
+   * Whether anything below can act on an update. A member's update can only
+   * matter to a run's triggers (and start a conversation) while some case has
+   * an active run — the set the tick also visits — or to a conversation
+   * already stored for its chat and member; buttons and synthetic updates
+   * always go through. Both answers are tracked reads, exact up to one hop
+   * from Redis, so the conversations plugin, the event and the engine are
+   * skipped for the (many) updates of groups while no scenario runs.
+   */
+  async function mayAct(ctx: Context): Promise<boolean> {
+    if (ctx.callbackQuery || syntheticOf(ctx.update)) return true;
+    if ((await tracked.get(cases, "", (r) => r.scard(cases))) > 0) return true;
+    return (await conversationCase(ctx)) !== undefined;
+  }
 
   composer.use(
     conversations<Context, Context>({
@@ -331,5 +409,7 @@ export function scenarioFeature(
     }
     await next();
   });
-  return composer as unknown as Composer<Context>;
+  const gate = new Composer<Context>();
+  gate.lazy(async (ctx) => ((await mayAct(ctx)) ? (composer as unknown as Composer<Context>) : []));
+  return gate;
 }

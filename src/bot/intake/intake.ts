@@ -1,8 +1,8 @@
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import { ALLOWED_UPDATES, startPolling, type WardenBot } from "../create.ts";
+import { ALLOWED_UPDATES, type WardenBot } from "../create.ts";
 import { createIntakeConsumer } from "./consumer.ts";
-import { createIntakeQueue } from "./queue.ts";
+import { createIntakeQueue, partitionOf } from "./queue.ts";
 import { ensureWebhook } from "./register.ts";
 import { createWebhookServer } from "./webhook-server.ts";
 
@@ -11,11 +11,15 @@ import { createWebhookServer } from "./webhook-server.ts";
  * `stop` ends the taking (polling: no further fetch; webhook: the listener
  * refuses new requests and closes) and waits, within a deadline, for the
  * updates in flight; `release` then gives up what this process holds in Redis
- * (the webhook's intake lease), once the recorder and the audit log are
+ * (the polling lease, or the webhook's intake leases), once the recorder and the audit log are
  * flushed. `warden start` (src/cli/commands/start.ts) does it in that order.
  */
 export interface Intake {
-  readonly role: "polling" | "webhook";
+  readonly mode: "polling" | "webhook";
+  /** What this process does now, for /readyz: polling `leader` or `standby`; webhook `consumer`. */
+  role(): string;
+  /** More about the role for /readyz (the webhook partitions this process handles). */
+  detail?(): Record<string, unknown>;
   /** Rejects when taking updates failed for good (polling: the token refused, another poller). */
   readonly done: Promise<void>;
   /** Stops taking updates; resolves true once those in flight are handled, false at `deadline` (ms since the epoch). */
@@ -43,21 +47,6 @@ export async function within(work: Promise<unknown>, deadline: number): Promise<
   }
 }
 
-/** Long polling (see `startPolling`). */
-export function pollingIntake(warden: WardenBot, logger: Logger): Intake {
-  const runner = startPolling(warden, logger);
-  return {
-    role: "polling",
-    done: runner.task() ?? Promise.resolve(),
-    async stop(deadline) {
-      // The source is closed at once (its long poll aborted); updates fetched stay in flight.
-      const stopped = await within(runner.stop() ?? Promise.resolve(), deadline);
-      return (await within(warden.drained(), deadline)) && stopped;
-    },
-    release: async () => undefined,
-  };
-}
-
 export interface WebhookIntakeOptions {
   /** WEBHOOK_URL, WEBHOOK_SECRET, WEBHOOK_HOST, WEBHOOK_PORT. */
   url: string;
@@ -67,6 +56,22 @@ export interface WebhookIntakeOptions {
   token: string;
   redis: Redis;
   logger: Logger;
+  /** This process's id (src/store/process.ts): its consumer name. */
+  id?: string;
+}
+
+/** Whether Redis answers a PING within a second (for /readyz). */
+export async function redisAnswers(redis: Redis): Promise<boolean> {
+  if (redis.status !== "ready") return false;
+  let timer: NodeJS.Timeout | undefined;
+  const answered = redis.ping().then(
+    (pong) => pong === "PONG",
+    () => false,
+  );
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), 1000);
+  });
+  return Promise.race([answered, late]).finally(() => clearTimeout(timer));
 }
 
 /**
@@ -80,7 +85,7 @@ export async function webhookIntake(
 ): Promise<Intake> {
   const { redis, logger } = opts;
   const bot = warden.bot;
-  const queue = createIntakeQueue({ redis });
+  const queue = createIntakeQueue({ redis, ...(opts.id ? { consumer: opts.id } : {}) });
   await queue.prepare();
   await queue.renew();
   const consumer = createIntakeConsumer({
@@ -105,25 +110,19 @@ export async function webhookIntake(
     secret: opts.secret,
     host: opts.host,
     port: opts.port,
-    role: "webhook",
+    status: () => ({
+      mode: "webhook",
+      role: "consumer",
+      process: queue.consumer,
+      partitions: consumer.partitions(),
+    }),
     logger,
-    accept: async (updateId, json) => {
-      const added = await queue.add(updateId, json);
+    accept: async (updateId, json, update) => {
+      const added = await queue.add(updateId, json, partitionOf(update, queue.partitions));
       if (added === "added") consumer.wake();
       return added;
     },
-    storeReachable: async () => {
-      if (redis.status !== "ready") return false;
-      let timer: NodeJS.Timeout | undefined;
-      const answered = redis.ping().then(
-        (pong) => pong === "PONG",
-        () => false,
-      );
-      const late = new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(false), 1000);
-      });
-      return Promise.race([answered, late]).finally(() => clearTimeout(timer));
-    },
+    storeReachable: () => redisAnswers(redis),
   });
   const port = await server.listen();
   try {
@@ -141,11 +140,14 @@ export async function webhookIntake(
     await server.close().catch(() => undefined);
     await consumer.stop(Date.now() + 5000);
     await queue.release().catch(() => undefined);
+    queue.close();
     throw err;
   }
   logger.info({ host: opts.host, port }, "taking updates on the webhook");
   return {
-    role: "webhook",
+    mode: "webhook",
+    role: () => "consumer",
+    detail: () => ({ partitions: consumer.partitions() }),
     done: new Promise<void>(() => undefined),
     async stop(deadline) {
       // Requests under way are answered (each within the queue's time limit); new ones are refused.
@@ -153,6 +155,9 @@ export async function webhookIntake(
       const finished = (await consumer.stop(deadline)) === 0;
       return (await within(warden.drained(), deadline)) && finished && closed;
     },
-    release: () => queue.release(),
+    async release() {
+      queue.close();
+      await queue.release();
+    },
   };
 }

@@ -18,9 +18,7 @@ import type { Logger } from "pino";
  *   the update: Telegram forgets it on a 2xx. Should Redis not answer within
  *   `acceptTimeoutMs`: 503, and Telegram delivers it again later.
  *
- * `GET /healthz`: 200 while the process runs. `GET /readyz`: 200
- * `{"ready":true,"role":…}` while Redis answers and the process is not
- * stopping, otherwise 503 with `ready: false` and why.
+ * `GET /healthz` and `GET /readyz`: see `healthRoutes`.
  */
 
 export interface WebhookServerOptions {
@@ -29,10 +27,10 @@ export interface WebhookServerOptions {
   secret: string;
   host: string;
   port: number;
-  /** What this process does, for /readyz. */
-  role: string;
-  /** Queues the update durably; resolves once it is safe to answer 200. */
-  accept(updateId: number, json: string): Promise<unknown>;
+  /** What this process does, for /readyz (`mode`, `role`, …). */
+  status(): Record<string, unknown>;
+  /** Queues the update (its id, its JSON, as parsed) durably; resolves once it is safe to answer 200. */
+  accept(updateId: number, json: string, update: object): Promise<unknown>;
   /** Whether the store answers now (for /readyz). */
   storeReachable(): Promise<boolean>;
   logger: Logger;
@@ -145,7 +143,7 @@ export function createWebhookServer(opts: WebhookServerOptions): WebhookServer {
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
-        opts.accept(updateId, JSON.stringify(body)),
+        opts.accept(updateId, JSON.stringify(body), body),
         new Promise((_, reject) => {
           timer = setTimeout(
             () => reject(new Error("Redis did not answer in time")),
@@ -169,19 +167,69 @@ export function createWebhookServer(opts: WebhookServerOptions): WebhookServer {
     return reply.code(200).send();
   });
 
-  app.get("/healthz", async () => ({ alive: true }));
-
-  app.get("/readyz", async (_request, reply) => {
-    if (stopping)
-      return reply.code(503).send({ ready: false, role: opts.role, reason: "stopping" });
-    const reachable = await opts.storeReachable().catch(() => false);
-    if (!reachable)
-      return reply.code(503).send({ ready: false, role: opts.role, reason: "Redis unreachable" });
-    return { ready: true, role: opts.role };
+  healthRoutes(app, {
+    status: opts.status,
+    storeReachable: opts.storeReachable,
+    stopping: () => stopping,
   });
 
   return {
     app,
+    async listen() {
+      await app.listen({ host: opts.host, port: opts.port });
+      const address = app.server.address();
+      return typeof address === "object" && address ? address.port : opts.port;
+    },
+    async close() {
+      stopping = true;
+      await app.close();
+    },
+  };
+}
+
+/**
+ * `GET /healthz`: 200 while the process runs. `GET /readyz`: 200
+ * `{"ready":true,"mode":…,"role":…}` while Redis answers and the process is
+ * not stopping, otherwise 503 with `ready: false` and why. The role is what
+ * this process does now beside the others: polling `leader` or `standby`,
+ * webhook `consumer` (with the partitions it handles).
+ */
+export function healthRoutes(
+  app: FastifyInstance,
+  opts: {
+    status(): Record<string, unknown>;
+    storeReachable(): Promise<boolean>;
+    stopping(): boolean;
+  },
+): void {
+  app.get("/healthz", async () => ({ alive: true }));
+  app.get("/readyz", async (_request, reply) => {
+    if (opts.stopping())
+      return reply.code(503).send({ ready: false, ...opts.status(), reason: "stopping" });
+    const reachable = await opts.storeReachable().catch(() => false);
+    if (!reachable)
+      return reply.code(503).send({ ready: false, ...opts.status(), reason: "Redis unreachable" });
+    return { ready: true, ...opts.status() };
+  });
+}
+
+export interface HealthServer {
+  /** Starts listening; resolves with the port. */
+  listen(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** `/healthz` and `/readyz` on a listener of their own (polling mode, `HEALTH_PORT`). */
+export function createHealthServer(opts: {
+  host: string;
+  port: number;
+  status(): Record<string, unknown>;
+  storeReachable(): Promise<boolean>;
+}): HealthServer {
+  let stopping = false;
+  const app = Fastify({ logger: false, return503OnClosing: true });
+  healthRoutes(app, { ...opts, stopping: () => stopping });
+  return {
     async listen() {
       await app.listen({ host: opts.host, port: opts.port });
       const address = app.server.address();

@@ -1,11 +1,17 @@
+import { hostname } from "node:os";
 import { Command } from "commander";
 import { GrammyError } from "grammy";
 import { signerForRun } from "../../audit/checkpoint.ts";
 import { closeDanglingIntents } from "../../audit/intents.ts";
+import { claimAuditKey, keyFingerprint } from "../../audit/key-claim.ts";
 import { type AuditLog, createAuditLog } from "../../audit/record.ts";
 import { createWardenBot, type WardenBot } from "../../bot/create.ts";
-import { type Intake, pollingIntake, webhookIntake, within } from "../../bot/intake/intake.ts";
+import { type Intake, redisAnswers, webhookIntake, within } from "../../bot/intake/intake.ts";
+import { pollingIntake, storedOffset } from "../../bot/intake/polling.ts";
+import { createHealthServer, type HealthServer } from "../../bot/intake/webhook-server.ts";
 import { listCases } from "../../store/cases.ts";
+import { replicaKeys } from "../../store/keys.ts";
+import { isAlive, keepAlive, type Liveness, newProcessId } from "../../store/process.ts";
 import { connectRedis, type RedisConnection } from "../../store/redis.ts";
 import { type CliContext, CliError } from "../context.ts";
 import { rehearseScenario } from "../rehearsal.ts";
@@ -40,42 +46,58 @@ async function startLive(c: CliContext): Promise<void> {
     logger,
     connectTimeoutMs: config.REDIS_CONNECT_TIMEOUT * 1000,
   });
-  const audit = createAuditLog({ redis: connection.redis, signer });
+  const { redis } = connection;
+  // Every process on this Redis signs with one key; a second key is refused before anything is written.
+  const fingerprint = keyFingerprint(signer);
+  const claim = await claimAuditKey(redis, fingerprint);
+  if (!claim.ok) {
+    connection.redis.disconnect();
+    throw new CliError(
+      `WARDEN_AUDIT_KEY is not the audit signing key the other Warden processes on this Redis use (its fingerprint starts ${fingerprint.slice(0, 16)}, theirs ${claim.stored.slice(0, 16)}): start this process with their key; to change keys on purpose, stop every process and delete ${replicaKeys.auditKey()} first`,
+    );
+  }
+  // This process among the others on the same Redis: its id, kept alive while it runs.
+  const id = newProcessId();
+  const alive = (other: string) => isAlive(redis, other);
+  const liveness = await keepAlive(redis, id, {
+    host: hostname(),
+    pid: process.pid,
+    mode: config.BOT_MODE,
+  });
+  const audit = createAuditLog({ redis, signer, writer: id });
   const warden = createWardenBot({
     token: config.BOT_TOKEN as string,
     apiRoot: config.TELEGRAM_API_ROOT,
-    redis: connection.redis,
+    redis,
     audit,
     logger,
     dataDir: config.WARDEN_DATA_DIR,
+    replica: {
+      id,
+      alive,
+      // Polling: what a dead leader left at or above the stored offset, Telegram hands out again.
+      ...(config.BOT_MODE === "polling" ? { redeliveredFrom: () => storedOffset(redis) } : {}),
+    },
+    redelivers: config.BOT_MODE === "webhook",
   });
   let intake: Intake | undefined;
   let stopSignal: StopSignal | undefined;
+  let health: HealthServer | undefined;
+  let sweep: NodeJS.Timeout | undefined;
   try {
     const me = await warden.bot.api.getMe();
     warden.bot.botInfo = me;
-    const cases = await listCases(connection.redis);
-    // A crash may have left actions whose outcome nobody saw: close them as unknown and tell the operators.
-    for (const record of cases) {
-      const dangling = await closeDanglingIntents(audit, record.id);
-      if (dangling.length === 0) continue;
-      const lines = dangling.map(
-        (d) =>
-          `#${d.intentSeq} ${d.intent?.op ?? "?"} ${String(d.intent?.params?.step ?? "")} on ${d.intent?.target?.alias ?? "?"}`,
+    const cases = await listCases(redis);
+    // A crash may have left actions whose outcome nobody saw: close them as unknown and tell the
+    // operators — only those of processes that are gone, never a live replica's.
+    const repair = () => closeIntentsOfTheDead(c, warden, audit, alive);
+    await repair();
+    sweep = setInterval(() => {
+      repair().catch((err: Error) =>
+        logger.warn({ err: err.message }, "could not look for interrupted actions"),
       );
-      logger.warn(
-        { case: record.id, intents: dangling.map((d) => d.intentSeq) },
-        "closed actions interrupted by a crash as unknown",
-      );
-      if (record.controlRoom !== undefined) {
-        await warden.bot.api
-          .sendMessage(
-            record.controlRoom,
-            `⚠️ Warden restarted. These actions were interrupted and may or may not have happened; check the chat:\n${lines.join("\n")}`,
-          )
-          .catch(() => undefined);
-      }
-    }
+    }, SWEEP_MS);
+    sweep.unref();
     await warden.publishCommands();
     stopSignal = onStopSignal(c);
     intake =
@@ -86,8 +108,9 @@ async function startLive(c: CliContext): Promise<void> {
             host: config.WEBHOOK_HOST,
             port: config.WEBHOOK_PORT,
             token: config.BOT_TOKEN as string,
-            redis: connection.redis,
+            redis,
             logger,
+            id,
           }).catch((err: unknown) => {
             if (err instanceof GrammyError && err.method === "setWebhook" && err.error_code === 400)
               throw new CliError(
@@ -95,11 +118,22 @@ async function startLive(c: CliContext): Promise<void> {
               );
             throw err;
           })
-        : pollingIntake(warden, logger);
+        : pollingIntake(warden, logger, { id, redis });
+    const taking = intake;
+    if (config.BOT_MODE === "polling" && config.HEALTH_PORT !== undefined) {
+      health = createHealthServer({
+        host: config.HEALTH_HOST,
+        port: config.HEALTH_PORT,
+        status: () => ({ mode: "polling", role: taking.role(), process: id }),
+        storeReachable: () => redisAnswers(redis),
+      });
+      await health.listen();
+    }
     logger.info(
       {
         bot: me.username,
-        mode: intake.role,
+        mode: intake.mode,
+        process: id,
         redis: connection.description,
         cases: cases.length,
         api: config.TELEGRAM_API_ROOT,
@@ -116,7 +150,41 @@ async function startLive(c: CliContext): Promise<void> {
     ]);
   } finally {
     stopSignal?.dispose();
-    await shutDown(c, { intake, warden, audit, connection });
+    if (sweep) clearInterval(sweep);
+    await shutDown(c, { intake, warden, audit, connection, health, liveness });
+  }
+}
+
+/** How often a running process looks for actions interrupted in processes that died beside it. */
+const SWEEP_MS = 15_000;
+
+/** Closes the dangling intents of processes that are gone, in every case, and tells the operators. */
+async function closeIntentsOfTheDead(
+  c: CliContext,
+  warden: WardenBot,
+  audit: AuditLog,
+  alive: (id: string) => Promise<boolean>,
+): Promise<void> {
+  const { logger } = c;
+  for (const record of await listCases(audit.redis)) {
+    const dangling = await closeDanglingIntents(audit, record.id, alive);
+    if (dangling.length === 0) continue;
+    const lines = dangling.map(
+      (d) =>
+        `#${d.intentSeq} ${d.intent?.op ?? "?"} ${String(d.intent?.params?.step ?? "")} on ${d.intent?.target?.alias ?? "?"}`,
+    );
+    logger.warn(
+      { case: record.id, intents: dangling.map((d) => d.intentSeq) },
+      "closed actions interrupted by a crash as unknown",
+    );
+    if (record.controlRoom !== undefined) {
+      await warden.bot.api
+        .sendMessage(
+          record.controlRoom,
+          `⚠️ Warden restarted. These actions were interrupted and may or may not have happened; check the chat:\n${lines.join("\n")}`,
+        )
+        .catch(() => undefined);
+    }
   }
 }
 
@@ -152,7 +220,9 @@ function onStopSignal(c: CliContext): StopSignal {
  *      and closes) and let those in flight finish — most of the time limit is theirs;
  *   2. flush the recorder (its batched `collect` entries) and stop the scenario ticker;
  *   3. flush the audit log (and sign its last checkpoint);
- *   4. give up this process's intake lease, so another process takes over what is left at once;
+ *   4. give up this process's leases (polling or intake partitions; the scenario leases went with
+ *      the recorder's step), so another process takes over what is left at once, then its
+ *      liveness, so what it left open counts as a dead process's;
  *   5. close Redis.
  * Each step needs the ones before it: a flush after the last update, the audit log after what
  * writes to it, Redis after everything. Whatever the time limit cuts short is safe: an update not
@@ -166,10 +236,12 @@ async function shutDown(
     warden: WardenBot;
     audit: AuditLog;
     connection: RedisConnection;
+    health?: HealthServer | undefined;
+    liveness: Liveness;
   },
 ): Promise<void> {
   const { logger } = c;
-  const { intake, warden, audit, connection } = parts;
+  const { intake, warden, audit, connection, health, liveness } = parts;
   const limitMs = c.config.SHUTDOWN_TIMEOUT * 1000;
   const started = Date.now();
   const deadline = started + limitMs;
@@ -183,6 +255,8 @@ async function shutDown(
     );
     if (!done) cut.push(what);
   };
+  // Readiness turns false at once: a load balancer or an orchestrator stops counting on it.
+  if (health) await step("closing the health listener", () => health.close());
   if (intake) {
     const finished = await within(
       intake.stop(started + limitMs * 0.8).then((all) => {
@@ -194,7 +268,9 @@ async function shutDown(
   }
   await step("the recorder's flush", () => warden.close());
   await step("the audit log's flush", () => audit.close());
-  if (intake) await step("giving up the intake lease", () => intake.release());
+  if (intake) await step("giving up the intake leases", () => intake.release());
+  // Gone from now on: another process closes what this one left open (nothing, if all went well).
+  await step("giving up this process's liveness", () => liveness.stop());
   await step("closing Redis", () => connection.close());
   if (connection.redis.status !== "end") connection.redis.disconnect();
   if (cut.length > 0) {

@@ -30,6 +30,8 @@ export async function openRecords(opts: {
   redisConnectTimeoutMs?: number;
   auditKeyPath?: string;
   logger: Logger;
+  /** The simulated clock: the log's times are the rehearsal's, so its report reads as the rehearsal played. */
+  nowMs?: () => number;
 }): Promise<CaseRecords> {
   const connection = await connectRedis({
     ...(opts.redisUrl ? { url: opts.redisUrl } : {}),
@@ -42,7 +44,11 @@ export async function openRecords(opts: {
       ...(opts.auditKeyPath ? { keyPath: opts.auditKeyPath } : {}),
       live: false,
     });
-    const audit = createAuditLog({ redis: connection.redis, signer });
+    const audit = createAuditLog({
+      redis: connection.redis,
+      signer,
+      ...(opts.nowMs ? { now: opts.nowMs } : {}),
+    });
     return { connection, redis: connection.redis, audit, signer, ...(notice ? { notice } : {}) };
   } catch (err) {
     await connection.close();

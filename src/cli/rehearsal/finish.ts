@@ -46,6 +46,7 @@ export async function concludeRehearsal(
     justification: "rehearsal: the audit trail of a scenario rehearsal, for review",
     recipients: ["scenario authors"],
     actor: { kind: "cli", name: "rehearsal" },
+    clock: "simulated",
   });
   await audit.close();
   const report = await verifyCaseLog(redis, caseId, {

@@ -64,3 +64,47 @@ export async function approvePending(
   }
   return count;
 }
+
+/** A request for approval in the control room, not answered yet, as the bot posted it. */
+export interface PendingApproval {
+  messageId: number;
+  text: string;
+  buttons: { text: string; data: string }[];
+}
+
+/** The requests for approval in the control room whose buttons are still there. */
+export async function pendingApprovals(at: ControlRoom): Promise<PendingApproval[]> {
+  const snapshot = await at.control.chat(at.room);
+  const out: PendingApproval[] = [];
+  for (const m of snapshot.messages) {
+    if (m.sender_id !== at.botId || m.deleted) continue;
+    const text = (m.message as { text?: string }).text ?? "";
+    const buttons = (buttonsOf(m.message) ?? [])
+      .filter((b) => /^(ap|sa):/.test(b.callback_data ?? ""))
+      .map((b) => ({ text: b.text, data: b.callback_data as string }));
+    if (buttons.length > 0 && text.includes("Approval needed"))
+      out.push({ messageId: m.message.message_id, text, buttons });
+  }
+  return out;
+}
+
+/** The supervisor presses one button (Approve or Reject) under a request. */
+export async function pressAsSupervisor(
+  at: ControlRoom,
+  supervisor: number,
+  request: PendingApproval,
+  data: string,
+): Promise<void> {
+  const button = request.buttons.find((b) => b.data === data);
+  if (!button) throw new Error("that button is not under this request");
+  await at.act(
+    at.clock.now(),
+    `${at.names.user(supervisor)} (supervisor) presses “${button.text}” under Warden's request for approval`,
+  );
+  await at.control.pressButton({
+    from_id: supervisor,
+    chat_id: at.room,
+    message_id: request.messageId,
+    data,
+  });
+}

@@ -55,6 +55,17 @@ export interface RunLimits {
   /** Jump without pausing; otherwise an hour of simulated time takes a real second (at most 2 s a jump). */
   fast: boolean;
   out(line: string): void;
+  /**
+   * How the clock moves when someone watches (the console): `wait` replaces
+   * the pause before each jump (to pause, step or change the speed), and
+   * `idle`, asked when nothing more is due, says whether to keep going
+   * anyway (a supervisor may still answer an approval request).
+   */
+  pace?: {
+    /** Resolves true when the jump should be planned again (an answer changed what comes next). */
+    wait(fromMs: number, toMs: number): Promise<boolean>;
+    idle(): Promise<boolean>;
+  };
 }
 
 export async function runUntilDone(turns: Turns, limits: RunLimits): Promise<RunState | undefined> {
@@ -72,7 +83,10 @@ export async function runUntilDone(turns: Turns, limits: RunLimits): Promise<Run
     const due = await turns.nextEventMs();
     // Nothing is due but a tick still going: it moves on without the clock (the next settle waits).
     if (due === undefined && turns.ticking()) continue;
-    if (due === undefined) return run;
+    if (due === undefined) {
+      if (limits.pace && (await limits.pace.idle())) continue;
+      return run;
+    }
     const next = Math.max(due, now + 1000);
     if (next > limits.maxMs) {
       limits.out(
@@ -80,7 +94,10 @@ export async function runUntilDone(turns: Turns, limits: RunLimits): Promise<Run
       );
       return run;
     }
-    if (!limits.fast) await new Promise((r) => setTimeout(r, Math.min(2000, (next - now) / 3600)));
+    if (limits.pace) {
+      if (await limits.pace.wait(now, next)) continue;
+    } else if (!limits.fast)
+      await new Promise((r) => setTimeout(r, Math.min(2000, (next - now) / 3600)));
     await turns.advanceTo(next);
   }
 }

@@ -69,7 +69,7 @@ export async function setStage(
       : undefined;
   const logger = log?.logger ?? opts.logger;
   try {
-    const records = await openRecords({ ...opts, logger });
+    const records = await openRecords({ ...opts, logger, nowMs: () => clock.nowMs() });
     try {
       if (records.notice) opts.out(records.notice);
       const audit = markedAudit(records.audit, () => sim.sim.calls.last());

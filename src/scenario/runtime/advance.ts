@@ -1,5 +1,6 @@
 import { AuditUnavailableError, RecordRefusedError } from "../../audit/record.ts";
 import type { Scenario } from "../definition/schema.ts";
+import { leasedDeps } from "./case-lease.ts";
 import { scenarioKeys } from "./keys.ts";
 import { type EngineDeps, type RunContext, recordForRun, runContext } from "./run-context.ts";
 import { abortForClosedCase, failRun, finishRun } from "./run-end.ts";
@@ -25,8 +26,11 @@ export function advance(
   runId: string,
 ): Promise<void> {
   return withRunLock(locks, runId, async () => {
+    // With several processes, only the holder of the case's lease moves its runs (case-lease.ts).
+    const leased = await leasedDeps(deps, caseId);
+    if (!leased) return;
     for (let pass = 0; pass < MAX_PASSES; pass++) {
-      if ((await advanceOnce(deps, caseId, runId)) === "settled") return;
+      if ((await advanceOnce(leased, caseId, runId)) === "settled") return;
     }
     deps.logger.error({ case: caseId, run: runId }, "scenario did not settle after 1000 steps");
   });

@@ -20,6 +20,7 @@ import {
   renderTemplate,
   type Vars,
 } from "../definition/templates.ts";
+import { LeaseLostError } from "./case-lease.ts";
 import { type ConversationStart, type Member, memberName } from "./events.ts";
 import { scenarioKeys } from "./keys.ts";
 import { offenceNumber } from "./limits.ts";
@@ -253,6 +254,8 @@ export async function runActions(
         vars = { ...vars, count: offence };
       }
     } catch (err) {
+      // This process lost the case's lease: the firing stays queued, for the new holder to run.
+      if (err instanceof LeaseLostError) throw err;
       failure = (err as Error).message;
     }
     if (failure)

@@ -39,6 +39,22 @@ export interface EngineDeps {
    * join request.
    */
   deliver?: (update: SyntheticUpdate) => Promise<void>;
+  /**
+   * With several processes on one Redis: the case leases that let one process
+   * at a time move a case's runs and timers on (case-lease.ts). Without them
+   * (one process, rehearsals) this process moves every run.
+   */
+  leases?: CaseLeases;
+}
+
+/** See case-lease.ts. */
+export interface CaseLeases {
+  /** This process's token for the case's runs, taking the lease when it is free; undefined while another process holds it. */
+  hold(caseId: string): Promise<number | undefined>;
+  /** Cases whose lease this process holds now. */
+  held(): string[];
+  /** Gives up every lease held (a stopping process), so another process takes over at once. */
+  release(): Promise<void>;
 }
 
 export interface RunContext {

@@ -1,4 +1,5 @@
 import { advance } from "./advance.ts";
+import { leasedDeps } from "./case-lease.ts";
 import { fireGhost } from "./ghost.ts";
 import { globalScenarioKeys, scenarioKeys } from "./keys.ts";
 import type { EngineDeps } from "./run-context.ts";
@@ -25,35 +26,54 @@ export async function tickOnce(
 ): Promise<void> {
   const now = deps.now();
   for (const caseId of await deps.redis.smembers(globalScenarioKeys.cases())) {
-    for (const runId of Object.values(await deps.redis.hgetall(scenarioKeys.active(caseId)))) {
-      try {
-        if ((await deps.redis.llen(scenarioKeys.queue(caseId, runId))) > 0)
-          await drainQueue(deps, workers, caseId, runId);
-        await advance(deps, locks, caseId, runId);
-      } catch (err) {
-        deps.logger.error(
-          { case: caseId, run: runId, err: (err as Error).message },
-          "could not move a scenario on",
-        );
-      }
+    // With several processes, the holder of the case's lease moves its runs and fires its timers.
+    const leased = await leasedDeps(deps, caseId).catch((err: Error) => {
+      deps.logger.warn(
+        { case: caseId, err: err.message },
+        "could not take a case's scenario lease",
+      );
+      return undefined;
+    });
+    if (!leased) continue;
+    await tickCase(leased, locks, workers, caseId, now);
+  }
+}
+
+async function tickCase(
+  deps: EngineDeps,
+  locks: RunLocks,
+  workers: QueueWorkers,
+  caseId: string,
+  now: number,
+): Promise<void> {
+  for (const runId of Object.values(await deps.redis.hgetall(scenarioKeys.active(caseId)))) {
+    try {
+      if ((await deps.redis.llen(scenarioKeys.queue(caseId, runId))) > 0)
+        await drainQueue(deps, workers, caseId, runId);
+      await advance(deps, locks, caseId, runId);
+    } catch (err) {
+      deps.logger.error(
+        { case: caseId, run: runId, err: (err as Error).message },
+        "could not move a scenario on",
+      );
     }
-    const due = await deps.redis.zrangebyscore(
-      scenarioKeys.timers(caseId),
-      "-inf",
-      now,
-      "LIMIT",
-      0,
-      TIMERS_PER_TICK,
-    );
-    for (const timer of due) {
-      try {
-        await fireTimer(deps, caseId, timer);
-      } catch (err) {
-        deps.logger.error(
-          { case: caseId, timer, err: (err as Error).message },
-          "a scenario timer failed; it will be tried again",
-        );
-      }
+  }
+  const due = await deps.redis.zrangebyscore(
+    scenarioKeys.timers(caseId),
+    "-inf",
+    now,
+    "LIMIT",
+    0,
+    TIMERS_PER_TICK,
+  );
+  for (const timer of due) {
+    try {
+      await fireTimer(deps, caseId, timer);
+    } catch (err) {
+      deps.logger.error(
+        { case: caseId, timer, err: (err as Error).message },
+        "a scenario timer failed; it will be tried again",
+      );
     }
   }
 }

@@ -1,4 +1,5 @@
 import { AuditUnavailableError } from "../../audit/record.ts";
+import { leasedDeps } from "./case-lease.ts";
 import { scenarioKeys } from "./keys.ts";
 import type { EngineDeps } from "./run-context.ts";
 import { runQueued } from "./triggers.ts";
@@ -26,7 +27,9 @@ export function drainQueue(
 ): Promise<void> {
   const running = workers.get(runId);
   if (running) return running.then(() => drainQueue(deps, workers, caseId, runId));
-  const settled = workThrough(deps, caseId, runId)
+  const settled = leasedDeps(deps, caseId)
+    // Another process holds the case's lease: its tick drains the queue.
+    .then((leased) => (leased ? workThrough(leased, caseId, runId) : undefined))
     .catch((err: Error) =>
       deps.logger.warn({ case: caseId, run: runId, err: err.message }, "trigger queue paused"),
     )
@@ -53,6 +56,11 @@ async function workThrough(deps: EngineDeps, caseId: string, runId: string): Pro
         "a queued trigger firing failed",
       );
     }
-    await deps.redis.lpop(key);
+    // Only if it is still the head: a process that lost the lease while running it must not pop the
+    // next firing, which the new holder has not run.
+    await deps.redis.eval(POP_IF_HEAD, 1, key, head);
   }
 }
+
+const POP_IF_HEAD = `if redis.call('LINDEX', KEYS[1], 0) == ARGV[1] then return redis.call('LPOP', KEYS[1]) end
+return false`;

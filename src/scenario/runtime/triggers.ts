@@ -2,6 +2,7 @@ import { collectKeys } from "../../collect/keys.ts";
 import { knownTopics, topicByName } from "../../collect/topics.ts";
 import { caseOfChat } from "../../store/cases.ts";
 import { keys } from "../../store/keys.ts";
+import { trackedReads } from "../../store/tracked-reads.ts";
 import { triggerId } from "../definition/names.ts";
 import { compileSafeRegex, type SafeRegex } from "../definition/safe-regex.ts";
 import type { Scenario, Trigger, TriggerAction } from "../definition/schema.ts";
@@ -89,7 +90,10 @@ async function runsFor(
   if (event.kind !== "private_message") {
     const caseId = event.caseId ?? (await caseOfChat(deps.redis, event.chatId));
     if (!caseId) return [];
-    const runId = await deps.redis.hget(scenarioKeys.active(caseId), String(event.chatId));
+    // Asked for every member's message; cached until Redis says the case's active runs changed.
+    const active = scenarioKeys.active(caseId);
+    const chat = String(event.chatId);
+    const runId = await trackedReads(deps.redis).get(active, chat, (r) => r.hget(active, chat));
     return runId ? [{ caseId, runId }] : [];
   }
   const caseIds = await deps.redis.smembers(globalScenarioKeys.cases());

@@ -31,7 +31,8 @@ export const auditShapes = {
     pattern: "audit:intents",
     type: "hash",
     owner: "audit",
-    holds: "intent seq → op, for intents still awaiting their outcome",
+    holds:
+      "intent seq → op (and, after a space, the id of the process that logged it), for intents still awaiting their outcome",
   },
   checkpoints: {
     scope: "case",

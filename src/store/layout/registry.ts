@@ -1,6 +1,6 @@
 import { actionShapes, chatShapes } from "./actions.ts";
 import { auditShapes } from "./audit.ts";
-import { botShapes, intakeShapes } from "./bot.ts";
+import { botShapes, intakeShapes, replicaShapes } from "./bot.ts";
 import { collectShapes } from "./collect.ts";
 import { scenarioGlobalShapes, scenarioShapes } from "./scenario.ts";
 import type { KeyShape } from "./shape.ts";
@@ -29,6 +29,7 @@ export const LAYOUT = {
   action: actionShapes,
   bot: botShapes,
   intake: intakeShapes,
+  replicas: replicaShapes,
   scenario: scenarioShapes,
   scenarioGlobal: scenarioGlobalShapes,
 } as const;

@@ -96,6 +96,22 @@ export const scenarioShapes = {
     owner: "scenario",
     holds: "a pending approval request of a run's approve step",
   },
+  lease: {
+    scope: "case",
+    pattern: "scenario:lease",
+    type: "hash",
+    owner: "scenario",
+    holds:
+      "the process that moves the case's runs and timers on: `holder`, `token` (its fencing token); expires unless renewed",
+  },
+  fence: {
+    scope: "case",
+    pattern: "scenario:fence",
+    type: "string",
+    owner: "scenario",
+    holds:
+      "the last fencing token granted for the case's scenario lease; what a run's holder records carries it, and is refused once a newer one is granted",
+  },
   conversation: {
     scope: "case",
     pattern: "scenario:convo:<chat>:<member>",

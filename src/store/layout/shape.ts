@@ -77,6 +77,8 @@ export const HOLES = {
   step: { kind: "text", means: "a step of an action" },
   trigger: { kind: "text", means: "a trigger, as `<phase>:<trigger>`" },
   what: { kind: "text", means: "what a marker marks as done" },
+  proc: { kind: "name", means: "a running `warden start` process: `<host>-<pid>-<random>`" },
+  part: { kind: "nat", means: "a partition of the webhook intake (chats are spread over them)" },
 } as const satisfies Record<string, { kind: keyof typeof KINDS; means: string }>;
 
 export type HoleName = keyof typeof HOLES;
