@@ -19,6 +19,8 @@ export interface CheckReport {
   memberCount?: number;
   linkedChatId?: number;
   botStatus?: string;
+  /** Set for a forum (topics on): whether the bot may close and reopen its topics. */
+  manageTopics?: boolean;
   /** Action → rights it needs that the bot lacks. */
   missing: Partial<Record<ActionName, string[]>>;
   otherAdmins: Array<{
@@ -82,6 +84,14 @@ export async function check(env: ActionEnv, scope: ActionScope): Promise<CheckRe
       );
       if (lacking.length) result.missing[action] = lacking;
     }
+    if ("is_forum" in chat && chat.is_forum === true) {
+      // Only a forum's lockdown and release need it, so the catalog's rights do not list it.
+      result.manageTopics = botRights?.can_manage_topics === true;
+      if (botRights && !result.manageTopics) {
+        result.missing.lockdown = [...(result.missing.lockdown ?? []), "can_manage_topics"];
+        result.missing.release = [...(result.missing.release ?? []), "can_manage_topics"];
+      }
+    }
     if (!botRights)
       result.warnings.push(
         `the bot is not an admin of ${alias} (status ${result.botStatus}): ask the owner account to promote it`,
@@ -138,6 +148,12 @@ export function formatCheck(report: CheckReport): string[] {
       `members: ${report.memberCount}; ${report.public ? "public" : "private"} ${report.type ?? ""}`.trim(),
     );
   if (report.botStatus) lines.push(`bot: ${report.botStatus}`);
+  if (report.manageTopics !== undefined)
+    lines.push(
+      report.manageTopics
+        ? "forum: the bot has can_manage_topics (lockdown can close the topics, release reopen them)"
+        : "forum: the bot lacks can_manage_topics, so lockdown cannot close the topics: ask the owner account to grant “Manage topics”",
+    );
   for (const admin of report.otherAdmins) {
     lines.push(
       `admin: ${admin.name} (${admin.id}) ${admin.status}${admin.isBot ? " [bot]" : ""}: ${admin.rights.join(", ") || "no rights"}`,

@@ -7,13 +7,16 @@ import type { ActionEnv, ActionScope } from "./context.ts";
 import { defineAction } from "./definition.ts";
 import { type ActionReport, report, runStep, type StepReport } from "./run.ts";
 import { render } from "./templates.ts";
+import { closeTopics, isForum, topicSummary } from "./topics.ts";
 
 /**
  * Seals a seized group: a title and description that say what happened, a new
  * photo, the primary invite link replaced (which revokes the old one), every
  * link the bot created revoked, and pending join requests declined. Each part
  * is its own step, so a failure halfway is reported exactly and a resumed
- * lockdown does not repeat what was done.
+ * lockdown does not repeat what was done. In a forum, every topic Warden has
+ * seen open and the General topic are closed too (General hidden if asked),
+ * and what was open is remembered for release (src/actions/topics.ts).
  */
 
 export interface LockdownOptions {
@@ -23,6 +26,8 @@ export interface LockdownOptions {
   photoPath?: string;
   /** Skip the photo (e.g. when the chat's photo must stay as evidence). */
   noPhoto?: boolean;
+  /** In a forum, hide the General topic as well as closing it. */
+  hideGeneral?: boolean;
 }
 
 const DEFAULT_PHOTO = new URL("./assets/takeover.png", import.meta.url);
@@ -85,15 +90,37 @@ export async function lockdown(
       () => [["SREM", chatKeys.joinRequests(caseId, chatId), userId]],
     );
   }
+  let forum = false;
+  try {
+    forum = await isForum(env, chatId);
+  } catch (err) {
+    steps.push({
+      step: "read-chat",
+      status: "failed",
+      repeated: false,
+      reason: `could not tell whether ${scope.chat.alias} is a forum, so its topics were left as they are: ${(err as Error).message}; run /lockdown again`,
+    });
+  }
+  if (forum)
+    steps.push(
+      ...(await closeTopics(env, scope, "lockdown", {
+        ...(opts.hideGeneral ? { hideGeneral: true } : {}),
+      })),
+    );
   const ok = steps.every((s) => s.status === "done");
   if (ok) await env.redis.hset(chatKeys.state(caseId, chatId), "lockedDown", "1");
+  const topics = forum ? topicSummary(steps) : "";
 
   return report(
     "lockdown",
     scope,
     steps,
     ok
-      ? `${scope.chat.alias} is locked down: new title, description and photo; invite links revoked; join requests declined`
+      ? `${scope.chat.alias} is locked down: new title, description and photo; invite links revoked; join requests declined${
+          forum
+            ? `; General${opts.hideGeneral ? " closed and hidden" : " closed"}${topics ? `, topics closed: ${topics}` : ""}`
+            : ""
+        }`
       : undefined,
   );
 }
@@ -107,12 +134,15 @@ export const lockdownAction = defineAction({
     description: z.string().max(255).optional(),
     /** Keep the group's photo (e.g. when it must stay as evidence). */
     noPhoto: z.boolean().optional(),
+    /** In a forum, hide General as well as closing it. */
+    hideGeneral: z.boolean().optional(),
   }),
   approval: { kind: "always", why: "lockdown changes the group for everyone" },
   run: (env, scope, args) => lockdown(env, scope, args),
   command: {
     usage: "",
-    describe: "new title, description and photo; revoke invite links; decline join requests",
+    describe:
+      "new title, description and photo; revoke invite links; decline join requests; close a forum's topics",
     parse: () => ({}),
   },
 });

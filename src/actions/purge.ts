@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { UsageError } from "../base/usage-error.ts";
+import { albumEvidenceWrites, albumMembership, albumOf } from "../collect/albums.ts";
 import { collectKeys } from "../collect/keys.ts";
 import {
   countMessagesFrom,
@@ -7,6 +8,7 @@ import {
   getMessageVersions,
   messageIdsFrom,
   recentMessageIds,
+  type StoredMessage,
 } from "../collect/queries.ts";
 import type { RedisWrite } from "../store/cases.ts";
 import type { ActionEnv, ActionScope } from "./context.ts";
@@ -19,7 +21,9 @@ import { type ActionReport, runStep, type StepReport } from "./run.ts";
  * captured (from what the recorder kept) before any is deleted, and only
  * captured messages are deleted. Deletion goes in batches of 100, the most
  * deleteMessages takes. Telegram lets bots delete only messages under 48 hours
- * old; older ones are reported, not sent.
+ * old; older ones are reported, not sent. An album is removed whole: any of
+ * its items brings the others Warden has seen, into the same deleteMessages
+ * call, and the album is kept as one unit of evidence besides its items.
  */
 
 export type PurgeSelection = { messageIds: number[] } | { senderId: number } | { last: number };
@@ -47,6 +51,54 @@ async function select(
   return recentMessageIds(env.redis, caseId, chatId, selection.last);
 }
 
+/**
+ * The selection grown to whole albums: an item of an album brings every
+ * other item Warden has seen of it (src/collect/albums.ts), except those
+ * already captured for removal, which are gone. Returns, per album touched,
+ * every item seen, for the album's evidence unit.
+ */
+async function wholeAlbums(
+  env: ActionEnv,
+  caseId: string,
+  chatId: number,
+  selected: number[],
+): Promise<{
+  ids: number[];
+  stored: Map<number, StoredMessage>;
+  albums: Map<string, Map<number, StoredMessage>>;
+}> {
+  const stored = await getMessages(env.redis, caseId, chatId, selected);
+  const albums = new Map<string, Map<number, StoredMessage>>();
+  const groups = new Set(selected.flatMap((id) => albumOf(stored.get(id)) ?? []));
+  if (groups.size === 0) return { ids: selected, stored, albums };
+  const ids = new Set(selected);
+  for (const group of groups) {
+    const { items } = await albumMembership(env.redis, caseId, chatId, group);
+    const others = items.filter((id) => !stored.has(id));
+    const found = await getMessages(env.redis, caseId, chatId, others);
+    const evidence = others.length
+      ? await env.redis.hmget(
+          collectKeys.evidence(caseId),
+          ...others.map((id) => `${chatId}:${id}`),
+        )
+      : [];
+    others.forEach((id, i) => {
+      const message = found.get(id);
+      if (!message) return;
+      stored.set(id, message);
+      const earlier = evidence[i];
+      if (!earlier || (JSON.parse(earlier) as { reason?: string }).reason !== "purge") ids.add(id);
+    });
+    albums.set(
+      group,
+      new Map(
+        items.flatMap((id) => (stored.has(id) ? [[id, stored.get(id) as StoredMessage]] : [])),
+      ),
+    );
+  }
+  return { ids: [...ids].sort((a, b) => a - b), stored, albums };
+}
+
 export async function purge(
   env: ActionEnv,
   scope: ActionScope,
@@ -55,8 +107,8 @@ export async function purge(
   const { id: caseId } = scope.case;
   const { chatId, alias } = scope.chat;
   const now = env.now?.() ?? Math.floor(Date.now() / 1000);
-  const ids = await select(env, scope, selection);
-  const stored = await getMessages(env.redis, caseId, chatId, ids);
+  const selected = await select(env, scope, selection);
+  const { ids, stored, albums } = await wholeAlbums(env, caseId, chatId, selected);
   const notSeen = ids.filter((id) => !stored.has(id));
   const captured = ids.filter((id) => stored.has(id));
   const tooOld = captured.filter(
@@ -82,6 +134,17 @@ export async function purge(
         ...(versions.has(id) ? { versions: versions.get(id) } : {}),
       }),
     ]);
+    for (const [mediaGroupId, items] of albums)
+      writes.push(
+        ...(await albumEvidenceWrites(
+          env.redis,
+          caseId,
+          chatId,
+          mediaGroupId,
+          items,
+          scope.idempotencyKey,
+        )),
+      );
     await env.audit.record(
       {
         case: caseId,
@@ -92,6 +155,7 @@ export async function purge(
         params: {
           purpose: "evidence before purge",
           message_ids: captured,
+          ...(albums.size ? { albums: [...albums.keys()] } : {}),
           request: scope.idempotencyKey,
         },
         ...(scope.updateIds?.length ? { update_ids: scope.updateIds } : {}),

@@ -14,6 +14,7 @@ const RIGHT_FOR_ERROR: Array<[RegExp, string]> = [
   [/not enough rights to (export|manage|create|edit|revoke) .*invite link/, "can_invite_users"],
   [/CHAT_ADMIN_REQUIRED|need administrator rights/, "administrator status"],
   [/message can't be deleted/, "can_delete_messages"],
+  [/not enough rights to (close or open|edit|create) the topic/, "can_manage_topics"],
 ];
 
 /** A deletion of a message someone else deleted first: usually nothing is left to do. */

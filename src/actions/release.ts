@@ -6,11 +6,13 @@ import type { ActionEnv, ActionScope } from "./context.ts";
 import { defineAction } from "./definition.ts";
 import { thaw } from "./freeze.ts";
 import { type ActionReport, report, runStep } from "./run.ts";
+import { reopenTopics, topicSummary } from "./topics.ts";
 import { warn } from "./warn.ts";
 
 /**
  * Ends a takeover: the chat's own permissions come back (if it was frozen),
- * members are told, and the chat is marked released. Collection stops being
+ * a forum's topics that lockdown closed are reopened (exactly those, and
+ * General shown again if lockdown hid it), members are told, and the chat is marked released. Collection stops being
  * an operator's concern but the evidence stays until retention ends.
  *
  * Restrictions and bans put on single members stay: releasing the group is
@@ -43,6 +45,17 @@ export async function release(
   const reports: ActionReport[] = [];
   if (state.savedPermissions)
     reports.push(await thaw(env, { ...scope, idempotencyKey: `${scope.idempotencyKey}:thaw` }));
+  // A forum's topics that lockdown closed are reopened before members are told (none otherwise).
+  const topicSteps = await reopenTopics(env, scope, "release");
+  if (topicSteps.length)
+    reports.push(
+      report(
+        "release",
+        scope,
+        topicSteps,
+        topicSteps.every((s) => s.status === "done") ? "topics reopened" : undefined,
+      ),
+    );
   const members = [...new Set(opts.unrestrict ?? [])];
   for (const userId of members) reports.push(await unrestrict(env, scope, userId));
   reports.push(
@@ -54,6 +67,10 @@ export async function release(
   );
   const ok = reports.every((r) => r.ok);
   if (ok) await env.redis.hset(chatKeys.state(scope.case.id, scope.chat.chatId), "released", "1");
+  const reopened = topicSummary(topicSteps);
+  const topics = topicSteps.length
+    ? `; General and the topics lockdown closed reopened${reopened ? ` (${reopened})` : ""}`
+    : "";
   const lifted = members.length
     ? `; restrictions of ${members.length} member${members.length === 1 ? "" : "s"} lifted`
     : "";
@@ -63,7 +80,7 @@ export async function release(
     ok,
     steps: reports.flatMap((r) => r.steps),
     summary: ok
-      ? `${scope.chat.alias} is released${lifted}`
+      ? `${scope.chat.alias} is released${topics}${lifted}`
       : reports.map((r) => r.summary).join("\n"),
     ...(members.length ? { detail: { unrestricted: members } } : {}),
   };

@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { AdminRight } from "../base/bot-api-rights.ts";
 import { escapeHtml } from "../base/html.ts";
 import { UsageError } from "../base/usage-error.ts";
+import { GENERAL_TOPIC_ID, knownTopics, topicByName } from "../collect/topics.ts";
 import type { ActionEnv, ActionScope } from "./context.ts";
 import { defineAction } from "./definition.ts";
 import { type ActionReport, report, runStep, type StepReport } from "./run.ts";
@@ -16,6 +17,7 @@ async function post(
   html: string,
   params: Record<string, unknown>,
   pin: boolean,
+  topics: readonly ForumTopicTarget[] = [],
 ): Promise<ActionReport> {
   const chatId = scope.chat.chatId;
   const steps: StepReport[] = [];
@@ -42,18 +44,80 @@ async function post(
       }),
     );
   }
+  // In a forum the message above went to General; the topics asked for get their own copy.
+  for (const topic of topics) {
+    const copy = await runStep<Message.TextMessage>(env, scope, {
+      op,
+      step: `send topic ${topic.id}`,
+      params: { ...params, message_thread_id: topic.id, topic: topic.name },
+      perform: () =>
+        env.api.sendMessage(chatId, html, {
+          parse_mode: "HTML",
+          link_preview_options: { is_disabled: true },
+          message_thread_id: topic.id,
+        }),
+      detail: (m) => ({ message_id: m.message_id }),
+    });
+    steps.push(copy);
+    const copyId = copy.value?.message_id ?? (copy.detail?.message_id as number | undefined);
+    if (pin && copy.status === "done" && copyId !== undefined)
+      steps.push(
+        await runStep(env, scope, {
+          op: "pin",
+          step: `pin topic ${topic.id}`,
+          params: { message_id: copyId, message_thread_id: topic.id },
+          perform: () => env.api.pinChatMessage(chatId, copyId, { disable_notification: false }),
+        }),
+      );
+  }
   const ok = steps.every((s) => s.status === "done");
+  const where = topics.length
+    ? ` (General and ${topics.length} topic${topics.length === 1 ? "" : "s"})`
+    : "";
   return {
     ...report(
       op,
       scope,
       steps,
       ok
-        ? `${op === "warn" ? "warning" : "announcement"} posted in ${scope.chat.alias}${pin ? " and pinned" : ""}`
+        ? `${op === "warn" ? "warning" : "announcement"} posted in ${scope.chat.alias}${where}${pin ? " and pinned" : ""}`
         : undefined,
     ),
     ...(messageId !== undefined ? { messageId } : {}),
   };
+}
+
+/** A forum topic a warning is posted in besides General. */
+export interface ForumTopicTarget {
+  id: number;
+  name: string;
+}
+
+/**
+ * The topics a warning goes to besides General: the one named by title, or
+ * every topic Warden has seen (and not seen deleted). An unknown title is an
+ * error the operator can act on, before anything is posted.
+ */
+export async function topicTargets(
+  env: ActionEnv,
+  scope: ActionScope,
+  opts: { topic?: string; allTopics?: boolean },
+): Promise<ForumTopicTarget[]> {
+  if (!opts.topic && !opts.allTopics) return [];
+  const known = await knownTopics(env.redis, scope.case.id, scope.chat.chatId);
+  if (opts.allTopics)
+    return known.filter((t) => !t.deleted).map((t) => ({ id: t.id, name: t.name }));
+  const found = topicByName(known, opts.topic as string);
+  if (!found)
+    throw new UsageError(
+      `${scope.chat.alias} has no topic "${opts.topic}" that Warden has seen: topics: ${
+        known
+          .filter((t) => !t.deleted)
+          .map((t) => t.name || `#${t.id}`)
+          .join(", ") || "none yet"
+      }`,
+    );
+  return found.id === GENERAL_TOPIC_ID ? [] : [found];
 }
 
 export interface WarnOptions {
@@ -62,9 +126,17 @@ export interface WarnOptions {
   /** Or the operator's own text (HTML-escaped by the caller). */
   text?: string;
   pin?: boolean;
+  /** In a forum: also post (and pin) in this topic, named by title. */
+  topic?: string;
+  /** In a forum: also post (and pin) in every topic Warden has seen. */
+  allTopics?: boolean;
 }
 
-export function warn(env: ActionEnv, scope: ActionScope, opts: WarnOptions): Promise<ActionReport> {
+export async function warn(
+  env: ActionEnv,
+  scope: ActionScope,
+  opts: WarnOptions,
+): Promise<ActionReport> {
   const template = opts.text === undefined ? (opts.template ?? "takeover") : undefined;
   const html = template
     ? renderBilingual(`warning-${template}`, {
@@ -79,16 +151,26 @@ export function warn(env: ActionEnv, scope: ActionScope, opts: WarnOptions): Pro
     html,
     template ? { template } : { text: opts.text },
     opts.pin ?? false,
+    await topicTargets(env, scope, opts),
   );
 }
 
-export function announce(
+export async function announce(
   env: ActionEnv,
   scope: ActionScope,
   html: string,
   pin = false,
+  where: { topic?: string; allTopics?: boolean } = {},
 ): Promise<ActionReport> {
-  return post(env, scope, "announce", html, { text: html }, pin);
+  return post(
+    env,
+    scope,
+    "announce",
+    html,
+    { text: html },
+    pin,
+    await topicTargets(env, scope, where),
+  );
 }
 
 export async function pin(
@@ -145,6 +227,10 @@ export const warnAction = defineAction({
     /** Or HTML ready to send (whoever wrote it escaped what people wrote). */
     html: z.string().min(1).max(4096).optional(),
     pin: z.boolean().optional(),
+    /** In a forum: also in this topic, by title. */
+    topic: z.string().min(1).max(128).optional(),
+    /** In a forum: also in every topic Warden has seen. */
+    allTopics: z.boolean().optional(),
   }),
   approval: { kind: "never" },
   run: (env, scope, args) =>
@@ -152,6 +238,8 @@ export const warnAction = defineAction({
       ...(args.template ? { template: args.template } : {}),
       ...(args.html ? { text: args.html } : {}),
       pin: args.pin ?? false,
+      ...(args.topic ? { topic: args.topic } : {}),
+      ...(args.allTopics ? { allTopics: true } : {}),
     }),
   command: {
     usage: `[${WARNING_TEMPLATES.join("|")}|text] [pin]`,
@@ -170,9 +258,18 @@ export const announceAction = defineAction({
   name: "announce",
   op: "announce",
   rights: (args) => (args?.pin ? PIN_RIGHTS : []),
-  args: z.strictObject({ html: z.string().min(1).max(4096), pin: z.boolean().optional() }),
+  args: z.strictObject({
+    html: z.string().min(1).max(4096),
+    pin: z.boolean().optional(),
+    topic: z.string().min(1).max(128).optional(),
+    allTopics: z.boolean().optional(),
+  }),
   approval: { kind: "never" },
-  run: (env, scope, args) => announce(env, scope, args.html, args.pin ?? false),
+  run: (env, scope, args) =>
+    announce(env, scope, args.html, args.pin ?? false, {
+      ...(args.topic ? { topic: args.topic } : {}),
+      ...(args.allTopics ? { allTopics: true } : {}),
+    }),
   command: {
     usage: "<text>",
     describe: "post your own text",

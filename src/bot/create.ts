@@ -13,10 +13,12 @@ import { listCases, listChats, listRoles } from "../store/cases.ts";
 import { type ReplicaWaitOptions, replicaBarrier } from "../store/replicas.ts";
 import { apiRetry, type CreateBotOptions, createBot } from "./bot.ts";
 import type { BotDeps, FeatureDeps } from "./deps.ts";
+import { albumGuardFeature } from "./features/album-guard.ts";
 import { approvalsFeature } from "./features/approvals.ts";
 import { commandsFeature, runApprovedCommand } from "./features/commands.ts";
 import { lifecycleFeature } from "./features/lifecycle.ts";
 import { type InboxReplicas, scenarioFeature, scenarioInbox } from "./features/scenario.ts";
+import { topicGuardFeature } from "./features/topic-guard.ts";
 import { tradeGuardFeature } from "./features/trade-guard.ts";
 import { type SendThrottler, sendThrottler } from "./throttle.ts";
 import { createSecuredSource, runSecured, type SecuredSourceOptions } from "./update-source.ts";
@@ -29,7 +31,9 @@ import { createSecuredSource, runSecured, type SecuredSourceOptions } from "./up
  *      (while scenarios run, the update is also kept in their inbox until
  *      handled, so a crash cannot make a trigger miss it);
  *   3. lifecycle: the bot's own status, join requests, supergroup migration;
- *   4. trade guard: in a chat frozen in `trade` mode, removes offers and forwards;
+ *   4. album guard: removes items of an album removed before (src/collect/albums.ts);
+ *      trade guard: in a chat frozen in `trade` mode, removes offers and forwards;
+ *      topic guard: in a locked-down forum, closes a topic seen open;
  *   5. commands: access control, then the takeover actions (src/actions);
  *   6. approvals: supervisors answering destructive requests;
  *   7. scenarios: triggers, conversations and approve steps (src/scenario).
@@ -211,7 +215,9 @@ export function createWardenBot(opts: CreateWardenBotOptions): WardenBot {
   if (!opts.redelivers) bot.use(inbox.middleware);
   bot.use(recorder.middleware);
   bot.use(lifecycleFeature(deps));
+  bot.use(albumGuardFeature(deps));
   bot.use(tradeGuardFeature(deps));
+  bot.use(topicGuardFeature(deps));
   bot.use(commands);
   bot.use(approvalsFeature(deps, runApprovedCommand(deps)));
   bot.use(

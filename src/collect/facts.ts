@@ -5,6 +5,7 @@ import { casePrefix, collectParts as parts } from "./keys.ts";
 import { FILE_FIELDS, minimiseMessage } from "./minimise.ts";
 import { offerText } from "./offer-text.ts";
 import type { MemberFact, MessageFact, OnceWrite, UpdateFacts } from "./persist.ts";
+import { topicWrites } from "./topics.ts";
 
 /**
  * Turns one update into the facts Warden keeps in one case: who the people in
@@ -323,6 +324,14 @@ export function factsOf(
     messageFact = { chatId, messageId, date: message.date, stored, edited };
     if (sender !== undefined) messageFact.senderId = sender;
     if (isPrivate) writes.push(["SADD", parts.privateChats(), chatId]);
+    else if (message.is_topic_message) writes.push(...topicWrites(message, update.update_id));
+    if (message.media_group_id !== undefined && !edited)
+      writes.push([
+        "HSET",
+        parts.album(chatId, message.media_group_id),
+        messageId,
+        update.update_id,
+      ]);
     if (offer && sender !== undefined) {
       const byChat = message.sender_chat !== undefined;
       once.push({

@@ -56,6 +56,10 @@ export interface StageOptions {
   dataDir?: string;
   /** Where the bot's scenarios are; default: the shipped ones. */
   scenariosDir?: string;
+  /** Make fw1 a forum (topics on). */
+  forum?: boolean;
+  /** The bot's rights in fw1; default "all". */
+  botRights?: Parameters<SimClient["promote"]>[2];
 }
 
 export async function startStage(options: StageOptions = {}): Promise<Stage> {
@@ -103,9 +107,10 @@ export async function startStage(options: StageOptions = {}): Promise<Stage> {
     type: "supergroup",
     title: "Vuurwerk Deals NL",
     owner_id: owner.id,
+    ...(options.forum ? { is_forum: true } : {}),
   });
   for (const u of [alice, bob, stranger, operator, supervisor]) await control.join(group, u.id);
-  await control.promote(group, botUser.id, "all");
+  await control.promote(group, botUser.id, options.botRights ?? "all");
   const { id: room } = await control.createChat({
     type: "supergroup",
     title: "Control room",

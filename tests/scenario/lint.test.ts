@@ -135,7 +135,9 @@ describe("positions in YAML", () => {
       message: '"bob" is not in a form allowed here',
       hint: "write a whole number, or an @username",
     });
-    expect(at("16:19")?.hint).toBe("write true, or {title: …, description: …, photo: true|false}");
+    expect(at("16:19")?.hint).toBe(
+      "write true, or {title: …, description: …, photo: true|false, hide_general: true|false}",
+    );
     expect(at("18:13")?.hint).toMatch(/^did you mean private_message\?/);
     const cli = await runWarden(["scenario", "lint", file]);
     expect(cli.stdout).toContain(

@@ -155,6 +155,10 @@ export function eventOf(ctx: Context): ScenarioEvent | undefined {
         id: message.message_id,
         text,
         media: message.text === undefined,
+        // The forum topic it was posted in: its thread id, or 1 (General); none outside forums.
+        ...(message.chat.type === "supergroup" && message.chat.is_forum
+          ? { topic: message.is_topic_message ? (message.message_thread_id ?? 1) : 1 }
+          : {}),
         ...(editedIntoOffer ? { edited: true } : {}),
         command: message.entities?.[0]?.type === "bot_command" && message.entities[0].offset === 0,
         ...(replied

@@ -73,6 +73,16 @@ const PostArgs = z.union([
   z.strictObject({
     template: TemplateRef,
     pin: z.boolean().optional().describe("Pin the message once posted."),
+    topic: z
+      .string()
+      .min(1)
+      .max(128)
+      .optional()
+      .describe("In a forum: post (and pin) in this topic too, named by title, besides General."),
+    all_topics: z
+      .boolean()
+      .optional()
+      .describe("In a forum: post (and pin) in every topic Warden has seen too, besides General."),
   }),
 ]);
 type PostArgs = z.output<typeof PostArgs>;
@@ -82,6 +92,14 @@ export function templateOfPost(value: PostArgs): string {
 }
 function pinOfPost(value: PostArgs): boolean {
   return typeof value === "object" && value.pin === true;
+}
+/** Where in a forum a warning goes besides General (`topic:`, `all_topics:`). */
+function topicsOfPost(value: PostArgs): { topic?: string; allTopics?: true } {
+  if (typeof value !== "object") return {};
+  return {
+    ...(value.topic ? { topic: value.topic } : {}),
+    ...(value.all_topics ? { allTopics: true as const } : {}),
+  };
 }
 
 const Members = z.strictObject({
@@ -122,15 +140,24 @@ function triggerForm<N extends ActionName, S extends z.ZodType>(
 export const PHASE_ACTION_FORMS = {
   warn: phaseForm("warn", {
     schema: PostArgs,
-    describe: "Post a warning in the seized group, in every language of the scenario.",
-    args: (v, ctx) => ({ html: ctx.renderForGroup(templateOfPost(v)), pin: pinOfPost(v) }),
+    describe:
+      "Post a warning in the seized group, in every language of the scenario (in a forum: in General, and in topic: or all_topics: as asked).",
+    args: (v, ctx) => ({
+      html: ctx.renderForGroup(templateOfPost(v)),
+      pin: pinOfPost(v),
+      ...topicsOfPost(v),
+    }),
     rights: (v) => (pinOfPost(v) ? PIN_RIGHTS : []),
     record: (v) => ({ template: templateOfPost(v) }),
   }),
   announce: phaseForm("announce", {
     schema: PostArgs,
-    describe: "Post an announcement in the seized group.",
-    args: (v, ctx) => ({ html: ctx.renderForGroup(templateOfPost(v)), pin: pinOfPost(v) }),
+    describe: "Post an announcement in the seized group (in a forum: as warn).",
+    args: (v, ctx) => ({
+      html: ctx.renderForGroup(templateOfPost(v)),
+      pin: pinOfPost(v),
+      ...topicsOfPost(v),
+    }),
     rights: (v) => (pinOfPost(v) ? PIN_RIGHTS : []),
     record: (v) => ({ template: templateOfPost(v) }),
   }),
@@ -163,15 +190,21 @@ export const PHASE_ACTION_FORMS = {
         title: z.string().min(1).max(128).optional(),
         description: z.string().max(255).optional(),
         photo: z.boolean().optional().describe("false keeps the group's photo."),
+        hide_general: z
+          .boolean()
+          .optional()
+          .describe("In a forum, hide the General topic as well as closing it."),
       }),
     ]),
-    describe: "New title, description and photo; revoke invite links; decline join requests.",
+    describe:
+      "New title, description and photo; revoke invite links; decline join requests; in a forum, close every known topic and General (hide_general: true hides it).",
     args(v, ctx) {
       const opts = v === true ? {} : v;
       return {
         ...(opts.title ? { title: ctx.fill(opts.title) } : {}),
         ...(opts.description ? { description: ctx.fill(opts.description) } : {}),
         ...(opts.photo === false ? { noPhoto: true } : {}),
+        ...(opts.hide_general ? { hideGeneral: true } : {}),
       };
     },
   }),

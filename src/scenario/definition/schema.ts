@@ -219,6 +219,14 @@ const Trigger = z
       .optional()
       .describe("on: trade_offer: the detector score needed (default: the lexicon's threshold)."),
     after: Duration.optional().describe("on: ghost_ad: how long the seller has to answer a buyer."),
+    topics: z
+      .array(z.string().min(1).max(128))
+      .min(1)
+      .max(50)
+      .optional()
+      .describe(
+        "on: message or trade_offer in a forum: only in these topics, named by title (General is General); a topic Warden has not seen yet by that name does not match.",
+      ),
     limit: Limit.optional().describe("Per member: fire at most this often."),
     chat_limit: Limit.optional().describe("For the whole group: fire at most this often."),
     do: z.array(TriggerAction).min(1).max(20),

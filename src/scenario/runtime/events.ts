@@ -27,6 +27,8 @@ export interface EventMessage {
   media: boolean;
   /** Starts with a bot command such as /start. */
   command: boolean;
+  /** In a forum: the topic's thread id (1 for General). */
+  topic?: number;
   replyTo?: { id: number; fromId?: number };
   /** The detector's verdict (from the recorder, with the case's lexicon) when it is an offer. */
   offer?: { score: number; rules: string[] };

@@ -1,4 +1,5 @@
 import { collectKeys } from "../../collect/keys.ts";
+import { knownTopics, topicByName } from "../../collect/topics.ts";
 import { caseOfChat } from "../../store/cases.ts";
 import { keys } from "../../store/keys.ts";
 import { trackedReads } from "../../store/tracked-reads.ts";
@@ -62,6 +63,23 @@ export function matches(trigger: Trigger, event: ScenarioEvent): boolean {
     case "ghost_ad":
       return false;
   }
+}
+
+/**
+ * Whether a message was posted in one of the topics a trigger names by title.
+ * Titles are resolved against the topics Warden has seen (src/collect/topics.ts)
+ * when the message arrives, so a renamed topic matches by its new name.
+ */
+async function inTopics(
+  deps: EngineDeps,
+  caseId: string,
+  event: ScenarioEvent,
+  names: readonly string[],
+): Promise<boolean> {
+  const topic = event.message?.topic;
+  if (topic === undefined) return false;
+  const known = await knownTopics(deps.redis, caseId, event.chatId);
+  return names.some((name) => topicByName(known, name)?.id === topic);
 }
 
 /** The runs an event concerns: the run of its group, or for a private message the member's case's. */
@@ -135,6 +153,7 @@ export async function handleEvent(deps: EngineDeps, event: ScenarioEvent): Promi
     }
     for (const [index, trigger] of triggers.entries()) {
       if (!matches(trigger, event)) continue;
+      if (trigger.topics && !(await inTopics(deps, caseId, event, trigger.topics))) continue;
       const id = triggerId(trigger, index);
       const limits: LimitCheck[] = [];
       if (trigger.limit)

@@ -12,7 +12,7 @@ export const chatShapes = {
     type: "hash",
     owner: "actions",
     holds:
-      "saved permissions, freeze mode, lockdown and release flags (the recorder reads `frozen` in its step)",
+      "saved permissions, freeze mode, lockdown and release flags, whether lockdown closed or hid a forum's General topic (the recorder reads `frozen` in its step)",
     migration: "moves",
   },
   links: {
@@ -29,6 +29,15 @@ export const chatShapes = {
     type: "set",
     owner: "actions",
     holds: "user ids with a pending join request, for lockdown to decline",
+    migration: "moves",
+  },
+  topicsClosed: {
+    scope: "case",
+    pattern: "chat:<chat>:topics-closed",
+    type: "set",
+    owner: "actions",
+    holds:
+      "thread ids of the forum topics lockdown found open and closed, for release to reopen exactly those",
     migration: "moves",
   },
 } as const satisfies Record<string, KeyShape>;

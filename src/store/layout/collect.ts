@@ -96,6 +96,26 @@ export const collectShapes = {
     owner: "collect",
     holds: "membership events (joins, leaves, kicks, restrictions, promotions, join requests)",
   },
+  topics: {
+    scope: "case",
+    pattern: "chat:<chat>:topics",
+    type: "hash",
+    owner: "collect",
+    holds:
+      "the forum topics Warden has seen (the Bot API cannot list them), learnt from topic service messages and the `message_thread_id` of topic messages: `<thread>:name`, `<thread>:closed` (`1`/`0`), `<thread>:deleted`, `<thread>:update` (the update it was first seen in); General is never listed",
+    fields: "<msg>:<name>",
+    migration: "moves",
+  },
+  album: {
+    scope: "case",
+    pattern: "chat:<chat>:album:<album>",
+    type: "hash",
+    owner: "collect",
+    holds:
+      "the items of one album (its `media_group_id`) Warden has seen, message id → update id, written with each item; `removed` once the album was captured for removal, so items seen later go too",
+    fields: "<msg>",
+    migration: "stays",
+  },
   evidence: {
     scope: "case",
     pattern: "evidence",

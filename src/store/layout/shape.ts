@@ -70,6 +70,7 @@ export const HOLES = {
   ladder: { kind: "name", means: "an escalation ladder's name" },
   who: { kind: "name", means: "what a limit counts: `m<user id>` or `chat`" },
   name: { kind: "name", means: "a field's name" },
+  album: { kind: "name", means: "an album's `media_group_id`" },
   update: { kind: "nat", means: "a Telegram update id" },
   hour: { kind: "nat", means: "an hour since the epoch (ms / 3,600,000)" },
   request: { kind: "text", means: "a request's idempotency key" },

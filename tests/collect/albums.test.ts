@@ -1,0 +1,100 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { collectKeys } from "../../src/collect/keys.ts";
+import { botMessages, command, eventually, type Stage, startStage } from "../helpers/warden.ts";
+
+/**
+ * Albums as one offer, through the simulator over HTTP with the real bot and
+ * real Redis: a trade-frozen group where a member posts an album whose
+ * caption is an offer. Whatever order its items arrive in, every item goes
+ * and the album is kept whole as evidence.
+ */
+
+let stage: Stage;
+beforeEach(async () => {
+  stage = await startStage();
+  expect(await command(stage, stage.room, stage.operator, "/freeze fw1 trade")).toContain("fw1");
+});
+afterEach(async () => {
+  await stage.stop();
+});
+
+const OFFER = "Cobra 6 en 8 op voorraad, 5 voor 50 euro, dm";
+const TRADE_WARNING = "Trading is not allowed in this group";
+
+async function deleted(ids: number[]): Promise<boolean> {
+  const snapshot = await stage.control.chat(stage.group);
+  return ids.every((id) =>
+    snapshot.messages.some(
+      (m) => (m.message as { message_id: number }).message_id === id && m.deleted,
+    ),
+  );
+}
+
+async function albumEvidence(group: string) {
+  const raw = await stage.redis.hget(
+    collectKeys.evidence(stage.caseId),
+    `${stage.group}:album:${group}`,
+  );
+  return raw
+    ? (JSON.parse(raw) as {
+        message_ids: number[];
+        captions: Array<{ message_id: number; caption: string }>;
+        files: Array<{ message_id: number; file_unique_id: string }>;
+      })
+    : undefined;
+}
+
+async function post(order: number[] | "reversed") {
+  return stage.control.sendAlbum(stage.group, {
+    // The owner: members may post only text in a trade freeze, and the owner is still judged.
+    from_id: stage.owner.id,
+    items: [{ photo: true, caption: OFFER }, { photo: true }, { photo: true }],
+    delivery_order: order,
+  });
+}
+
+describe("an album whose caption is an offer, in a trade freeze", () => {
+  it("arriving captioned item last: every item removed in one deleteMessages call, kept whole", async () => {
+    const callsBefore = (await stage.control.calls(0, { method: "deleteMessages" })).length;
+    const items = await post("reversed");
+    const ids = items.map((m) => m.message_id);
+    const group = items[0]?.media_group_id as string;
+    await eventually(() => deleted(ids));
+    const deletes = (await stage.control.calls(0, { method: "deleteMessages" })).slice(callsBefore);
+    expect(deletes.map((c) => c.params.message_ids)).toEqual([ids]);
+    const unit = await albumEvidence(group);
+    expect(unit?.message_ids).toEqual(ids);
+    expect(unit?.captions).toEqual([{ message_id: ids[0], caption: OFFER }]);
+    expect(new Set(unit?.files.map((f) => f.message_id))).toEqual(new Set(ids));
+    for (const id of ids)
+      expect(
+        await stage.redis.hexists(collectKeys.evidence(stage.caseId), `${stage.group}:${id}`),
+      ).toBe(1);
+    await eventually(async () =>
+      (await botMessages(stage, stage.group)).some((m) => m.text?.includes(TRADE_WARNING)),
+    );
+    expect(
+      (await botMessages(stage, stage.group)).filter((m) => m.text?.includes(TRADE_WARNING)),
+    ).toHaveLength(1);
+  });
+
+  it("arriving captioned item first: the items seen later are removed as they come, and join the evidence", async () => {
+    const callsBefore = (await stage.control.calls(0, { method: "deleteMessages" })).length;
+    const items = await post([0, 2, 1]);
+    const ids = items.map((m) => m.message_id);
+    const group = items[0]?.media_group_id as string;
+    await eventually(() => deleted(ids));
+    // Handled in order: the captioned item alone (nothing else seen yet), then each late item.
+    const deletes = (await stage.control.calls(0, { method: "deleteMessages" })).slice(callsBefore);
+    expect(deletes.map((c) => c.params.message_ids)).toEqual([[ids[0]], [ids[2]], [ids[1]]]);
+    await eventually(async () => (await albumEvidence(group))?.message_ids.length === 3);
+    expect((await albumEvidence(group))?.message_ids).toEqual(ids);
+    const membership = await stage.redis.hgetall(
+      collectKeys.album(stage.caseId, stage.group, group),
+    );
+    expect(membership.removed).toBe("1");
+    expect(
+      (await botMessages(stage, stage.group)).filter((m) => m.text?.includes(TRADE_WARNING)),
+    ).toHaveLength(1);
+  });
+});
