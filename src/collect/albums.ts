@@ -1,5 +1,5 @@
-import type { Redis } from "ioredis";
 import type { RedisWrite } from "../store/cases.ts";
+import type { Redis } from "../store/redis.ts";
 import { collectKeys } from "./keys.ts";
 import type { StoredMessage } from "./queries.ts";
 

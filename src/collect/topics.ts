@@ -1,6 +1,6 @@
 import type { Message } from "grammy/types";
-import type { Redis } from "ioredis";
 import type { RedisWrite } from "../store/cases.ts";
+import type { Redis } from "../store/redis.ts";
 import { collectKeys, collectParts } from "./keys.ts";
 
 /**
