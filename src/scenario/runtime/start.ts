@@ -174,6 +174,12 @@ async function recordStart(
   run: RunState,
 ): Promise<void> {
   const { caseId, id: runId } = run;
+  // The index of cases with a run is global (another slot on a cluster), so it cannot be written
+  // in the start's own step. Listed before the start is recorded, so a member's message handled
+  // the moment the run is active already finds the case (the scenario feature skips updates while
+  // no listed case has a run); a listing whose start was refused or cut is harmless, since the tick
+  // and the feature then find no active run, and the run's end drops it.
+  await indexScenarioCase(deps.redis, caseId);
   await deps.audit.record(
     {
       case: caseId,
@@ -214,7 +220,8 @@ async function recordStart(
       ],
     },
   );
-  // The tick's index of cases with a run is global (another slot on a cluster): listed after the
-  // start is recorded, and by the repair at start should a crash come between.
+  // Listed again once recorded: a run that ended elsewhere in between may have dropped the
+  // listing (its end removes the case when no run is active), and a repair at start that ran in
+  // between re-lists only what it sees active.
   await indexScenarioCase(deps.redis, caseId);
 }
