@@ -23,6 +23,9 @@ import { nameRecordOf, type StoredMessage } from "./queries.ts";
  *   in `warden:{case}:erased`;
  * - members last seen before the cutoff: profile, name history, status
  *   history and username index gone; id, first/last seen and counts stay;
+ * - an album kept as one unit of evidence (src/collect/albums.ts: its
+ *   captions, file ids and hashes) and its membership hash: deleted with its
+ *   items, and named in the erasure's entry;
  * - downloaded media files: deleted from disk;
  * - audit entries that name people without a role (refused commands): their
  *   payloads erased with `eraseEntryPayloads`, which keeps the log verifiable
@@ -123,6 +126,7 @@ async function eraseMessages(deps: Run, caseId: string, cutoff: number, reason: 
       const lastVersions = ((await reads.exec()) ?? []).map(([, v]) => v as string | null);
       const writes: RedisWrite[] = [];
       const done: number[] = [];
+      const albums = new Set<string>();
       raw.forEach((value, i) => {
         const id = ids[i] as string;
         if (!value) return;
@@ -150,6 +154,16 @@ async function eraseMessages(deps: Run, caseId: string, cutoff: number, reason: 
           ["DEL", collectKeys.messageVersions(caseId, chatId, Number(id))],
           ["HDEL", collectKeys.evidence(caseId), `${chatId}:${id}`],
         );
+        const album = (m as { media_group_id?: string }).media_group_id;
+        // The album's unit repeats its items' captions: it goes with the first of them erased
+        // (Telegram delivers an album's items within moments, so they fall in the same run).
+        if (album !== undefined && !albums.has(album)) {
+          albums.add(album);
+          writes.push(
+            ["HDEL", collectKeys.evidence(caseId), `${chatId}:album:${album}`],
+            ["DEL", collectKeys.album(caseId, chatId, album)],
+          );
+        }
         done.push(Number(id));
       });
       if (done.length === 0) continue;
@@ -162,6 +176,7 @@ async function eraseMessages(deps: Run, caseId: string, cutoff: number, reason: 
           chat_id: chatId,
           message_ids: toRanges(done),
           count: done.length,
+          ...(albums.size ? { albums: [...albums] } : {}),
           reason,
         },
         writes,

@@ -1,5 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { collectKeys } from "../../src/collect/keys.ts";
+import { runRetention } from "../../src/collect/retention.ts";
+import { getCase } from "../../src/store/cases.ts";
+import { auditEntries } from "../helpers/audit.ts";
 import { botMessages, command, eventually, type Stage, startStage } from "../helpers/warden.ts";
 
 /**
@@ -96,5 +99,30 @@ describe("an album whose caption is an offer, in a trade freeze", () => {
     expect(
       (await botMessages(stage, stage.group)).filter((m) => m.text?.includes(TRADE_WARNING)),
     ).toHaveLength(1);
+  });
+
+  it("at the end of retention: the album's unit and membership go with its items, and the erasure names the album", async () => {
+    const items = await post("reversed");
+    const ids = items.map((m) => m.message_id);
+    const group = items[0]?.media_group_id as string;
+    await eventually(async () => (await albumEvidence(group))?.message_ids.length === 3);
+    const record = await getCase(stage.redis, stage.caseId);
+    if (!record) throw new Error("the stage's case is gone");
+    const actor = { kind: "cli" as const, name: "retention@server" };
+    const later = new Date(Date.now() + (record.retentionDays + 1) * 86_400_000);
+    await runRetention({ redis: stage.redis, audit: stage.audit, actor }, record, { now: later });
+
+    expect(await albumEvidence(group)).toBeUndefined();
+    expect(await stage.redis.exists(collectKeys.album(stage.caseId, stage.group, group))).toBe(0);
+    for (const id of ids)
+      expect(
+        await stage.redis.hexists(collectKeys.evidence(stage.caseId), `${stage.group}:${id}`),
+      ).toBe(0);
+    const erasures = (await auditEntries(stage.redis, stage.caseId)).filter(
+      (e) => e.op === "erase" && (e.params as { what?: string }).what === "messages",
+    );
+    expect(erasures.flatMap((e) => (e.params as { albums?: string[] }).albums ?? [])).toEqual([
+      group,
+    ]);
   });
 });
