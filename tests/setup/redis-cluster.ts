@@ -1,8 +1,9 @@
 import { execFile } from "node:child_process";
 import { rmSync } from "node:fs";
+import { createServer } from "node:net";
 import { promisify } from "node:util";
 import { Redis } from "ioredis";
-import { freePort, startRedisServer } from "./redis-process.ts";
+import { startRedisServer } from "./redis-process.ts";
 
 const run = promisify(execFile);
 
@@ -125,11 +126,36 @@ export async function startRedisCluster(masters = 3): Promise<RunningCluster> {
 async function startOnFreePort(args: string[]) {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startRedisServer(args, await freePort());
+      return await startRedisServer(args, await freeClusterPort());
     } catch (err) {
-      if (attempt >= 5 || !/Address already in use/i.test((err as Error).message)) throw err;
+      if (attempt >= 10 || !/Address already in use/i.test((err as Error).message)) throw err;
     }
   }
+}
+
+/**
+ * A port for a cluster node, whose cluster bus listens on the port + 10000.
+ * Both are chosen below the kernel's ephemeral range (32768 and up), so
+ * neither can be taken by an outgoing connection or by another server that
+ * asked the kernel for any free port, and a node's bus can never land on
+ * another node's port (of this run or of a test run beside it). Both are
+ * checked free; two runs choosing the same one at once retry on the
+ * "Address already in use" that follows.
+ */
+async function freeClusterPort(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 2_700);
+    if ((await isFree(port)) && (await isFree(port + 10_000))) return port;
+  }
+}
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
 }
 
 /**
