@@ -20,6 +20,14 @@ export interface ActionEnv {
   approvalThreshold: number;
   /** How long an approval request stays open. */
   approvalTtlSeconds: number;
+  /**
+   * Resolves once the intent just recorded is held by Redis replicas
+   * (REDIS_WAIT_REPLICAS on a cluster); rejects if they did not take it in
+   * time. Absent: no waiting (a single server). An intent a failover lost
+   * would let a redelivered update act a second time, so the Telegram call
+   * waits for it.
+   */
+  replicated?: () => Promise<void>;
 }
 
 /** Banning, restricting, removing or purging more than this many needs a supervisor's approval. */
@@ -39,6 +47,8 @@ export interface ActionEnvSource {
   botId?: number | (() => number | undefined);
   approvalThreshold?: number;
   approvalTtlSeconds?: number;
+  /** See `ActionEnv.replicated`. */
+  replicated?: () => Promise<void>;
 }
 
 /** The one way to build an `ActionEnv`: commands, scenarios and the trade guard act with the same surroundings. */
@@ -54,6 +64,7 @@ export function actionEnv(source: ActionEnvSource): ActionEnv {
     },
     approvalThreshold: source.approvalThreshold ?? DEFAULT_APPROVAL_THRESHOLD,
     approvalTtlSeconds: source.approvalTtlSeconds ?? DEFAULT_APPROVAL_TTL_SECONDS,
+    ...(source.replicated ? { replicated: source.replicated } : {}),
   };
 }
 

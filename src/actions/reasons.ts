@@ -1,4 +1,5 @@
 import { GrammyError, HttpError } from "grammy";
+import { NotReplicatedError } from "../store/replicas.ts";
 
 /**
  * Turns Telegram's errors into reasons an operator can act on. The raw
@@ -84,6 +85,12 @@ export function explainFailure(err: unknown, where: string): FailureReason {
       reason: `Telegram refused in ${where}: ${d}`,
       error_code: err.error_code,
       description: d,
+    };
+  }
+  if (err instanceof NotReplicatedError) {
+    return {
+      reason: `nothing was sent to Telegram for ${where}: Redis's replicas did not confirm the intent in time (a failover under way?); try again once every master has its replica`,
+      description: err.message,
     };
   }
   if (err instanceof HttpError) {

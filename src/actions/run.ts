@@ -114,6 +114,8 @@ export async function runStep<T>(
   let result: Result;
   let stateWrites: RedisWrite[] = [];
   try {
+    // Not before replicas hold the intent: a failover must not forget that this call was made.
+    await env.replicated?.();
     value = await spec.perform();
     const detail = spec.detail?.(value);
     stored = { state: "done", intent_seq: intentSeq, ...(detail ? { detail } : {}) };

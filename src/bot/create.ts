@@ -107,6 +107,8 @@ export interface CreateWardenBotOptions extends BotDeps {
 
 export function createWardenBot(opts: CreateWardenBotOptions): WardenBot {
   const replicas = replicaBarrier(opts.redis, opts.replicas ?? { replicas: 0, timeoutMs: 0 });
+  // Every Telegram call of an action waits for its intent to reach the replicas, as confirmations do.
+  const replicated = replicas.options.replicas > 0 ? () => replicas.sync() : undefined;
   const bot = createBot({
     token: opts.token,
     apiRoot: opts.apiRoot,
@@ -133,6 +135,7 @@ export function createWardenBot(opts: CreateWardenBotOptions): WardenBot {
       ? { approvalTtlSeconds: opts.approvalTtlSeconds }
       : {}),
     deliver: (update) => bot.handleUpdate(update as unknown as Update),
+    ...(replicated ? { replicated } : {}),
   });
   let inFlight = 0;
   const whenDrained: Array<() => void> = [];
@@ -156,6 +159,7 @@ export function createWardenBot(opts: CreateWardenBotOptions): WardenBot {
     },
     approvalThreshold: opts.approvalThreshold ?? DEFAULT_APPROVAL_THRESHOLD,
     approvalTtlSeconds: opts.approvalTtlSeconds ?? DEFAULT_APPROVAL_TTL_SECONDS,
+    ...(replicated ? { replicated } : {}),
   };
   const recorder = createRecorder({
     redis: opts.redis,

@@ -29,4 +29,6 @@ export interface FeatureDeps extends BotDeps {
   onChatSeized?: (caseId: string, chatId: number) => Promise<void>;
   /** Runs scenarios (src/scenario); absent in bots built without them. */
   scenarios?: ScenarioEngine;
+  /** Waits for replicas to hold what was written (src/actions/context.ts, `replicated`). */
+  replicated?: () => Promise<void>;
 }

@@ -45,6 +45,8 @@ export interface EngineDeps {
    * (one process, rehearsals) this process moves every run.
    */
   leases?: CaseLeases;
+  /** Waits for replicas to hold the intent before a step's Telegram call (`ActionEnv.replicated`). */
+  replicated?: () => Promise<void>;
 }
 
 /** See case-lease.ts. */
