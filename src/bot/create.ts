@@ -10,9 +10,10 @@ import { createCaseLeases } from "../scenario/runtime/case-lease.ts";
 import { createScenarioEngine, type ScenarioEngine } from "../scenario/runtime/engine.ts";
 import { syntheticOf } from "../scenario/runtime/events.ts";
 import { listCases, listChats, listRoles } from "../store/cases.ts";
-import { type ReplicaWaitOptions, replicaBarrier } from "../store/replicas.ts";
+import { type ReplicaWaitOptions, replicaBarrierOf } from "../store/replicas.ts";
 import { apiRetry, type CreateBotOptions, createBot } from "./bot.ts";
 import type { BotDeps, FeatureDeps } from "./deps.ts";
+import { installFeatures } from "./feature.ts";
 import { albumGuardFeature } from "./features/album-guard.ts";
 import { approvalsFeature } from "./features/approvals.ts";
 import { commandsFeature, runApprovedCommand } from "./features/commands.ts";
@@ -106,7 +107,7 @@ export interface CreateWardenBotOptions extends BotDeps {
 }
 
 export function createWardenBot(opts: CreateWardenBotOptions): WardenBot {
-  const replicas = replicaBarrier(opts.redis, opts.replicas ?? { replicas: 0, timeoutMs: 0 });
+  const replicas = replicaBarrierOf(opts.redis, opts.replicas ?? { replicas: 0, timeoutMs: 0 });
   // Every Telegram call of an action waits for its intent to reach the replicas, as confirmations do.
   const replicated = replicas.options.replicas > 0 ? () => replicas.sync() : undefined;
   const bot = createBot({
@@ -169,7 +170,7 @@ export function createWardenBot(opts: CreateWardenBotOptions): WardenBot {
     api: bot.api,
     ...(opts.dataDir ? { dataDir: opts.dataDir, download: fileDownloader(opts) } : {}),
   });
-  const { composer: commands, group } = commandsFeature(deps);
+  const { feature: commands, group } = commandsFeature(deps);
 
   /** Lists the commands to each role holder of a case, in one of the case's chats. */
   async function publishIn(caseId: string, chatId: number): Promise<void> {
@@ -218,17 +219,20 @@ export function createWardenBot(opts: CreateWardenBotOptions): WardenBot {
   const inbox = scenarioInbox(opts.redis, opts.logger, opts.replica);
   if (!opts.redelivers) bot.use(inbox.middleware);
   bot.use(recorder.middleware);
-  bot.use(lifecycleFeature(deps));
-  bot.use(albumGuardFeature(deps));
-  bot.use(tradeGuardFeature(deps));
-  bot.use(topicGuardFeature(deps));
-  bot.use(commands);
-  bot.use(approvalsFeature(deps, runApprovedCommand(deps)));
+  // Each update enters only the features that want it (src/bot/feature.ts), in this order.
   bot.use(
-    scenarioFeature(deps, {
-      engine: scenarios,
-      apiTransformers: [apiRetry(), ...(throttler ? [throttler] : [])],
-    }),
+    installFeatures([
+      lifecycleFeature(deps),
+      albumGuardFeature(deps),
+      tradeGuardFeature(deps),
+      topicGuardFeature(deps),
+      commands,
+      approvalsFeature(deps, runApprovedCommand(deps)),
+      scenarioFeature(deps, {
+        engine: scenarios,
+        apiTransformers: [apiRetry(), ...(throttler ? [throttler] : [])],
+      }),
+    ]),
   );
   const tickMs = opts.scenarioTickMs ?? 1000;
   let recovered: Promise<unknown> | undefined;

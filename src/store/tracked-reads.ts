@@ -34,6 +34,13 @@ export interface TrackedReads {
    * changed. `read` must read only `key`, through the connection it is given.
    */
   get<T>(key: string, part: string, read: (redis: Redis) => Promise<T>): Promise<T>;
+  /**
+   * What `get` would answer from memory now, without waiting: `{ value }`, or
+   * undefined when it would have to ask Redis. For the questions asked of
+   * every update, so the common answer costs no promise; ask `get` when this
+   * says undefined.
+   */
+  peek(key: string, part: string): { readonly value: unknown } | undefined;
   /** Whether reads are being cached now (tests, the benchmark). */
   tracking(): boolean;
   /**
@@ -192,6 +199,11 @@ function createTrackedReads(redis: Redis): TrackedReads {
         parts.set(part, { value, at: Date.now() });
       }
       return value;
+    },
+    peek(key, part) {
+      if (!on) return undefined;
+      const hit = cache.get(key)?.get(part);
+      return hit && Date.now() - hit.at < MAX_AGE_MS ? hit : undefined;
     },
     tracking: () => on,
     on(event, listener) {

@@ -69,6 +69,21 @@ describe("tracked reads", () => {
     expect(read.calls()).toBe(1);
   });
 
+  it("peeks without waiting at what it would answer from memory, and at nothing once the key changed", async () => {
+    await tracking();
+    await writer.hset(key, "a", "1");
+    expect(reads.peek(key, "a")).toBeUndefined(); // never read: Redis must be asked
+    const read = counted(key, "a");
+    expect(await read.get()).toBe("1");
+    expect(reads.peek(key, "a")).toEqual(expect.objectContaining({ value: "1" }));
+    const invalidated = next("invalidated");
+    await writer.hset(key, "a", "2");
+    await invalidated;
+    expect(reads.peek(key, "a")).toBeUndefined();
+    expect(await read.get()).toBe("2");
+    expect(read.calls()).toBe(2);
+  });
+
   it("reads again once another connection changed the key, by a command or a script", async () => {
     await tracking();
     const read = counted(key, "a");

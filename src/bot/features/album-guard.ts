@@ -7,6 +7,7 @@ import { recordedOf } from "../../collect/recorder.ts";
 import { getCase, type SeizedChat } from "../../store/cases.ts";
 import { keys } from "../../store/keys.ts";
 import type { FeatureDeps } from "../deps.ts";
+import type { Feature } from "../feature.ts";
 
 /**
  * Removes the items of an album that arrive after the album was removed (by
@@ -18,7 +19,7 @@ import type { FeatureDeps } from "../deps.ts";
  * which also adds it to the album's evidence unit) under the key
  * `album:<chat>:<message_id>`, so a redelivered update removes nothing twice.
  */
-export function albumGuardFeature(deps: FeatureDeps): Composer<Context> {
+export function albumGuardFeature(deps: FeatureDeps): Feature {
   const composer = new Composer<Context>();
   composer.on("message", async (ctx, next) => {
     const seen = recordedOf(ctx.update);
@@ -54,5 +55,8 @@ export function albumGuardFeature(deps: FeatureDeps): Composer<Context> {
     // Removed: nothing after this (a trigger, the trade guard) should answer it again.
     return;
   });
-  return composer;
+  // Only an album's items, and only in a case's chats (the recorder kept them).
+  const wants = (ctx: Context) =>
+    ctx.update.message?.media_group_id !== undefined && recordedOf(ctx.update) !== undefined;
+  return { wants, composer };
 }

@@ -17,6 +17,7 @@ import {
 } from "../access.ts";
 import { type CommandRun, type CommandSpec, commandActs, type Reply, usage } from "../command.ts";
 import type { FeatureDeps } from "../deps.ts";
+import type { Feature } from "../feature.ts";
 import { splitArgs } from "../parse.ts";
 import { COMMANDS } from "./command-specs.ts";
 
@@ -338,19 +339,17 @@ export function mayNameCommand(ctx: Context): boolean {
   return (msg?.text ?? msg?.caption)?.startsWith("/") === true;
 }
 
-/** The commands composer, and the command list shown (only) to operators. */
+/** The commands feature, and the command list shown (only) to operators. */
 export function commandsFeature(deps: FeatureDeps): {
-  composer: Composer<Context>;
+  feature: Feature;
   group: CommandGroup<Context>;
 } {
   const group = new CommandGroup<Context>();
   for (const spec of COMMANDS) {
     group.command(spec.name, spec.description, (ctx) => handle(deps, spec, ctx));
   }
-  const composer = new Composer<Context>();
   // The group tries each command's matcher (a RegExp built per call) on every update; almost every
   // update is a member's message that names no command. The group matches only text or a caption
   // that starts with its prefix "/" (its default, matchOnlyAtStart), so nothing else can match.
-  composer.filter(mayNameCommand, group);
-  return { composer, group };
+  return { feature: { wants: mayNameCommand, composer: new Composer<Context>(group) }, group };
 }

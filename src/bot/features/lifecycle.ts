@@ -10,6 +10,7 @@ import {
   planChatMigration,
 } from "../../store/migrate-chat.ts";
 import type { FeatureDeps } from "../deps.ts";
+import type { Feature } from "../feature.ts";
 
 /**
  * What happens to the bot and the chat itself: promoted, rights reduced,
@@ -129,7 +130,19 @@ export async function migrateChat(
   );
 }
 
-export function lifecycleFeature(deps: FeatureDeps): Composer<Context> {
+/** The updates below: the bot's and members' status, join requests, and a group's migration. */
+function aboutTheChat(ctx: Context): boolean {
+  const u = ctx.update;
+  return (
+    u.my_chat_member !== undefined ||
+    u.chat_member !== undefined ||
+    u.chat_join_request !== undefined ||
+    u.message?.migrate_to_chat_id !== undefined ||
+    u.message?.migrate_from_chat_id !== undefined
+  );
+}
+
+export function lifecycleFeature(deps: FeatureDeps): Feature {
   const composer = new Composer<Context>();
 
   composer.on("my_chat_member", async (ctx, next) => {
@@ -196,5 +209,5 @@ export function lifecycleFeature(deps: FeatureDeps): Composer<Context> {
     await migrateChat(deps, ctx.message.migrate_from_chat_id, ctx.chat.id, ctx.update.update_id);
     await next();
   });
-  return composer;
+  return { wants: aboutTheChat, composer };
 }

@@ -33,6 +33,7 @@ import type { Redis } from "../../store/redis.ts";
 import { trackedReads } from "../../store/tracked-reads.ts";
 import { approvalButton, pressOf } from "../approval-button.ts";
 import type { FeatureDeps } from "../deps.ts";
+import type { Feature } from "../feature.ts";
 
 /**
  * Scenarios in the bot: what members do becomes events for the engine's
@@ -60,15 +61,31 @@ function whereOf(ctx: Context): { chatId: number; userId: number } | undefined {
  * until Redis says the index changed (src/store/tracked-reads.ts); while no
  * conversation was ever started, one answer serves every chat and member.
  */
-function conversationCases(redis: Redis): (ctx: Context) => Promise<string | undefined> {
+function conversationCases(redis: Redis): {
+  caseOf(ctx: Context): Promise<string | undefined>;
+  /** True when memory already says there is none (no promise made); false when Redis must be asked. */
+  knownNone(ctx: Context): boolean;
+} {
   const tracked = trackedReads(redis);
   const index = conversationIndex.key();
-  return async (ctx) => {
-    const where = whereOf(ctx);
-    if (!where) return undefined;
-    if ((await tracked.get(index, "", (r) => r.exists(index))) === 0) return undefined;
-    const field = conversationIndex.field(where.chatId, where.userId);
-    return (await tracked.get(index, field, (r) => r.hget(index, field))) ?? undefined;
+  return {
+    async caseOf(ctx) {
+      const where = whereOf(ctx);
+      if (!where) return undefined;
+      if ((await tracked.get(index, "", (r) => r.exists(index))) === 0) return undefined;
+      const field = conversationIndex.field(where.chatId, where.userId);
+      return (await tracked.get(index, field, (r) => r.hget(index, field))) ?? undefined;
+    },
+    knownNone(ctx) {
+      const where = whereOf(ctx);
+      if (!where) return true;
+      const any = tracked.peek(index, "");
+      if (any === undefined) return false;
+      if (any.value === 0) return true;
+      return (
+        tracked.peek(index, conversationIndex.field(where.chatId, where.userId))?.value === null
+      );
+    },
   };
 }
 
@@ -82,7 +99,7 @@ function conversationStorage(deps: FeatureDeps): ConversationStorage<Context, Co
   const adapter = new RedisAdapter<VersionedState<ConversationData>>({
     instance: deps.redis as ConstructorParameters<typeof RedisAdapter>[0]["instance"],
   });
-  const caseOf = conversationCases(deps.redis);
+  const { caseOf } = conversationCases(deps.redis);
   async function keyOf(ctx: Context): Promise<string | undefined> {
     const caseId = await caseOf(ctx);
     const where = whereOf(ctx);
@@ -258,16 +275,22 @@ export function scenarioInbox(
       u.callback_query !== undefined ||
       u.chat_member !== undefined ||
       u.chat_join_request !== undefined);
+  async function keepWhileHandled(ctx: Context, next: () => Promise<void>): Promise<void> {
+    const keep = await scenariosActive();
+    const field = String(ctx.update.update_id);
+    if (keep) await redis.hset(INBOX_KEY, field, JSON.stringify({ owner, update: ctx.update }));
+    try {
+      await next();
+    } finally {
+      if (keep) await redis.hdel(INBOX_KEY, field).catch(() => undefined);
+    }
+  }
   return {
-    async middleware(ctx, next) {
-      const keep = relevant(ctx.update) && (await scenariosActive());
-      const field = String(ctx.update.update_id);
-      if (keep) await redis.hset(INBOX_KEY, field, JSON.stringify({ owner, update: ctx.update }));
-      try {
-        await next();
-      } finally {
-        if (keep) await redis.hdel(INBOX_KEY, field).catch(() => undefined);
-      }
+    middleware(ctx, next) {
+      if (!relevant(ctx.update)) return next();
+      // While no scenario runs (known from memory), nothing is kept and no promise is made.
+      if (tracked.peek(cases, "")?.value === 0) return next();
+      return keepWhileHandled(ctx, next);
     },
     async replay(handle) {
       const left: Array<{ id: string; owner: string; update: Update }> = [];
@@ -311,15 +334,12 @@ export interface ScenarioFeatureOptions {
   apiTransformers: Transformer[];
 }
 
-export function scenarioFeature(
-  deps: FeatureDeps,
-  opts: ScenarioFeatureOptions,
-): Composer<Context> {
+export function scenarioFeature(deps: FeatureDeps, opts: ScenarioFeatureOptions): Feature {
   const { engine } = opts;
   const composer = new Composer<ScenarioContext>();
   const tracked = trackedReads(deps.redis);
   const cases = globalScenarioKeys.cases();
-  const conversationCase = conversationCases(deps.redis);
+  const storedConversations = conversationCases(deps.redis);
   /**
    * Whether anything below can act on an update. A member's update can only
    * matter to a run's triggers (and start a conversation) while some case has
@@ -332,7 +352,12 @@ export function scenarioFeature(
   async function mayAct(ctx: Context): Promise<boolean> {
     if (ctx.callbackQuery || syntheticOf(ctx.update)) return true;
     if ((await tracked.get(cases, "", (r) => r.scard(cases))) > 0) return true;
-    return (await conversationCase(ctx)) !== undefined;
+    return (await storedConversations.caseOf(ctx)) !== undefined;
+  }
+  /** `mayAct` answered from memory when it can: false without a promise for most updates. */
+  function mayWant(ctx: Context): boolean {
+    if (ctx.callbackQuery || syntheticOf(ctx.update)) return true;
+    return tracked.peek(cases, "")?.value !== 0 || !storedConversations.knownNone(ctx);
   }
 
   composer.use(
@@ -415,5 +440,5 @@ export function scenarioFeature(
   });
   const gate = new Composer<Context>();
   gate.lazy(async (ctx) => ((await mayAct(ctx)) ? (composer as unknown as Composer<Context>) : []));
-  return gate;
+  return { wants: mayWant, composer: gate };
 }

@@ -7,6 +7,7 @@ import { knownTopics, topicOf } from "../../collect/topics.ts";
 import { getCase, type SeizedChat } from "../../store/cases.ts";
 import { keys } from "../../store/keys.ts";
 import type { FeatureDeps } from "../deps.ts";
+import type { Feature } from "../feature.ts";
 
 /**
  * Keeps a locked-down forum's topics closed: a topic a member creates during
@@ -16,7 +17,7 @@ import type { FeatureDeps } from "../deps.ts";
  * redelivered update closes nothing twice. What release reopens is decided in
  * src/actions/topics.ts (`closeTopicSeen`).
  */
-export function topicGuardFeature(deps: FeatureDeps): Composer<Context> {
+export function topicGuardFeature(deps: FeatureDeps): Feature {
   const composer = new Composer<Context>();
   composer.on("message", async (ctx, next) => {
     const seen = recordedOf(ctx.update);
@@ -54,5 +55,14 @@ export function topicGuardFeature(deps: FeatureDeps): Composer<Context> {
       );
     return next();
   });
-  return composer;
+  // Only messages in a topic other than General, in a case's chats.
+  const wants = (ctx: Context) => {
+    const message = ctx.update.message;
+    return (
+      message !== undefined &&
+      topicOf(message) !== undefined &&
+      recordedOf(ctx.update) !== undefined
+    );
+  };
+  return { wants, composer };
 }

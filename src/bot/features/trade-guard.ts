@@ -10,6 +10,7 @@ import { getCase, getRole, type SeizedChat } from "../../store/cases.ts";
 import { botKeys, keys } from "../../store/keys.ts";
 import type { Redis } from "../../store/redis.ts";
 import type { FeatureDeps } from "../deps.ts";
+import type { Feature } from "../feature.ts";
 
 /**
  * The `trade` freeze mode, enforced. Its permission set lets members post
@@ -85,7 +86,7 @@ async function capturedForRemoval(
   return raw !== null && (JSON.parse(raw) as { reason?: string }).reason === "purge";
 }
 
-export function tradeGuardFeature(deps: FeatureDeps): Composer<Context> {
+export function tradeGuardFeature(deps: FeatureDeps): Feature {
   const composer = new Composer<Context>();
   composer.on(["message", "edited_message"], async (ctx, next) => {
     const seen = recordedOf(ctx.update);
@@ -134,5 +135,10 @@ export function tradeGuardFeature(deps: FeatureDeps): Composer<Context> {
     }
     return next();
   });
-  return composer;
+  // Only what the recorder judged an offer or found forwarded, in a case's chats.
+  const wants = (ctx: Context) => {
+    const seen = recordedOf(ctx.update);
+    return seen !== undefined && (seen.offer !== undefined || seen.forwarded);
+  };
+  return { wants, composer };
 }
