@@ -13,6 +13,7 @@ import { AuditUnavailableError } from "./record-errors.ts";
 import { type PipelineDeps, startFlushing } from "./record-pipeline.ts";
 import { enqueue, NO_OPTIONS, type RecordOptions } from "./record-queue.ts";
 import { currentSoftware, type Software } from "./software.ts";
+import { ACCESS_OPS } from "./unerasable.ts";
 
 export { AuditUnavailableError, RecordRefusedError } from "./record-errors.ts";
 export type { RecordOptions } from "./record-queue.ts";
@@ -73,6 +74,14 @@ export interface AuditLogDeps {
   writer?: string;
   /** Told when a checkpoint could not be stored; appends go on regardless. */
   onCheckpointError?: (err: Error, caseId: string) => void;
+  /**
+   * Waits until Redis's replicas hold what was written (REDIS_WAIT_REPLICAS,
+   * src/store/replicas.ts). A consultation or disclosure is recorded before
+   * the data is shown or handed over; its `record` resolves only after this
+   * too, so a failover cannot lose the record of a look that did happen. It
+   * rejects when the replicas do not answer in time, and nothing is shown.
+   */
+  replicated?: () => Promise<void>;
 }
 
 export function createAuditLog(deps: AuditLogDeps): AuditLog {
@@ -104,7 +113,12 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
     const st = caseStateOf(cases, input.case);
     const entry = enqueue(st.queue, input, opts);
     startFlushing(pipeline, input.case, st);
-    return entry;
+    const { replicated } = deps;
+    if (!replicated || !ACCESS_OPS.has(input.op)) return entry;
+    return entry.then(async (stored) => {
+      await replicated();
+      return stored;
+    });
   }
 
   return {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { clusterSeeds, DEFAULT_CONNECT_TIMEOUT_MS, redisDatabaseOf } from "../store/redis.ts";
+import type { ReplicaWaitOptions } from "../store/replicas.ts";
 
 /**
  * Warden's configuration, parsed once from the environment at start-up and
@@ -183,6 +184,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(problems);
   }
   return { ...parsed.data, live: parsed.data.BOT_TOKEN !== undefined };
+}
+
+/** REDIS_WAIT_REPLICAS and REDIS_WAIT_TIMEOUT, as src/store/replicas.ts takes them. */
+export function replicaWaitOf(
+  config: Pick<Config, "REDIS_WAIT_REPLICAS" | "REDIS_WAIT_TIMEOUT">,
+): ReplicaWaitOptions {
+  return { replicas: config.REDIS_WAIT_REPLICAS, timeoutMs: config.REDIS_WAIT_TIMEOUT * 1000 };
 }
 
 /** The values a log line must never contain, with the shapes derived from them (URL-encoded forms). */

@@ -3,7 +3,8 @@ import { loadSigner } from "../audit/checkpoint.ts";
 import type { Actor } from "../audit/entry.ts";
 import { type AuditLog, createAuditLog } from "../audit/record.ts";
 import { connectRedis, type RedisConnection } from "../store/redis.ts";
-import { type Config, loadConfig, secretsOf } from "./config.ts";
+import { waitForReplicasOf } from "../store/replicas.ts";
+import { type Config, loadConfig, replicaWaitOf, secretsOf } from "./config.ts";
 import { createLogger, type Logger } from "./logger.ts";
 
 /**
@@ -75,7 +76,13 @@ export function createCliContext(env: NodeJS.ProcessEnv = process.env): CliConte
       });
       // Checkpoints are signed whenever a key is configured; without one the chain still grows.
       const signer = config.WARDEN_AUDIT_KEY ? loadSigner(config.WARDEN_AUDIT_KEY) : undefined;
-      const audit = createAuditLog({ redis: connection.redis, ...(signer ? { signer } : {}) });
+      // A consultation or disclosure is shown only once the replicas hold its record (REDIS_WAIT_REPLICAS).
+      const replicated = waitForReplicasOf(connection.redis, replicaWaitOf(config));
+      const audit = createAuditLog({
+        redis: connection.redis,
+        ...(signer ? { signer } : {}),
+        ...(replicated ? { replicated } : {}),
+      });
       opened.push({ close: () => audit.close() }, connection);
       return { connection, audit };
     },

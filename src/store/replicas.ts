@@ -44,6 +44,36 @@ export interface ReplicaBarrier {
   readonly options: ReplicaWaitOptions;
 }
 
+const shared = new WeakMap<Redis, ReplicaBarrier>();
+
+/**
+ * The barrier of a connection, shared by everything in the process that
+ * writes through it (confirmations, actions, the audit log), so that they
+ * share WAITs too. A caller asking with other options gets a barrier of its own.
+ */
+export function replicaBarrierOf(redis: Redis, options: ReplicaWaitOptions): ReplicaBarrier {
+  const known = shared.get(redis);
+  if (
+    known &&
+    known.options.replicas === options.replicas &&
+    known.options.timeoutMs === options.timeoutMs
+  )
+    return known;
+  const barrier = replicaBarrier(redis, options);
+  shared.set(redis, barrier);
+  return barrier;
+}
+
+/** `sync` of the connection's barrier, or undefined when no replica is asked for. */
+export function waitForReplicasOf(
+  redis: Redis,
+  options: ReplicaWaitOptions,
+): (() => Promise<void>) | undefined {
+  if (options.replicas <= 0) return undefined;
+  const barrier = replicaBarrierOf(redis, options);
+  return () => barrier.sync();
+}
+
 export function replicaBarrier(redis: Redis, options: ReplicaWaitOptions): ReplicaBarrier {
   let inFlight: Promise<void> | undefined;
   let queued: Promise<void> | undefined;
@@ -79,7 +109,7 @@ async function waitForReplicas(redis: Redis, options: ReplicaWaitOptions): Promi
       if (acked >= options.replicas) return;
       const where = `${server.options.host}:${server.options.port}`;
       throw new NotReplicatedError(
-        `only ${acked} of ${options.replicas} replicas of the Redis master at ${where} acknowledged Warden's writes within ${options.timeoutMs} ms, so the update is not confirmed to Telegram yet (it delivers it again): bring the master's replica back, or lower REDIS_WAIT_REPLICAS`,
+        `only ${acked} of ${options.replicas} replicas of the Redis master at ${where} acknowledged Warden's writes within ${options.timeoutMs} ms, so what waits on them does not go on (no update is confirmed to Telegram, which delivers it again; no action's call is made; no consulted data is shown): bring the master's replica back, or lower REDIS_WAIT_REPLICAS`,
       );
     }),
   );

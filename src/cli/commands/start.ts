@@ -14,6 +14,8 @@ import { repairedAnything, repairGlobalIndexes } from "../../store/global-index.
 import { replicaKeys } from "../../store/keys.ts";
 import { isAlive, keepAlive, type Liveness, newProcessId } from "../../store/process.ts";
 import { connectRedis, type RedisConnection } from "../../store/redis.ts";
+import { waitForReplicasOf } from "../../store/replicas.ts";
+import { replicaWaitOf } from "../config.ts";
 import { type CliContext, CliError } from "../context.ts";
 import { rehearseScenario } from "../rehearsal.ts";
 
@@ -66,7 +68,14 @@ async function startLive(c: CliContext): Promise<void> {
     pid: process.pid,
     mode: config.BOT_MODE,
   });
-  const audit = createAuditLog({ redis, signer, writer: id });
+  const replicas = replicaWaitOf(config);
+  const replicated = waitForReplicasOf(redis, replicas);
+  const audit = createAuditLog({
+    redis,
+    signer,
+    writer: id,
+    ...(replicated ? { replicated } : {}),
+  });
   const warden = createWardenBot({
     token: config.BOT_TOKEN as string,
     apiRoot: config.TELEGRAM_API_ROOT,
@@ -74,7 +83,7 @@ async function startLive(c: CliContext): Promise<void> {
     audit,
     logger,
     dataDir: config.WARDEN_DATA_DIR,
-    replicas: { replicas: config.REDIS_WAIT_REPLICAS, timeoutMs: config.REDIS_WAIT_TIMEOUT * 1000 },
+    replicas,
     replica: {
       id,
       alive,
