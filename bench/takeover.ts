@@ -140,7 +140,8 @@ async function fullTakeover(redisUrl: string): Promise<void> {
   );
   console.log(`  by method: ${[...byMethod].map(([m, n]) => `${m}×${n}`).join(", ")}`);
   console.log(
-    "  (freeze re-reads the permissions just before changing them, so thaw restores what was there at that moment)",
+    "  (freeze re-reads the permissions just before changing them, so thaw restores what was there at that moment;\n" +
+      "   lockdown asks whether the chat is a forum now, so a chat that turned topics on since /check keeps no topic open)",
   );
   console.log(
     `  wall time: ${wall.toFixed(0)} ms, including the supervisor's approval round trip; 429s met: ${rateLimited}`,
