@@ -62,10 +62,9 @@ export async function runStep<T>(
   scope: ActionScope,
   spec: StepSpec<T>,
 ): Promise<StepReport<T>> {
+  // No read first: the intent's precondition finds an earlier attempt in the same atomic step as
+  // the append, so a fresh step (nearly every one) costs no round trip more than its two entries.
   const key = stepKey(scope, spec.step);
-  const earlier = await env.redis.get(key);
-  if (earlier) return fromStored(spec.step, JSON.parse(earlier) as StoredStep);
-
   const target: Target = spec.target ?? { chat_id: scope.chat.chatId, alias: scope.chat.alias };
   const base = {
     case: scope.case.id,
@@ -102,7 +101,8 @@ export async function runStep<T>(
       return { step: spec.step, status: "failed", repeated: false, reason: err.message };
     }
     if (err instanceof RecordRefusedError) {
-      // Another worker took this step between our read and our append.
+      // Attempted before (a redelivered command, a resumed scenario) or by another worker just now:
+      // its stored result, or "unknown" while that attempt has no outcome yet.
       const now = await env.redis.get(key);
       return fromStored(spec.step, now ? (JSON.parse(now) as StoredStep) : { state: "pending" });
     }
