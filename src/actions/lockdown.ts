@@ -32,6 +32,21 @@ export interface LockdownOptions {
 
 const DEFAULT_PHOTO = new URL("./assets/takeover.png", import.meta.url);
 
+/** Telegram's limits for a chat's title and description, in characters. */
+const TITLE_LIMIT = 128;
+const DESCRIPTION_LIMIT = 255;
+
+/**
+ * The description a lockdown sets unless told otherwise: Dutch and English,
+ * or Dutch alone when both do not fit in Telegram's 255 characters (a long
+ * authority reference), rather than an English sentence cut off mid-word.
+ */
+export function defaultDescription(authority: string): string {
+  const nl = render("nl", "lockdown-description", { case: authority });
+  const both = `${nl}\n\n${render("en", "lockdown-description", { case: authority })}`;
+  return both.length <= DESCRIPTION_LIMIT ? both : nl;
+}
+
 export async function lockdown(
   env: ActionEnv,
   scope: ActionScope,
@@ -39,10 +54,12 @@ export async function lockdown(
 ): Promise<ActionReport> {
   const { chatId } = scope.chat;
   const caseId = scope.case.id;
-  const title = opts.title ?? render("nl", "lockdown-title");
-  const description =
-    opts.description ??
-    `${render("nl", "lockdown-description", { case: scope.case.authority })}\n\n${render("en", "lockdown-description", { case: scope.case.authority })}`;
+  // What is recorded is exactly what Telegram is sent: within its limits (128 and 255 characters).
+  const title = (opts.title ?? render("nl", "lockdown-title")).slice(0, TITLE_LIMIT);
+  const description = (opts.description ?? defaultDescription(scope.case.authority)).slice(
+    0,
+    DESCRIPTION_LIMIT,
+  );
   const steps: StepReport[] = [];
   const run = async (
     step: string,
@@ -61,9 +78,9 @@ export async function lockdown(
     return result;
   };
 
-  await run("set-title", { title }, () => env.api.setChatTitle(chatId, title.slice(0, 128)));
+  await run("set-title", { title }, () => env.api.setChatTitle(chatId, title));
   await run("set-description", { description }, () =>
-    env.api.setChatDescription(chatId, description.slice(0, 255)),
+    env.api.setChatDescription(chatId, description),
   );
   if (!opts.noPhoto) {
     const bytes = readFileSync(opts.photoPath ?? DEFAULT_PHOTO);
