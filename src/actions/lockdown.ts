@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { InputFile } from "grammy";
 import { z } from "zod";
+import { UsageError } from "../base/usage-error.ts";
 import type { RedisWrite } from "../store/cases.ts";
 import { chatKeys } from "./chat-state.ts";
 import type { ActionEnv, ActionScope } from "./context.ts";
@@ -157,9 +158,15 @@ export const lockdownAction = defineAction({
   approval: { kind: "always", why: "lockdown changes the group for everyone" },
   run: (env, scope, args) => lockdown(env, scope, args),
   command: {
-    usage: "",
+    usage: "[hide-general]",
     describe:
-      "new title, description and photo; revoke invite links; decline join requests; close a forum's topics",
-    parse: () => ({}),
+      "new title, description and photo; revoke invite links; decline join requests; close a forum's topics (hide-general: hide General too)",
+    parse({ words }) {
+      if (words.length === 0) return {};
+      if (words.length === 1 && words[0] === "hide-general") return { hideGeneral: true };
+      throw new UsageError(
+        `usage: /lockdown [hide-general] — "${words.join(" ")}" is not an option; hide-general also hides a forum's General topic`,
+      );
+    },
   },
 });

@@ -212,9 +212,20 @@ export async function unpin(
 
 const PIN_RIGHTS: readonly AdminRight[] = ["can_pin_messages"];
 
-/** `… pin` at the end of a command's words: post, then pin. */
-function splitPin(words: string[]): { words: string[]; pin: boolean } {
-  return words.at(-1) === "pin" ? { words: words.slice(0, -1), pin: true } : { words, pin: false };
+/**
+ * `pin` and `all-topics` at the end of a command's words, in either order:
+ * post, then pin; in a forum, post in every topic Warden has seen as well.
+ */
+function splitFlags(words: string[]): { words: string[]; pin: boolean; allTopics: boolean } {
+  const flags = { pin: false, allTopics: false };
+  let end = words.length;
+  for (; end > 0; end--) {
+    const word = words[end - 1];
+    if (word === "pin" && !flags.pin) flags.pin = true;
+    else if (word === "all-topics" && !flags.allTopics) flags.allTopics = true;
+    else break;
+  }
+  return { words: words.slice(0, end), ...flags };
 }
 
 export const warnAction = defineAction({
@@ -242,14 +253,16 @@ export const warnAction = defineAction({
       ...(args.allTopics ? { allTopics: true } : {}),
     }),
   command: {
-    usage: `[${WARNING_TEMPLATES.join("|")}|text] [pin]`,
-    describe: "post a warning: a shipped template (Dutch and English) or your text; pin it",
+    usage: `[${WARNING_TEMPLATES.join("|")}|text] [pin] [all-topics]`,
+    describe:
+      "post a warning: a shipped template (Dutch and English) or your text; pin it; in a forum, in every topic too",
     parse(input) {
-      const { words, pin } = splitPin(input.words);
+      const { words, pin, allTopics } = splitFlags(input.words);
+      const flags = { pin, ...(allTopics ? { allTopics } : {}) };
       const first = words[0];
       if (words.length === 1 && (WARNING_TEMPLATES as readonly string[]).includes(first ?? ""))
-        return { template: first as WarningTemplate, pin };
-      return words.length > 0 ? { html: escapeHtml(words.join(" ")), pin } : { pin };
+        return { template: first as WarningTemplate, ...flags };
+      return words.length > 0 ? { html: escapeHtml(words.join(" ")), ...flags } : flags;
     },
   },
 });

@@ -7,7 +7,7 @@ import { collectKeys } from "../../src/collect/keys.ts";
 import { knownTopics } from "../../src/collect/topics.ts";
 import { type CaseRecord, getCase, listChats, type SeizedChat } from "../../src/store/cases.ts";
 import { auditEntries } from "../helpers/audit.ts";
-import { eventually, type Stage, settled, startStage } from "../helpers/warden.ts";
+import { command, eventually, type Stage, settled, startStage } from "../helpers/warden.ts";
 
 /**
  * Warden in a seized forum: it learns the topics from what it sees, lockdown
@@ -243,5 +243,47 @@ describe("a seized forum", () => {
     await expect(
       runAction(env, { ...scope, idempotencyKey: "warn-3" }, "warn", { topic: "Reviews" }),
     ).rejects.toThrow('fw1 has no topic "Reviews" that Warden has seen: topics: Verkoop, Vraag');
+  });
+  it("takes hide-general and all-topics from an operator's commands", async () => {
+    stage = await startStage({ forum: true });
+    const s = stage;
+    const verkoop = await s.control.createTopic(s.group, { from_id: s.owner.id, name: "Verkoop" });
+    await settled(s);
+    await eventually(async () => (await knownTopics(s.redis, s.caseId, s.group)).length === 1);
+
+    const warned = await command(s, s.room, s.operator, "/warn fw1 trade pin all-topics");
+    expect(warned).toBe("warning posted in fw1 (General and 1 topic) and pinned");
+    const threads = (await s.control.chat(s.group)).messages
+      .filter((m) => m.sender_id === s.botUser.id && !m.is_service)
+      .map((m) => (m.message as { message_thread_id?: number }).message_thread_id ?? 1);
+    expect(threads).toEqual([1, verkoop.message_thread_id]);
+
+    expect(await command(s, s.room, s.operator, "/lockdown fw1 hide-genral")).toContain(
+      'usage: /lockdown [hide-general] — "hide-genral" is not an option',
+    );
+    await command(s, s.room, s.operator, "/lockdown fw1 hide-general");
+    const request = (await s.control.chat(s.room)).messages
+      .map(
+        (m) =>
+          m.message as {
+            message_id: number;
+            reply_markup?: { inline_keyboard: { callback_data: string }[][] };
+          },
+      )
+      .filter((m) => m.reply_markup)
+      .at(-1);
+    const approve = request?.reply_markup?.inline_keyboard[0]?.[0]?.callback_data as string;
+    await s.control.pressButton({
+      from_id: s.supervisor.id,
+      chat_id: s.room,
+      message_id: request?.message_id as number,
+      data: approve,
+    });
+    const states = await eventually(async () => {
+      const now = await topicStates(s);
+      return now.general.is_hidden ? now : undefined;
+    });
+    expect(states.general).toMatchObject({ is_closed: true, is_hidden: true });
+    expect(states.topics.every((t) => t.is_closed)).toBe(true);
   });
 });
