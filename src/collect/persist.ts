@@ -2,7 +2,14 @@ import type { RedisWrite } from "../store/cases.ts";
 import { collectParts, storeParts } from "../store/keys.ts";
 import { luaApplyWrites, pushWrites } from "../store/lua-writes.ts";
 import type { Redis } from "../store/redis.ts";
-import { type DeclaredKeys, declareKeys, keyIndex, luaScript, runScript } from "../store/script.ts";
+import {
+  type DeclaredKeys,
+  declareKeys,
+  isSlotMoving,
+  keyIndex,
+  luaScript,
+  runScript,
+} from "../store/script.ts";
 
 /**
  * One update's facts, written in one atomic step that first checks the update
@@ -327,6 +334,7 @@ export function isRefusal(err: unknown): boolean {
   const text = (err as Error)?.message ?? "";
   if (/^(LOADING|BUSY|NOSCRIPT|READONLY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|OOM)/.test(text))
     return false;
+  if (isSlotMoving(err)) return false;
   // ioredis-mock (rehearsals) reports script errors as plain errors naming the Lua VM.
   return (err as Error)?.name === "ReplyError" || /\blua\b/i.test(text);
 }

@@ -70,3 +70,16 @@ export function keyIndex(declared: DeclaredKeys, key: string): number {
   }
   return at;
 }
+
+/**
+ * Whether Redis Cluster refused a script because its keys' slot is being
+ * moved and they are split between the two masters for now (TRYAGAIN, after
+ * ioredis's own retries ran out: `maxRedirections` × `retryDelayOnTryAgain`,
+ * src/store/redis.ts). The script did not run; the same call can be sent
+ * again, and goes through once the move is done.
+ */
+export function isSlotMoving(err: unknown): boolean {
+  return /^(TRYAGAIN|Too many Cluster redirections\. Last error: (ReplyError: )?TRYAGAIN)/.test(
+    (err as Error)?.message ?? "",
+  );
+}
