@@ -73,13 +73,15 @@ export function keyIndex(declared: DeclaredKeys, key: string): number {
 
 /**
  * Whether Redis Cluster refused a script because its keys' slot is being
- * moved and they are split between the two masters for now (TRYAGAIN, after
- * ioredis's own retries ran out: `maxRedirections` × `retryDelayOnTryAgain`,
- * src/store/redis.ts). The script did not run; the same call can be sent
- * again, and goes through once the move is done.
+ * moved and they are split between the two masters for now: TRYAGAIN, after
+ * ioredis's own retries ran out (`maxRedirections`, src/store/redis.ts).
+ * ioredis sends a step refused with TRYAGAIN to a random master, which
+ * answers MOVED (or ASK), so the last refusal it reports can be either. Each
+ * was a refusal before the script ran: it did not run, the same call can be
+ * sent again, and goes through once the move is done.
  */
 export function isSlotMoving(err: unknown): boolean {
-  return /^(TRYAGAIN|Too many Cluster redirections\. Last error: (ReplyError: )?TRYAGAIN)/.test(
+  return /^(TRYAGAIN |Too many Cluster redirections\. Last error: (ReplyError: )?(TRYAGAIN|MOVED|ASK) )/.test(
     (err as Error)?.message ?? "",
   );
 }
