@@ -9,8 +9,9 @@ import type { Redis } from "./redis.ts";
  * script whose declared keys are all still on the old master runs there, one
  * whose keys are all gone is sent on (ASK), and one with some on each side is
  * refused for now (TRYAGAIN) and tried again. A key a script builds or reads
- * from ARGV escapes this: the script can create it on the old master after
- * the new one has taken it, and the move stops ("Value check failed"). So a
+ * from ARGV escapes this: the script can write it on the old master after
+ * the new one has taken it, where the move leaves it behind (data lost, as
+ * tests/cluster/resharding.test.ts saw) or stops ("Value check failed"). So a
  * script of Warden's names every key it reads or writes in KEYS, each once
  * (`declareKeys`), and finds them there by index — never by building one.
  */
