@@ -35,7 +35,8 @@ export async function settleBatch(
   } catch (err) {
     st.head = undefined;
     // The case's slot is being moved to another master (a Redis Cluster reshard): the script did
-    // not run, and runs once the move is done. Appended again, as after a conflict.
+    // not run (`sendBatch` checked that no earlier try wrote it), and runs once the move is done.
+    // Appended again, as after a conflict.
     if (isSlotMoving(err)) return blamed ? countAttempt(caseId, sent.batch) : sent.batch;
     rejectAll(sent.batch, writeFailure(caseId, err));
     return undefined;
