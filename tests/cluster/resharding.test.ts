@@ -276,7 +276,7 @@ function impatientClient(url: string, maxRedirections: number) {
 
 describe("a case's slot moved to another master while it is written", { timeout: 300_000 }, () => {
   it.each([
-    ["with Warden's cluster options (ioredis tries a refused step again for ~5-10 s)", undefined],
+    ["with Warden's cluster options (ioredis tries a refused step again for ~5 s)", undefined],
     [
       "when ioredis gives up at once (maxRedirections 2): the recorder and the audit log try again",
       2,
