@@ -1,6 +1,7 @@
 import type { Precondition, RedisWrite } from "../store/cases.ts";
 import { luaApplyWrites, pushWrites } from "../store/lua-writes.ts";
 import type { Redis } from "../store/redis.ts";
+import { declareKeys, keyIndex, luaScript, runScript } from "../store/script.ts";
 import { assertOneSlot } from "../store/slots.ts";
 import type { AuditEntry } from "./entry.ts";
 import { encodeHexFrontier, type HexFrontier } from "./merkle.ts";
@@ -15,7 +16,10 @@ import { auditKeys } from "./storage.ts";
  * head and frontier, the open intents, and the caller's state changes. Redis
  * applies all of it or none.
  *
- * KEYS: 1 stream, 2 head, 3 payloads, 4 open intents (`auditKeys`).
+ * KEYS: 1 stream, 2 head, 3 payloads, 4 open intents (`auditKeys`), then every
+ * key the preconditions and writes name, each once: a Redis Cluster moving the
+ * case's slot redirects the call by its declared keys, and only by them
+ * (src/store/script.ts). The arguments name these keys by their index.
  *
  * ARGV:
  * - 1, 2: seq and hash of the head the batch chains from;
@@ -24,7 +28,7 @@ import { auditKeys } from "./storage.ts";
  * - 7: the n leaf hashes, 64 hex digits each, as one string;
  * - 8: the n intent tags (`intentTag`) joined by ",";
  * - 9: the n entries' canonical bytes joined by "\n" (canonical JSON holds no raw line break);
- * - then the first entry's preconditions: their count, then key, field ("" tests the key
+ * - then the first entry's preconditions: their count, then key (its index), field ("" tests the key
  *   itself) and "1" (must exist), "0" (must not), "=<value>" (the string's or the hash
  *   field's value must be this) or "^<value>" (the list's first element must be this);
  * - then the writes of all n entries, as `pushWrites` encodes them.
@@ -59,7 +63,7 @@ export interface AppendCall {
 // The head is checked first, by seq and hash: a batch chained on a batch that was refused
 // expects a head that never came about, even if another writer reached the same seq. Such a
 // batch is built again from the real head, so nothing else about it is judged until then.
-const APPEND_SCRIPT = `
+const APPEND_SCRIPT = luaScript(`
 local head = redis.call('HMGET', KEYS[2], 'seq', 'hash')
 local seq = tonumber(head[1]) or 0
 if seq ~= tonumber(ARGV[1]) or (seq > 0 and head[2] ~= ARGV[2]) then return {0, 'conflict'} end
@@ -87,7 +91,7 @@ end
 local i = 10
 local nPre = tonumber(ARGV[i]); i = i + 1
 for p = 1, nPre do
-  local key, field, want = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local key, field, want = KEYS[tonumber(ARGV[i])], ARGV[i + 1], ARGV[i + 2]
   i = i + 3
   local found
   local kind = string.sub(want, 1, 1)
@@ -121,7 +125,7 @@ redis.call('HSET', KEYS[3], unpack(payload))
 redis.call('HSET', KEYS[2], 'seq', string.format('%d', seq + n), 'hash', ARGV[4], 'ts', ARGV[5], 'frontier', ARGV[6])
 ${luaApplyWrites()}
 return {1, 'ok'}
-`;
+`);
 
 function preconditionWant(c: Precondition): string {
   if (c.equals !== undefined && c.exists) return (c.listHead ? "^" : "=") + c.equals;
@@ -144,33 +148,19 @@ export function intentTag(entry: AuditEntry, writer?: string): string {
       : "-";
 }
 
-/** Every key the script touches: its own, the preconditions' and the writes'. */
-function* stepKeys(caseId: string, call: AppendCall): Generator<string> {
-  yield auditKeys.stream(caseId);
-  for (const c of call.preconditions) yield c.key;
-  for (const w of call.writes) {
-    yield w[1];
-    if (/^RENAME(NX)?$/i.test(w[0])) yield String(w[2]);
-  }
-}
-
 /**
  * Sends one batch without waiting for Redis. Whatever goes wrong sending, even
  * synchronously, arrives as the batch's reply.
  */
 export function evalAppend(redis: Redis, caseId: string, call: AppendCall): Promise<ScriptReply> {
   try {
-    assertOneSlot(`the audit entry of case ${caseId}`, stepKeys(caseId, call));
-    const argv: (string | number)[] = [call.preconditions.length];
-    for (const c of call.preconditions) argv.push(c.key, c.field ?? "", preconditionWant(c));
-    pushWrites(argv, call.writes);
-    return redis.eval(
-      APPEND_SCRIPT,
-      4,
+    const keys = declareKeys([
       auditKeys.stream(caseId),
       auditKeys.head(caseId),
       auditKeys.payloads(caseId),
       auditKeys.openIntents(caseId),
+    ]);
+    const argv: (string | number)[] = [
       call.from.seq,
       call.from.hash,
       call.leaves.length,
@@ -180,8 +170,13 @@ export function evalAppend(redis: Redis, caseId: string, call: AppendCall): Prom
       call.leaves.join(""),
       call.tags.join(","),
       call.payloads.join("\n"),
-      ...argv,
-    ) as Promise<ScriptReply>;
+      call.preconditions.length,
+    ];
+    for (const c of call.preconditions)
+      argv.push(keyIndex(keys, c.key), c.field ?? "", preconditionWant(c));
+    pushWrites(argv, call.writes, keys);
+    assertOneSlot(`the audit entry of case ${caseId}`, keys.list);
+    return runScript(redis, APPEND_SCRIPT, keys.list, argv) as Promise<ScriptReply>;
   } catch (err) {
     return Promise.reject(err);
   }

@@ -1,5 +1,6 @@
 import type { RedisWrite } from "../store/cases.ts";
 import type { Redis } from "../store/redis.ts";
+import { isSlotMoving } from "../store/script.ts";
 import { evalAppend, intentTag, type ScriptReply } from "./append-script.ts";
 import { type AuditEntry, canonicalBytes } from "./entry.ts";
 import { appendLeafHex, cloneHexFrontier, type HexFrontier, leafHashHex } from "./merkle.ts";
@@ -13,7 +14,7 @@ import {
 } from "./record-entry.ts";
 import { writeFailure } from "./record-errors.ts";
 import { type Pending, rejectAll } from "./record-queue.ts";
-import type { StoredHead } from "./storage.ts";
+import { auditKeys, type StoredHead } from "./storage.ts";
 
 /**
  * Turning a batch of `record` calls into entries chained on the head this
@@ -85,12 +86,41 @@ export function sendBatch(
     payloads: placed.payloads,
     preconditions: (live[0] as Pending).opts.preconditions ?? [],
     writes,
-  });
+  }).catch((err: unknown) => unlessWritten(deps.redis, caseId, from.seq + live.length, hash, err));
   // Handled in order by `settleBatch`; until then a rejection must not count as unhandled.
   reply.catch(() => undefined);
   const head = { seq: from.seq + live.length, hash, ts, frontier: tree };
   st.head = head;
   return { batch: live, entries, tree, head, from, reply };
+}
+
+/**
+ * A batch refused while its case's slot moved is appended again
+ * (`settleBatch`) — unless it was written after all: ioredis reports only the
+ * last of its tries, and an earlier one may have been cut off (a connection
+ * lost) after Redis ran the script. The batch's last entry, at its seq with
+ * its leaf hash, says which: found, the batch counts as appended.
+ */
+async function unlessWritten(
+  redis: Redis,
+  caseId: string,
+  lastSeq: number,
+  lastLeaf: string,
+  err: unknown,
+): Promise<ScriptReply> {
+  if (!isSlotMoving(err)) throw err;
+  let found: [string, string[]][];
+  try {
+    found = await redis.xrange(auditKeys.stream(caseId), `0-${lastSeq}`, `0-${lastSeq}`);
+  } catch (readErr) {
+    // Not known either way: not appended again, the caller is told it failed.
+    throw new Error(
+      `${(err as Error).message}; whether the batch was written could not be read (${(readErr as Error).message})`,
+    );
+  }
+  const fields = found[0]?.[1];
+  if (fields?.[0] === "h" && fields[1] === lastLeaf) return [1, "ok"];
+  throw err;
 }
 
 /**

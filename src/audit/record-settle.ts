@@ -1,3 +1,4 @@
+import { isSlotMoving } from "../store/script.ts";
 import type { ScriptReply } from "./append-script.ts";
 import type { AuditEntry } from "./entry.ts";
 import type { CaseState } from "./record-case.ts";
@@ -33,6 +34,10 @@ export async function settleBatch(
     reply = await sent.reply;
   } catch (err) {
     st.head = undefined;
+    // The case's slot is being moved to another master (a Redis Cluster reshard): the script did
+    // not run (`sendBatch` checked that no earlier try wrote it), and runs once the move is done.
+    // Appended again, as after a conflict.
+    if (isSlotMoving(err)) return blamed ? countAttempt(caseId, sent.batch) : sent.batch;
     rejectAll(sent.batch, writeFailure(caseId, err));
     return undefined;
   }

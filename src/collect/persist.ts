@@ -1,10 +1,15 @@
 import type { RedisWrite } from "../store/cases.ts";
-import { collectParts } from "../store/keys.ts";
-import { collectShapes as shapes } from "../store/layout/collect.ts";
-import { luaKey } from "../store/layout/lua.ts";
-import { storeShapes } from "../store/layout/store.ts";
+import { collectParts, storeParts } from "../store/keys.ts";
 import { luaApplyWrites, pushWrites } from "../store/lua-writes.ts";
 import type { Redis } from "../store/redis.ts";
+import {
+  type DeclaredKeys,
+  declareKeys,
+  isSlotMoving,
+  keyIndex,
+  luaScript,
+  runScript,
+} from "../store/script.ts";
 
 /**
  * One update's facts, written in one atomic step that first checks the update
@@ -36,8 +41,8 @@ export interface MemberFact {
 /**
  * A message as evidence: the step stores it under its chat (first version in
  * the chat's message hash, every edit appended to the message's versions) and
- * indexes it by date and by sender. The keys are built in the step, from the
- * patterns the registry declares (src/store/layout/collect.ts).
+ * indexes it by date and by sender. Its keys are built from the chat, message
+ * and sender ids (`collectParts`) and declared to the step (src/store/script.ts).
  */
 export interface MessageFact {
   chatId: number;
@@ -66,7 +71,7 @@ export interface OnceWrite {
 
 /**
  * One update's facts in one case. Every key is a part after the case's
- * prefix (`collectParts`); the atomic step adds the prefix, so keys cannot
+ * prefix (`collectParts`); the persister adds the prefix, so keys cannot
  * leave the case's hash slot. The update id is also queued for the case's
  * batched `collect` audit entry (`collect:pending`) in the same step.
  */
@@ -99,30 +104,34 @@ export interface PersistResult {
  */
 export const SEEN_UPDATES_MS = 7 * 24 * 3600 * 1000;
 
-// ARGV: prefix, oldest seen score to keep (or "" not to prune now), update count, the update ids
-// (comma-separated), then per update a header of short comma-separated fields and the update's
-// longer arguments. Few arguments matter: each costs ioredis and Redis more than its bytes do.
+// KEYS: 1 the case record, 2 the seen set, 3 the collect queue, 4 the members index, then every
+// other key the batch touches, each once (src/store/script.ts): a Redis Cluster moving the case's
+// slot redirects the call by them, and only by them. The header and arguments name them by index.
+// ARGV: oldest seen score to keep (or "" not to prune now), update count, the update ids
+// (comma-separated), index of the usernames hash (or "" if no member of the batch has one), then
+// per update a header of short comma-separated fields and the update's longer arguments. Few
+// arguments matter: each costs ioredis and Redis more than its bytes do.
 //   header: count of the update's arguments after the header (so a duplicate is skipped in one
-//           step), update id, receive time, state part or "", member count, 3 fields per member
-//           (id, lower-cased username, counter), message chat id or "" (then message id, date,
-//           sender id or "", "1" if edited), once count
+//           step), update id, receive time, state key or "", member count, 5 fields per member
+//           (id, lower-cased username, counter, member key, name history key), messages key or ""
+//           (then message id, date, dates key, sender's index key or "", versions key or "" — set
+//           when the message is an edit), once count
 //   then: 2 per member (profile JSON, name signature), the message's stored JSON if any, 5 per
-//         once, then the writes (see src/store/lua-writes.ts).
-// Keys are the registry's patterns after the prefix, spliced in when this module loads (luaKey);
-// the other keys arrive as parts built by collectParts and chatParts.
-// Returns one string per update: "1" applied or "0" seen before, then ":<freeze mode>" if asked.
-// A closed case keeps nothing new: every update counts as seen, checked in the same atomic step
-// as the writes it would have made (the case record's `closed` field, src/store/cases.ts).
-const PERSIST_SCRIPT = `
-local p = ARGV[1]
-if redis.call('HEXISTS', ${luaKey(storeShapes.caseMeta, "p")}, 'closed') == 1 then
+//         once (key, field, value, counter key, counter field), then the writes
+//         (src/store/lua-writes.ts).
+// Keys are indices in KEYS. Returns one string per update: "1" applied or "0" seen before, then
+// ":<freeze mode>" if asked. A closed case keeps nothing new: every update counts as seen, checked
+// in the same atomic step as the writes it would have made (the case record's `closed` field,
+// src/store/cases.ts).
+const PERSIST_SCRIPT = luaScript(`
+if redis.call('HEXISTS', KEYS[1], 'closed') == 1 then
   local none = {}
-  for u = 1, tonumber(ARGV[3]) do none[u] = '0' end
+  for u = 1, tonumber(ARGV[2]) do none[u] = '0' end
   return none
 end
-local seenKey = ${luaKey(shapes.seenUpdates, "p")}
-local pendingKey = ${luaKey(shapes.pendingCollect, "p")}
-local n = tonumber(ARGV[3])
+local seenKey, pendingKey, membersKey = KEYS[2], KEYS[3], KEYS[4]
+local usernamesKey = KEYS[tonumber(ARGV[4])]
+local n = tonumber(ARGV[2])
 local out = {}
 local i = 5
 local function fields(s)
@@ -134,16 +143,21 @@ local function fields(s)
     pos = comma + 1
   end
 end
+-- A key named by its index in KEYS; '' names none.
+local function key(index)
+  if index == '' then return nil end
+  return KEYS[tonumber(index)]
+end
 -- Which updates were persisted before: one read for the batch, one write for the new ones at the end.
-local seenBefore = redis.call('ZMSCORE', seenKey, unpack(fields(ARGV[4])))
+local seenBefore = redis.call('ZMSCORE', seenKey, unpack(fields(ARGV[3])))
 local seenNow, fresh, freshScored = {}, {}, {}
 for u = 1, n do
   local h = fields(ARGV[i])
   local nextUpdate = i + 1 + tonumber(h[1])
   i = i + 1
-  local updateId, now, state = h[2], h[3], h[4]
+  local updateId, now, state = h[2], h[3], key(h[4])
   local tail = ''
-  if state ~= '' then tail = ':' .. (redis.call('HGET', p .. state, 'frozen') or '') end
+  if state then tail = ':' .. (redis.call('HGET', state, 'frozen') or '') end
   -- A missing score is false in Redis and null in the embedded Redis of rehearsals: test for a string.
   if type(seenBefore[u]) == 'string' or seenNow[updateId] then
     out[u] = '0' .. tail
@@ -158,10 +172,10 @@ for u = 1, n do
     local f = 6
     for _ = 1, nMembers do
       local userId, usernameLower, countField = h[f], h[f+1], h[f+2]
+      local memberKey, namesKey = key(h[f+3]), key(h[f+4])
       local profile, sig = ARGV[i], ARGV[i+1]
-      f = f + 3
+      f = f + 5
       i = i + 2
-      local memberKey = ${luaKey(shapes.member, "p", { member: "userId" })}
       -- One read and one write per member: the script runs atomically, so read-then-write is safe.
       local field = countField ~= '' and countField or 'last_seen'
       local had = redis.call('HMGET', memberKey, 'first_seen', 'name_sig', 'profile', field)
@@ -169,38 +183,38 @@ for u = 1, n do
       -- A missing field is false in Redis and null in the embedded Redis of rehearsals: test for a string.
       if type(had[1]) ~= 'string' then
         set[#set + 1] = 'first_seen'; set[#set + 1] = now
-        redis.call('ZADD', ${luaKey(shapes.members, "p")}, now, userId)
+        redis.call('ZADD', membersKey, now, userId)
       end
       if had[3] ~= profile then set[#set + 1] = 'profile'; set[#set + 1] = profile end
       if had[2] ~= sig then
         set[#set + 1] = 'name_sig'; set[#set + 1] = sig
-        redis.call('RPUSH', ${luaKey(shapes.memberNames, "p", { member: "userId" })}, '{"name":' .. sig .. ',"seen":' .. now .. '}')
-        if usernameLower ~= '' then redis.call('HSET', ${luaKey(shapes.usernames, "p")}, usernameLower, userId) end
+        redis.call('RPUSH', namesKey, '{"name":' .. sig .. ',"seen":' .. now .. '}')
+        if usernameLower ~= '' then redis.call('HSET', usernamesKey, usernameLower, userId) end
       end
       if countField ~= '' then
         set[#set + 1] = countField; set[#set + 1] = (tonumber(had[4]) or 0) + 1
       end
       redis.call('HSET', memberKey, unpack(set))
     end
-    local chatId = h[f]; f = f + 1
-    if chatId ~= '' then
-      local messageId, date, sender, edited = h[f], h[f+1], h[f+2], h[f+3]
-      f = f + 4
+    local messagesKey = key(h[f]); f = f + 1
+    if messagesKey then
+      local messageId, date, datesKey, fromKey, versionsKey = h[f], h[f+1], key(h[f+2]), key(h[f+3]), key(h[f+4])
+      f = f + 5
       local stored = ARGV[i]; i = i + 1
       -- The hash keeps the version first seen; every edit is appended, so no version is overwritten.
-      if edited == '1' then redis.call('RPUSH', ${luaKey(shapes.messageVersions, "p", { chat: "chatId", msg: "messageId" })}, stored) end
-      redis.call('HSETNX', ${luaKey(shapes.messages, "p", { chat: "chatId" })}, messageId, stored)
-      redis.call('ZADD', ${luaKey(shapes.messageDates, "p", { chat: "chatId" })}, 'NX', date, messageId)
-      if sender ~= '' then redis.call('ZADD', ${luaKey(shapes.messagesFrom, "p", { chat: "chatId", sender: "sender" })}, 'NX', date, messageId) end
+      if versionsKey then redis.call('RPUSH', versionsKey, stored) end
+      redis.call('HSETNX', messagesKey, messageId, stored)
+      redis.call('ZADD', datesKey, 'NX', date, messageId)
+      if fromKey then redis.call('ZADD', fromKey, 'NX', date, messageId) end
     end
     local nOnce = tonumber(h[f])
     for _ = 1, nOnce do
-      if redis.call('HSETNX', p .. ARGV[i], ARGV[i+1], ARGV[i+2]) == 1 then
-        redis.call('HINCRBY', p .. ARGV[i+3], ARGV[i+4], 1)
+      if redis.call('HSETNX', key(ARGV[i]), ARGV[i+1], ARGV[i+2]) == 1 then
+        redis.call('HINCRBY', key(ARGV[i+3]), ARGV[i+4], 1)
       end
       i = i + 5
     end
-    ${luaApplyWrites("p")}
+    ${luaApplyWrites()}
   end
 end
 if #fresh > 0 then
@@ -209,26 +223,9 @@ if #fresh > 0 then
   redis.call('RPUSH', pendingKey, unpack(fresh))
 end
 -- Forget ids past the de-duplication window (asked for about once a minute per case).
-if ARGV[2] ~= '' then redis.call('ZREMRANGEBYSCORE', seenKey, '-inf', '(' .. ARGV[2]) end
+if ARGV[1] ~= '' then redis.call('ZREMRANGEBYSCORE', seenKey, '-inf', '(' .. ARGV[1]) end
 return out
-`;
-
-const SCRIPT_NAME = "wardenPersistUpdates";
-
-type WithPersist = Redis & {
-  [SCRIPT_NAME](key: string, ...argv: (string | number)[]): Promise<string[]>;
-};
-
-/**
- * The script registered on the connection, so ioredis sends EVALSHA (the
- * script's hash) rather than its text with every call.
- */
-function scripted(redis: Redis): WithPersist {
-  const r = redis as WithPersist;
-  if (typeof r[SCRIPT_NAME] !== "function")
-    redis.defineCommand(SCRIPT_NAME, { numberOfKeys: 1, lua: PERSIST_SCRIPT });
-  return r;
-}
+`);
 
 /** A header field: it must not hold the separator (usernames and Warden's own parts never do). */
 function field(value: string): string {
@@ -236,23 +233,46 @@ function field(value: string): string {
   return value;
 }
 
-/** Appends one update's header and arguments (see the script) to `argv`. */
-function pushUpdate(argv: (string | number)[], facts: UpdateFacts): void {
+/**
+ * Appends one update's header and arguments (see the script) to `argv`,
+ * declaring its keys in `keys`.
+ */
+function pushUpdate(argv: (string | number)[], facts: UpdateFacts, keys: DeclaredKeys): void {
+  const p = facts.prefix;
   const headerAt = argv.length;
   argv.push("");
-  let header = `${facts.updateId},${facts.receivedAt},${field(facts.stateKey ?? "")},${facts.members.length}`;
+  const state = facts.stateKey === undefined ? "" : keyIndex(keys, p + facts.stateKey);
+  let header = `${facts.updateId},${facts.receivedAt},${state},${facts.members.length}`;
   for (const m of facts.members) {
-    header += `,${m.userId},${field(m.usernameLower)},${field(m.countField)}`;
+    const member = keyIndex(keys, p + collectParts.member(m.userId));
+    const names = keyIndex(keys, p + collectParts.memberNames(m.userId));
+    header += `,${m.userId},${field(m.usernameLower)},${field(m.countField)},${member},${names}`;
     argv.push(m.profile, m.nameSignature);
   }
   const m = facts.message;
   if (m) {
-    header += `,${m.chatId},${m.messageId},${m.date},${m.senderId ?? ""},${m.edited ? "1" : ""}`;
+    const messages = keyIndex(keys, p + collectParts.messages(m.chatId));
+    const dates = keyIndex(keys, p + collectParts.messageDates(m.chatId));
+    const from =
+      m.senderId === undefined
+        ? ""
+        : keyIndex(keys, p + collectParts.messagesFrom(m.chatId, m.senderId));
+    const versions = m.edited
+      ? keyIndex(keys, p + collectParts.messageVersions(m.chatId, m.messageId))
+      : "";
+    header += `,${messages},${m.messageId},${m.date},${dates},${from},${versions}`;
     argv.push(m.stored);
   } else header += ",";
   header += `,${facts.once.length}`;
-  for (const o of facts.once) argv.push(o.key, o.field, o.value, o.counterKey, o.counterField);
-  pushWrites(argv, facts.writes);
+  for (const o of facts.once)
+    argv.push(
+      keyIndex(keys, p + o.key),
+      o.field,
+      o.value,
+      keyIndex(keys, p + o.counterKey),
+      o.counterField,
+    );
+  pushWrites(argv, facts.writes, keys, p);
   argv[headerAt] = `${argv.length - headerAt - 1},${header}`;
 }
 
@@ -275,11 +295,24 @@ async function persistCase(
   now: number,
   prune: boolean,
 ): Promise<PersistResult[]> {
+  const keys = declareKeys([
+    prefix + storeParts.caseMeta(),
+    prefix + collectParts.seenUpdates(),
+    prefix + collectParts.pendingCollect(),
+    prefix + collectParts.members(),
+  ]);
+  const usernames = list.some((facts) => facts.members.some((m) => m.usernameLower !== ""))
+    ? keyIndex(keys, prefix + collectParts.usernames())
+    : "";
   const ids = list.map((facts) => facts.updateId).join(",");
-  const argv: (string | number)[] = [prefix, prune ? now - SEEN_UPDATES_MS : "", list.length, ids];
-  for (const facts of list) pushUpdate(argv, facts);
-  // KEYS[1] names the case's seen set, so a cluster routes the call to the case's slot.
-  const replies = await scripted(redis)[SCRIPT_NAME](prefix + collectParts.seenUpdates(), ...argv);
+  const argv: (string | number)[] = [
+    prune ? now - SEEN_UPDATES_MS : "",
+    list.length,
+    ids,
+    usernames,
+  ];
+  for (const facts of list) pushUpdate(argv, facts, keys);
+  const replies = (await runScript(redis, PERSIST_SCRIPT, keys.list, argv)) as string[];
   return replies.map(resultOf);
 }
 
@@ -301,6 +334,7 @@ export function isRefusal(err: unknown): boolean {
   const text = (err as Error)?.message ?? "";
   if (/^(LOADING|BUSY|NOSCRIPT|READONLY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|OOM)/.test(text))
     return false;
+  if (isSlotMoving(err)) return false;
   // ioredis-mock (rehearsals) reports script errors as plain errors naming the Lua VM.
   return (err as Error)?.name === "ReplyError" || /\blua\b/i.test(text);
 }

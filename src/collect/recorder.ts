@@ -3,6 +3,7 @@ import type { Update } from "grammy/types";
 import type { Logger } from "pino";
 import { type AuditLog, RecordRefusedError } from "../audit/record.ts";
 import type { Redis } from "../store/redis.ts";
+import { isSlotMoving } from "../store/script.ts";
 import { type CaseCache, createCaseCache } from "./case-cache.ts";
 import {
   type CollectedUpdate,
@@ -384,10 +385,15 @@ export function createRecorder(deps: RecorderDeps): Recorder {
         // few tries the update is kept whole instead, so one odd update cannot stop the bot.
         if (isRefusal(err)) refusals++;
         if (attempt === 0 || attempt % 20 === 0) {
-          deps.logger.error(
-            { update_id: update.update_id, attempt, err: (err as Error).message },
-            "cannot persist an update: holding it until Redis is back",
-          );
+          const details = { update_id: update.update_id, attempt, err: (err as Error).message };
+          // A reshard moving the case's slot: the step waits for the move, which ends by itself.
+          if (isSlotMoving(err))
+            deps.logger.warn(
+              details,
+              "the case's Redis Cluster slot is being moved: holding the update until the move is done",
+            );
+          else
+            deps.logger.error(details, "cannot persist an update: holding it until Redis is back");
         }
         await new Promise((resolve) => setTimeout(resolve, retryDelayMs));
       }

@@ -15,6 +15,8 @@ export { assertCaseId, CASE_ID_PATTERN, casePrefix } from "./layout/prefix.ts";
 
 /** Cases, roles, control rooms and seized chats (src/store/cases.ts). */
 export const keys = buildersOf(LAYOUT.store);
+/** The parts of `keys` after `warden:{<case>}:` (the recorder's step checks the case is open). */
+export const storeParts = partsOf(LAYOUT.store);
 /** The audit log (src/audit/storage.ts). */
 export const auditKeys = buildersOf(LAYOUT.audit);
 /** What the recorder and the rest of src/collect keep. */

@@ -223,7 +223,7 @@ export function clusterSeeds(url: string): string[] {
  * over, rather than failing at once. Reads go to masters (`scaleReads`), so
  * Warden never reads what a replica has not yet received.
  */
-const CLUSTER_OPTIONS: ClusterOptions = {
+export const CLUSTER_OPTIONS: ClusterOptions = {
   scaleReads: "master",
   maxRedirections: 32,
   retryDelayOnMoved: 0,

@@ -6,18 +6,24 @@ import { auditKeys, readHead } from "../../src/audit/storage.ts";
 import { verifyCaseLog } from "../../src/audit/verify-case.ts";
 import { freshLog, info, operator, verifierOf } from "./helpers.ts";
 
-/** Counts the append script calls in flight at once on this connection. */
+/** Counts the append script calls in flight at once on this connection (EVALSHA, or EVAL when Redis lacks the script). */
 function watchInFlight(redis: Redis): { max: () => number } {
   let now = 0;
   let max = 0;
-  const original = redis.eval.bind(redis) as (...args: unknown[]) => Promise<unknown>;
-  (redis as unknown as { eval: (...args: unknown[]) => Promise<unknown> }).eval = (...args) => {
-    now++;
-    max = Math.max(max, now);
-    return original(...args).finally(() => {
-      now--;
-    });
-  };
+  const spied = redis as unknown as Record<
+    "eval" | "evalsha",
+    (...args: unknown[]) => Promise<unknown>
+  >;
+  for (const command of ["eval", "evalsha"] as const) {
+    const original = spied[command].bind(redis);
+    spied[command] = (...args) => {
+      now++;
+      max = Math.max(max, now);
+      return original(...args).finally(() => {
+        now--;
+      });
+    };
+  }
   return { max: () => max };
 }
 

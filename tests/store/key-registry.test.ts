@@ -9,8 +9,6 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { collectKeys, keys, scenarioKeys } from "../../src/store/keys.ts";
 import { buildKey } from "../../src/store/layout/builders.ts";
-import { collectShapes } from "../../src/store/layout/collect.ts";
-import { luaKey } from "../../src/store/layout/lua.ts";
 import { shapeOfKey } from "../../src/store/layout/match.ts";
 import { SHAPES } from "../../src/store/layout/registry.ts";
 import { compilePattern, HOLES } from "../../src/store/layout/shape.ts";
@@ -76,14 +74,6 @@ describe("the key registry", () => {
       "collect.messages names a chat but does not say what a supergroup upgrade does to it",
       "collect.erased is marked rewritten, but src/store/migrate-chat.ts has no rewrite for it",
     ]);
-  });
-
-  it("splices into Lua the key the builder builds", async () => {
-    const script = `local p, chatId, messageId = ARGV[1], ARGV[2], ARGV[3]
-return ${luaKey(collectShapes.messageVersions, "p", { chat: "chatId", msg: "messageId" })}`;
-    expect(await redis.eval(script, 0, "warden:{op-fw}:", -100123, 7)).toBe(
-      collectKeys.messageVersions("op-fw", -100123, 7),
-    );
   });
 
   it("finds keys that no shape declares, and keys of another type than declared", async () => {

@@ -2,8 +2,7 @@ import type { KeyShape } from "./shape.ts";
 
 /**
  * What Warden collects in a case (src/collect/, docs/collection.md). The
- * recorder's atomic step (src/collect/persist.ts) builds most of these inside
- * Lua from the same patterns.
+ * recorder's atomic step (src/collect/persist.ts) writes most of these.
  */
 export const collectShapes = {
   pendingCollect: {
