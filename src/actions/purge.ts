@@ -11,6 +11,7 @@ import {
   type StoredMessage,
 } from "../collect/queries.ts";
 import type { RedisWrite } from "../store/cases.ts";
+import type { Redis } from "../store/redis.ts";
 import type { ActionEnv, ActionScope } from "./context.ts";
 import { defineAction } from "./definition.ts";
 import { MemberRef, parseMemberRef, resolveMembers } from "./members-named.ts";
@@ -243,6 +244,22 @@ function messageIdsOf(words: string[]): number[] {
     if (!/^\d+$/.test(word)) throw new UsageError(PURGE_USAGE);
     return [Number(word)];
   });
+}
+
+/**
+ * Whether a purge, by any request, captured the message as evidence before
+ * deleting it: its removal was asked for already. A redelivered update, or
+ * one a guard other than the one that removed it would act on, then asks
+ * Telegram for nothing more.
+ */
+export async function capturedForRemoval(
+  redis: Redis,
+  caseId: string,
+  chatId: number,
+  messageId: number,
+): Promise<boolean> {
+  const raw = await redis.hget(collectKeys.evidence(caseId), `${chatId}:${messageId}`);
+  return raw !== null && (JSON.parse(raw) as { reason?: string }).reason === "purge";
 }
 
 export const purgeAction = defineAction({

@@ -1,4 +1,6 @@
+import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createWardenBot, startPolling } from "../../src/bot/create.ts";
 import { collectKeys } from "../../src/collect/keys.ts";
 import { runRetention } from "../../src/collect/retention.ts";
 import { getCase } from "../../src/store/cases.ts";
@@ -99,6 +101,50 @@ describe("an album whose caption is an offer, in a trade freeze", () => {
     expect(
       (await botMessages(stage, stage.group)).filter((m) => m.text?.includes(TRADE_WARNING)),
     ).toHaveLength(1);
+  });
+
+  it("split by a restart: the captioned item removed by one process, the rest by the next as they come", async () => {
+    // The first process takes only the captioned item, then stops before it sees the others.
+    await stage.runner.stop();
+    const items = await post([0, 1, 2]);
+    const ids = items.map((m) => m.message_id);
+    const group = items[0]?.media_group_id as string;
+    const [first] = await stage.warden.bot.api.getUpdates({ limit: 1, timeout: 0 });
+    expect(first?.message?.message_id).toBe(ids[0]);
+    await stage.warden.bot.handleUpdate(first as NonNullable<typeof first>);
+    await eventually(() => deleted([ids[0] as number]));
+    expect(await deleted(ids)).toBe(false);
+    await stage.warden.close();
+
+    // A new process on the same Redis, with nothing in memory: Telegram hands it the whole album
+    // again (the first item was never confirmed), and what Redis holds decides.
+    const logger = pino({ level: "silent" });
+    const next = createWardenBot({
+      token: stage.token,
+      apiRoot: stage.sim.apiRoot,
+      redis: stage.redis,
+      audit: stage.audit,
+      logger,
+      throttle: false,
+    });
+    await next.bot.init();
+    const runner = startPolling(next, logger, { timeoutSeconds: 1 });
+    try {
+      await eventually(() => deleted(ids));
+      await eventually(async () => (await albumEvidence(group))?.message_ids.length === 3);
+      expect((await albumEvidence(group))?.message_ids).toEqual(ids);
+      // Each item was deleted once; the redelivered captioned item asked Telegram for nothing.
+      const deletes = (await stage.control.calls(0, { method: "deleteMessages" }))
+        .map((c) => c.params.message_ids as number[])
+        .filter((batch) => batch.some((id) => ids.includes(id)));
+      expect(deletes).toEqual([[ids[0]], [ids[1]], [ids[2]]]);
+      expect(
+        (await botMessages(stage, stage.group)).filter((m) => m.text?.includes(TRADE_WARNING)),
+      ).toHaveLength(1);
+    } finally {
+      await runner.stop();
+      await next.close();
+    }
   });
 
   it("at the end of retention: the album's unit and membership go with its items, and the erasure names the album", async () => {

@@ -1,7 +1,7 @@
 import { Composer, type Context } from "grammy";
 import type { ActionScope } from "../../actions/context.ts";
 import { actionEnv } from "../../actions/context.ts";
-import { purge } from "../../actions/purge.ts";
+import { capturedForRemoval, purge } from "../../actions/purge.ts";
 import { albumMembership } from "../../collect/albums.ts";
 import { recordedOf } from "../../collect/recorder.ts";
 import { getCase, type SeizedChat } from "../../store/cases.ts";
@@ -27,6 +27,9 @@ export function albumGuardFeature(deps: FeatureDeps): Feature {
     if (!seen || group === undefined) return next();
     const album = await albumMembership(deps.redis, seen.caseId, seen.chatId, group);
     if (!album.removed) return next();
+    // Removed already, with the album or by itself: this is a redelivery, for what follows to judge.
+    if (await capturedForRemoval(deps.redis, seen.caseId, seen.chatId, ctx.message.message_id))
+      return next();
     const [record, rawChat] = await Promise.all([
       getCase(deps.redis, seen.caseId),
       deps.redis.hget(keys.caseChats(seen.caseId), String(seen.chatId)),

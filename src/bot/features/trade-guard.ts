@@ -2,9 +2,8 @@ import { Composer, type Context } from "grammy";
 import { getChatState } from "../../actions/chat-state.ts";
 import type { ActionScope } from "../../actions/context.ts";
 import { actionEnv } from "../../actions/context.ts";
-import { purge } from "../../actions/purge.ts";
+import { capturedForRemoval, purge } from "../../actions/purge.ts";
 import { warn } from "../../actions/warn.ts";
-import { collectKeys } from "../../collect/keys.ts";
 import { recordedOf } from "../../collect/recorder.ts";
 import { getCase, getRole, type SeizedChat } from "../../store/cases.ts";
 import { botKeys, keys } from "../../store/keys.ts";
@@ -73,17 +72,6 @@ export async function tradeWarningDue(
     TRADE_WARNING_RULE.maxSeconds,
   );
   return due === 1;
-}
-
-/** Whether the message was captured as evidence before a removal (its removal was asked for). */
-async function capturedForRemoval(
-  redis: Redis,
-  caseId: string,
-  chatId: number,
-  messageId: number,
-): Promise<boolean> {
-  const raw = await redis.hget(collectKeys.evidence(caseId), `${chatId}:${messageId}`);
-  return raw !== null && (JSON.parse(raw) as { reason?: string }).reason === "purge";
 }
 
 export function tradeGuardFeature(deps: FeatureDeps): Feature {
