@@ -1,3 +1,4 @@
+import type { Message } from "grammy/types";
 import { z } from "zod";
 import { UsageError } from "../base/usage-error.ts";
 import { albumEvidenceWrites, albumMembership, albumOf } from "../collect/albums.ts";
@@ -7,15 +8,18 @@ import {
   getMessages,
   getMessageVersions,
   messageIdsFrom,
+  messageIdsSince,
   recentMessageIds,
   type StoredMessage,
 } from "../collect/queries.ts";
+import { GENERAL_TOPIC_ID } from "../collect/topics.ts";
 import type { RedisWrite } from "../store/cases.ts";
 import type { Redis } from "../store/redis.ts";
 import type { ActionEnv, ActionScope } from "./context.ts";
 import { defineAction } from "./definition.ts";
 import { MemberRef, parseMemberRef, resolveMembers } from "./members-named.ts";
 import { type ActionReport, runStep, type StepReport } from "./run.ts";
+import { namedTopic } from "./topics.ts";
 
 /**
  * Removes messages from a seized chat, evidence first: every message is
@@ -27,7 +31,12 @@ import { type ActionReport, runStep, type StepReport } from "./run.ts";
  * call, and the album is kept as one unit of evidence besides its items.
  */
 
-export type PurgeSelection = { messageIds: number[] } | { senderId: number } | { last: number };
+export type PurgeSelection =
+  | { messageIds: number[] }
+  | { senderId: number }
+  | { last: number }
+  /** A forum topic's messages that Telegram still lets bots delete (the last 48 hours). */
+  | { topicId: number };
 
 const BATCH = 100;
 const DELETE_WINDOW_SECONDS = 48 * 3600;
@@ -49,7 +58,33 @@ async function select(
   const { chatId } = scope.chat;
   if ("messageIds" in selection) return [...new Set(selection.messageIds)].sort((a, b) => a - b);
   if ("senderId" in selection) return messageIdsFrom(env.redis, caseId, chatId, selection.senderId);
+  if ("topicId" in selection) return topicMessageIds(env, scope, selection.topicId);
   return recentMessageIds(env.redis, caseId, chatId, selection.last);
+}
+
+/**
+ * A topic's messages of the last 48 hours: older ones Telegram does not let a
+ * bot delete, so they are not looked for (the recorder indexes messages by
+ * date, not by topic). General is every message not in another topic. A
+ * topic's own service messages (created, edited, closed…) are left: Telegram
+ * refuses to delete a topic's creation, and the others are the record of it.
+ */
+async function topicMessageIds(
+  env: ActionEnv,
+  scope: ActionScope,
+  topicId: number,
+): Promise<number[]> {
+  const { id: caseId } = scope.case;
+  const { chatId } = scope.chat;
+  const since = (env.now?.() ?? Math.floor(Date.now() / 1000)) - DELETE_WINDOW_SECONDS;
+  const recent = await messageIdsSince(env.redis, caseId, chatId, since);
+  const stored = await getMessages(env.redis, caseId, chatId, recent);
+  return recent.filter((id) => {
+    const m = stored.get(id)?.message as Partial<Message> | undefined;
+    if (!m || Object.keys(m).some((k) => k.startsWith("forum_topic_"))) return false;
+    const thread = m.is_topic_message ? m.message_thread_id : undefined;
+    return topicId === GENERAL_TOPIC_ID ? thread === undefined : thread === topicId;
+  });
 }
 
 /**
@@ -215,6 +250,8 @@ const Selection = z.union([
   z.strictObject({ messageIds: z.array(z.number().int().positive()).min(1).max(10_000) }),
   z.strictObject({ sender: MemberRef }),
   z.strictObject({ last: z.number().int().min(1).max(10_000) }),
+  /** A forum topic, by title (or number; "General"), as Warden has seen it. */
+  z.strictObject({ topic: z.string().min(1).max(128) }),
 ]);
 type Selection = z.infer<typeof Selection>;
 
@@ -223,13 +260,14 @@ async function resolveSelection(
   scope: ActionScope,
   selection: Selection,
 ): Promise<PurgeSelection> {
+  if ("topic" in selection) return { topicId: (await namedTopic(env, scope, selection.topic)).id };
   if (!("sender" in selection)) return selection;
   const [senderId] = await resolveMembers(env, scope.case.id, [selection.sender]);
   return { senderId: senderId as number };
 }
 
 const PURGE_USAGE =
-  "usage: /purge last N | /purge @user | /purge from <id> | /purge <message ids or ranges> | reply /purge";
+  "usage: /purge last N | /purge @user | /purge from <id> | /purge topic <title> | /purge <message ids or ranges> | reply /purge";
 
 /** `3-7` → 3, 4, 5, 6, 7; single ids as they are. */
 function messageIdsOf(words: string[]): number[] {
@@ -273,6 +311,8 @@ export const purgeAction = defineAction({
     async count(env, scope, { selection }) {
       if ("messageIds" in selection) return selection.messageIds.length;
       if ("last" in selection) return selection.last;
+      if ("topic" in selection)
+        return (await select(env, scope, await resolveSelection(env, scope, selection))).length;
       const [senderId] = await resolveMembers(env, scope.case.id, [selection.sender]);
       return countMessagesFrom(env.redis, scope.case.id, scope.chat.chatId, senderId as number);
     },
@@ -280,14 +320,20 @@ export const purgeAction = defineAction({
   run: async (env, scope, { selection }) =>
     purge(env, scope, await resolveSelection(env, scope, selection)),
   command: {
-    usage: "last N | @user | from <id> | <ids>",
-    describe: "delete messages, evidence first: the last N, a member's, or by id",
+    usage: "last N | @user | from <id> | topic <title> | <ids>",
+    describe:
+      "delete messages, evidence first: the last N, a member's, a forum topic's (last 48 hours), or by id",
     parse({ words, replyTo }) {
       const [first, second] = words;
       if (first === "last") {
         if (!second || !/^\d{1,5}$/.test(second) || Number(second) < 1 || Number(second) > 10_000)
           throw new UsageError(PURGE_USAGE);
         return { selection: { last: Number(second) } };
+      }
+      if (first === "topic") {
+        const title = words.slice(1).join(" ");
+        if (!title) throw new UsageError(PURGE_USAGE);
+        return { selection: { topic: title } };
       }
       if (first === "from" || first?.startsWith("@")) {
         const who = first === "from" ? second : first;

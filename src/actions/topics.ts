@@ -1,5 +1,12 @@
 import { GrammyError } from "grammy";
-import { knownTopics, topicClosedWrites, topicDeletedWrites } from "../collect/topics.ts";
+import { UsageError } from "../base/usage-error.ts";
+import {
+  type KnownTopic,
+  knownTopics,
+  topicByName,
+  topicClosedWrites,
+  topicDeletedWrites,
+} from "../collect/topics.ts";
 import type { RedisWrite } from "../store/cases.ts";
 import { chatKeys } from "./chat-state.ts";
 import type { ActionEnv, ActionScope } from "./context.ts";
@@ -50,6 +57,30 @@ const detail = (r: TopicCallResult) => ({ ...r });
 export interface TopicLockdownOptions {
   /** Hide the General topic too (a scenario's `hide_general`). */
   hideGeneral?: boolean;
+}
+
+/**
+ * The topic an operator or a scenario names by title (or number; "General"
+ * is General), among those Warden has seen in the chat. An unknown name is
+ * an error the operator can act on, listing the topics there are.
+ */
+export async function namedTopic(
+  env: ActionEnv,
+  scope: ActionScope,
+  name: string,
+): Promise<{ id: number; name: string; known: KnownTopic[] }> {
+  const known = await knownTopics(env.redis, scope.case.id, scope.chat.chatId);
+  const found = topicByName(known, name);
+  if (!found)
+    throw new UsageError(
+      `${scope.chat.alias} has no topic "${name}" that Warden has seen: topics: ${
+        known
+          .filter((t) => !t.deleted)
+          .map((t) => t.name || `#${t.id}`)
+          .join(", ") || "none yet"
+      }`,
+    );
+  return { ...found, known };
 }
 
 /** Whether the chat is a forum (topics on), as Telegram says now. */

@@ -3,11 +3,12 @@ import { z } from "zod";
 import type { AdminRight } from "../base/bot-api-rights.ts";
 import { escapeHtml } from "../base/html.ts";
 import { UsageError } from "../base/usage-error.ts";
-import { GENERAL_TOPIC_ID, knownTopics, topicByName } from "../collect/topics.ts";
+import { GENERAL_TOPIC_ID, knownTopics } from "../collect/topics.ts";
 import type { ActionEnv, ActionScope } from "./context.ts";
 import { defineAction } from "./definition.ts";
 import { type ActionReport, report, runStep, type StepReport } from "./run.ts";
 import { renderBilingual, WARNING_TEMPLATES, type WarningTemplate } from "./templates.ts";
+import { namedTopic } from "./topics.ts";
 
 /** Sends a message to the seized chat and optionally pins it: the shared core of warn and announce. */
 async function post(
@@ -104,20 +105,12 @@ export async function topicTargets(
   opts: { topic?: string; allTopics?: boolean },
 ): Promise<ForumTopicTarget[]> {
   if (!opts.topic && !opts.allTopics) return [];
-  const known = await knownTopics(env.redis, scope.case.id, scope.chat.chatId);
-  if (opts.allTopics)
+  if (opts.allTopics) {
+    const known = await knownTopics(env.redis, scope.case.id, scope.chat.chatId);
     return known.filter((t) => !t.deleted).map((t) => ({ id: t.id, name: t.name }));
-  const found = topicByName(known, opts.topic as string);
-  if (!found)
-    throw new UsageError(
-      `${scope.chat.alias} has no topic "${opts.topic}" that Warden has seen: topics: ${
-        known
-          .filter((t) => !t.deleted)
-          .map((t) => t.name || `#${t.id}`)
-          .join(", ") || "none yet"
-      }`,
-    );
-  return found.id === GENERAL_TOPIC_ID ? [] : [found];
+  }
+  const found = await namedTopic(env, scope, opts.topic as string);
+  return found.id === GENERAL_TOPIC_ID ? [] : [{ id: found.id, name: found.name }];
 }
 
 export interface WarnOptions {

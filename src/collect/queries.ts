@@ -71,6 +71,21 @@ export async function recentMessageIds(
   return ids.map(Number).sort((a, b) => a - b);
 }
 
+/** The ids of the messages Warden has seen in a chat dated at or after `sinceSeconds` (Telegram's `date`). */
+export async function messageIdsSince(
+  redis: Redis,
+  caseId: string,
+  chatId: number,
+  sinceSeconds: number,
+): Promise<number[]> {
+  const ids = await redis.zrangebyscore(
+    collectKeys.messageDates(caseId, chatId),
+    sinceSeconds,
+    "+inf",
+  );
+  return ids.map(Number).sort((a, b) => a - b);
+}
+
 /** The ids of every message Warden has seen from one sender (user or sender chat) in a chat. */
 export async function messageIdsFrom(
   redis: Redis,

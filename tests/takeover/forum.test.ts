@@ -286,4 +286,44 @@ describe("a seized forum", () => {
     expect(states.general).toMatchObject({ is_closed: true, is_hidden: true });
     expect(states.topics.every((t) => t.is_closed)).toBe(true);
   });
+  it("purges a topic's messages by its title, evidence first, and leaves the other topics and General", async () => {
+    stage = await startStage({ forum: true });
+    const s = stage;
+    const verkoop = await s.control.createTopic(s.group, { from_id: s.owner.id, name: "Verkoop" });
+    const vraag = await s.control.createTopic(s.group, { from_id: s.owner.id, name: "Vraag" });
+    const say = (text: string, thread?: number) =>
+      s.control.sendMessage(s.group, {
+        from_id: s.alice.id,
+        text,
+        ...(thread ? { message_thread_id: thread } : {}),
+      });
+    const offers = [
+      await say("cobra 6, 5 voor 50", verkoop.message_thread_id),
+      await say("romeinse kaarsen, dm", verkoop.message_thread_id),
+    ];
+    const others = [
+      await say("hoi allemaal"),
+      await say("wie weet iets?", vraag.message_thread_id),
+    ];
+    await settled(s);
+    await eventually(async () => (await knownTopics(s.redis, s.caseId, s.group)).length === 2);
+
+    expect(await command(s, s.room, s.operator, "/purge fw1 topic Reviews")).toContain(
+      'fw1 has no topic "Reviews" that Warden has seen: topics: Verkoop, Vraag',
+    );
+    expect(await command(s, s.room, s.operator, "/purge fw1 topic verkoop")).toContain("fw1");
+    const snapshot = await s.control.chat(s.group);
+    const gone = (id: number) =>
+      snapshot.messages.some(
+        (m) => (m.message as { message_id: number }).message_id === id && m.deleted,
+      );
+    expect(offers.map((m) => gone(m.message_id))).toEqual([true, true]);
+    expect(others.map((m) => gone(m.message_id))).toEqual([false, false]);
+    // The topic itself (its creation) is not touched, and each message was captured first.
+    expect(gone(verkoop.message_thread_id)).toBe(false);
+    for (const m of offers)
+      expect(
+        await s.redis.hexists(collectKeys.evidence(s.caseId), `${s.group}:${m.message_id}`),
+      ).toBe(1);
+  });
 });
