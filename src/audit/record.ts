@@ -82,6 +82,13 @@ export interface AuditLogDeps {
    * rejects when the replicas do not answer in time, and nothing is shown.
    */
   replicated?: () => Promise<void>;
+  /**
+   * Which entries wait for `replicated`: consultations and disclosures
+   * ("access", the default), or every entry ("every-entry": the CLI, where
+   * each change is confirmed to a person as done, and is not done until a
+   * failover cannot take it back).
+   */
+  replicatedEntries?: "access" | "every-entry";
 }
 
 export function createAuditLog(deps: AuditLogDeps): AuditLog {
@@ -114,7 +121,8 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
     const entry = enqueue(st.queue, input, opts);
     startFlushing(pipeline, input.case, st);
     const { replicated } = deps;
-    if (!replicated || !ACCESS_OPS.has(input.op)) return entry;
+    if (!replicated) return entry;
+    if (deps.replicatedEntries !== "every-entry" && !ACCESS_OPS.has(input.op)) return entry;
     return entry.then(async (stored) => {
       await replicated();
       return stored;

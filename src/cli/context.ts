@@ -76,12 +76,13 @@ export function createCliContext(env: NodeJS.ProcessEnv = process.env): CliConte
       });
       // Checkpoints are signed whenever a key is configured; without one the chain still grows.
       const signer = config.WARDEN_AUDIT_KEY ? loadSigner(config.WARDEN_AUDIT_KEY) : undefined;
-      // A consultation or disclosure is shown only once the replicas hold its record (REDIS_WAIT_REPLICAS).
+      // With REDIS_WAIT_REPLICAS, a change is reported done, and consulted data shown, only once
+      // the replicas hold its record: what the operator was told cannot be lost in a failover.
       const replicated = waitForReplicasOf(connection.redis, replicaWaitOf(config));
       const audit = createAuditLog({
         redis: connection.redis,
         ...(signer ? { signer } : {}),
-        ...(replicated ? { replicated } : {}),
+        ...(replicated ? { replicated, replicatedEntries: "every-entry" as const } : {}),
       });
       opened.push({ close: () => audit.close() }, connection);
       return { connection, audit };

@@ -109,7 +109,7 @@ async function waitForReplicas(redis: Redis, options: ReplicaWaitOptions): Promi
       if (acked >= options.replicas) return;
       const where = `${server.options.host}:${server.options.port}`;
       throw new NotReplicatedError(
-        `only ${acked} of ${options.replicas} replicas of the Redis master at ${where} acknowledged Warden's writes within ${options.timeoutMs} ms, so what waits on them does not go on (no update is confirmed to Telegram, which delivers it again; no action's call is made; no consulted data is shown): bring the master's replica back, or lower REDIS_WAIT_REPLICAS`,
+        `only ${acked} of ${options.replicas} replicas of the Redis master at ${where} acknowledged Warden's writes within ${options.timeoutMs} ms: a failover could still lose them, so nothing that needs them goes on (no update is confirmed to Telegram, which delivers it again; no action's call is made; no consulted data is shown; a change is not reported done, though the master has it): bring the master's replica back, or lower REDIS_WAIT_REPLICAS`,
       );
     }),
   );

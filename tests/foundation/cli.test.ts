@@ -51,6 +51,25 @@ const createOpFw = [
 // quiet machine, 6–7 s on a loaded one), so the file's tests get more than the
 // default 30 s.
 describe("warden CLI against a real redis-server", { timeout: 120_000 }, () => {
+  it("does not report a change done while Redis's replicas do not hold it (REDIS_WAIT_REPLICAS)", async () => {
+    // A single server has no replica: WAIT 1 answers 0 once its time limit has passed.
+    const env = {
+      REDIS_URL: await freshRedisUrl(),
+      REDIS_WAIT_REPLICAS: "1",
+      REDIS_WAIT_TIMEOUT: "0.2",
+    };
+    const created = await runWarden(createOpFw, env);
+    expect(created.code).toBe(1);
+    expect(created.stdout).not.toContain("created case");
+    expect(created.stderr.trim().split("\n")).toHaveLength(1);
+    expect(created.stderr).toMatch(
+      /only 0 of 1 replicas .* a change is not reported done, though the master has it\): bring the master's replica back, or lower REDIS_WAIT_REPLICAS/,
+    );
+    // Without the wait, the same server reports it.
+    const { REDIS_WAIT_REPLICAS: _w, REDIS_WAIT_TIMEOUT: _t, ...plain } = env;
+    expect((await runWarden(["case", "show", "op-fw"], plain)).code).toBe(0);
+  });
+
   it("creates a case, an operator and a seized chat, shows them, and refuses a duplicate", async () => {
     const env = { REDIS_URL: await freshRedisUrl() };
     expect(await runWarden(createOpFw, env)).toMatchObject({
