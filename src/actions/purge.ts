@@ -14,6 +14,7 @@ import {
 } from "../collect/queries.ts";
 import { GENERAL_TOPIC_ID } from "../collect/topics.ts";
 import type { RedisWrite } from "../store/cases.ts";
+import { actionKeys } from "../store/keys.ts";
 import type { Redis } from "../store/redis.ts";
 import type { ActionEnv, ActionScope } from "./context.ts";
 import { defineAction } from "./definition.ts";
@@ -89,8 +90,8 @@ async function topicMessageIds(
 
 /**
  * The selection grown to whole albums: an item of an album brings every
- * other item Warden has seen of it (src/collect/albums.ts), except those
- * already captured for removal, which are gone. Returns, per album touched,
+ * other item Warden has seen of it (src/collect/albums.ts), except those a
+ * purge already asked Telegram to delete (`deletionAsked`). Returns, per album touched,
  * every item seen, for the album's evidence unit.
  */
 async function wholeAlbums(
@@ -112,9 +113,9 @@ async function wholeAlbums(
     const { items } = await albumMembership(env.redis, caseId, chatId, group);
     const others = items.filter((id) => !stored.has(id));
     const found = await getMessages(env.redis, caseId, chatId, others);
-    const evidence = others.length
+    const asked = others.length
       ? await env.redis.hmget(
-          collectKeys.evidence(caseId),
+          actionKeys.deletions(caseId),
           ...others.map((id) => `${chatId}:${id}`),
         )
       : [];
@@ -122,8 +123,7 @@ async function wholeAlbums(
       const message = found.get(id);
       if (!message) return;
       stored.set(id, message);
-      const earlier = evidence[i];
-      if (!earlier || (JSON.parse(earlier) as { reason?: string }).reason !== "purge") ids.add(id);
+      if (asked[i] === null) ids.add(id);
     });
     albums.set(
       group,
@@ -212,6 +212,13 @@ export async function purge(
       step: `delete ${b + 1}/${batches}`,
       params: { message_ids: batch },
       perform: () => env.api.deleteMessages(chatId, batch),
+      onIntent: [
+        [
+          "HSET",
+          actionKeys.deletions(caseId),
+          ...batch.flatMap((id) => [`${chatId}:${id}`, scope.idempotencyKey]),
+        ],
+      ],
     });
     steps.push(step);
     (step.status === "done" ? deleted : failed).push(...batch);
@@ -285,19 +292,19 @@ function messageIdsOf(words: string[]): number[] {
 }
 
 /**
- * Whether a purge, by any request, captured the message as evidence before
- * deleting it: its removal was asked for already. A redelivered update, or
- * one a guard other than the one that removed it would act on, then asks
- * Telegram for nothing more.
+ * Whether a purge, by any request, asked Telegram to delete the message (its
+ * delete step's intent is on the record, whatever the call's outcome). A
+ * redelivered update, or one that a guard other than the one that removed it
+ * would act on, then asks nothing more. Captured as evidence but not yet asked
+ * (handling stopped in between) is not enough: that purge must go on.
  */
-export async function capturedForRemoval(
+export async function deletionAsked(
   redis: Redis,
   caseId: string,
   chatId: number,
   messageId: number,
 ): Promise<boolean> {
-  const raw = await redis.hget(collectKeys.evidence(caseId), `${chatId}:${messageId}`);
-  return raw !== null && (JSON.parse(raw) as { reason?: string }).reason === "purge";
+  return (await redis.hexists(actionKeys.deletions(caseId), `${chatId}:${messageId}`)) === 1;
 }
 
 export const purgeAction = defineAction({

@@ -40,6 +40,12 @@ export interface StepSpec<T> {
   detail?: (value: T) => Record<string, unknown>;
   /** State changes that hold only if the call succeeded: written atomically with the outcome. */
   onSuccess?: (value: T) => RedisWrite[];
+  /**
+   * State that holds from the moment the call may be made, whatever its
+   * outcome: written atomically with the intent (e.g. which messages a delete
+   * asked for, so nothing asks again).
+   */
+  onIntent?: RedisWrite[];
 }
 
 interface StoredStep {
@@ -91,6 +97,7 @@ export async function runStep<T>(
             "EX",
             REMEMBER_SECONDS,
           ],
+          ...(spec.onIntent ?? []),
         ],
       },
     );

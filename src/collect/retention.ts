@@ -3,6 +3,7 @@ import type { Actor, AuditEntry } from "../audit/entry.ts";
 import { eraseEntryPayloads, toRanges } from "../audit/erase.ts";
 import type { AuditLog } from "../audit/record.ts";
 import type { CaseRecord, RedisWrite } from "../store/cases.ts";
+import { actionKeys } from "../store/keys.ts";
 import type { Redis } from "../store/redis.ts";
 import { messageChats } from "./export/rows.ts";
 import { messageKind } from "./facts.ts";
@@ -153,6 +154,7 @@ async function eraseMessages(deps: Run, caseId: string, cutoff: number, reason: 
           ["HSET", msgsKey, id, JSON.stringify(tombstone)],
           ["DEL", collectKeys.messageVersions(caseId, chatId, Number(id))],
           ["HDEL", collectKeys.evidence(caseId), `${chatId}:${id}`],
+          ["HDEL", actionKeys.deletions(caseId), `${chatId}:${id}`],
         );
         const album = (m as { media_group_id?: string }).media_group_id;
         // The album's unit repeats its items' captions: it goes with the first of them erased

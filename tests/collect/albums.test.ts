@@ -1,5 +1,6 @@
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { AuditLog } from "../../src/audit/record.ts";
 import { createWardenBot, startPolling } from "../../src/bot/create.ts";
 import { collectKeys } from "../../src/collect/keys.ts";
 import { runRetention } from "../../src/collect/retention.ts";
@@ -56,6 +57,26 @@ async function post(order: number[] | "reversed") {
     items: [{ photo: true, caption: OFFER }, { photo: true }, { photo: true }],
     delivery_order: order,
   });
+}
+
+/** The stage's log, except that the first purge intent is refused, as when Redis is lost at that moment. */
+function refusingPurgeIntentOnce(audit: AuditLog): AuditLog {
+  let refused = false;
+  return {
+    ...audit,
+    redis: audit.redis,
+    signer: audit.signer,
+    record(entry, opts) {
+      if (!refused && entry.op === "purge" && entry.phase === "intent") {
+        refused = true;
+        return Promise.reject(new Error("Connection is closed."));
+      }
+      return audit.record(entry, opts);
+    },
+    recordMany: (entries) => audit.recordMany(entries),
+    checkpoint: (c) => audit.checkpoint(c),
+    close: async () => undefined,
+  };
 }
 
 describe("an album whose caption is an offer, in a trade freeze", () => {
@@ -141,6 +162,49 @@ describe("an album whose caption is an offer, in a trade freeze", () => {
       expect(
         (await botMessages(stage, stage.group)).filter((m) => m.text?.includes(TRADE_WARNING)),
       ).toHaveLength(1);
+    } finally {
+      await runner.stop();
+      await next.close();
+    }
+  });
+
+  it("captured but cut off before its delete was asked: removed when Telegram delivers it again", async () => {
+    // The first process captures the captioned item, then Redis refuses the delete's intent.
+    await stage.runner.stop();
+    const items = await post([0, 1, 2]);
+    const ids = items.map((m) => m.message_id);
+    await stage.warden.close();
+    const logger = pino({ level: "silent" });
+    const first = createWardenBot({
+      token: stage.token,
+      apiRoot: stage.sim.apiRoot,
+      redis: stage.redis,
+      audit: refusingPurgeIntentOnce(stage.audit),
+      logger,
+      throttle: false,
+    });
+    await first.bot.init();
+    const [update] = await first.bot.api.getUpdates({ limit: 1, timeout: 0 });
+    expect(update?.message?.message_id).toBe(ids[0]);
+    await expect(first.bot.handleUpdate(update as NonNullable<typeof update>)).rejects.toThrow();
+    await first.close();
+    expect(
+      await stage.redis.hexists(collectKeys.evidence(stage.caseId), `${stage.group}:${ids[0]}`),
+    ).toBe(1);
+
+    // The next process gets the whole album again (nothing was confirmed): every item goes.
+    const next = createWardenBot({
+      token: stage.token,
+      apiRoot: stage.sim.apiRoot,
+      redis: stage.redis,
+      audit: stage.audit,
+      logger,
+      throttle: false,
+    });
+    await next.bot.init();
+    const runner = startPolling(next, logger, { timeoutSeconds: 1 });
+    try {
+      await eventually(() => deleted(ids));
     } finally {
       await runner.stop();
       await next.close();

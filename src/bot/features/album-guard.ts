@@ -1,7 +1,7 @@
 import { Composer, type Context } from "grammy";
 import type { ActionScope } from "../../actions/context.ts";
 import { actionEnv } from "../../actions/context.ts";
-import { capturedForRemoval, purge } from "../../actions/purge.ts";
+import { deletionAsked, purge } from "../../actions/purge.ts";
 import { albumMembership } from "../../collect/albums.ts";
 import { recordedOf } from "../../collect/recorder.ts";
 import { getCase, type SeizedChat } from "../../store/cases.ts";
@@ -28,7 +28,7 @@ export function albumGuardFeature(deps: FeatureDeps): Feature {
     const album = await albumMembership(deps.redis, seen.caseId, seen.chatId, group);
     if (!album.removed) return next();
     // Removed already, with the album or by itself: this is a redelivery, for what follows to judge.
-    if (await capturedForRemoval(deps.redis, seen.caseId, seen.chatId, ctx.message.message_id))
+    if (await deletionAsked(deps.redis, seen.caseId, seen.chatId, ctx.message.message_id))
       return next();
     const [record, rawChat] = await Promise.all([
       getCase(deps.redis, seen.caseId),

@@ -2,7 +2,7 @@ import { Composer, type Context } from "grammy";
 import { getChatState } from "../../actions/chat-state.ts";
 import type { ActionScope } from "../../actions/context.ts";
 import { actionEnv } from "../../actions/context.ts";
-import { capturedForRemoval, purge } from "../../actions/purge.ts";
+import { deletionAsked, purge } from "../../actions/purge.ts";
 import { warn } from "../../actions/warn.ts";
 import { recordedOf } from "../../collect/recorder.ts";
 import { getCase, getRole, type SeizedChat } from "../../store/cases.ts";
@@ -91,7 +91,7 @@ export function tradeGuardFeature(deps: FeatureDeps): Feature {
       deps.redis.hget(keys.caseChats(seen.caseId), String(seen.chatId)),
     ]);
     if (!record || !rawChat) return next();
-    if (await capturedForRemoval(deps.redis, seen.caseId, seen.chatId, message.message_id))
+    if (await deletionAsked(deps.redis, seen.caseId, seen.chatId, message.message_id))
       return next();
     const scope: ActionScope = {
       case: record,

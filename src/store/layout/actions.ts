@@ -44,6 +44,16 @@ export const chatShapes = {
 
 /** Steps of actions on the record (src/actions/run.ts). */
 export const actionShapes = {
+  deletions: {
+    scope: "case",
+    pattern: "deletions",
+    type: "hash",
+    owner: "actions",
+    holds:
+      "the request (idempotency key) whose delete step asked Telegram to delete the message, written with that step's intent: a redelivered update finds it asked for and asks nothing again",
+    fields: "<chat>:<msg>",
+    migration: "stays",
+  },
   step: {
     scope: "case",
     pattern: "action:<request>/<step>",
