@@ -146,6 +146,9 @@ export async function closeDanglingIntents(
           phase: "outcome",
           intent_seq: intentSeq,
           ...(intent?.target && { target: intent.target }),
+          // A consultation's or disclosure's outcome needs the why and the who, as its intent had.
+          ...(intent?.justification !== undefined && { justification: intent.justification }),
+          ...(intent?.recipients !== undefined && { recipients: intent.recipients }),
           result: {
             ok: "unknown",
             description:

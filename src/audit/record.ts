@@ -86,7 +86,7 @@ export interface AuditLogDeps {
    * Which entries wait for `replicated`: consultations and disclosures
    * ("access", the default), or every entry ("every-entry": the CLI, where
    * each change is confirmed to a person as done, and is not done until a
-   * failover cannot take it back).
+   * failover cannot take it back). Outcomes never wait (see `record`).
    */
   replicatedEntries?: "access" | "every-entry";
 }
@@ -121,7 +121,10 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
     const entry = enqueue(st.queue, input, opts);
     startFlushing(pipeline, input.case, st);
     const { replicated } = deps;
-    if (!replicated) return entry;
+    // Never an outcome: one a failover loses leaves its intent open, which the next start closes
+    // as "unknown", so the record never shows less than happened; and what it would hold back
+    // (a file written, a call made) has happened already.
+    if (!replicated || input.phase === "outcome") return entry;
     if (deps.replicatedEntries !== "every-entry" && !ACCESS_OPS.has(input.op)) return entry;
     return entry.then(async (stored) => {
       await replicated();

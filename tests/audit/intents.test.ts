@@ -132,4 +132,28 @@ describe("write-ahead intents", () => {
     expect(all[2]).toMatchObject({ intent_seq: 1, params: { late_outcome: true } });
     expect((await verifyCaseLog(redis, CASE)).failure).toBeUndefined();
   });
+
+  it("closes a consultation's or disclosure's dangling intent with its justification and recipients", async () => {
+    const { redis, log } = await freshLog();
+    const { closeDanglingIntents } = await import("../../src/audit/intents.ts");
+    const look = { case: CASE, actor: operator, justification: "request of the prosecutor" };
+    await log.record({ ...look, op: "consult", phase: "intent", params: { export: "members" } });
+    await log.record({
+      ...look,
+      op: "disclose",
+      phase: "intent",
+      recipients: ["OM Breda"],
+      params: { export: "messages" },
+    });
+    // An export cut off (Ctrl-C, the replicas not answering) leaves both open; the next start
+    // closes them as unknown, and must not be refused for lack of a justification.
+    const closed = await closeDanglingIntents(log, CASE);
+    expect(closed.map((c) => c.outcome.op)).toEqual(["consult", "disclose"]);
+    const all = await entries(redis);
+    expect(all.slice(2)).toMatchObject([
+      { op: "consult", phase: "outcome", justification: "request of the prosecutor" },
+      { op: "disclose", phase: "outcome", recipients: ["OM Breda"] },
+    ]);
+    expect((await verifyCaseLog(redis, CASE)).failure).toBeUndefined();
+  });
 });

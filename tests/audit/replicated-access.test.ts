@@ -66,9 +66,22 @@ describe("the record of a look at collected data, and the replicas", () => {
       "consult",
       "consult",
     ]);
-    // Entries that are not looks at data do not wait for the replicas.
+    // Entries that are not looks at data do not wait for the replicas, nor does an outcome: one a
+    // failover loses leaves its intent open, to be closed as unknown, never less than happened.
     await expect(store.log.record(info("rep-2", "case.note"))).resolves.toMatchObject({
       op: "case.note",
     });
+    await expect(
+      store.log.record({ ...consult("rep-2"), phase: "intent", params: { export: "members" } }),
+    ).rejects.toThrow(NotReplicatedError);
+    const intent = (await entriesSince(store.redis, "rep-2", 0)).at(-1);
+    await expect(
+      store.log.record({
+        ...consult("rep-2"),
+        phase: "outcome",
+        intent_seq: intent?.seq as number,
+        result: { ok: true },
+      }),
+    ).resolves.toMatchObject({ op: "consult", phase: "outcome" });
   });
 });

@@ -276,33 +276,29 @@ export function auditCommand(ctx: Ctx): Command {
             "warning: WARDEN_AUDIT_KEY is not set: the bundle gets no new signed checkpoint and no pubkey",
           );
         }
-        const log = createAuditLog({ redis, signer });
-        try {
-          const recipients = opts.recipient?.length
-            ? opts.recipient
-            : [c.actor.name ?? c.actor.kind];
-          const progress = entryProgress(`exporting the log of case ${opts.case}`);
-          const result = await exportBundle(log, {
-            caseId: opts.case,
-            out: opts.out,
-            justification: opts.justification,
-            recipients,
-            actor: c.actor,
-            progress: progress.report,
+        // The store's log: with REDIS_WAIT_REPLICAS its disclose entry is held by the replicas
+        // before anything is written out (src/cli/context.ts).
+        const log = store.audit;
+        const recipients = opts.recipient?.length ? opts.recipient : [c.actor.name ?? c.actor.kind];
+        const progress = entryProgress(`exporting the log of case ${opts.case}`);
+        const result = await exportBundle(log, {
+          caseId: opts.case,
+          out: opts.out,
+          justification: opts.justification,
+          recipients,
+          actor: c.actor,
+          progress: progress.report,
+        })
+          .catch((err: unknown) => {
+            if (err instanceof ExportError) throw new CliError(err.message, 2);
+            throw err;
           })
-            .catch((err: unknown) => {
-              if (err instanceof ExportError) throw new CliError(err.message, 2);
-              throw err;
-            })
-            .finally(progress.done);
-          c.out(
-            `logged the export as seq ${result.disclose.seq} (disclose to ${recipients.join(", ")})`,
-          );
-          c.out(`wrote ${result.files.join(", ")} to ${opts.out}`);
-          printReport(c, `audit log of case ${opts.case} as exported`, result.verification);
-        } finally {
-          await log.close();
-        }
+          .finally(progress.done);
+        c.out(
+          `logged the export as seq ${result.disclose.seq} (disclose to ${recipients.join(", ")})`,
+        );
+        c.out(`wrote ${result.files.join(", ")} to ${opts.out}`);
+        printReport(c, `audit log of case ${opts.case} as exported`, result.verification);
       },
     );
 
