@@ -68,9 +68,14 @@ export async function runStep<T>(
   scope: ActionScope,
   spec: StepSpec<T>,
 ): Promise<StepReport<T>> {
-  // No read first: the intent's precondition finds an earlier attempt in the same atomic step as
-  // the append, so a fresh step (nearly every one) costs no round trip more than its two entries.
   const key = stepKey(scope, spec.step);
+  // Read first, though the intent's precondition checks the same atomically: a repeated step
+  // (a redelivered update, a resumed scenario; many at once after a restart) is answered from
+  // its stored result, not by a refused append, which would send every later batch of the
+  // case's log in flight again.
+  const earlier = await env.redis.get(key);
+  if (earlier) return fromStored(spec.step, JSON.parse(earlier) as StoredStep);
+
   const target: Target = spec.target ?? { chat_id: scope.chat.chatId, alias: scope.chat.alias };
   const base = {
     case: scope.case.id,
@@ -108,8 +113,8 @@ export async function runStep<T>(
       return { step: spec.step, status: "failed", repeated: false, reason: err.message };
     }
     if (err instanceof RecordRefusedError) {
-      // Attempted before (a redelivered command, a resumed scenario) or by another worker just now:
-      // its stored result, or "unknown" while that attempt has no outcome yet.
+      // Another worker took this step between our read and our append: its stored result, or
+      // "unknown" while that attempt has no outcome yet.
       const now = await env.redis.get(key);
       return fromStored(spec.step, now ? (JSON.parse(now) as StoredStep) : { state: "pending" });
     }
