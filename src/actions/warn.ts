@@ -214,12 +214,18 @@ function splitFlags(words: string[]): { words: string[]; pin: boolean; allTopics
   let end = words.length;
   for (; end > 0; end--) {
     const word = words[end - 1];
-    if (word === "pin" && !flags.pin) flags.pin = true;
-    else if (word === "all-topics" && !flags.allTopics) flags.allTopics = true;
-    else break;
+    if (word !== "pin" && word !== "all-topics") break;
+    const flag = word === "pin" ? "pin" : "allTopics";
+    if (flags[flag]) throw new UsageError(`${WARN_USAGE}: "${word}" is given twice`);
+    flags[flag] = true;
   }
+  // A flag typed first would be posted to the members as text.
+  if (end > 1 && (words[0] === "pin" || words[0] === "all-topics"))
+    throw new UsageError(`${WARN_USAGE}: "${words[0]}" goes after the warning, not before it`);
   return { words: words.slice(0, end), ...flags };
 }
+
+const WARN_USAGE = `usage: /warn [${WARNING_TEMPLATES.join("|")}|text] [pin] [all-topics]`;
 
 export const warnAction = defineAction({
   name: "warn",
