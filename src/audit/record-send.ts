@@ -78,7 +78,6 @@ export function sendBatch(
   }
   const { live, entries, leaves, tree } = placed;
   const hash = leaves[leaves.length - 1] as string;
-  const lastSeq = from.seq + live.length;
   const reply = evalAppend(deps.redis, caseId, {
     from,
     head: { hash, ts, frontier: tree },
@@ -87,11 +86,7 @@ export function sendBatch(
     payloads: placed.payloads,
     preconditions: (live[0] as Pending).opts.preconditions ?? [],
     writes,
-  }).then(
-    (answer) =>
-      answer[0] === 1 ? answer : refusedUnlessWritten(deps.redis, caseId, lastSeq, hash, answer),
-    (err: unknown) => unlessWritten(deps.redis, caseId, lastSeq, hash, err),
-  );
+  }).catch((err: unknown) => unlessWritten(deps.redis, caseId, from.seq + live.length, hash, err));
   // Handled in order by `settleBatch`; until then a rejection must not count as unhandled.
   reply.catch(() => undefined);
   const head = { seq: from.seq + live.length, hash, ts, frontier: tree };
@@ -100,46 +95,11 @@ export function sendBatch(
 }
 
 /**
- * Whether the batch is in the log after all: its last entry, at its seq with
- * its leaf hash (which chains on every entry before it). One try of a script
- * call may have been cut off after Redis ran it — a connection lost before
- * the reply came — and ioredis then sends it again (or, on a cluster, tries
- * elsewhere and reports only its last answer). That second run finds the
- * head moved by the first, or the intent's own precondition set by it, and
- * refuses: appended again, the entries would be in the log twice, and an
- * intent refused by its own first write would be reported "unknown".
- */
-async function writtenAfterAll(
-  redis: Redis,
-  caseId: string,
-  lastSeq: number,
-  lastLeaf: string,
-): Promise<boolean> {
-  const found = await redis.xrange(auditKeys.stream(caseId), `0-${lastSeq}`, `0-${lastSeq}`);
-  const fields = found[0]?.[1];
-  return fields?.[0] === "h" && fields[1] === lastLeaf;
-}
-
-const APPENDED: ScriptReply = [1, "ok"];
-
-/** A refusal (conflict, precondition, closed, diverged) stands unless the batch was written after all. */
-async function refusedUnlessWritten(
-  redis: Redis,
-  caseId: string,
-  lastSeq: number,
-  lastLeaf: string,
-  refusal: ScriptReply,
-): Promise<ScriptReply> {
-  const written = await writtenAfterAll(redis, caseId, lastSeq, lastLeaf).catch(() => false);
-  return written ? APPENDED : refusal;
-}
-
-/**
  * A batch refused while its case's slot moved is appended again
- * (`settleBatch`) unless it was written after all; when that cannot be read,
- * the caller is told it failed rather than risk appending it twice. Other
- * errors (Redis gone) stand as they are: asking Redis again would only wait
- * out the same outage twice.
+ * (`settleBatch`) — unless it was written after all: ioredis reports only the
+ * last of its tries, and an earlier one may have been cut off (a connection
+ * lost) after Redis ran the script. The batch's last entry, at its seq with
+ * its leaf hash, says which: found, the batch counts as appended.
  */
 async function unlessWritten(
   redis: Redis,
@@ -149,15 +109,17 @@ async function unlessWritten(
   err: unknown,
 ): Promise<ScriptReply> {
   if (!isSlotMoving(err)) throw err;
-  let written: boolean;
+  let found: [string, string[]][];
   try {
-    written = await writtenAfterAll(redis, caseId, lastSeq, lastLeaf);
+    found = await redis.xrange(auditKeys.stream(caseId), `0-${lastSeq}`, `0-${lastSeq}`);
   } catch (readErr) {
+    // Not known either way: not appended again, the caller is told it failed.
     throw new Error(
       `${(err as Error).message}; whether the batch was written could not be read (${(readErr as Error).message})`,
     );
   }
-  if (written) return APPENDED;
+  const fields = found[0]?.[1];
+  if (fields?.[0] === "h" && fields[1] === lastLeaf) return [1, "ok"];
   throw err;
 }
 
