@@ -92,6 +92,7 @@ export class RehearsalSession {
   private chatsReadAt = "";
   /** What the requests for approval were read at (the simulator's count of Bot API calls). */
   private approvalsReadAt = -1;
+  private approvalsReading: Promise<void> | undefined;
   /** Updates the simulator delivered: a member's message, press or join changes a chat. */
   private updates = 0;
   private readonly countUpdate = () => {
@@ -248,19 +249,28 @@ export class RehearsalSession {
    * The requests waiting for the supervisor, read again only when the bot
    * made a Bot API call since (a request, and the end of one, is the bot
    * posting or editing a message); the watchers are told when they changed.
+   * One read at a time, so an older read never lands after a newer one.
    */
   private async readApprovals(): Promise<number> {
-    const r = this.rehearsal;
-    if (!r || this.closed) return this.view.approvals.length;
-    const mark = r.sim.sim.calls.last();
-    if (mark !== this.approvalsReadAt) {
-      const approvals = await r.pendingApprovals();
-      this.approvalsReadAt = mark;
-      const before = this.view.approvals.map((a) => a.messageId).join();
-      this.view.approvals = approvals;
-      if (approvals.map((a) => a.messageId).join() !== before) this.publish();
+    for (;;) {
+      const r = this.rehearsal;
+      if (!r || this.closed) return this.view.approvals.length;
+      if (this.approvalsReading) {
+        await this.approvalsReading;
+        continue;
+      }
+      const mark = r.sim.sim.calls.last();
+      if (mark === this.approvalsReadAt) return this.view.approvals.length;
+      this.approvalsReading = (async () => {
+        const approvals = await r.pendingApprovals();
+        this.approvalsReadAt = mark;
+        const before = this.view.approvals.map((a) => a.messageId).join();
+        this.view.approvals = approvals;
+        if (approvals.map((a) => a.messageId).join() !== before) this.publish();
+      })().finally(() => {
+        this.approvalsReading = undefined;
+      });
     }
-    return this.view.approvals.length;
   }
 
   /** Until woken (an answer, resume, step, speed), or `ms` have passed. */
