@@ -318,9 +318,10 @@ export class RehearsalSession {
 
   /** Reads the whole view now and waits for it (after any read already going). */
   private async refreshNow(): Promise<void> {
+    // A read already going may have read the chats before the last change: wait, then read anew.
+    while (this.refreshing) await this.refreshing;
     if (this.soon) clearTimeout(this.soon);
     this.soon = undefined;
-    await this.refreshing;
     const r = this.rehearsal;
     if (r) this.view.clock = new Date(r.sim.sim.clock.nowMs()).toISOString();
     this.chatsReadAt = "";
