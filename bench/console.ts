@@ -2,8 +2,12 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import pino from "pino";
 import { chromium } from "playwright-core";
 import { renderReport } from "../src/audit/report.ts";
+import { RehearsalSession, type SessionView } from "../src/cli/console/rehearsal-session.ts";
+import { rehearseScenario } from "../src/cli/rehearsal.ts";
+import { startRedisServer } from "../tests/setup/redis-server.ts";
 import { median } from "./median.ts";
 
 /**
@@ -13,11 +17,22 @@ import { median } from "./median.ts";
  * screen. Goal: under 1 s. The baseline, measured in the same run, is the
  * same report of 100 entries: what the machine takes for the page itself.
  *
- *   npx tsx bench/console.ts   (BENCH_CONSOLE_ENTRIES, BENCH_CONSOLE_ROUNDS)
+ * Then the rehearsal studio: the wall time of a whole rehearsal of the
+ * shipped fireworks scenario at the fastest speed, played by the console's
+ * session (one tab watching: the view serialised as the server sends it, at
+ * most every 100 ms, and each request for approval answered as soon as the
+ * view shows it), beside the same rehearsal as `warden rehearse --fast`
+ * plays it, rounds alternating, both on one loopback redis-server. Goal: the
+ * studio within 1.5 times the command line.
+ *
+ *   npx tsx bench/console.ts   (BENCH_CONSOLE_ENTRIES, BENCH_CONSOLE_ROUNDS, BENCH_STUDIO_ROUNDS)
  */
 
 const ENTRIES = Number(process.env.BENCH_CONSOLE_ENTRIES ?? 10_000);
 const ROUNDS = Number(process.env.BENCH_CONSOLE_ROUNDS ?? 5);
+const STUDIO_ROUNDS = Number(process.env.BENCH_STUDIO_ROUNDS ?? 5);
+/** How many times the command line's wall time the studio may take. */
+const STUDIO_GOAL = 1.5;
 
 /** A log shaped like a takeover's: a run started and approved, then actions, triggers and collection. */
 function entries(n: number) {
@@ -141,7 +156,96 @@ function report(n: number): string {
   });
 }
 
+/** The fireworks rehearsal as `warden rehearse fireworks-takeover --fast` plays it; wall ms. */
+async function cliRehearsal(redisUrl: string): Promise<number> {
+  const dataDir = mkdtempSync(join(tmpdir(), "warden-bench-cli-"));
+  try {
+    const started = performance.now();
+    const result = await rehearseScenario({
+      scenario: "fireworks-takeover",
+      fast: true,
+      redisUrl,
+      dataDir,
+      logger: pino({ level: "silent" }),
+      progress: { isTTY: false, write: () => true },
+      out: () => undefined,
+    });
+    const ms = performance.now() - started;
+    if (!result.verified) throw new Error("the command line's rehearsal did not verify");
+    return ms;
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** The same rehearsal in the studio at the fastest speed, one tab watching and approving; wall ms. */
+async function studioRehearsal(redisUrl: string): Promise<number> {
+  const dataDir = mkdtempSync(join(tmpdir(), "warden-bench-studio-"));
+  const session = new RehearsalSession({
+    scenario: "fireworks-takeover",
+    speed: 0,
+    redisUrl,
+    dataDir,
+    logger: pino({ level: "silent" }),
+  });
+  let sending: NodeJS.Timeout | undefined;
+  const answered = new Set<number>();
+  const tab = (view: SessionView) => {
+    // As the server sends a tab the view: whole, serialised, at most every 100 ms.
+    sending ??= setTimeout(() => {
+      sending = undefined;
+      JSON.stringify(session.current());
+    }, 100);
+    for (const request of view.approvals) {
+      if (answered.has(request.messageId)) continue;
+      answered.add(request.messageId);
+      const approve = request.buttons.find((b) => b.text.includes("Approve"));
+      if (approve) void session.answer(request.messageId, approve.data).catch(() => undefined);
+    }
+  };
+  const stop = session.watch(tab);
+  try {
+    const started = performance.now();
+    await session.run();
+    const ms = performance.now() - started;
+    const end = session.current();
+    if (end.state !== "finished" || !end.result?.verified)
+      throw new Error(`the studio's rehearsal ended ${end.state}: ${end.error ?? "not verified"}`);
+    return ms;
+  } finally {
+    stop();
+    if (sending) clearTimeout(sending);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Studio and command line, rounds alternating so both meet the same load. */
+async function benchStudio(): Promise<void> {
+  const server = await startRedisServer();
+  try {
+    const cli: number[] = [];
+    const studio: number[] = [];
+    // A first round of each loads and compiles everything; it is not counted.
+    await cliRehearsal(server.url);
+    await studioRehearsal(server.url);
+    for (let round = 0; round < STUDIO_ROUNDS; round++) {
+      cli.push(await cliRehearsal(server.url));
+      studio.push(await studioRehearsal(server.url));
+    }
+    const ratio = median(studio) / median(cli);
+    console.log(
+      `fireworks rehearsal, fastest speed: studio ${(median(studio) / 1000).toFixed(2)} s, command line (baseline) ${(median(cli) / 1000).toFixed(2)} s (medians of ${STUDIO_ROUNDS}; studio ${studio.map((ms) => (ms / 1000).toFixed(1)).join(", ")}; command line ${cli.map((ms) => (ms / 1000).toFixed(1)).join(", ")})`,
+    );
+    console.log(
+      `goal: the studio within ${STUDIO_GOAL}× the command line: ${ratio <= STUDIO_GOAL ? "met" : "NOT met"} (${ratio.toFixed(2)}×)`,
+    );
+  } finally {
+    await server.stop();
+  }
+}
+
 export async function benchConsole(): Promise<void> {
+  await benchStudio();
   const dir = mkdtempSync(join(tmpdir(), "warden-bench-console-"));
   const profile = join(dir, "profile");
   const context = await chromium.launchPersistentContext(profile, {

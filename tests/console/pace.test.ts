@@ -101,5 +101,15 @@ describe("the simulated clock, driven through the API", () => {
     expect(end.error).toBeUndefined();
     expect(end.state).toBe("finished");
     expect(end.result?.verified).toBe(true);
+    // The view is read beside the rehearsal, so it may lag; the last one is whole: every entry of
+    // the verified log in order, no request left, and the control room as it ended — both
+    // requests answered (edited to say so, no button left under any message), the group released.
+    const entries = end.result?.entries ?? 0;
+    expect(end.audit.map((e) => e.seq)).toEqual(Array.from({ length: entries }, (_, i) => i + 1));
+    expect(end.approvals).toEqual([]);
+    const room = end.chats?.controlRoom.messages ?? [];
+    expect(room.filter((m) => m.text.startsWith("Approved by"))).toHaveLength(2);
+    expect(room.flatMap((m) => m.buttons ?? [])).toEqual([]);
+    expect(room.at(-1)?.text).toContain("is released");
   }, 240_000);
 });

@@ -19,12 +19,28 @@ import { type Timeline, timelineOf } from "./timeline.ts";
  * transcript, the timeline, the audit entries — sent to every watcher
  * (browser tab) each time it changes. A failure of the rehearsal is its
  * state, not the console's: the page says what failed and the server stays.
+ *
+ * The view never holds the rehearsal back: before each jump of the clock
+ * the session reads only what it decides on (the requests waiting for the
+ * supervisor), and the whole view is read again beside the rehearsal, at
+ * most once per `REFRESH_GAP_MS` and the chats only when something could
+ * have changed them. Reading everything back before every jump made a
+ * rehearsal at full speed take about twice as long in the studio as on the
+ * command line (`npm run bench -- console`). The view may lag a moment; the
+ * last one, after the end, is read whole.
  */
 
 export type SessionState = "starting" | "running" | "paused" | "finished" | "failed";
 
 /** Speeds: simulated seconds per real second; 0 jumps without pausing. */
 export const SPEEDS = [60, 600, 3600, 86_400, 0] as const;
+
+/**
+ * The least time between two reads of the whole view. A tab is sent a view
+ * at most every 100 ms (`./server.ts`), so reading it more often only takes
+ * the machine from the rehearsal.
+ */
+const REFRESH_GAP_MS = 100;
 
 export interface SessionView {
   id: string;
@@ -68,8 +84,20 @@ export class RehearsalSession {
   private steps = 0;
   private refreshing: Promise<void> | undefined;
   private again = false;
+  private soon: NodeJS.Timeout | undefined;
+  private lastRefreshMs = 0;
   private closed = false;
   private scenario: Scenario | undefined;
+  /** What the chats were read at (`chatsMark`): unchanged, they are not read again. */
+  private chatsReadAt = "";
+  /** What the requests for approval were read at (the simulator's count of Bot API calls). */
+  private approvalsReadAt = -1;
+  private approvalsReading: Promise<void> | undefined;
+  /** Updates the simulator delivered: a member's message, press or join changes a chat. */
+  private updates = 0;
+  private readonly countUpdate = () => {
+    this.updates++;
+  };
 
   constructor(private readonly opts: SessionOptions) {
     this.view = {
@@ -121,6 +149,7 @@ export class RehearsalSession {
         },
       });
       this.rehearsal = r;
+      r.sim.sim.events.on("update", this.countUpdate);
       this.scenario = (
         await createScenarioLibrary(r.scenariosDir)
           .get(r.scenarioId)
@@ -135,11 +164,15 @@ export class RehearsalSession {
         await r.operatorSays(`/scenario start ${r.scenarioId} ${alias}`);
         await r.runUntilDone(alias);
         const result = await r.finish(alias);
-        await this.refresh();
+        // The last view is read whole, after everything a refresh beside the rehearsal may still read.
+        await this.refreshNow();
         this.set({ state: "finished", result });
       } finally {
-        await r.close().catch(() => undefined);
+        // Closed first, so no read of the view starts on a rehearsal being taken down.
         this.closed = true;
+        if (this.soon) clearTimeout(this.soon);
+        r.sim.sim.events.off("update", this.countUpdate);
+        await r.close().catch(() => undefined);
       }
     } catch (err) {
       this.opts.logger.warn({ err, rehearsal: this.id }, "console: the rehearsal failed");
@@ -172,16 +205,22 @@ export class RehearsalSession {
     const r = this.rehearsal;
     if (!r || this.closed) throw new Error("this rehearsal is not running");
     await r.answer(messageId, data);
-    await this.refresh();
+    await this.readApprovals();
+    this.changed();
     this.wake?.();
   }
 
-  /** Before each jump of the clock: wait for an answer to a request, for resume, and by the speed. */
+  /**
+   * Before each jump of the clock: wait for an answer to a request, for
+   * resume, and by the speed. Only the requests are read here; the rest of
+   * the view follows beside the rehearsal.
+   */
   private async pace(fromMs: number, toMs: number): Promise<boolean> {
-    await this.refresh();
+    this.view.clock = new Date(fromMs).toISOString();
+    this.changed();
     let answered = false;
     for (;;) {
-      const waiting = this.view.approvals.length > 0;
+      const waiting = (await this.readApprovals()) > 0;
       if (!waiting && answered) return true;
       if (!waiting && this.view.state === "running") break;
       if (!waiting && this.steps > 0) {
@@ -190,7 +229,6 @@ export class RehearsalSession {
       }
       answered ||= waiting;
       await this.sleep();
-      await this.refresh();
     }
     const speed = this.view.speed;
     if (speed > 0) await this.sleep(Math.min(5000, (toMs - fromMs) / speed));
@@ -199,10 +237,40 @@ export class RehearsalSession {
 
   /** Nothing more is due: keep going while a request waits for the supervisor. */
   private async idle(): Promise<boolean> {
-    await this.refresh();
-    if (this.view.approvals.length === 0) return false;
+    const r = this.rehearsal;
+    if (r) this.view.clock = new Date(r.sim.sim.clock.nowMs()).toISOString();
+    this.changed();
+    if ((await this.readApprovals()) === 0) return false;
     await this.sleep();
     return true;
+  }
+
+  /**
+   * The requests waiting for the supervisor, read again only when the bot
+   * made a Bot API call since (a request, and the end of one, is the bot
+   * posting or editing a message); the watchers are told when they changed.
+   * One read at a time, so an older read never lands after a newer one.
+   */
+  private async readApprovals(): Promise<number> {
+    for (;;) {
+      const r = this.rehearsal;
+      if (!r || this.closed) return this.view.approvals.length;
+      if (this.approvalsReading) {
+        await this.approvalsReading;
+        continue;
+      }
+      const mark = r.sim.sim.calls.last();
+      if (mark === this.approvalsReadAt) return this.view.approvals.length;
+      this.approvalsReading = (async () => {
+        const approvals = await r.pendingApprovals();
+        this.approvalsReadAt = mark;
+        const before = this.view.approvals.map((a) => a.messageId).join();
+        this.view.approvals = approvals;
+        if (approvals.map((a) => a.messageId).join() !== before) this.publish();
+      })().finally(() => {
+        this.approvalsReading = undefined;
+      });
+    }
   }
 
   /** Until woken (an answer, resume, step, speed), or `ms` have passed. */
@@ -230,13 +298,39 @@ export class RehearsalSession {
     for (const w of this.watchers) w(this.view);
   }
 
-  /** Something happened: refresh the views soon (at most one refresh at a time). */
+  /**
+   * Something happened: read the view again soon, beside the rehearsal — at
+   * once when the last read is `REFRESH_GAP_MS` old, else when it will be;
+   * changes meanwhile are read together.
+   */
   private changed(): void {
     if (this.refreshing) {
       this.again = true;
       return;
     }
-    void this.refresh();
+    if (this.soon || this.closed) return;
+    const wait = Math.max(0, this.lastRefreshMs + REFRESH_GAP_MS - Date.now());
+    this.soon = setTimeout(() => {
+      this.soon = undefined;
+      void this.refresh();
+    }, wait);
+  }
+
+  /** Reads the whole view now and waits for it (after any read already going). */
+  private async refreshNow(): Promise<void> {
+    // A read already going may have read the chats before the last change: wait, then read anew.
+    while (this.refreshing) await this.refreshing;
+    if (this.soon) clearTimeout(this.soon);
+    this.soon = undefined;
+    const r = this.rehearsal;
+    if (r) this.view.clock = new Date(r.sim.sim.clock.nowMs()).toISOString();
+    this.chatsReadAt = "";
+    await this.refresh();
+  }
+
+  /** A mark that moves whenever a chat may have changed: a Bot API call, a delivered update, the clock. */
+  private chatsMark(r: Rehearsal): string {
+    return `${r.sim.sim.calls.last()}:${this.updates}:${r.sim.sim.clock.nowMs()}`;
   }
 
   /** Reads the chats, the run, the audit entries and the requests again, and tells the watchers. */
@@ -248,6 +342,7 @@ export class RehearsalSession {
     this.refreshing = (async () => {
       do {
         this.again = false;
+        this.lastRefreshMs = Date.now();
         const r = this.rehearsal;
         if (!r || this.closed) break;
         try {
@@ -257,18 +352,26 @@ export class RehearsalSession {
           const chatId = r.aliases[alias] as number;
           const run = await currentRun(r.redis, r.caseId, chatId).catch(() => undefined);
           this.view.audit.push(...fresh.filter((e) => e.seq > seen));
-          this.view.approvals = await r.pendingApprovals();
-          this.view.chats = await viewChats(r);
+          await this.readApprovals();
+          const mark = this.chatsMark(r);
+          if (mark !== this.chatsReadAt) {
+            this.view.chats = await viewChats(r);
+            this.chatsReadAt = mark;
+          }
           this.view.timeline = timelineOf(this.scenario, this.view.audit, run);
-          this.view.clock = new Date(r.sim.sim.clock.nowMs()).toISOString();
         } catch (err) {
           // The rehearsal may be closing under us; its own end says what happened.
           this.opts.logger.debug({ err }, "console: could not refresh a rehearsal's view");
         }
         this.publish();
-      } while (this.again);
+      } while (this.again && !this.closed && Date.now() - this.lastRefreshMs >= REFRESH_GAP_MS);
     })().finally(() => {
       this.refreshing = undefined;
+      // Changes that came while reading, sooner than the gap allows: read them when it has passed.
+      if (this.again) {
+        this.again = false;
+        this.changed();
+      }
     });
     return this.refreshing;
   }
