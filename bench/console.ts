@@ -3,10 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import pino from "pino";
-import { chromium } from "playwright-core";
 import { renderReport } from "../src/audit/report.ts";
 import { RehearsalSession, type SessionView } from "../src/cli/console/rehearsal-session.ts";
 import { rehearseScenario } from "../src/cli/rehearsal.ts";
+import { launchBrowser } from "../tests/helpers/browser.ts";
 import { startRedisServer } from "../tests/setup/redis-server.ts";
 import { median } from "./median.ts";
 
@@ -247,21 +247,8 @@ async function benchStudio(): Promise<void> {
 export async function benchConsole(): Promise<void> {
   await benchStudio();
   const dir = mkdtempSync(join(tmpdir(), "warden-bench-console-"));
-  const profile = join(dir, "profile");
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: "/usr/bin/chromium",
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  // Playwright's default viewport, as this benchmark always measured with.
+  const browser = await launchBrowser({ width: 1280, height: 720 });
   try {
     const measure = async (n: number) => {
       const file = join(dir, `report-${n}.html`);
@@ -270,7 +257,7 @@ export async function benchConsole(): Promise<void> {
       const paints: number[] = [];
       const mounted: number[] = [];
       for (let round = 0; round < ROUNDS; round++) {
-        const page = await context.newPage();
+        const page = await browser.newPage();
         await page.goto(pathToFileURL(file).href);
         await page.locator("tr.action").first().waitFor();
         const t = await page.evaluate(() => ({
@@ -294,7 +281,7 @@ export async function benchConsole(): Promise<void> {
       `goal: first paint of ${ENTRIES} entries under 1000 ms: ${big.paint < 1000 && big.mounted < 1000 ? "met" : "NOT met"} (baseline ${baseline.paint.toFixed(0)} ms for 100)`,
     );
   } finally {
-    await context.close();
+    await browser.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
