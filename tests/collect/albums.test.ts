@@ -1,7 +1,7 @@
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { AuditLog } from "../../src/audit/record.ts";
-import { createWardenBot, startPolling } from "../../src/bot/create.ts";
+import { createWardenBot, startPolling, type WardenBot } from "../../src/bot/create.ts";
 import { collectKeys } from "../../src/collect/keys.ts";
 import { runRetention } from "../../src/collect/retention.ts";
 import { getCase } from "../../src/store/cases.ts";
@@ -57,6 +57,33 @@ async function post(order: number[] | "reversed") {
     items: [{ photo: true, caption: OFFER }, { photo: true }, { photo: true }],
     delivery_order: order,
   });
+}
+
+const quiet = pino({ level: "silent" });
+
+/** Another Warden process on the stage's Redis and simulator, with nothing in memory: a restart. */
+async function anotherProcess(audit: AuditLog = stage.audit): Promise<WardenBot> {
+  const warden = createWardenBot({
+    token: stage.token,
+    apiRoot: stage.sim.apiRoot,
+    redis: stage.redis,
+    audit,
+    logger: quiet,
+    throttle: false,
+  });
+  await warden.bot.init();
+  return warden;
+}
+
+/** Runs `check` while `warden` polls the simulator; stops and closes it after. */
+async function whilePolling(warden: WardenBot, check: () => Promise<unknown>): Promise<void> {
+  const runner = startPolling(warden, quiet, { timeoutSeconds: 1 });
+  try {
+    await check();
+  } finally {
+    await runner.stop();
+    await warden.close();
+  }
 }
 
 /** The stage's log, except that the first purge intent is refused, as when Redis is lost at that moment. */
@@ -139,18 +166,7 @@ describe("an album whose caption is an offer, in a trade freeze", () => {
 
     // A new process on the same Redis, with nothing in memory: Telegram hands it the whole album
     // again (the first item was never confirmed), and what Redis holds decides.
-    const logger = pino({ level: "silent" });
-    const next = createWardenBot({
-      token: stage.token,
-      apiRoot: stage.sim.apiRoot,
-      redis: stage.redis,
-      audit: stage.audit,
-      logger,
-      throttle: false,
-    });
-    await next.bot.init();
-    const runner = startPolling(next, logger, { timeoutSeconds: 1 });
-    try {
+    await whilePolling(await anotherProcess(), async () => {
       await eventually(() => deleted(ids));
       await eventually(async () => (await albumEvidence(group))?.message_ids.length === 3);
       expect((await albumEvidence(group))?.message_ids).toEqual(ids);
@@ -162,10 +178,7 @@ describe("an album whose caption is an offer, in a trade freeze", () => {
       expect(
         (await botMessages(stage, stage.group)).filter((m) => m.text?.includes(TRADE_WARNING)),
       ).toHaveLength(1);
-    } finally {
-      await runner.stop();
-      await next.close();
-    }
+    });
   });
 
   it("captured but cut off before its delete was asked: removed when Telegram delivers it again", async () => {
@@ -174,16 +187,7 @@ describe("an album whose caption is an offer, in a trade freeze", () => {
     const items = await post([0, 1, 2]);
     const ids = items.map((m) => m.message_id);
     await stage.warden.close();
-    const logger = pino({ level: "silent" });
-    const first = createWardenBot({
-      token: stage.token,
-      apiRoot: stage.sim.apiRoot,
-      redis: stage.redis,
-      audit: refusingPurgeIntentOnce(stage.audit),
-      logger,
-      throttle: false,
-    });
-    await first.bot.init();
+    const first = await anotherProcess(refusingPurgeIntentOnce(stage.audit));
     const [update] = await first.bot.api.getUpdates({ limit: 1, timeout: 0 });
     expect(update?.message?.message_id).toBe(ids[0]);
     await expect(first.bot.handleUpdate(update as NonNullable<typeof update>)).rejects.toThrow();
@@ -193,22 +197,7 @@ describe("an album whose caption is an offer, in a trade freeze", () => {
     ).toBe(1);
 
     // The next process gets the whole album again (nothing was confirmed): every item goes.
-    const next = createWardenBot({
-      token: stage.token,
-      apiRoot: stage.sim.apiRoot,
-      redis: stage.redis,
-      audit: stage.audit,
-      logger,
-      throttle: false,
-    });
-    await next.bot.init();
-    const runner = startPolling(next, logger, { timeoutSeconds: 1 });
-    try {
-      await eventually(() => deleted(ids));
-    } finally {
-      await runner.stop();
-      await next.close();
-    }
+    await whilePolling(await anotherProcess(), () => eventually(() => deleted(ids)));
   });
 
   it("at the end of retention: the album's unit and membership go with its items, and the erasure names the album", async () => {

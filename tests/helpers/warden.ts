@@ -261,3 +261,25 @@ export async function settled(stage: Stage): Promise<void> {
     async () => (await stage.control.bot(stage.botUser.id)).pending_update_count === 0,
   );
 }
+
+/** A supervisor presses Approve under the latest request in the control room. */
+export async function approveLatestRequest(s: Stage): Promise<void> {
+  const request = (await s.control.chat(s.room)).messages
+    .map(
+      (m) =>
+        m.message as {
+          message_id: number;
+          reply_markup?: { inline_keyboard: { callback_data: string }[][] };
+        },
+    )
+    .filter((m) => m.reply_markup)
+    .at(-1);
+  const data = request?.reply_markup?.inline_keyboard[0]?.[0]?.callback_data as string;
+  const { callback_query_id } = await s.control.pressButton({
+    from_id: s.supervisor.id,
+    chat_id: s.room,
+    message_id: request?.message_id as number,
+    data,
+  });
+  await eventually(async () => (await s.control.callbackAnswer(callback_query_id)).answered);
+}

@@ -1,6 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { collectKeys } from "../../src/collect/keys.ts";
-import { botMessages, command, eventually, type Stage, startStage } from "../helpers/warden.ts";
+import {
+  approveLatestRequest,
+  botMessages,
+  command,
+  eventually,
+  type Stage,
+  startStage,
+} from "../helpers/warden.ts";
 
 /**
  * A takeover of a forum with albums, end to end (simulator over HTTP, the
@@ -38,28 +45,6 @@ async function replies() {
     .filter((m) => m.text?.includes("dit is de politie") || m.text?.includes("this is the police"));
 }
 
-/** A supervisor presses Approve under the latest request in the control room. */
-async function approve(s: Stage): Promise<void> {
-  const request = (await s.control.chat(s.room)).messages
-    .map(
-      (m) =>
-        m.message as {
-          message_id: number;
-          reply_markup?: { inline_keyboard: { callback_data: string }[][] };
-        },
-    )
-    .filter((m) => m.reply_markup)
-    .at(-1);
-  const data = request?.reply_markup?.inline_keyboard[0]?.[0]?.callback_data as string;
-  const { callback_query_id } = await s.control.pressButton({
-    from_id: s.supervisor.id,
-    chat_id: s.room,
-    message_id: request?.message_id as number,
-    data,
-  });
-  await eventually(async () => (await s.control.callbackAnswer(callback_query_id)).answered);
-}
-
 async function deleted(ids: number[]): Promise<boolean> {
   const snapshot = await stage.control.chat(stage.group);
   return ids.every((id) =>
@@ -78,7 +63,7 @@ describe("a scenario in a forum", () => {
     expect(await command(s, s.room, s.operator, "/scenario start verkoop-offers fw1")).toContain(
       "Approval needed",
     );
-    await approve(s);
+    await approveLatestRequest(s);
     await eventually(async () =>
       (await botMessages(s, s.room)).some((m) => m.text?.includes("started verkoop-offers")),
     );

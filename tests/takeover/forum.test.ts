@@ -7,7 +7,14 @@ import { collectKeys } from "../../src/collect/keys.ts";
 import { knownTopics } from "../../src/collect/topics.ts";
 import { type CaseRecord, getCase, listChats, type SeizedChat } from "../../src/store/cases.ts";
 import { auditEntries } from "../helpers/audit.ts";
-import { command, eventually, type Stage, settled, startStage } from "../helpers/warden.ts";
+import {
+  approveLatestRequest,
+  command,
+  eventually,
+  type Stage,
+  settled,
+  startStage,
+} from "../helpers/warden.ts";
 
 /**
  * Warden in a seized forum: it learns the topics from what it sees, lockdown
@@ -262,23 +269,7 @@ describe("a seized forum", () => {
       'usage: /lockdown [hide-general] — "hide-genral" is not an option',
     );
     await command(s, s.room, s.operator, "/lockdown fw1 hide-general");
-    const request = (await s.control.chat(s.room)).messages
-      .map(
-        (m) =>
-          m.message as {
-            message_id: number;
-            reply_markup?: { inline_keyboard: { callback_data: string }[][] };
-          },
-      )
-      .filter((m) => m.reply_markup)
-      .at(-1);
-    const approve = request?.reply_markup?.inline_keyboard[0]?.[0]?.callback_data as string;
-    await s.control.pressButton({
-      from_id: s.supervisor.id,
-      chat_id: s.room,
-      message_id: request?.message_id as number,
-      data: approve,
-    });
+    await approveLatestRequest(s);
     const states = await eventually(async () => {
       const now = await topicStates(s);
       return now.general.is_hidden ? now : undefined;
