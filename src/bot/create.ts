@@ -10,7 +10,7 @@ import { createCaseLeases } from "../scenario/runtime/case-lease.ts";
 import { createScenarioEngine, type ScenarioEngine } from "../scenario/runtime/engine.ts";
 import { syntheticOf } from "../scenario/runtime/events.ts";
 import { listCases, listChats, listRoles } from "../store/cases.ts";
-import { type ReplicaWaitOptions, replicaBarrierOf } from "../store/replicas.ts";
+import { type ReplicaWaitOptions, replicaBarrierOf, waitForReplicasOf } from "../store/replicas.ts";
 import { apiRetry, type CreateBotOptions, createBot } from "./bot.ts";
 import type { BotDeps, FeatureDeps } from "./deps.ts";
 import { installFeatures } from "./feature.ts";
@@ -107,9 +107,10 @@ export interface CreateWardenBotOptions extends BotDeps {
 }
 
 export function createWardenBot(opts: CreateWardenBotOptions): WardenBot {
-  const replicas = replicaBarrierOf(opts.redis, opts.replicas ?? { replicas: 0, timeoutMs: 0 });
+  const replicaWait = opts.replicas ?? { replicas: 0, timeoutMs: 0 };
+  const replicas = replicaBarrierOf(opts.redis, replicaWait);
   // Every Telegram call of an action waits for its intent to reach the replicas, as confirmations do.
-  const replicated = replicas.options.replicas > 0 ? () => replicas.sync() : undefined;
+  const replicated = waitForReplicasOf(opts.redis, replicaWait);
   const bot = createBot({
     token: opts.token,
     apiRoot: opts.apiRoot,

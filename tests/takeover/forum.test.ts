@@ -9,6 +9,7 @@ import { type CaseRecord, getCase, listChats, type SeizedChat } from "../../src/
 import { auditEntries } from "../helpers/audit.ts";
 import {
   approveLatestRequest,
+  botMessages,
   command,
   eventually,
   type Stage,
@@ -299,6 +300,13 @@ describe("a seized forum", () => {
     await settled(s);
     await eventually(async () => (await knownTopics(s.redis, s.caseId, s.group)).length === 2);
 
+    // A member who types the command in the group, and a stranger in the control room: no reply,
+    // nothing deleted (the operator's purge below is the first deleteMessages call).
+    await command(s, s.group, s.bob, "/purge topic Verkoop", { expectAnswer: false });
+    await command(s, s.room, s.stranger, "/purge fw1 topic Verkoop", { expectAnswer: false });
+    await settled(s);
+    expect(await s.control.calls(0, { method: "deleteMessages" })).toEqual([]);
+    expect(await botMessages(s, s.group)).toEqual([]);
     expect(await command(s, s.room, s.operator, "/purge fw1 topic Reviews")).toContain(
       'fw1 has no topic "Reviews" that Warden has seen: topics: Verkoop, Vraag',
     );
